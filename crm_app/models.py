@@ -1,0 +1,32 @@
+"""The one place that loads every table, so SQLModel.metadata is complete."""
+
+from crm_app.auth.models import LoginAttempt, User, UserSession
+from crm_app.contacts.models import (
+    AcquisitionChannel,
+    Address,
+    Contact,
+    ContactTag,
+    Counter,
+    Email,
+    Phone,
+    PhoneType,
+    Tag,
+)
+from crm_app.core.models import AppSetting, AuditEntry
+
+__all__ = [
+    "AcquisitionChannel",
+    "Address",
+    "AppSetting",
+    "AuditEntry",
+    "Contact",
+    "ContactTag",
+    "Counter",
+    "Email",
+    "LoginAttempt",
+    "Phone",
+    "PhoneType",
+    "Tag",
+    "User",
+    "UserSession",
+]

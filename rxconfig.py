@@ -1,0 +1,21 @@
+"""Reflex configuration: values come from crm_app.settings (CRM_* environment)."""
+
+import os
+
+import reflex as rx
+from reflex.plugins.sitemap import SitemapPlugin
+
+from crm_app.settings import settings
+
+os.environ.setdefault("REFLEX_TELEMETRY_ENABLED", "false")
+os.environ.setdefault("REFLEX_CHECK_LATEST_VERSION", "false")
+
+config = rx.Config(
+    app_name="crm_app",
+    frontend_port=settings.port,
+    backend_port=settings.port,
+    telemetry_enabled=False,
+    show_built_with_reflex=False,
+    cors_allowed_origins=settings.origin_allow_list(),
+    disable_plugins=[SitemapPlugin],
+)

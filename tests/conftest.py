@@ -1,0 +1,71 @@
+"""Shared fixtures: a fresh database per test (SQLite by default, PostgreSQL when asked)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlmodel import Session, SQLModel
+
+import crm_app.models  # noqa: F401  (loads every table)
+from crm_app.db import build_engine, normalise_url
+
+POSTGRES_URL = os.environ.get("CRM_TEST_POSTGRES_URL", "")
+REDIS_URL = os.environ.get("CRM_TEST_REDIS_URL", "")
+
+
+@pytest.fixture
+def engine(tmp_path) -> Iterator[Engine]:
+    """A fresh SQLite database file with every table, for one test."""
+    eng = build_engine(f"sqlite:///{tmp_path / 'test.db'}")
+    SQLModel.metadata.create_all(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def session(engine) -> Iterator[Session]:
+    """A session on the per-test database; the test commits when it wants to."""
+    with Session(engine, expire_on_commit=False) as s:
+        yield s
+
+
+def _pg_schema_engine() -> Iterator[Engine]:
+    if not POSTGRES_URL:
+        pytest.skip("CRM_TEST_POSTGRES_URL is not set: PostgreSQL tests skipped")
+    admin = create_engine(normalise_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = normalise_url(POSTGRES_URL)
+    eng = create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    try:
+        yield eng
+    finally:
+        eng.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def pg_engine() -> Iterator[Engine]:
+    """An empty PostgreSQL schema of its own for one test (skipped without CRM_TEST_POSTGRES_URL)."""
+    yield from _pg_schema_engine()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_engine(request, tmp_path) -> Iterator[Engine]:
+    """Each engine in turn, with every table: for services that must behave alike on both."""
+    if request.param == "sqlite":
+        eng = build_engine(f"sqlite:///{tmp_path / 'test.db'}")
+        SQLModel.metadata.create_all(eng)
+        yield eng
+        eng.dispose()
+        return
+    for eng in _pg_schema_engine():
+        SQLModel.metadata.create_all(eng)
+        yield eng
