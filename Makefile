@@ -149,7 +149,7 @@ step() {  # step NAME ALLOW_NO_TESTS COMMAND...
 	elif [ "$$rc" -ne 0 ]; then verdict="FAILED (exit $$rc)"; failed=1; fi
 	names+=("$$name"); results+=("$$verdict in $$((SECONDS - start)) s")
 }
-mkdir -p test-results
+rm -rf test-results && mkdir -p test-results
 step lint no bash -c '$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .'
 step "unit tests" no $(VENV)/bin/pytest -m "not e2e" $(PYTEST_UNIT_FLAGS) $(PYTEST_ARGS)
 step "e2e tests" yes $(VENV)/bin/pytest -m e2e $(PYTEST_E2E_FLAGS) $(PYTEST_ARGS)
@@ -177,10 +177,11 @@ bench: venv-dev ## Run the benchmarks in bench/ (by hand, never as timed tests)
 
 # --- translations --------------------------------------------------------------------------------
 
+# babel.cfg's patterns are relative to the project root, hence the extraction from ".".
 messages: venv ## Extract messages (keywords t, _) and update/create the catalogs of $(LOCALES)
 	mkdir -p $(I18N_DIR)
 	$(VENV)/bin/pybabel extract -F babel.cfg -k t -k _ --project=crm_app \
-		-o $(I18N_DIR)/messages.pot crm_app
+		-o $(I18N_DIR)/messages.pot .
 	@for lang in $(LOCALES); do \
 		if [ -f $(I18N_DIR)/$$lang/LC_MESSAGES/messages.po ]; then \
 			$(VENV)/bin/pybabel update --no-fuzzy-matching -i $(I18N_DIR)/messages.pot -d $(I18N_DIR) -l $$lang; \
