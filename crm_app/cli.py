@@ -1,0 +1,101 @@
+"""Command line: ``python -m crm_app.cli create-admin|bootstrap``."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from collections.abc import Sequence
+
+import crm_app.models  # noqa: F401  (loads every table before any query)
+from crm_app.auth import service
+from crm_app.auth.permissions import ADMIN
+from crm_app.core.errors import DomainError, ValidationError
+from crm_app.db import session_scope
+from crm_app.settings import settings
+
+EXIT_OK = 0
+EXIT_INVALID = 2
+
+
+def _describe(error: DomainError) -> str:
+    """The error's message, with the field it concerns when there is one."""
+    if error.errors:
+        return "; ".join(f"{field}: {message}" for field, message in error.errors.items())
+    return error.message
+
+
+def _prompt_password() -> str:
+    """Ask for a password twice without echo."""
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Repeat the password: ") != first:
+        raise ValidationError("The two passwords differ.", field="password")
+    return first
+
+
+def create_admin(*, email: str, name: str, password: str | None) -> int:
+    """Create an administrator; print the one-time password when one was generated."""
+    if password is None and sys.stdin.isatty():
+        password = _prompt_password()
+    with session_scope() as session:
+        user, one_time = service.create_user(
+            session, email=email, name=name, role=ADMIN, password=password, actor_id=None
+        )
+    print(f"Created administrator {user.email}.")
+    if one_time:
+        print(f"One-time password: {one_time}")
+        print("It must be changed at the first sign-in.")
+    return EXIT_OK
+
+
+def bootstrap() -> int:
+    """Create the administrator named by CRM_BOOTSTRAP_ADMIN_EMAIL/PASSWORD when there is no admin yet."""
+    email, password = settings.bootstrap_admin_email, settings.bootstrap_admin_password
+    if not email:
+        print("CRM_BOOTSTRAP_ADMIN_EMAIL is not set: nothing to do.")
+        return EXIT_OK
+    if not password:
+        print("error: CRM_BOOTSTRAP_ADMIN_PASSWORD is not set.", file=sys.stderr)
+        return EXIT_INVALID
+    with session_scope() as session:
+        created = service.bootstrap_admin(session, email=email, password=password)
+    print(f"Created administrator {email.strip().lower()}." if created else "An administrator exists: nothing to do.")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command."""
+    parser = argparse.ArgumentParser(prog="python -m crm_app.cli", description="crm_app administration.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    create = commands.add_parser(
+        "create-admin",
+        help="create an administrator account",
+        description="Create an administrator. Without --password: prompt on a terminal, "
+        "otherwise generate a one-time password and print it.",
+    )
+    create.add_argument("--email", required=True, help="the administrator's e-mail address")
+    create.add_argument("--name", default="Administrator", help="display name (default: Administrator)")
+    create.add_argument("--password", default=None, help="the password (visible to other local users; avoid)")
+    commands.add_parser(
+        "bootstrap",
+        help="create the admin from CRM_BOOTSTRAP_ADMIN_EMAIL/PASSWORD when none exists",
+        description="For containers: create an administrator from CRM_BOOTSTRAP_ADMIN_EMAIL and "
+        "CRM_BOOTSTRAP_ADMIN_PASSWORD unless an administrator already exists.",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; exit code 2 on invalid input."""
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "create-admin":
+            return create_admin(email=args.email, name=args.name, password=args.password)
+        return bootstrap()
+    except DomainError as exc:
+        print(f"error: {_describe(exc)}", file=sys.stderr)
+        return EXIT_INVALID
+
+
+if __name__ == "__main__":
+    sys.exit(main())
