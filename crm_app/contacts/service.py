@@ -1,0 +1,1125 @@
+"""Contact file services: validate everything, then write rows, audit each change, return DTOs."""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote
+
+from babel import Locale
+from sqlalchemy import delete, exists, func, insert, or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from crm_app.auth.models import User
+from crm_app.contacts.emails import normalise_email
+from crm_app.contacts.models import (
+    AcquisitionChannel,
+    Address,
+    Contact,
+    ContactTag,
+    Counter,
+    Email,
+    Phone,
+    PhoneType,
+    Tag,
+)
+from crm_app.contacts.phones import format_phone, parse_phone, phone_links, search_forms
+from crm_app.contacts.schemas import (
+    BUILTIN_PHONE_TYPES,
+    CHANNELS,
+    KINDS,
+    AddressIn,
+    AddressRead,
+    ContactIn,
+    ContactPage,
+    ContactRead,
+    ContactRow,
+    EmailRead,
+    HistoryEntry,
+    PhoneRead,
+    TagRead,
+)
+from crm_app.core import audit
+from crm_app.core.app_settings import AccountSettings, get_settings
+from crm_app.core.errors import ConflictError, NotFoundError, ValidationError
+from crm_app.core.models import AuditEntry
+from crm_app.core.timeutil import as_utc, utcnow
+
+NAME_LIMITS = {"first_name": 200, "last_name": 200, "company_name": 300, "registration_no": 100}
+MEMO_LIMIT = 20000
+ADDRESS_LIMITS = {"label": 100, "line1": 300, "line2": 300, "postcode": 20, "city": 120, "region": 120}
+ADDRESS_FIELDS = (*ADDRESS_LIMITS, "country")
+TAG_NAME_LIMIT = 80
+DISPLAY_NAME_LIMIT = 400
+REFERENCE_COUNTER = "contact_reference"
+CONFLICT_KEY = "conflict"
+SYSTEM_TAGS = {CONFLICT_KEY: ("Conflict", "red")}
+BUILTIN_PHONE_LABELS = {key: key.capitalize() for key in BUILTIN_PHONE_TYPES}
+CHANNEL_LABELS = {"whatsapp": "WhatsApp", "viber": "Viber", "sms": "SMS"}
+MAX_PAGE_SIZE = 200
+MAP_SEARCH_URL = "https://www.openstreetmap.org/search?query="
+_DISCOUNT_RE = re.compile(r"^[+-]?\d{1,10}(?:[.,]\d+)?$")
+_EXCEPTIONAL_TERRITORIES = {"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "ZZ"}
+_EN = Locale("en")
+COUNTRY_CODES = frozenset(
+    code for code in _EN.territories if len(code) == 2 and code.isalpha() and code not in _EXCEPTIONAL_TERRITORIES
+)
+SCALAR_FIELDS = (
+    "kind",
+    "first_name",
+    "last_name",
+    "company_name",
+    "registration_no",
+    "is_supplier",
+    "assigned_user_id",
+    "acquisition_channel_id",
+    "memo",
+)
+CONFLICT_MESSAGE = "This contact was changed by someone else meanwhile. Reload it to see the changes, then try again."
+
+
+# ---------------------------------------------------------------- text helpers
+
+
+def text_problem(value: str, *, multiline: bool = False) -> str | None:
+    """Why a text cannot be stored (NUL, unpaired surrogates, control characters), or None."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "This text contains characters that cannot be stored."
+    allowed = "\t\n\r" if multiline else ""
+    if any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in value):
+        return "Remove the invisible control characters from this text."
+    return None
+
+
+def sort_key(text: str) -> str:
+    """Lower-case, accent-free form of a name, for sorting and prefix search."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()[:DISPLAY_NAME_LIMIT]
+
+
+def display_name_for(kind: str, first_name: str, last_name: str, company_name: str) -> str:
+    """The name shown everywhere: "First Last" for a person, the company name for an organisation."""
+    person = " ".join(part for part in (first_name, last_name) if part)
+    name = (company_name or person) if kind == "organization" else (person or company_name)
+    return name[:DISPLAY_NAME_LIMIT]
+
+
+def like_prefix(text: str) -> str:
+    """A LIKE pattern matching values that start with ``text`` (wildcards escaped with ``\\``)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def parse_discount(raw: str) -> Decimal:
+    """Parse "12,5" or "12.5" into a Decimal between 0 and 100 with at most two decimals."""
+    text = (raw or "").strip().rstrip("%").strip()
+    if not text:
+        return Decimal("0.00")
+    if not _DISCOUNT_RE.match(text):
+        raise ValidationError("Enter the discount as a number, like 12.5.", field="discount_percent")
+    value = Decimal(text.replace(",", "."))
+    if not Decimal(0) <= value <= Decimal(100):
+        raise ValidationError("Discount must be between 0 and 100.", field="discount_percent")
+    if value != value.quantize(Decimal("0.01")):
+        raise ValidationError("Use at most two decimals for the discount.", field="discount_percent")
+    return value.quantize(Decimal("0.01"))
+
+
+def format_discount(value: Decimal | None) -> str:
+    """A discount without trailing zeros: 12.50 -> "12.5", 10.00 -> "10"."""
+    if value is None:
+        return "0"
+    text = format(Decimal(value).normalize(), "f")
+    return text
+
+
+def country_name(code: str) -> str:
+    """The English name of an ISO country code (the code itself when unknown)."""
+    return _EN.territories.get(code, code) if code else ""
+
+
+def address_one_line(address: Address | AddressIn) -> str:
+    """The address on one line: "12 rue X, Apt 3, 75001 Paris, Île-de-France, France"."""
+    town = " ".join(part for part in (address.postcode, address.city) if part)
+    parts = (address.line1, address.line2, town, address.region, country_name(address.country))
+    return ", ".join(part for part in parts if part)
+
+
+def phone_type_label(type_: str) -> str:
+    """The label of a phone type: capitalised built-in name, or the custom type's own name."""
+    return BUILTIN_PHONE_LABELS.get(type_, type_)
+
+
+def readable_phone(phone: Phone, region: str = "") -> str:
+    """A phone for the history: "+33 6 12 34 56 78 (mobile; WhatsApp, SMS)"."""
+    channels = [label for key, label in CHANNEL_LABELS.items() if getattr(phone, key)]
+    details = phone.type + (f"; {', '.join(channels)}" if channels else "")
+    return f"{format_phone(phone.e164, 'international', region)} ({details})"
+
+
+def readable_email(email: Email) -> str:
+    """An e-mail for the history: "ann@example.com (e-mail OK)"."""
+    return f"{email.address} (e-mail OK)" if email.email_ok else email.address
+
+
+def readable_address(address: Address) -> str:
+    """An address for the history: "Home: 1 rue X, 75001 Paris, France (main)"."""
+    text = address_one_line(address)
+    if address.label:
+        text = f"{address.label}: {text}"
+    return f"{text} (main)" if address.is_main else text
+
+
+# ---------------------------------------------------------------- tags shared with tags.py
+
+
+def tags_by_key(session: Session) -> dict[str, Tag]:
+    """Every tag keyed by its case-folded name (the tag table is small)."""
+    return {tag.name.casefold(): tag for tag in session.exec(select(Tag)).all()}
+
+
+def get_or_create_tags(session: Session, names: list[str]) -> list[Tag]:
+    """The tags with these names (case-insensitive), creating the missing ones."""
+    existing = tags_by_key(session)
+    result: list[Tag] = []
+    for name in names:
+        tag = existing.get(name.casefold())
+        if tag is None:
+            try:
+                with session.begin_nested():
+                    tag = Tag(name=name)
+                    session.add(tag)
+            except IntegrityError:
+                tag = session.exec(select(Tag).where(Tag.name == name)).one()
+            existing[name.casefold()] = tag
+        result.append(tag)
+    return result
+
+
+def ensure_system_tags(session: Session) -> dict[str, Tag]:
+    """Create the system tags (Conflict) when missing; returns them by system key."""
+    found = {tag.system_key: tag for tag in session.exec(select(Tag).where(Tag.system_key.is_not(None))).all()}
+    by_name = None
+    for key, (name, color) in SYSTEM_TAGS.items():
+        if key in found:
+            continue
+        by_name = by_name if by_name is not None else tags_by_key(session)
+        tag = by_name.get(name.casefold())
+        if tag is None:
+            tag = Tag(name=name, color=color, system_key=key)
+        else:
+            tag.system_key, tag.color = key, color
+        session.add(tag)
+        found[key] = tag
+    session.flush()
+    return found
+
+
+# ---------------------------------------------------------------- validation
+
+
+@dataclass
+class _PhonePlan:
+    id: int | None
+    raw: str
+    e164: str
+    national_digits: str
+    type: str
+    position: int
+    whatsapp: bool
+    viber: bool
+    sms: bool
+
+
+@dataclass
+class _EmailPlan:
+    id: int | None
+    address: str
+    position: int
+    email_ok: bool
+
+
+@dataclass
+class _AddressPlan:
+    id: int | None
+    values: dict[str, Any]
+
+
+@dataclass
+class _Plan:
+    scalars: dict[str, Any]
+    phones: list[_PhonePlan] = field(default_factory=list)
+    emails: list[_EmailPlan] = field(default_factory=list)
+    addresses: list[_AddressPlan] = field(default_factory=list)
+    tag_names: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Existing:
+    contact: Contact | None = None
+    phones: list[Phone] = field(default_factory=list)
+    emails: list[Email] = field(default_factory=list)
+    addresses: list[Address] = field(default_factory=list)
+    tags: list[Tag] = field(default_factory=list)
+
+
+def _phone_type_names(session: Session) -> dict[str, str]:
+    names = {key: key for key in BUILTIN_PHONE_TYPES}
+    names.update({label.casefold(): key for key, label in BUILTIN_PHONE_LABELS.items()})
+    for name in session.exec(select(PhoneType.name)).all():
+        names.setdefault(name.casefold(), name)
+    return names
+
+
+def _check_text(errors: dict[str, str], key: str, value: str, limit: int, *, multiline: bool = False) -> None:
+    if len(value) > limit:
+        errors.setdefault(key, f"Keep this under {limit} characters (it has {len(value)}).")
+        return
+    problem = text_problem(value, multiline=multiline)
+    if problem:
+        errors.setdefault(key, problem)
+
+
+def _validate_scalars(session: Session, data: ContactIn, existing: Contact | None, errors: dict[str, str]) -> dict:
+    kind = (data.kind or "").strip().lower()
+    if kind not in KINDS:
+        errors["kind"] = "Choose person or organization."
+    names = {key: (getattr(data, key) or "").strip() for key in NAME_LIMITS}
+    for key, limit in NAME_LIMITS.items():
+        _check_text(errors, key, names[key], limit)
+    if kind == "person" and not (names["first_name"] or names["last_name"]):
+        errors.setdefault("first_name", "Enter a first or last name.")
+        errors.setdefault("last_name", "Enter a first or last name.")
+    if kind == "organization" and not names["company_name"]:
+        errors.setdefault("company_name", "Enter the company name.")
+    memo = data.memo or ""
+    _check_text(errors, "memo", memo, MEMO_LIMIT, multiline=True)
+    discount = Decimal("0.00")
+    try:
+        discount = parse_discount(data.discount_percent)
+    except ValidationError as exc:
+        errors["discount_percent"] = exc.message
+    channel_id = data.acquisition_channel_id
+    if channel_id is not None and (existing is None or channel_id != existing.acquisition_channel_id):
+        channel = session.get(AcquisitionChannel, channel_id)
+        if channel is None:
+            errors["acquisition_channel_id"] = "This acquisition channel does not exist."
+        elif not channel.active:
+            errors["acquisition_channel_id"] = "This acquisition channel is no longer in use."
+    user_id = data.assigned_user_id
+    if user_id is not None and (existing is None or user_id != existing.assigned_user_id):
+        user = session.get(User, user_id)
+        if user is None:
+            errors["assigned_user_id"] = "This user does not exist."
+        elif not user.active:
+            errors["assigned_user_id"] = "This user is deactivated."
+    display = display_name_for(kind, names["first_name"], names["last_name"], names["company_name"])
+    return {
+        "kind": kind,
+        **names,
+        "display_name": display,
+        "sort_name": sort_key(display),
+        "is_supplier": bool(data.is_supplier),
+        "assigned_user_id": user_id,
+        "acquisition_channel_id": channel_id,
+        "discount_percent": discount,
+        "memo": memo,
+    }
+
+
+def _validate_phones(
+    session: Session, data: ContactIn, old: list[Phone], settings: AccountSettings, errors: dict[str, str]
+) -> list[_PhonePlan]:
+    types = _phone_type_names(session)
+    old_by_id = {phone.id: phone for phone in old}
+    seen: set[str] = set()
+    used_ids: set[int] = set()
+    plans: list[_PhonePlan] = []
+    for index, item in enumerate(data.phones):
+        raw = (item.number or "").strip()
+        if not raw:
+            continue
+        key = f"phones.{index}.number"
+        try:
+            parsed = parse_phone(raw, settings.default_region)
+        except ValidationError as exc:
+            errors[key] = exc.message
+            continue
+        if parsed.e164 in seen:
+            errors[key] = "This number is already in the list."
+            continue
+        seen.add(parsed.e164)
+        type_ = types.get((item.type or "mobile").strip().casefold())
+        if type_ is None:
+            errors[f"phones.{index}.type"] = "Choose Mobile, Work, Home or a phone type from the settings."
+            continue
+        match = old_by_id.get(item.id) if item.id not in used_ids else None
+        if match is not None:
+            used_ids.add(match.id)
+        consents = {}
+        for channel in CHANNELS:
+            given = getattr(item, channel)
+            if given is None:
+                given = getattr(match, channel) if match is not None else settings.channel_defaults[channel]
+            consents[channel] = bool(given)
+        plans.append(
+            _PhonePlan(
+                id=match.id if match is not None else None,
+                raw=raw,
+                e164=parsed.e164,
+                national_digits=parsed.national_digits,
+                type=type_,
+                position=len(plans),
+                **consents,
+            )
+        )
+    return plans
+
+
+def _validate_emails(
+    data: ContactIn, old: list[Email], settings: AccountSettings, errors: dict[str, str]
+) -> list[_EmailPlan]:
+    old_by_id = {email.id: email for email in old}
+    seen: set[str] = set()
+    used_ids: set[int] = set()
+    plans: list[_EmailPlan] = []
+    for index, item in enumerate(data.emails):
+        if not (item.address or "").strip():
+            continue
+        key = f"emails.{index}.address"
+        try:
+            address = normalise_email(item.address)
+        except ValidationError as exc:
+            errors[key] = exc.message
+            continue
+        if address.casefold() in seen:
+            errors[key] = "This e-mail address is already in the list."
+            continue
+        seen.add(address.casefold())
+        match = old_by_id.get(item.id) if item.id not in used_ids else None
+        if match is not None:
+            used_ids.add(match.id)
+        email_ok = item.email_ok
+        if email_ok is None:
+            email_ok = match.email_ok if match is not None else settings.channel_defaults["email"]
+        plans.append(
+            _EmailPlan(
+                id=match.id if match is not None else None,
+                address=address,
+                position=len(plans),
+                email_ok=bool(email_ok),
+            )
+        )
+    return plans
+
+
+def _validate_addresses(data: ContactIn, old: list[Address], errors: dict[str, str]) -> list[_AddressPlan]:
+    old_ids = {address.id for address in old}
+    used_ids: set[int] = set()
+    plans: list[_AddressPlan] = []
+    main_indexes: list[int] = []
+    for index, item in enumerate(data.addresses):
+        values = {name: (getattr(item, name) or "").strip() for name in ADDRESS_FIELDS}
+        if not any(values.values()):
+            continue
+        for name, limit in ADDRESS_LIMITS.items():
+            _check_text(errors, f"addresses.{index}.{name}", values[name], limit)
+        values["country"] = values["country"].upper()
+        if values["country"] and values["country"] not in COUNTRY_CODES:
+            errors[f"addresses.{index}.country"] = "Use a two-letter ISO country code, such as FR or DE."
+        if item.is_main:
+            main_indexes.append(index)
+        match_id = item.id if item.id in old_ids and item.id not in used_ids else None
+        if match_id is not None:
+            used_ids.add(match_id)
+        values["is_main"] = bool(item.is_main)
+        values["position"] = len(plans)
+        plans.append(_AddressPlan(id=match_id, values=values))
+    for index in main_indexes[1:]:
+        errors[f"addresses.{index}.is_main"] = "Only one address can be the main address."
+    if plans and not main_indexes:
+        plans[0].values["is_main"] = True
+    return plans
+
+
+def _validate_tags(data: ContactIn, errors: dict[str, str]) -> list[str]:
+    names: list[str] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(data.tags):
+        name = (raw or "").strip()
+        if not name:
+            continue
+        key = f"tags.{index}"
+        if len(name) > TAG_NAME_LIMIT:
+            errors[key] = f"A tag has at most {TAG_NAME_LIMIT} characters."
+            continue
+        problem = text_problem(name)
+        if problem:
+            errors[key] = problem
+            continue
+        if name.casefold() not in seen:
+            seen.add(name.casefold())
+            names.append(name)
+    return names
+
+
+def _validate(session: Session, data: ContactIn, old: _Existing, settings: AccountSettings) -> _Plan:
+    errors: dict[str, str] = {}
+    plan = _Plan(scalars=_validate_scalars(session, data, old.contact, errors))
+    plan.phones = _validate_phones(session, data, old.phones, settings, errors)
+    plan.emails = _validate_emails(data, old.emails, settings, errors)
+    plan.addresses = _validate_addresses(data, old.addresses, errors)
+    plan.tag_names = _validate_tags(data, errors)
+    if errors:
+        raise ValidationError("Some fields need your attention.", errors=errors)
+    return plan
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _load_contact(session: Session, contact_id: int) -> Contact:
+    contact = session.get(Contact, contact_id)
+    if contact is None:
+        raise NotFoundError("This contact does not exist (it may have been deleted).")
+    return contact
+
+
+def _load_existing(session: Session, contact: Contact) -> _Existing:
+    cid = contact.id
+    return _Existing(
+        contact=contact,
+        phones=list(session.exec(select(Phone).where(Phone.contact_id == cid).order_by(Phone.position, Phone.id))),
+        emails=list(session.exec(select(Email).where(Email.contact_id == cid).order_by(Email.position, Email.id))),
+        addresses=list(
+            session.exec(select(Address).where(Address.contact_id == cid).order_by(Address.position, Address.id))
+        ),
+        tags=list(
+            session.exec(
+                select(Tag).join(ContactTag, ContactTag.tag_id == Tag.id).where(ContactTag.contact_id == cid)
+            ).all()
+        ),
+    )
+
+
+def _user_names(session: Session, ids: set[int | None]) -> dict[int, str]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = session.exec(select(User.id, User.name, User.email).where(User.id.in_(wanted))).all()
+    return {uid: (name or email) for uid, name, email in rows}
+
+
+def phone_read(phone: Phone, settings: AccountSettings) -> PhoneRead:
+    """A stored phone as a DTO, displayed in the account's style."""
+    links = phone_links(phone.e164, phone.whatsapp, phone.viber, phone.sms)
+    return PhoneRead(
+        id=phone.id,
+        raw=phone.raw,
+        e164=phone.e164,
+        display=format_phone(phone.e164, settings.phone_display, settings.default_region),
+        type=phone.type,
+        type_label=phone_type_label(phone.type),
+        whatsapp=phone.whatsapp,
+        viber=phone.viber,
+        sms=phone.sms,
+        tel_link=links["tel"],
+        whatsapp_link=links["whatsapp"],
+        viber_link=links["viber"],
+        sms_link=links["sms"],
+    )
+
+
+def address_read(address: Address) -> AddressRead:
+    """A stored address as a DTO with its one-line form and an OpenStreetMap search link."""
+    one_line = address_one_line(address)
+    return AddressRead(
+        id=address.id,
+        label=address.label,
+        line1=address.line1,
+        line2=address.line2,
+        postcode=address.postcode,
+        city=address.city,
+        region=address.region,
+        country=address.country,
+        is_main=address.is_main,
+        one_line=one_line,
+        map_url=MAP_SEARCH_URL + quote(one_line, safe=""),
+    )
+
+
+def _tag_read(tag: Tag) -> TagRead:
+    return TagRead(id=tag.id, name=tag.name, color=tag.color, system_key=tag.system_key)
+
+
+def _read(session: Session, contact: Contact) -> ContactRead:
+    session.flush()
+    session.refresh(contact)
+    old = _load_existing(session, contact)
+    settings = get_settings(session)
+    names = _user_names(session, {contact.assigned_user_id, contact.created_by_id, contact.updated_by_id})
+    channel = (
+        session.get(AcquisitionChannel, contact.acquisition_channel_id) if contact.acquisition_channel_id else None
+    )
+    tags = sorted(old.tags, key=lambda tag: (tag.system_key is None, tag.name.casefold()))
+    return ContactRead(
+        id=contact.id,
+        kind=contact.kind,
+        first_name=contact.first_name,
+        last_name=contact.last_name,
+        company_name=contact.company_name,
+        display_name=contact.display_name,
+        reference=contact.reference,
+        registration_no=contact.registration_no,
+        is_supplier=contact.is_supplier,
+        is_conflict=any(tag.system_key == CONFLICT_KEY for tag in tags),
+        assigned_user_id=contact.assigned_user_id,
+        assigned_user_name=names.get(contact.assigned_user_id, ""),
+        acquisition_channel_id=contact.acquisition_channel_id,
+        acquisition_channel_name=channel.name if channel else "",
+        discount_percent=format_discount(contact.discount_percent),
+        memo=contact.memo,
+        archived=contact.archived_at is not None,
+        archived_at=as_utc(contact.archived_at),
+        created_at=as_utc(contact.created_at),
+        created_by_name=names.get(contact.created_by_id, ""),
+        updated_at=as_utc(contact.updated_at),
+        updated_by_name=names.get(contact.updated_by_id, ""),
+        version=contact.version,
+        phones=[phone_read(phone, settings) for phone in old.phones],
+        emails=[EmailRead(id=email.id, address=email.address, email_ok=email.email_ok) for email in old.emails],
+        addresses=[address_read(address) for address in old.addresses],
+        tags=[_tag_read(tag) for tag in tags],
+    )
+
+
+def get_contact(session: Session, *, contact_id: int) -> ContactRead:
+    """The whole contact file; NotFoundError when it does not exist."""
+    return _read(session, _load_contact(session, contact_id))
+
+
+# ---------------------------------------------------------------- writing helpers
+
+
+def _next_reference_number(session: Session) -> int:
+    table = Counter.__table__
+    dialect = session.get_bind().dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        if dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        stmt = (
+            dialect_insert(table)
+            .values(name=REFERENCE_COUNTER, value=1)
+            .on_conflict_do_update(index_elements=[table.c.name], set_={"value": table.c.value + 1})
+            .returning(table.c.value)
+        )
+        return int(session.exec(stmt).scalar_one())
+    current = session.exec(
+        select(table.c.value).where(table.c.name == REFERENCE_COUNTER).with_for_update()
+    ).scalar_one_or_none()
+    if current is None:
+        session.exec(insert(table).values(name=REFERENCE_COUNTER, value=1))
+        return 1
+    session.exec(update(table).where(table.c.name == REFERENCE_COUNTER).values(value=current + 1))
+    return int(current) + 1
+
+
+def next_reference(session: Session, settings: AccountSettings | None = None) -> str:
+    """Take the next contact reference ("C-000123"); numbers are never handed out twice."""
+    settings = settings or get_settings(session)
+    while True:
+        number = _next_reference_number(session)
+        reference = f"{settings.reference_prefix}{number:0{settings.reference_digits}d}"
+        if not session.exec(select(exists().where(Contact.reference == reference))).one():
+            return reference
+
+
+def _claim_version(
+    session: Session, contact: Contact, *, actor_id: int | None, version: int, values: dict[str, Any]
+) -> None:
+    """``UPDATE contact ... WHERE id = :id AND version = :v``; ConflictError when someone else got there first."""
+    stmt = (
+        update(Contact)
+        .where(Contact.id == contact.id, Contact.version == version)
+        .values(**values, version=version + 1, updated_at=utcnow(), updated_by_id=actor_id)
+        .execution_options(synchronize_session=False)
+    )
+    if session.exec(stmt).rowcount != 1:
+        raise ConflictError(CONFLICT_MESSAGE)
+    session.expire(contact)
+
+
+def _check_version(contact: Contact, expected_version: int | None) -> int:
+    if expected_version is not None and expected_version != contact.version:
+        raise ConflictError(CONFLICT_MESSAGE)
+    return contact.version
+
+
+def _record(session: Session, contact_id: int, actor_id: int | None, kind: str, **kwargs: Any) -> None:
+    entity = kwargs.pop("entity", "contact")
+    entity_id = kwargs.pop("entity_id", contact_id)
+    audit.record(
+        session,
+        actor_id=actor_id,
+        entity=entity,
+        entity_id=entity_id,
+        contact_id=contact_id,
+        kind=kind,
+        **kwargs,
+    )
+
+
+def _channel_name(session: Session, channel_id: int | None) -> str | None:
+    if channel_id is None:
+        return None
+    channel = session.get(AcquisitionChannel, channel_id)
+    return channel.name if channel else str(channel_id)
+
+
+def _scalar_audit_value(session: Session, name: str, value: Any) -> Any:
+    if name == "assigned_user_id":
+        return _user_names(session, {value}).get(value) if value is not None else None
+    if name == "acquisition_channel_id":
+        return _channel_name(session, value)
+    return value
+
+
+# ---------------------------------------------------------------- create / update
+
+
+def create_contact(session: Session, *, data: ContactIn, actor_id: int | None) -> ContactRead:
+    """Validate a new contact completely, then store it with a fresh reference and audit its creation."""
+    settings = get_settings(session)
+    plan = _validate(session, data, _Existing(), settings)
+    contact = Contact(
+        **plan.scalars,
+        reference=next_reference(session, settings),
+        created_by_id=actor_id,
+        updated_by_id=actor_id,
+    )
+    session.add(contact)
+    session.flush()
+    for item in plan.phones:
+        session.add(Phone(contact_id=contact.id, **_phone_values(item)))
+    for item in plan.emails:
+        session.add(Email(contact_id=contact.id, address=item.address, position=item.position, email_ok=item.email_ok))
+    for item in plan.addresses:
+        session.add(Address(contact_id=contact.id, **item.values))
+    for tag in get_or_create_tags(session, plan.tag_names):
+        session.add(ContactTag(contact_id=contact.id, tag_id=tag.id))
+    _record(session, contact.id, actor_id, "created", new=f"{contact.display_name} ({contact.reference})")
+    return _read(session, contact)
+
+
+def _phone_values(item: _PhonePlan) -> dict[str, Any]:
+    return {
+        "raw": item.raw,
+        "e164": item.e164,
+        "national_digits": item.national_digits,
+        "type": item.type,
+        "position": item.position,
+        "whatsapp": item.whatsapp,
+        "viber": item.viber,
+        "sms": item.sms,
+    }
+
+
+@dataclass
+class _ChildChanges:
+    """Row writes and audit lines to apply once the version is claimed."""
+
+    writes: list[Any] = field(default_factory=list)
+    audits: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.writes
+
+
+def _diff_rows(
+    model: type,
+    entity: str,
+    old_rows: list[Any],
+    plans: list[tuple[int | None, dict[str, Any]]],
+    readable: Any,
+    changes: _ChildChanges,
+) -> None:
+    old_by_id = {row.id: row for row in old_rows}
+    kept: set[int] = set()
+    for row_id, values in plans:
+        row = old_by_id.get(row_id)
+        if row is None:
+            changes.writes.append(("add", model, values))
+            changes.audits.append({"kind": f"{entity}_added", "entity": entity, "new": readable(model(**values))})
+            continue
+        kept.add(row.id)
+        if any(getattr(row, key) != value for key, value in values.items()):
+            before = readable(row)
+            after = readable(model(**values))
+            changes.writes.append(("set", row, values))
+            if before != after:
+                changes.audits.append(
+                    {"kind": f"{entity}_changed", "entity": entity, "entity_id": row.id, "old": before, "new": after}
+                )
+    for row in old_rows:
+        if row.id not in kept:
+            changes.writes.append(("delete", row, None))
+            changes.audits.append(
+                {"kind": f"{entity}_removed", "entity": entity, "entity_id": row.id, "old": readable(row)}
+            )
+
+
+def update_contact(
+    session: Session,
+    *,
+    contact_id: int,
+    data: ContactIn,
+    actor_id: int | None,
+    expected_version: int | None = None,
+) -> ContactRead:
+    """Replace the editable fields and child lists; ConflictError when the version moved on."""
+    contact = _load_contact(session, contact_id)
+    version = _check_version(contact, expected_version)
+    old = _load_existing(session, contact)
+    settings = get_settings(session)
+    plan = _validate(session, data, old, settings)
+
+    scalar_values: dict[str, Any] = {}
+    audits: list[dict[str, Any]] = []
+    for name in SCALAR_FIELDS:
+        before, after = getattr(contact, name), plan.scalars[name]
+        if before != after:
+            scalar_values[name] = after
+            audits.append(
+                {
+                    "kind": "field_changed",
+                    "field": name,
+                    "old": _scalar_audit_value(session, name, before),
+                    "new": _scalar_audit_value(session, name, after),
+                }
+            )
+    if Decimal(contact.discount_percent) != plan.scalars["discount_percent"]:
+        scalar_values["discount_percent"] = plan.scalars["discount_percent"]
+        audits.append(
+            {
+                "kind": "discount_changed",
+                "field": "discount_percent",
+                "old": format_discount(contact.discount_percent),
+                "new": format_discount(plan.scalars["discount_percent"]),
+            }
+        )
+    for name in ("display_name", "sort_name"):
+        if getattr(contact, name) != plan.scalars[name]:
+            scalar_values[name] = plan.scalars[name]
+
+    region = settings.default_region
+    children = _ChildChanges()
+    _diff_rows(
+        Phone,
+        "phone",
+        old.phones,
+        [(item.id, _phone_values(item)) for item in plan.phones],
+        lambda phone: readable_phone(phone, region),
+        children,
+    )
+    _diff_rows(
+        Email,
+        "email",
+        old.emails,
+        [
+            (item.id, {"address": item.address, "position": item.position, "email_ok": item.email_ok})
+            for item in plan.emails
+        ],
+        readable_email,
+        children,
+    )
+    _diff_rows(
+        Address,
+        "address",
+        old.addresses,
+        [(item.id, item.values) for item in plan.addresses],
+        readable_address,
+        children,
+    )
+    old_tag_keys = {tag.name.casefold(): tag for tag in old.tags}
+    new_tag_keys = {name.casefold() for name in plan.tag_names}
+    tags_to_add = [name for name in plan.tag_names if name.casefold() not in old_tag_keys]
+    tags_to_remove = [tag for key, tag in old_tag_keys.items() if key not in new_tag_keys]
+
+    if not scalar_values and children.empty and not tags_to_add and not tags_to_remove:
+        return _read(session, contact)
+
+    _claim_version(session, contact, actor_id=actor_id, version=version, values=scalar_values)
+    for action, target, values in children.writes:
+        if action == "add":
+            session.add(target(contact_id=contact.id, **values))
+        elif action == "set":
+            for key, value in values.items():
+                setattr(target, key, value)
+            session.add(target)
+        else:
+            session.delete(target)
+    for tag in tags_to_remove:
+        session.exec(delete(ContactTag).where(ContactTag.contact_id == contact.id, ContactTag.tag_id == tag.id))
+        audits.append({"kind": "tag_removed", "entity": "tag", "entity_id": tag.id, "old": tag.name})
+    for tag in get_or_create_tags(session, tags_to_add):
+        session.add(ContactTag(contact_id=contact.id, tag_id=tag.id))
+        audits.append({"kind": "tag_added", "entity": "tag", "entity_id": tag.id, "new": tag.name})
+    for entry in [*audits, *children.audits]:
+        _record(session, contact.id, actor_id, **entry)
+    return _read(session, contact)
+
+
+# ---------------------------------------------------------------- lifecycle
+
+
+def archive_contact(
+    session: Session, *, contact_id: int, actor_id: int | None, expected_version: int | None = None
+) -> ContactRead:
+    """Hide a contact from the default list (kept, restorable); no change when already archived."""
+    contact = _load_contact(session, contact_id)
+    version = _check_version(contact, expected_version)
+    if contact.archived_at is None:
+        _claim_version(session, contact, actor_id=actor_id, version=version, values={"archived_at": utcnow()})
+        _record(session, contact.id, actor_id, "archived")
+    return _read(session, contact)
+
+
+def restore_contact(
+    session: Session, *, contact_id: int, actor_id: int | None, expected_version: int | None = None
+) -> ContactRead:
+    """Bring an archived contact back; no change when it is not archived."""
+    contact = _load_contact(session, contact_id)
+    version = _check_version(contact, expected_version)
+    if contact.archived_at is not None:
+        _claim_version(session, contact, actor_id=actor_id, version=version, values={"archived_at": None})
+        _record(session, contact.id, actor_id, "restored")
+    return _read(session, contact)
+
+
+def delete_contact(
+    session: Session, *, contact_id: int, actor_id: int | None, expected_version: int | None = None
+) -> None:
+    """Delete a contact and its rows for good; one audit line (not tied to the contact) remembers it."""
+    contact = _load_contact(session, contact_id)
+    _check_version(contact, expected_version)
+    label = f"{contact.display_name} ({contact.reference})"
+    session.flush()
+    for model in (Phone, Email, Address, ContactTag):
+        session.exec(delete(model).where(model.contact_id == contact_id).execution_options(synchronize_session=False))
+    session.exec(
+        delete(AuditEntry).where(AuditEntry.contact_id == contact_id).execution_options(synchronize_session=False)
+    )
+    session.delete(contact)
+    session.flush()
+    audit.record(
+        session, actor_id=actor_id, entity="contact", entity_id=contact_id, contact_id=None, kind="deleted", old=label
+    )
+    session.flush()
+
+
+def convert_kind(
+    session: Session, *, contact_id: int, to_kind: str, actor_id: int | None, expected_version: int | None = None
+) -> ContactRead:
+    """Turn a person into an organisation or back; names stay in their columns, so nothing is lost."""
+    if to_kind not in KINDS:
+        raise ValidationError("Choose person or organization.", field="kind")
+    contact = _load_contact(session, contact_id)
+    version = _check_version(contact, expected_version)
+    if contact.kind == to_kind:
+        return _read(session, contact)
+    values: dict[str, Any] = {"kind": to_kind}
+    if to_kind == "organization" and not contact.company_name:
+        person = " ".join(part for part in (contact.first_name, contact.last_name) if part)
+        values["company_name"] = person[: NAME_LIMITS["company_name"]]
+    if to_kind == "person" and not (contact.first_name or contact.last_name):
+        first, _, last = contact.company_name.partition(" ")
+        values["first_name"] = first[: NAME_LIMITS["first_name"]]
+        values["last_name"] = last.strip()[: NAME_LIMITS["last_name"]]
+    merged = {name: values.get(name, getattr(contact, name)) for name in ("first_name", "last_name", "company_name")}
+    display = display_name_for(to_kind, merged["first_name"], merged["last_name"], merged["company_name"])
+    values["display_name"] = display
+    values["sort_name"] = sort_key(display)
+    before = {name: getattr(contact, name) for name in values}
+    _claim_version(session, contact, actor_id=actor_id, version=version, values=values)
+    _record(session, contact_id, actor_id, "kind_converted", field="kind", old=before["kind"], new=to_kind)
+    for name in ("first_name", "last_name", "company_name"):
+        if name in values and values[name] != before[name]:
+            _record(session, contact_id, actor_id, "field_changed", field=name, old=before[name], new=values[name])
+    return _read(session, contact)
+
+
+def flag_conflict(session: Session, *, contact_id: int, conflict: bool, actor_id: int | None) -> ContactRead:
+    """Put or take off the system "Conflict" tag (audited as tag_added / tag_removed)."""
+    contact = _load_contact(session, contact_id)
+    tag = ensure_system_tags(session)[CONFLICT_KEY]
+    link = session.get(ContactTag, (contact_id, tag.id))
+    if conflict == (link is not None):
+        return _read(session, contact)
+    _claim_version(session, contact, actor_id=actor_id, version=contact.version, values={})
+    if conflict:
+        session.add(ContactTag(contact_id=contact_id, tag_id=tag.id))
+        _record(session, contact_id, actor_id, "tag_added", entity="tag", entity_id=tag.id, new=tag.name)
+    else:
+        session.delete(link)
+        _record(session, contact_id, actor_id, "tag_removed", entity="tag", entity_id=tag.id, old=tag.name)
+    return _read(session, contact)
+
+
+# ---------------------------------------------------------------- history
+
+
+def _history_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, list):
+        return ", ".join(_history_text(item) for item in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
+
+
+def contact_history(session: Session, *, contact_id: int, limit: int = 200) -> list[HistoryEntry]:
+    """The contact's audit lines, newest first, with the actor's name."""
+    _load_contact(session, contact_id)
+    limit = max(1, min(int(limit), 1000))
+    rows = session.exec(
+        select(AuditEntry, User.name, User.email)
+        .outerjoin(User, User.id == AuditEntry.actor_id)
+        .where(AuditEntry.contact_id == contact_id)
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(limit)
+    ).all()
+    return [
+        HistoryEntry(
+            id=entry.id,
+            at=as_utc(entry.at),
+            actor_name=(name or email or ""),
+            kind=entry.kind,
+            field=entry.field,
+            old=_history_text(entry.old),
+            new=_history_text(entry.new),
+        )
+        for entry, name, email in rows
+    ]
+
+
+# ---------------------------------------------------------------- list
+
+
+def _search_condition(text: str, region: str) -> Any:
+    key = sort_key(text)
+    conditions = [
+        Contact.sort_name.like(like_prefix(key), escape="\\"),
+        func.lower(Contact.reference).like(like_prefix(text.lower()), escape="\\"),
+        exists().where(
+            Email.contact_id == Contact.id, func.lower(Email.address).like(like_prefix(text.lower()), escape="\\")
+        ),
+    ]
+    for form in search_forms(text, region):
+        pattern = "%" + form + "%"
+        conditions.append(
+            exists().where(
+                Phone.contact_id == Contact.id, or_(Phone.e164.like(pattern), Phone.national_digits.like(pattern))
+            )
+        )
+    return or_(*conditions)
+
+
+def list_contacts(
+    session: Session,
+    *,
+    page: int = 1,
+    page_size: int = 50,
+    query: str = "",
+    include_archived: bool = False,
+    suppliers_only: bool = False,
+) -> ContactPage:
+    """One page of contacts sorted by name, with a fixed number of queries whatever the page size."""
+    page = max(1, int(page))
+    page_size = max(1, min(int(page_size), MAX_PAGE_SIZE))
+    settings = get_settings(session)
+    conditions = []
+    if not include_archived:
+        conditions.append(Contact.archived_at.is_(None))
+    if suppliers_only:
+        conditions.append(Contact.is_supplier.is_(True))
+    text = (query or "").strip()
+    if text:
+        conditions.append(_search_condition(text, settings.default_region))
+    total = session.exec(select(func.count()).select_from(Contact).where(*conditions)).one()
+    contacts = session.exec(
+        select(Contact)
+        .where(*conditions)
+        .order_by(Contact.sort_name, Contact.id)
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    ).all()
+    rows = _rows(session, list(contacts), settings) if contacts else []
+    return ContactPage(rows=rows, total=total, page=page, page_size=page_size)
+
+
+def _rows(session: Session, contacts: list[Contact], settings: AccountSettings) -> list[ContactRow]:
+    ids = [contact.id for contact in contacts]
+    phones: dict[int, Phone] = {}
+    for phone in session.exec(
+        select(Phone).where(Phone.contact_id.in_(ids)).order_by(Phone.contact_id, Phone.position, Phone.id)
+    ):
+        phones.setdefault(phone.contact_id, phone)
+    emails: dict[int, str] = {}
+    for contact_id, address in session.exec(
+        select(Email.contact_id, Email.address)
+        .where(Email.contact_id.in_(ids))
+        .order_by(Email.contact_id, Email.position, Email.id)
+    ):
+        emails.setdefault(contact_id, address)
+    cities: dict[int, str] = {}
+    for contact_id, city in session.exec(
+        select(Address.contact_id, Address.city).where(Address.contact_id.in_(ids), Address.is_main.is_(True))
+    ):
+        cities.setdefault(contact_id, city)
+    tags: dict[int, list[str]] = defaultdict(list)
+    conflicts: set[int] = set()
+    for contact_id, name, system_key in session.exec(
+        select(ContactTag.contact_id, Tag.name, Tag.system_key)
+        .join(Tag, Tag.id == ContactTag.tag_id)
+        .where(ContactTag.contact_id.in_(ids))
+        .order_by(ContactTag.contact_id, Tag.name)
+    ):
+        tags[contact_id].append(name)
+        if system_key == CONFLICT_KEY:
+            conflicts.add(contact_id)
+    users = _user_names(session, {contact.assigned_user_id for contact in contacts})
+    rows = []
+    for contact in contacts:
+        phone = phones.get(contact.id)
+        rows.append(
+            ContactRow(
+                id=contact.id,
+                kind=contact.kind,
+                display_name=contact.display_name,
+                reference=contact.reference,
+                is_supplier=contact.is_supplier,
+                is_conflict=contact.id in conflicts,
+                archived=contact.archived_at is not None,
+                main_phone=format_phone(phone.e164, settings.phone_display, settings.default_region) if phone else "",
+                main_phone_tel=phone_links(phone.e164, False, False, False)["tel"] if phone else "",
+                main_email=emails.get(contact.id, ""),
+                city=cities.get(contact.id, ""),
+                tags=tags.get(contact.id, []),
+                assigned_user_name=users.get(contact.assigned_user_id, ""),
+                updated_at=as_utc(contact.updated_at),
+            )
+        )
+    return rows
