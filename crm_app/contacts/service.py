@@ -64,7 +64,7 @@ BUILTIN_PHONE_LABELS = {key: key.capitalize() for key in BUILTIN_PHONE_TYPES}
 CHANNEL_LABELS = {"whatsapp": "WhatsApp", "viber": "Viber", "sms": "SMS"}
 MAX_PAGE_SIZE = 200
 MAP_SEARCH_URL = "https://www.openstreetmap.org/search?query="
-_DISCOUNT_RE = re.compile(r"^[+-]?\d{1,10}(?:[.,]\d+)?$")
+_DISCOUNT_RE = re.compile(r"^[+-]?(?:\d{1,10}(?:[.,]\d*)?|[.,]\d+)$")
 _EXCEPTIONAL_TERRITORIES = {"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "ZZ"}
 _EN = Locale("en")
 COUNTRY_CODES = frozenset(

@@ -194,7 +194,7 @@ def test_create_contact_rejects_a_discount_that_is_not_a_number(session, raw) ->
 
 
 @pytest.mark.parametrize(
-    ("raw", "stored"), [("12,5", "12.5"), ("12.5", "12.5"), ("", "0"), ("100", "100"), ("7 %", "7")]
+    ("raw", "stored"), [("12,5", "12.5"), ("12.5", "12.5"), ("", "0"), ("100", "100"), ("7 %", "7"), (".5", "0.5")]
 )
 def test_create_contact_accepts_a_discount_with_comma_or_dot(session, raw, stored) -> None:
     assert service.create_contact(session, data=person(discount_percent=raw), actor_id=None).discount_percent == stored
