@@ -18,4 +18,9 @@ config = rx.Config(
     show_built_with_reflex=False,
     cors_allowed_origins=settings.origin_allow_list(),
     disable_plugins=[SitemapPlugin],
+    plugins=[
+        rx.plugins.RadixThemesPlugin(
+            theme=rx.theme(accent_color="indigo", gray_color="slate", radius="medium", scaling="100%")
+        )
+    ],
 )

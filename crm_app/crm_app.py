@@ -1,9 +1,17 @@
+"""The Reflex application: theme, pages, the auth middleware and the REST API."""
+
 import reflex as rx
 
+from crm_app.api.routes import build_api
+from crm_app.ui import routes
+from crm_app.ui.state.session import AuthMiddleware
+from crm_app.ui.styles import base_style, stylesheets
 
-def index() -> rx.Component:
-    return rx.text("hello")
-
-
-app = rx.App()
-app.add_page(index, route="/")
+app = rx.App(
+    style=base_style,
+    stylesheets=stylesheets,
+    head_components=[rx.script(src="/unsaved_guard.js")],
+    api_transformer=build_api(),
+)
+app.add_middleware(AuthMiddleware())
+routes.register(app)

@@ -1,0 +1,80 @@
+"""REST routes mounted beside Reflex's own (Starlette); each checks the caller's session and Origin."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from crm_app.auth import service as auth_service
+from crm_app.auth.service import CurrentUser
+from crm_app.db import session_scope
+from crm_app.settings import settings
+
+COOKIE_NAME = "crm_session"
+
+
+class OriginCheck:
+    """Refuse any request whose Origin header is not one of the app's own origins."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+        self.allowed = set(settings.origin_allow_list())
+
+    @staticmethod
+    def _checked(scope: Scope) -> bool:
+        if scope["type"] == "websocket":
+            return True
+        if scope["type"] != "http":
+            return False
+        path = scope.get("path", "")
+        return scope.get("method") not in ("GET", "HEAD") or path.startswith(("/api/", "/_upload", "/_event"))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass same-origin requests (and those without an Origin header) on; refuse others."""
+        if self._checked(scope):
+            origin = dict(scope.get("headers") or []).get(b"origin")
+            if origin is not None and origin.decode("latin-1").rstrip("/") not in self.allowed:
+                if scope["type"] == "http":
+                    response = JSONResponse({"error": "origin_not_allowed"}, status_code=403)
+                    await response(scope, receive, send)
+                else:
+                    await send({"type": "websocket.close", "code": 4403})
+                return
+        await self.app(scope, receive, send)
+
+
+def current_user(request: Request) -> CurrentUser | None:
+    """The user behind the session cookie or a ``Bearer`` token, if valid."""
+    token = request.cookies.get(COOKIE_NAME, "")
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        token = auth[7:].strip()
+    if not token:
+        return None
+    with session_scope() as db:
+        return auth_service.validate_session(db, token=token)
+
+
+async def me(request: Request) -> JSONResponse:
+    """Who am I: the signed-in user's id, name and role."""
+    user = current_user(request)
+    if user is None:
+        return JSONResponse({"error": "not_signed_in"}, status_code=401)
+    return JSONResponse({"id": user.id, "email": user.email, "name": user.name, "role": user.role})
+
+
+async def health(_request: Request) -> JSONResponse:
+    """Liveness for load balancers."""
+    return JSONResponse({"status": "ok"})
+
+
+def build_api() -> Starlette:
+    """The Starlette app Reflex mounts its own routes onto."""
+    return Starlette(
+        routes=[Route("/api/me", me), Route("/api/health", health)],
+        middleware=[Middleware(OriginCheck)],
+    )

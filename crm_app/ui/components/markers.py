@@ -1,0 +1,49 @@
+"""A contact's name with its markers: supplier truck, red conflict dot, archived badge."""
+
+import reflex as rx
+
+from crm_app.ui.i18n import t
+
+
+def contact_name(
+    name: rx.Var,
+    is_supplier: rx.Var,
+    is_conflict: rx.Var,
+    archived: rx.Var | None = None,
+    size: str = "2",
+    weight: str = "medium",
+) -> rx.Component:
+    """The display name followed by the markers that must show wherever the name does."""
+    return rx.hstack(
+        rx.text(name, size=size, weight=weight, class_name="clip"),
+        rx.cond(
+            is_supplier,
+            rx.tooltip(
+                rx.icon(
+                    "truck", size=16, color=rx.color("blue", 10), aria_label=t("Supplier"), class_name="marker-supplier"
+                ),
+                content=t("Supplier"),
+            ),
+        ),
+        rx.cond(
+            is_conflict,
+            rx.tooltip(
+                rx.box(
+                    width="10px",
+                    height="10px",
+                    border_radius="50%",
+                    background=rx.color("red", 9),
+                    aria_label=t("Conflict"),
+                    class_name="marker-conflict",
+                    flex_shrink="0",
+                ),
+                content=t("Conflict"),
+            ),
+        ),
+        rx.cond(archived, rx.badge(t("Archived"), color_scheme="gray", variant="soft"))
+        if archived is not None
+        else rx.fragment(),
+        spacing="2",
+        align="center",
+        min_width="0",
+    )

@@ -1,0 +1,787 @@
+"""The contact file: identity panel, details, history; stacked on a phone."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from crm_app.auth.permissions import Permission
+from crm_app.ui.components.markers import contact_name
+from crm_app.ui.i18n import t
+from crm_app.ui.state.contact_edit import AddressForm, ContactEditState, EmailForm, HistoryRow, PhoneForm
+from crm_app.ui.state.session import can
+
+S = ContactEditState
+CAN_EDIT = can(Permission.CONTACTS_EDIT)
+
+
+def _err(key: rx.Var | str) -> rx.Component:
+    message = S.errors.get(key, "")
+    return rx.cond(message, rx.text(message, color_scheme="red", size="1", class_name="field-error", role="alert"))
+
+
+def _label(text: rx.Var, html_for: str = "") -> rx.Component:
+    return rx.text(text, as_="label", html_for=html_for, size="1", weight="medium", color_scheme="gray")
+
+
+def _text_field(label: rx.Var, name: str, value: rx.Var, **props) -> rx.Component:
+    return rx.vstack(
+        _label(label, f"f-{name}"),
+        rx.input(
+            id=f"f-{name}",
+            value=value,
+            on_change=lambda v: S.edit_field(name, v),
+            width="100%",
+            read_only=~CAN_EDIT,
+            **props,
+        ),
+        _err(name),
+        spacing="1",
+        width="100%",
+    )
+
+
+def _section(title: rx.Var, *children: rx.Component, action: rx.Component | None = None) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(rx.heading(title, size="3"), rx.spacer(), action or rx.fragment(), width="100%", align="center"),
+            *children,
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def _select(options: rx.Var, value: rx.Var, on_change, placeholder: rx.Var, id_: str, allow_empty: bool = True):
+    return rx.el.select(
+        *([rx.el.option(placeholder, value="")] if allow_empty else []),
+        rx.foreach(options, lambda o: rx.el.option(o.label, value=o.value)),
+        value=value,
+        on_change=on_change,
+        id=id_,
+        disabled=~CAN_EDIT,
+        style={
+            "width": "100%",
+            "padding": "6px 8px",
+            "border_radius": "6px",
+            "border": f"1px solid {rx.color('gray', 7)}",
+            "background": rx.color("gray", 1),
+            "font_size": "14px",
+            "height": "32px",
+        },
+    )
+
+
+# ---- identity panel ------------------------------------------------------------------------
+
+
+def _identity() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.avatar(fallback=rx.cond(S.kind == "person", "P", "O"), size="4", radius="full"),
+                rx.vstack(
+                    contact_name(S.title, S.is_supplier, S.is_conflict, S.archived, size="4", weight="bold"),
+                    rx.text(rx.cond(S.kind == "person", t("Person"), t("Organisation")), size="1", color_scheme="gray"),
+                    spacing="1",
+                    min_width="0",
+                ),
+                align="center",
+                width="100%",
+            ),
+            rx.cond(
+                S.archived,
+                rx.callout(
+                    t("This contact is archived."), icon="archive", color_scheme="amber", size="1", id="archived-banner"
+                ),
+            ),
+            rx.data_list.root(
+                rx.data_list.item(
+                    rx.data_list.label(t("Reference")),
+                    rx.data_list.value(rx.cond(S.reference, S.reference, t("(on save)")), id="reference"),
+                ),
+                rx.data_list.item(rx.data_list.label(t("Created")), rx.data_list.value(S.created_label)),
+                rx.data_list.item(rx.data_list.label(t("Updated")), rx.data_list.value(S.updated_label)),
+                orientation="vertical",
+                size="1",
+            ),
+            _text_field(t("Registration number (company ID / VAT)"), "registration_no", S.registration_no),
+            rx.vstack(
+                _label(t("Assigned to"), "f-assigned"),
+                _select(
+                    S.users,
+                    S.assigned_user_id,
+                    lambda v: S.edit_field("assigned_user_id", v),
+                    t("Nobody"),
+                    "f-assigned",
+                ),
+                spacing="1",
+                width="100%",
+            ),
+            rx.text(
+                rx.hstack(
+                    rx.switch(
+                        checked=S.is_supplier,
+                        on_change=lambda v: S.edit_field("is_supplier", v),
+                        disabled=~CAN_EDIT,
+                        id="f-supplier",
+                    ),
+                    rx.icon("truck", size=16),
+                    t("Supplier"),
+                    spacing="2",
+                    align="center",
+                ),
+                as_="label",
+                size="2",
+            ),
+            rx.text(
+                rx.hstack(
+                    rx.switch(
+                        checked=S.is_conflict,
+                        on_change=S.toggle_conflict,
+                        color_scheme="red",
+                        disabled=~CAN_EDIT,
+                        id="f-conflict",
+                    ),
+                    t("Conflict"),
+                    spacing="2",
+                    align="center",
+                ),
+                as_="label",
+                size="2",
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+# ---- details ---------------------------------------------------------------------------------
+
+
+def _names() -> rx.Component:
+    return _section(
+        t("Client name"),
+        rx.cond(
+            S.kind == "person",
+            rx.flex(
+                rx.box(
+                    _text_field(t("First name"), "first_name", S.first_name, auto_complete="off"),
+                    flex="1",
+                    min_width="180px",
+                ),
+                rx.box(
+                    _text_field(t("Last name"), "last_name", S.last_name, auto_complete="off"),
+                    flex="1",
+                    min_width="180px",
+                ),
+                gap="12px",
+                wrap="wrap",
+                width="100%",
+            ),
+            _text_field(t("Company name"), "company_name", S.company_name, auto_complete="off"),
+        ),
+        action=rx.cond(
+            CAN_EDIT,
+            rx.button(
+                rx.icon("repeat", size=14),
+                rx.cond(S.kind == "person", t("Convert to organisation"), t("Convert to person")),
+                variant="ghost",
+                size="1",
+                on_click=S.convert,
+                id="convert-kind",
+            ),
+        ),
+    )
+
+
+def _consent(label: str, checked: rx.Var, index: rx.Var, key: str) -> rx.Component:
+    return rx.text(
+        rx.hstack(
+            rx.checkbox(
+                checked=checked,
+                on_change=lambda v: S.edit_phone(index, key, v),
+                disabled=~CAN_EDIT,
+                class_name=f"consent-{key}",
+            ),
+            t(label),
+            spacing="1",
+            align="center",
+        ),
+        as_="label",
+        size="1",
+    )
+
+
+def _phone_row(phone: PhoneForm, i: rx.Var) -> rx.Component:
+    key = "phones." + i.to_string() + ".number"
+    return rx.vstack(
+        rx.flex(
+            rx.box(
+                rx.input(
+                    value=phone.number,
+                    on_change=lambda v: S.edit_phone(i, "number", v),
+                    type="tel",
+                    placeholder=t("Phone number"),
+                    width="100%",
+                    class_name="phone-number",
+                    read_only=~CAN_EDIT,
+                    aria_label=t("Phone number"),
+                ),
+                flex="2",
+                min_width="170px",
+            ),
+            rx.box(
+                _select(
+                    S.phone_types, phone.type, lambda v: S.edit_phone(i, "type", v), "", "phone-type", allow_empty=False
+                ),
+                flex="1",
+                min_width="110px",
+            ),
+            rx.cond(
+                phone.tel_link,
+                rx.link(
+                    rx.icon_button(rx.icon("phone", size=16), variant="soft", aria_label=t("Call")), href=phone.tel_link
+                ),
+            ),
+            rx.cond(
+                CAN_EDIT,
+                rx.icon_button(
+                    rx.icon("trash-2", size=16),
+                    variant="ghost",
+                    color_scheme="red",
+                    aria_label=t("Remove phone"),
+                    on_click=S.remove_phone(i),
+                ),
+            ),
+            gap="8px",
+            wrap="wrap",
+            align="center",
+            width="100%",
+        ),
+        _err(key),
+        rx.flex(
+            _consent("WhatsApp", phone.whatsapp, i, "whatsapp"),
+            _consent("Viber", phone.viber, i, "viber"),
+            _consent("SMS", phone.sms, i, "sms"),
+            rx.cond(phone.whatsapp_link, rx.link("WhatsApp ↗", href=phone.whatsapp_link, size="1", is_external=True)),
+            rx.cond(phone.viber_link, rx.link("Viber ↗", href=phone.viber_link, size="1")),
+            rx.cond(phone.sms_link, rx.link("SMS ↗", href=phone.sms_link, size="1")),
+            gap="12px",
+            wrap="wrap",
+            align="center",
+        ),
+        spacing="1",
+        width="100%",
+        class_name="phone-row",
+        padding_bottom="8px",
+        border_bottom=f"1px dashed {rx.color('gray', 5)}",
+    )
+
+
+def _phones() -> rx.Component:
+    return _section(
+        t("Phones"),
+        rx.foreach(S.phones, _phone_row),
+        action=rx.cond(
+            CAN_EDIT,
+            rx.button(
+                rx.icon("plus", size=14), t("Add phone"), variant="soft", size="1", on_click=S.add_phone, id="add-phone"
+            ),
+        ),
+    )
+
+
+def _email_row(email: EmailForm, i: rx.Var) -> rx.Component:
+    return rx.vstack(
+        rx.flex(
+            rx.box(
+                rx.input(
+                    value=email.address,
+                    on_change=lambda v: S.edit_email(i, "address", v),
+                    type="email",
+                    placeholder="name@example.com",
+                    width="100%",
+                    class_name="email-address",
+                    read_only=~CAN_EDIT,
+                    aria_label=t("E-mail"),
+                ),
+                flex="1",
+                min_width="200px",
+            ),
+            rx.text(
+                rx.hstack(
+                    rx.checkbox(
+                        checked=email.email_ok, on_change=lambda v: S.edit_email(i, "email_ok", v), disabled=~CAN_EDIT
+                    ),
+                    t("Agrees to receive e-mails"),
+                    spacing="1",
+                    align="center",
+                ),
+                as_="label",
+                size="1",
+            ),
+            rx.cond(
+                email.address,
+                rx.link(
+                    rx.icon_button(rx.icon("mail", size=16), variant="soft", aria_label=t("Write")),
+                    href="mailto:" + email.address,
+                ),
+            ),
+            rx.cond(
+                CAN_EDIT,
+                rx.icon_button(
+                    rx.icon("trash-2", size=16),
+                    variant="ghost",
+                    color_scheme="red",
+                    aria_label=t("Remove e-mail"),
+                    on_click=S.remove_email(i),
+                ),
+            ),
+            gap="8px",
+            wrap="wrap",
+            align="center",
+            width="100%",
+        ),
+        _err("emails." + i.to_string() + ".address"),
+        spacing="1",
+        width="100%",
+    )
+
+
+def _emails() -> rx.Component:
+    return _section(
+        t("E-mails"),
+        rx.foreach(S.emails, _email_row),
+        action=rx.cond(
+            CAN_EDIT,
+            rx.button(
+                rx.icon("plus", size=14),
+                t("Add e-mail"),
+                variant="soft",
+                size="1",
+                on_click=S.add_email,
+                id="add-email",
+            ),
+        ),
+    )
+
+
+def _addr_input(a: AddressForm, i: rx.Var, key: str, label: str, flex: str = "1", min_w: str = "140px"):
+    return rx.box(
+        rx.input(
+            value=getattr(a, key),
+            on_change=lambda v: S.edit_address(i, key, v),
+            placeholder=t(label),
+            aria_label=t(label),
+            width="100%",
+            read_only=~CAN_EDIT,
+            class_name=f"address-{key}",
+        ),
+        _err("addresses." + i.to_string() + "." + key),
+        flex=flex,
+        min_width=min_w,
+    )
+
+
+def _address_block(a: AddressForm, i: rx.Var) -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.text(
+                rx.hstack(
+                    rx.radio_group.root(
+                        rx.radio_group.item(value="main"),
+                        value=rx.cond(a.is_main, "main", ""),
+                        on_change=lambda _v: S.make_main_address(i),
+                        disabled=~CAN_EDIT,
+                    ),
+                    t("Main address"),
+                    spacing="1",
+                    align="center",
+                ),
+                as_="label",
+                size="1",
+                class_name="address-main",
+            ),
+            rx.cond(a.is_main, rx.badge(t("Main"), color_scheme="green")),
+            rx.spacer(),
+            rx.cond(
+                a.map_url,
+                rx.link(
+                    rx.hstack(rx.icon("map-pin", size=14), t("Show on map"), spacing="1"),
+                    href=a.map_url,
+                    is_external=True,
+                    size="1",
+                ),
+            ),
+            rx.cond(
+                CAN_EDIT,
+                rx.icon_button(
+                    rx.icon("trash-2", size=16),
+                    variant="ghost",
+                    color_scheme="red",
+                    aria_label=t("Remove address"),
+                    on_click=S.remove_address(i),
+                ),
+            ),
+            width="100%",
+            align="center",
+        ),
+        rx.flex(
+            _addr_input(a, i, "label", "Label (e.g. Home, Site)"),
+            _addr_input(a, i, "line1", "Street", "2"),
+            gap="8px",
+            wrap="wrap",
+            width="100%",
+        ),
+        rx.flex(
+            _addr_input(a, i, "line2", "Street, line 2", "2"),
+            _addr_input(a, i, "postcode", "Postcode", "1", "90px"),
+            gap="8px",
+            wrap="wrap",
+            width="100%",
+        ),
+        rx.flex(
+            _addr_input(a, i, "city", "City"),
+            _addr_input(a, i, "region", "Region"),
+            _addr_input(a, i, "country", "Country (FR, PL…)", "1", "90px"),
+            gap="8px",
+            wrap="wrap",
+            width="100%",
+        ),
+        spacing="2",
+        width="100%",
+        class_name="address-block",
+        padding_bottom="8px",
+        border_bottom=f"1px dashed {rx.color('gray', 5)}",
+    )
+
+
+def _addresses() -> rx.Component:
+    return _section(
+        t("Addresses"),
+        _err("addresses"),
+        rx.foreach(S.addresses, _address_block),
+        action=rx.cond(
+            CAN_EDIT,
+            rx.button(
+                rx.icon("plus", size=14),
+                t("Add address"),
+                variant="soft",
+                size="1",
+                on_click=S.add_address,
+                id="add-address",
+            ),
+        ),
+    )
+
+
+def _tags() -> rx.Component:
+    return _section(
+        t("Tags"),
+        rx.flex(
+            rx.foreach(
+                S.tags,
+                lambda name: rx.badge(
+                    name,
+                    rx.cond(
+                        CAN_EDIT,
+                        rx.icon(
+                            "x", size=12, on_click=S.remove_tag(name), cursor="pointer", aria_label=t("Remove tag")
+                        ),
+                    ),
+                    color_scheme=rx.cond(name == S.conflict_tag, "red", "indigo"),
+                    variant="soft",
+                    size="2",
+                    class_name="tag-chip",
+                ),
+            ),
+            gap="6px",
+            wrap="wrap",
+        ),
+        rx.cond(
+            CAN_EDIT,
+            rx.vstack(
+                rx.hstack(
+                    rx.input(
+                        value=S.tag_input,
+                        on_change=S.type_tag,
+                        on_key_down=S.add_tag_on_enter,
+                        placeholder=t("Add a tag…"),
+                        id="tag-input",
+                        width="100%",
+                        auto_complete="off",
+                    ),
+                    rx.button(t("Add"), variant="soft", on_click=S.add_tag(S.tag_input), id="tag-add"),
+                    width="100%",
+                ),
+                rx.flex(
+                    rx.foreach(
+                        S.tag_suggestions,
+                        lambda s: rx.button(
+                            s, size="1", variant="outline", on_click=S.add_tag(s), class_name="tag-suggestion"
+                        ),
+                    ),
+                    gap="6px",
+                    wrap="wrap",
+                ),
+                spacing="2",
+                width="100%",
+            ),
+        ),
+    )
+
+
+def _commercial() -> rx.Component:
+    return _section(
+        t("Commercial"),
+        rx.flex(
+            rx.vstack(
+                _label(t("How did they find us?"), "f-channel"),
+                _select(
+                    S.channels,
+                    S.acquisition_channel_id,
+                    lambda v: S.edit_field("acquisition_channel_id", v),
+                    t("Not known"),
+                    "f-channel",
+                ),
+                _err("acquisition_channel_id"),
+                spacing="1",
+                flex="2",
+                min_width="200px",
+            ),
+            rx.box(
+                _text_field(t("Personal discount (%)"), "discount_percent", S.discount_percent, input_mode="decimal"),
+                flex="1",
+                min_width="140px",
+            ),
+            gap="12px",
+            wrap="wrap",
+            width="100%",
+        ),
+    )
+
+
+def _memo() -> rx.Component:
+    return _section(
+        t("Memo"),
+        rx.text_area(
+            value=S.memo,
+            on_change=lambda v: S.edit_field("memo", v),
+            rows="5",
+            width="100%",
+            id="f-memo",
+            read_only=~CAN_EDIT,
+            placeholder=t("Notes about this client"),
+        ),
+        _err("memo"),
+    )
+
+
+# ---- history ---------------------------------------------------------------------------------
+
+
+def _history_item(entry: HistoryRow) -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.text(entry.actor, size="1", weight="bold"),
+            rx.text(entry.at, size="1", color_scheme="gray"),
+            spacing="2",
+            wrap="wrap",
+        ),
+        rx.text(
+            rx.text.strong(entry.what),
+            " ",
+            rx.cond(entry.old, rx.text.span(entry.old, color=rx.color("red", 11), text_decoration="line-through")),
+            rx.cond(entry.old & entry.new, " → ", ""),
+            rx.text.span(entry.new, color=rx.color("green", 11)),
+            size="2",
+            class_name="pre-wrap",
+        ),
+        spacing="0",
+        width="100%",
+        class_name="history-entry",
+        padding_y="6px",
+        border_bottom=f"1px solid {rx.color('gray', 4)}",
+    )
+
+
+def _history() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading(t("History"), size="3"),
+            rx.cond(S.history.length() == 0, rx.text(t("No changes yet."), size="2", color_scheme="gray")),
+            rx.foreach(S.history, _history_item),
+            spacing="1",
+            width="100%",
+            id="history",
+        ),
+        width="100%",
+    )
+
+
+# ---- page --------------------------------------------------------------------------------------
+
+
+def _actions() -> rx.Component:
+    return rx.hstack(
+        rx.cond(
+            S.dirty, rx.badge(rx.icon("circle-dot", size=12), t("Unsaved changes"), color_scheme="amber", id="unsaved")
+        ),
+        rx.cond(
+            CAN_EDIT,
+            rx.hstack(
+                rx.cond(S.dirty, rx.button(t("Discard"), variant="soft", color_scheme="gray", on_click=S.discard)),
+                rx.button(
+                    rx.icon("save", size=16),
+                    t("Save"),
+                    on_click=S.save,
+                    id="save",
+                    size="3",
+                    disabled=~S.dirty & ~S.is_new,
+                ),
+                spacing="2",
+            ),
+        ),
+        rx.cond(
+            ~S.is_new,
+            rx.menu.root(
+                rx.menu.trigger(
+                    rx.icon_button(
+                        rx.icon("ellipsis"), variant="soft", size="3", aria_label=t("More actions"), id="more-actions"
+                    )
+                ),
+                rx.menu.content(
+                    rx.cond(
+                        can(Permission.CONTACTS_ARCHIVE),
+                        rx.cond(
+                            S.archived,
+                            rx.menu.item(
+                                rx.icon("archive-restore", size=16), t("Restore"), on_click=S.restore, id="restore"
+                            ),
+                            rx.menu.item(rx.icon("archive", size=16), t("Archive"), on_click=S.archive, id="archive"),
+                        ),
+                    ),
+                    rx.cond(
+                        can(Permission.CONTACTS_DELETE),
+                        rx.menu.item(
+                            rx.icon("trash-2", size=16), t("Delete…"), color="red", on_click=S.ask_delete, id="delete"
+                        ),
+                    ),
+                ),
+            ),
+        ),
+        spacing="2",
+        align="center",
+    )
+
+
+def _delete_dialog() -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(t("Delete this contact?")),
+            rx.alert_dialog.description(
+                t(
+                    "The contact, its phones, e-mails, addresses and history are removed for good. "
+                    "This cannot be undone."
+                )
+            ),
+            rx.hstack(
+                rx.alert_dialog.cancel(
+                    rx.button(t("Cancel"), variant="soft", color_scheme="gray", on_click=S.cancel_delete)
+                ),
+                rx.alert_dialog.action(
+                    rx.button(t("Delete"), color_scheme="red", on_click=S.delete, id="confirm-delete")
+                ),
+                justify="end",
+                spacing="3",
+                margin_top="16px",
+            ),
+        ),
+        open=S.confirm_delete,
+    )
+
+
+def _new_kind_switch() -> rx.Component:
+    return rx.cond(
+        S.is_new,
+        rx.segmented_control.root(
+            rx.segmented_control.item(t("Person"), value="person"),
+            rx.segmented_control.item(t("Organisation"), value="organization"),
+            value=S.kind,
+            on_change=lambda v: S.edit_field("kind", v),
+            id="kind-switch",
+        ),
+    )
+
+
+def contact_page() -> rx.Component:
+    """Identity left, details centre, history right on a desktop; one column on a phone."""
+    return rx.cond(
+        S.not_found,
+        rx.center(
+            rx.vstack(
+                rx.heading(t("Contact not found"), size="5"),
+                rx.link(t("Back to contacts"), href="/contacts"),
+                align="center",
+            ),
+            padding="60px",
+        ),
+        rx.box(
+            rx.el.div(data_dirty=rx.cond(S.dirty, "true", "false"), id="dirty-flag", hidden=True),
+            rx.flex(
+                rx.link(
+                    rx.hstack(rx.icon("arrow-left", size=16), t("Contacts"), spacing="1"), href="/contacts", size="2"
+                ),
+                rx.spacer(),
+                _new_kind_switch(),
+                _actions(),
+                align="center",
+                gap="8px",
+                wrap="wrap",
+                width="100%",
+                margin_bottom="12px",
+                position="sticky",
+                top=["56px", "56px", "0"],
+                z_index="5",
+                background=rx.color("gray", 2),
+                padding_y="8px",
+            ),
+            rx.cond(
+                S.form_error,
+                rx.callout(
+                    S.form_error, icon="triangle-alert", color_scheme="red", margin_bottom="12px", id="form-error"
+                ),
+            ),
+            rx.grid(
+                rx.box(_identity(), grid_area="identity"),
+                rx.vstack(
+                    _names(),
+                    _phones(),
+                    _emails(),
+                    _addresses(),
+                    _tags(),
+                    _commercial(),
+                    _memo(),
+                    spacing="3",
+                    width="100%",
+                    grid_area="details",
+                ),
+                rx.box(_history(), grid_area="history"),
+                grid_template_columns=["1fr", "1fr", "260px 1fr", "280px 1fr 320px"],
+                grid_template_areas=[
+                    '"identity" "details" "history"',
+                    '"identity" "details" "history"',
+                    '"identity details" "history details"',
+                    '"identity details history"',
+                ],
+                gap="16px",
+                width="100%",
+                align_items="start",
+            ),
+            _delete_dialog(),
+            width="100%",
+            padding_bottom="80px",
+        ),
+    )

@@ -1,0 +1,56 @@
+"""The one table of pages: route, page function, title, what runs on load, and whether it needs a session."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import reflex as rx
+
+from crm_app.ui.layout import app_shell
+from crm_app.ui.pages.auth import change_password_page, signin_page
+from crm_app.ui.pages.contact_edit import contact_page
+from crm_app.ui.pages.contacts import contacts_page
+from crm_app.ui.pages.settings import account_page, settings_page, users_page
+from crm_app.ui.state.auth import SignInState
+from crm_app.ui.state.contact_edit import ContactEditState
+from crm_app.ui.state.contact_list import ContactListState
+from crm_app.ui.state.session import SessionState
+from crm_app.ui.state.users import UsersState
+
+
+@dataclass(frozen=True)
+class Route:
+    """One page of the app."""
+
+    path: str
+    page: Callable[[], rx.Component]
+    title: str
+    on_load: list = field(default_factory=list)
+    public: bool = False
+    shell: bool = True
+
+
+def _index() -> rx.Component:
+    return rx.center(rx.spinner(size="3"), min_height="60vh")
+
+
+ROUTES: list[Route] = [
+    Route("/signin", signin_page, "Sign in", [SignInState.open_sign_in], public=True, shell=False),
+    Route("/change-password", change_password_page, "Choose your password", shell=False),
+    Route("/", _index, "crm_app", [rx.redirect("/contacts")]),
+    Route("/contacts", contacts_page, "Contacts", [ContactListState.load]),
+    Route("/contacts/new", contact_page, "New contact", [ContactEditState.load]),
+    Route("/contacts/[contact_id]", contact_page, "Contact", [ContactEditState.load]),
+    Route("/settings", settings_page, "Settings"),
+    Route("/settings/users", users_page, "Users", [UsersState.load]),
+    Route("/account", account_page, "My account"),
+]
+
+
+def register(app: rx.App) -> None:
+    """Add every page; non-public pages check the session before anything else loads."""
+    for route in ROUTES:
+        page = app_shell(route.page) if route.shell else route.page
+        on_load = list(route.on_load) if route.public else [SessionState.check_session, *route.on_load]
+        app.add_page(page, route=route.path, title=f"{route.title} · crm_app", on_load=on_load)

@@ -1,0 +1,93 @@
+"""Sign-in, forced password change and the user's own account."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from crm_app.auth import service as auth_service
+from crm_app.auth.permissions import Permission
+from crm_app.core.errors import DomainError
+from crm_app.db import session_scope
+from crm_app.ui.state.session import CHANGE_PASSWORD_ROUTE, SessionState, _validate, public, requires
+
+
+def _safe_next(target: str) -> str:
+    """Only same-site paths are followed after sign-in."""
+    if isinstance(target, str) and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/contacts"
+
+
+class SignInState(SessionState):
+    """The sign-in form."""
+
+    error: str = ""
+    busy: bool = False
+
+    @public
+    def open_sign_in(self):
+        """Leave the sign-in page at once when this browser is already signed in."""
+        self.error = ""
+        if _validate(self.token) is not None:
+            return rx.redirect(_safe_next(self.router.url.query_parameters.get("next", "")))
+        return None
+
+    @public
+    def sign_in(self, form: dict):
+        """Check the credentials, start a new session and go on."""
+        if not isinstance(form, dict):
+            return None
+        email = str(form.get("email", ""))[:320]
+        password = str(form.get("password", ""))[:1000]
+        remember = form.get("remember") in ("on", True, "true")
+        self.error = ""
+        try:
+            with session_scope() as db:
+                user, token = auth_service.sign_in(
+                    db,
+                    email=email,
+                    password=password,
+                    client_ip=self.router.session.client_ip,
+                    user_agent=self.router.headers.user_agent[:300],
+                    remember=remember,
+                )
+        except DomainError as err:
+            self.error = self._error_text(err)
+            return None
+        self.token = token
+        self._apply_user(user)
+        if user.must_change_password:
+            return rx.redirect(CHANGE_PASSWORD_ROUTE)
+        return rx.redirect(_safe_next(self.router.url.query_parameters.get("next", "")))
+
+
+class PasswordState(SessionState):
+    """Changing one's own password (forced after a one-time password, or from My account)."""
+
+    error: str = ""
+    field_errors: dict[str, str] = {}
+
+    @requires(Permission.CONTACTS_VIEW)
+    def change_own_password(self, form: dict):
+        """Check the current password and the policy, then store the new one."""
+        if not isinstance(form, dict):
+            return None
+        current = str(form.get("current_password", ""))[:1000]
+        new = str(form.get("new_password", ""))[:1000]
+        confirm = str(form.get("confirm_password", ""))[:1000]
+        self.error = ""
+        self.field_errors = {}
+        if new != confirm:
+            self.field_errors = {"confirm_password": self._t("The two passwords differ.")}
+            return None
+        user = self._current
+        try:
+            with session_scope() as db:
+                auth_service.change_password(
+                    db, user_id=user.id, current_password=current, new_password=new, keep_session_id=user.session_id
+                )
+        except DomainError as err:
+            self.error = self._error_text(err)
+            self.field_errors = self._field_errors(err)
+            return None
+        return [rx.toast.success(self._t("Password changed.")), rx.redirect("/contacts")]

@@ -1,0 +1,269 @@
+"""Who is calling: the session cookie, the signed-in user, their permissions and language.
+
+Every state of the app derives from ``SessionState``. Event handlers that touch data are
+wrapped with ``@requires(Permission.X)``; ``AuthMiddleware`` refuses every other event
+from a browser without a valid session (default deny), so a handler added without a
+check is still closed to strangers.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import inspect
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import reflex as rx
+from reflex.middleware import Middleware
+from reflex.state import StateUpdate
+from reflex_base.event import Event
+from reflex_base.registry import RegistrationContext
+
+from crm_app.auth import service as auth_service
+from crm_app.auth.permissions import Permission, has_permission
+from crm_app.auth.service import CurrentUser
+from crm_app.core.errors import DomainError
+from crm_app.db import session_scope
+from crm_app.i18n import LOCALES, catalog, normalise_locale, translate
+from crm_app.settings import settings
+
+log = logging.getLogger(__name__)
+
+SIGN_IN_ROUTE = "/signin"
+CHANGE_PASSWORD_ROUTE = "/change-password"
+COOKIE_NAME = "crm_session"
+
+# The user validated for the event being processed (set by the middleware, read by @requires).
+_event_user: contextvars.ContextVar[tuple[str, CurrentUser] | None] = contextvars.ContextVar(
+    "crm_event_user", default=None
+)
+
+# Reflex's own handlers that must run before anyone has signed in.
+_FRAMEWORK_PUBLIC = frozenset(
+    {
+        "hydrate",
+        "hydrate_and_load",
+        "set_is_hydrated",
+        "on_load_internal",
+        "update_vars_internal",
+        "handle_frontend_exception",
+    }
+)
+
+
+def public(fn: Callable) -> Callable:
+    """Mark an event handler as callable without a session (sign-in page only)."""
+    fn._crm_public = True  # type: ignore[attr-defined]
+    return fn
+
+
+def _validate(token: str) -> CurrentUser | None:
+    if not token:
+        return None
+    cached = _event_user.get()
+    if cached and cached[0] == token:
+        return cached[1]
+    with session_scope() as db:
+        user = auth_service.validate_session(db, token=token)
+    if user is not None:
+        _event_user.set((token, user))
+    return user
+
+
+def _refusal(message: str, *, sign_in: bool, quiet: bool = False) -> list[rx.event.EventSpec]:
+    events = [rx.redirect(SIGN_IN_ROUTE)] if sign_in else []
+    if not quiet:
+        events.append(rx.toast.error(message))
+    return events
+
+
+def requires(permission: Permission) -> Callable:
+    """Let the handler run only for a signed-in user whose role has ``permission``."""
+
+    def decorate(fn: Callable) -> Callable:
+        if inspect.isasyncgenfunction(fn):
+            raise TypeError("@requires does not wrap async generators")
+
+        def check(self: SessionState) -> tuple[CurrentUser | None, list | None]:
+            user = _validate(self.token)
+            if user is None:
+                was_signed_in = self.user_id > 0
+                self._forget_user()
+                return None, _refusal(
+                    translate(self.locale, "Please sign in again."), sign_in=True, quiet=not was_signed_in
+                )
+            if user.must_change_password and fn.__name__ not in ("change_own_password", "sign_out"):
+                return None, [rx.redirect(CHANGE_PASSWORD_ROUTE)]
+            if not has_permission(user.role, permission):
+                return None, _refusal(translate(self.locale, "You don't have permission to do that."), sign_in=False)
+            return user, None
+
+        if inspect.iscoroutinefunction(fn):
+
+            @functools.wraps(fn)
+            async def async_wrapper(self, *args: Any, **kwargs: Any):
+                user, refusal = check(self)
+                if refusal is not None:
+                    return refusal
+                self._current = user
+                return await fn(self, *args, **kwargs)
+
+            async_wrapper._crm_permission = permission  # type: ignore[attr-defined]
+            return async_wrapper
+
+        @functools.wraps(fn)
+        def wrapper(self, *args: Any, **kwargs: Any):
+            user, refusal = check(self)
+            if refusal is not None:
+                return refusal
+            self._current = user
+            return fn(self, *args, **kwargs)
+
+        wrapper._crm_permission = permission  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+class SessionState(rx.State):
+    """The signed-in user as the browser may see it; the token lives in a cookie."""
+
+    token: str = rx.Cookie("", name=COOKIE_NAME, same_site="strict", path="/", max_age=400 * 24 * 3600)
+    user_id: int = 0
+    user_name: str = ""
+    user_email: str = ""
+    role: str = ""
+    locale: str = settings.default_locale
+    messages: dict[str, str] = {}
+    perms: list[str] = []
+
+    _current: CurrentUser | None = None
+
+    def _apply_user(self, user: CurrentUser) -> None:
+        self.user_id = user.id
+        self.user_name = user.name or user.email
+        self.user_email = user.email
+        self.role = user.role
+        self.perms = [p.value for p in Permission if has_permission(user.role, p)]
+        self._current = user
+        self._apply_locale(user.locale)
+
+    def _apply_locale(self, locale: str) -> None:
+        self.locale = normalise_locale(locale)
+        self.messages = catalog(self.locale)
+
+    def _forget_user(self) -> None:
+        self.user_id = 0
+        self.user_name = ""
+        self.user_email = ""
+        self.role = ""
+        self.perms = []
+        self._current = None
+
+    def _t(self, msgid: str, **values: object) -> str:
+        return translate(self.locale, msgid, **values)
+
+    def _error_text(self, err: DomainError) -> str:
+        return translate(self.locale, err.message)
+
+    def _field_errors(self, err: DomainError) -> dict[str, str]:
+        return {k: translate(self.locale, v) for k, v in err.errors.items()}
+
+    @rx.var
+    def signed_in(self) -> bool:
+        """Whether a user is signed in in this tab."""
+        return self.user_id > 0
+
+    @rx.var
+    def initials(self) -> str:
+        """Two letters for the avatar."""
+        parts = [p for p in self.user_name.replace("@", " ").split() if p]
+        return "".join(p[0] for p in parts[:2]).upper() or "?"
+
+    @public
+    def check_session(self):
+        """On every protected page load: resume the session or go to the sign-in page."""
+        user = _validate(self.token)
+        if user is None:
+            self._forget_user()
+            path = self.router.url.path or "/"
+            target = SIGN_IN_ROUTE if path in ("/", "") else f"{SIGN_IN_ROUTE}?next={path}"
+            return rx.redirect(target)
+        self._apply_user(user)
+        if user.must_change_password and self.router.url.path != CHANGE_PASSWORD_ROUTE:
+            return rx.redirect(CHANGE_PASSWORD_ROUTE)
+        return None
+
+    @public
+    def choose_locale(self, locale: str):
+        """Switch the language of this tab (and of the account when signed in)."""
+        if not isinstance(locale, str) or normalise_locale(locale) not in LOCALES:
+            return rx.toast.error(self._t("Unknown language."))
+        self._apply_locale(locale)
+        user = _validate(self.token)
+        if user is not None:
+            with session_scope() as db:
+                auth_service.set_locale(db, user_id=user.id, locale=self.locale)
+        return None
+
+    @requires(Permission.CONTACTS_VIEW)
+    def sign_out(self):
+        """End this session everywhere it is used and go to the sign-in page."""
+        with session_scope() as db:
+            auth_service.sign_out(db, token=self.token)
+        self.token = ""
+        self._forget_user()
+        return [rx.remove_cookie(COOKIE_NAME, {"path": "/"}), rx.redirect(SIGN_IN_ROUTE)]
+
+
+def handler_of(event_name: str) -> Callable | None:
+    """The Python function behind a full event name, or None when unknown."""
+    registered = RegistrationContext.get().event_handlers.get(event_name)
+    if registered is None:
+        return None
+    return registered.handler.fn
+
+
+def is_public_event(event_name: str) -> bool:
+    """Whether the event may run without a session."""
+    fn = handler_of(event_name)
+    if fn is None:
+        return False
+    if getattr(fn, "_crm_public", False):
+        return True
+    short = event_name.rsplit(".", 1)[-1]
+    return short in _FRAMEWORK_PUBLIC and (fn.__module__ or "").startswith("reflex")
+
+
+class AuthMiddleware(Middleware):
+    """Default deny: only public events run without a valid session."""
+
+    async def preprocess(self, app, state, event: Event) -> StateUpdate | None:
+        """Refuse the event unless it is public or comes from a valid session."""
+        _event_user.set(None)
+        if is_public_event(event.name):
+            return None
+        session_state = await state.get_state(SessionState)
+        try:
+            user = _validate(session_state.token)
+        except Exception:
+            log.exception("session check failed")
+            user = None
+        if user is not None:
+            return None
+        was_signed_in = session_state.user_id > 0
+        session_state._forget_user()
+        events = Event.from_event_type(
+            _refusal(translate(session_state.locale, "Please sign in again."), sign_in=True, quiet=not was_signed_in)
+        )
+        root = state._get_root_state()
+        delta = await root._get_resolved_delta()
+        root._clean()
+        return StateUpdate(delta=delta, events=events)
+
+
+def can(permission: Permission) -> rx.Var:
+    """Whether the signed-in user has ``permission`` (for hiding controls; the server still checks)."""
+    return SessionState.perms.contains(permission.value)

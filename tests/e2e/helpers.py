@@ -1,0 +1,33 @@
+"""Small steps shared by the browser tests."""
+
+from __future__ import annotations
+
+import itertools
+
+from playwright.sync_api import Page, expect
+
+from crm_app.auth import service as auth_service
+
+PASSWORD = "correct-horse-battery-9"
+_counter = itertools.count(1)
+
+
+def make_user(app_server, role: str = "staff", *, password: str = PASSWORD, name: str | None = None) -> str:
+    """Create an active user with a known password; return the e-mail."""
+    n = next(_counter)
+    email = f"{role}{n}@example.com"
+    with app_server.session() as db:
+        auth_service.create_user(
+            db, email=email, name=name or f"{role.capitalize()} {n}", role=role, password=password, actor_id=None
+        )
+    return email
+
+
+def sign_in(page: Page, email: str, password: str = PASSWORD, *, expect_path: str = "/contacts") -> None:
+    """Sign in through the sign-in page and wait for the landing page."""
+    page.goto("/signin")
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(password)
+    page.locator("#signin-submit").click()
+    page.wait_for_url(f"**{expect_path}**", timeout=20_000)
+    expect(page.locator("#user-menu").first).to_be_visible()

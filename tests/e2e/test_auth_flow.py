@@ -1,0 +1,80 @@
+"""Signing in and out as staff would, on a desktop and a phone."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+from sqlmodel import select
+
+from crm_app.auth import service as auth_service
+from crm_app.auth.models import User
+from tests.e2e.helpers import PASSWORD, make_user, sign_in
+
+
+def test_pages_need_a_session_and_a_wrong_password_is_refused(app_server, desktop):
+    email = make_user(app_server, "staff")
+    desktop.goto("/contacts")
+    desktop.wait_for_url("**/signin**")
+    desktop.locator("#email").fill(email)
+    desktop.locator("#password").fill("wrong-password-123")
+    desktop.locator("#signin-submit").click()
+    expect(desktop.locator("#signin-error")).to_contain_text("E-mail or password is incorrect")
+    desktop.locator("#password").fill(PASSWORD)
+    desktop.locator("#signin-submit").click()
+    desktop.wait_for_url("**/contacts")
+    expect(desktop.get_by_role("heading", name="Contacts")).to_be_visible()
+
+
+def test_one_time_password_forces_a_new_password(app_server, phone):
+    with app_server.session() as db:
+        _user, one_time = auth_service.create_user(
+            db, email="newcomer@example.com", name="New Comer", role="staff", password=None, actor_id=None
+        )
+    phone.goto("/signin")
+    phone.locator("#email").fill("newcomer@example.com")
+    phone.locator("#password").fill(one_time)
+    phone.locator("#signin-submit").click()
+    phone.wait_for_url("**/change-password")
+    phone.goto("/contacts")
+    phone.wait_for_url("**/change-password")
+    phone.locator("#current_password").fill(one_time)
+    phone.locator("#new_password").fill("short")
+    phone.locator("#confirm_password").fill("short")
+    phone.locator("#change-password-submit").click()
+    expect(phone.get_by_text("at least 10 characters", exact=False).first).to_be_visible()
+    phone.locator("#new_password").fill("a-long-and-private-pass")
+    phone.locator("#confirm_password").fill("a-long-and-private-pass")
+    phone.locator("#change-password-submit").click()
+    phone.wait_for_url("**/contacts")
+    phone.screenshot(path="test-results/contacts-phone-after-password.png")
+
+
+def test_viewer_sees_no_edit_controls(app_server, desktop):
+    email = make_user(app_server, "viewer")
+    sign_in(desktop, email)
+    expect(desktop.get_by_role("heading", name="Contacts")).to_be_visible()
+    expect(desktop.locator("#new-person")).to_have_count(0)
+
+
+def test_manager_and_staff_see_different_menus(app_server, desktop):
+    admin = make_user(app_server, "admin")
+    sign_in(desktop, admin)
+    desktop.goto("/settings")
+    expect(desktop.get_by_text("Users", exact=True)).to_be_visible()
+    desktop.locator("#user-menu").first.click()
+    desktop.locator("#sign-out").click()
+    desktop.wait_for_url("**/signin**")
+    staff = make_user(app_server, "staff")
+    sign_in(desktop, staff)
+    desktop.goto("/settings")
+    expect(desktop.get_by_text("My account", exact=True)).to_be_visible()
+    expect(desktop.get_by_text("Users", exact=True)).to_have_count(0)
+
+
+def test_deactivated_user_is_signed_out_at_the_next_event(app_server, desktop):
+    email = make_user(app_server, "staff")
+    sign_in(desktop, email)
+    with app_server.session() as db:
+        user = db.exec(select(User).where(User.email == email)).one()
+        auth_service.set_active(db, user_id=user.id, active=False, actor_id=None)
+    desktop.locator("#contact-search").fill("a")
+    desktop.wait_for_url("**/signin**", timeout=15_000)
