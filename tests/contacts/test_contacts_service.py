@@ -502,3 +502,16 @@ def test_contact_is_conflict_when_it_carries_the_conflict_tag(db) -> None:
     assert read.tags[0].system_key == "conflict"
     read = service.flag_conflict(db, contact_id=created.id, conflict=False, actor_id=None)
     assert read.is_conflict is False
+
+
+def test_typing_the_conflict_tag_name_uses_the_system_tag(db) -> None:
+    service.ensure_system_tags(db)
+    read = service.create_contact(db, data=person(tags=["conflict"]), actor_id=None)
+    assert read.is_conflict is True
+    assert len(db.exec(select(Tag)).all()) == 1
+
+
+def test_services_leave_the_commit_to_the_caller(db) -> None:
+    service.create_contact(db, data=person(tags=["VIP"]), actor_id=None)
+    db.rollback()
+    assert row_counts(db) == dict.fromkeys(row_counts(db), 0)
