@@ -30,4 +30,4 @@ def sign_in(page: Page, email: str, password: str = PASSWORD, *, expect_path: st
     page.locator("#password").fill(password)
     page.locator("#signin-submit").click()
     page.wait_for_url(f"**{expect_path}**", timeout=20_000)
-    expect(page.locator("#user-menu").first).to_be_visible()
+    expect(page.locator("#user-menu >> visible=true")).to_be_visible()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 from sqlmodel import select
 
@@ -60,7 +63,7 @@ def test_manager_and_staff_see_different_menus(app_server, desktop):
     sign_in(desktop, admin)
     desktop.goto("/settings")
     expect(desktop.get_by_text("Users", exact=True)).to_be_visible()
-    desktop.locator("#user-menu").first.click()
+    desktop.locator("#user-menu >> visible=true").click()
     desktop.locator("#sign-out").click()
     desktop.wait_for_url("**/signin**")
     staff = make_user(app_server, "staff")
@@ -76,5 +79,8 @@ def test_deactivated_user_is_signed_out_at_the_next_event(app_server, desktop):
     with app_server.session() as db:
         user = db.exec(select(User).where(User.email == email)).one()
         auth_service.set_active(db, user_id=user.id, active=False, actor_id=None)
-    desktop.locator("#contact-search").fill("a")
+    expect(desktop.locator("#range-label")).to_be_visible()
+    with contextlib.suppress(PlaywrightTimeoutError):
+        desktop.locator("#filter-suppliers").click(timeout=5_000)
     desktop.wait_for_url("**/signin**", timeout=15_000)
+    expect(desktop.get_by_text("Please sign in again")).to_be_visible()

@@ -513,7 +513,7 @@ def _tags() -> rx.Component:
                         width="100%",
                         auto_complete="off",
                     ),
-                    rx.button(t("Add"), variant="soft", on_click=S.add_tag(S.tag_input), id="tag-add"),
+                    rx.button(t("Add"), variant="soft", on_click=S.add_typed_tag, id="tag-add"),
                     width="100%",
                 ),
                 rx.flex(

@@ -162,6 +162,8 @@ class ContactEditState(SessionState):
     saving: bool = False
     confirm_delete: bool = False
 
+    _just_created: int = 0
+
     @rx.var
     def is_new(self) -> bool:
         """Whether this is a contact being created."""
@@ -320,6 +322,9 @@ class ContactEditState(SessionState):
             contact_id = int(tail)
         except ValueError:
             self.not_found = True
+            return None
+        if self._just_created == contact_id and self.contact_id == contact_id:
+            self._just_created = 0
             return None
         return self._reload(contact_id)
 
@@ -497,10 +502,8 @@ class ContactEditState(SessionState):
             found = tag_service.search_tags(db, prefix=prefix, limit=8)
         self.tag_suggestions = [t.name for t in found if t.name not in self.tags]
 
-    @requires(Permission.CONTACTS_EDIT)
-    def add_tag(self, name: str | None = None):
-        """Add the typed (or picked) tag; a new name creates the tag on save."""
-        value = str(name if isinstance(name, str) else self.tag_input).strip()[:80]
+    def _add_tag_name(self, value: str) -> None:
+        value = value.strip()[:80]
         if value and value.casefold() not in {t.casefold() for t in self.tags}:
             self.tags = [*self.tags, value]
             self._touch()
@@ -508,15 +511,21 @@ class ContactEditState(SessionState):
         self.tag_suggestions = []
 
     @requires(Permission.CONTACTS_EDIT)
+    def add_tag(self, name: str):
+        """Add a suggested tag."""
+        if isinstance(name, str):
+            self._add_tag_name(name)
+
+    @requires(Permission.CONTACTS_EDIT)
+    def add_typed_tag(self):
+        """Add the tag typed in the box; a new name creates the tag on save."""
+        self._add_tag_name(self.tag_input)
+
+    @requires(Permission.CONTACTS_EDIT)
     def add_tag_on_enter(self, key: str):
         """Enter in the tag box adds the tag."""
         if key == "Enter":
-            value = self.tag_input.strip()[:80]
-            if value and value.casefold() not in {t.casefold() for t in self.tags}:
-                self.tags = [*self.tags, value]
-                self._touch()
-            self.tag_input = ""
-            self.tag_suggestions = []
+            self._add_tag_name(self.tag_input)
 
     @requires(Permission.CONTACTS_EDIT)
     def remove_tag(self, name: str):
@@ -601,6 +610,7 @@ class ContactEditState(SessionState):
         was_new = not self.contact_id
         self._fill(saved, history)
         if was_new:
+            self._just_created = saved.id
             return [rx.toast.success(self._t("Contact created.")), rx.redirect(f"/contacts/{saved.id}")]
         return rx.toast.success(self._t("Saved."))
 

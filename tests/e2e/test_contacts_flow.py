@@ -1,0 +1,94 @@
+"""The contact file as staff use it: create, find, edit phones and addresses, tag, convert, archive."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.helpers import make_user, sign_in
+
+SAVED_URL = re.compile(r"/contacts/\d+$")
+
+
+def _new_person(page: Page, first: str, last: str) -> None:
+    page.goto("/contacts")
+    page.locator("#new-person").click()
+    page.wait_for_url("**/contacts/new**")
+    page.locator("#f-first_name").fill(first)
+    page.locator("#f-last_name").fill(last)
+
+
+def test_create_a_person_with_a_phone_and_find_it_after_reload(app_server, desktop):
+    sign_in(desktop, make_user(app_server, "staff"))
+    _new_person(desktop, "Zoé", "Lemaître")
+    desktop.locator(".phone-number input").first.fill("06 12 34 56 78")
+    desktop.locator("#save").click()
+    desktop.wait_for_url(SAVED_URL)
+    expect(desktop.locator("#reference")).to_contain_text("C-")
+    desktop.goto("/contacts")
+    desktop.reload()
+    desktop.locator("#contact-search").fill("lemaitre")
+    row = desktop.locator(".contact-row", has_text="Zoé Lemaître")
+    expect(row).to_be_visible()
+    expect(row).to_contain_text("+33 6 12 34 56 78")
+    desktop.screenshot(path="test-results/contacts-desktop.png")
+
+
+def test_contact_file_full_workflow_on_desktop(app_server, desktop):
+    sign_in(desktop, make_user(app_server, "manager"))
+    _new_person(desktop, "Anna", "Wiśniewska")
+    desktop.locator("#add-phone").click()
+    phones = desktop.locator(".phone-number input")
+    phones.nth(0).fill("+48 601 234 567")
+    phones.nth(1).fill("+999 123")
+    desktop.locator("#save").click()
+    expect(desktop.locator(".field-error").first).to_contain_text("country code")
+    phones.nth(1).fill("+33 7 81 22 33 44")
+    desktop.locator(".phone-row").nth(1).locator(".consent-whatsapp").click()
+    desktop.locator("#add-address").click()
+    desktop.locator(".address-city input").nth(0).fill("Kraków")
+    desktop.locator("#add-address").click()
+    desktop.locator(".address-city input").nth(1).fill("Paris")
+    desktop.locator(".address-main").nth(1).click()
+    desktop.locator("#tag-input").fill("VIP")
+    desktop.locator("#tag-add").click()
+    expect(desktop.locator(".tag-chip", has_text="VIP")).to_be_visible()
+    desktop.locator("#save").click()
+    desktop.wait_for_url(SAVED_URL)
+    expect(desktop.locator(".phone-row").nth(1).get_by_text("WhatsApp ↗")).to_be_visible()
+    expect(desktop.locator(".phone-row").nth(0).get_by_text("WhatsApp ↗")).to_have_count(0)
+
+    desktop.locator("#f-first_name").fill("Anna Maria")
+    expect(desktop.locator("#unsaved")).to_be_visible()
+    desktop.locator("#save").click()
+    expect(desktop.locator("#unsaved")).to_have_count(0)
+    history = desktop.locator("#history")
+    expect(history).to_contain_text("Anna Maria")
+    expect(history).to_contain_text("First name")
+
+    desktop.locator("#convert-kind").click()
+    expect(desktop.locator("#f-company_name")).to_have_value("Anna Maria Wiśniewska")
+
+    desktop.locator("#more-actions").click()
+    desktop.locator("#archive").click()
+    expect(desktop.locator("#archived-banner")).to_be_visible()
+    desktop.locator("#more-actions").click()
+    desktop.locator("#restore").click()
+    expect(desktop.locator("#archived-banner")).to_have_count(0)
+    expect(history).to_contain_text("Archived")
+    desktop.screenshot(path="test-results/contact-file-desktop.png", full_page=True)
+
+
+def test_contact_file_on_a_phone(app_server, phone):
+    sign_in(phone, make_user(app_server, "staff"))
+    _new_person(phone, "Hugo", "Martin")
+    phone.locator(".phone-number input").first.fill("0612345679")
+    phone.locator("#save").click()
+    phone.wait_for_url(SAVED_URL)
+    call = phone.locator("a[href^='tel:']").first
+    expect(call).to_have_attribute("href", "tel:+33612345679")
+    phone.screenshot(path="test-results/contact-file-phone.png", full_page=True)
+    phone.goto("/contacts")
+    expect(phone.locator(".contact-card", has_text="Hugo Martin")).to_be_visible()
+    phone.screenshot(path="test-results/contacts-phone.png")
