@@ -180,7 +180,7 @@ bench: venv-dev ## Run the benchmarks in bench/ (by hand, never as timed tests)
 # babel.cfg's patterns are relative to the project root, hence the extraction from ".".
 messages: venv ## Extract messages (keywords t, _) and update/create the catalogs of $(LOCALES)
 	mkdir -p $(I18N_DIR)
-	$(VENV)/bin/pybabel extract -F babel.cfg -k t -k _ --project=crm_app \
+	$(VENV)/bin/pybabel extract -F babel.cfg -k t -k _ -k _t -k ValidationError -k NotFoundError -k PermissionDenied -k ConflictError -k ThrottledError -k NotSignedIn -k translate:2 --no-location --sort-output --project=crm_app \
 		-o $(I18N_DIR)/messages.pot .
 	@for lang in $(LOCALES); do \
 		if [ -f $(I18N_DIR)/$$lang/LC_MESSAGES/messages.po ]; then \

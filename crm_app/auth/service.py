@@ -24,10 +24,11 @@ from crm_app.auth.permissions import ADMIN, ROLES, Permission, has_permission, i
 from crm_app.core.errors import NotFoundError, ThrottledError, ValidationError
 from crm_app.core.models import AuditEntry
 from crm_app.core.timeutil import as_utc, utcnow
+from crm_app.i18n import _
 from crm_app.settings import settings
 
 LOCALES: tuple[str, ...] = ("en", "fr", "pl")
-SIGN_IN_FAILED = "E-mail or password is incorrect."
+SIGN_IN_FAILED = _("E-mail or password is incorrect.")
 ONE_TIME_PASSWORD_LENGTH = 14
 # No 0/O/o, 1/l/I: easy to read aloud and to type from a screen.
 _READABLE_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
