@@ -42,6 +42,7 @@ class OriginCheck:
                     response = JSONResponse({"error": "origin_not_allowed"}, status_code=403)
                     await response(scope, receive, send)
                 else:
+                    await receive()
                     await send({"type": "websocket.close", "code": 4403})
                 return
         await self.app(scope, receive, send)

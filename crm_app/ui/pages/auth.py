@@ -10,7 +10,7 @@ from crm_app.ui.state.session import SessionState
 
 def _language_picker() -> rx.Component:
     return rx.select.root(
-        rx.select.trigger(variant="ghost", aria_label=t("Language")),
+        rx.select.trigger(variant="ghost", aria_label=t("Language"), id="signin-language"),
         rx.select.content(*[rx.select.item(name, value=code) for code, name in LOCALE_NAMES.items()]),
         value=SessionState.locale,
         on_change=SessionState.choose_locale,
