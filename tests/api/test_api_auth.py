@@ -72,6 +72,11 @@ def test_requests_from_a_foreign_origin_are_refused(client):
 
 def test_a_websocket_from_a_foreign_origin_is_closed_and_our_own_is_accepted():
     async def echo(scope, receive, send):
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
         await receive()
         await send({"type": "websocket.accept"})
         await send({"type": "websocket.send", "text": "hello"})
