@@ -190,8 +190,11 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     upload_dir = tmp / "files"
     upload_dir.mkdir()
     RESULTS.mkdir(exist_ok=True)
-    log_path = RESULTS / "e2e-server.log"
+    log_path = RESULTS / f"e2e-server-{port}.log"
     env = _server_env(port, database_url, upload_dir)
+    # A build folder of its own, so several test runs (and `make run`) never share one.
+    env["REFLEX_WEB_WORKDIR"] = str(tmp / ".web")
+    env["REFLEX_STATES_WORKDIR"] = str(tmp / ".states")
 
     migrated = subprocess.run(
         [_bin("alembic"), "upgrade", "head"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
