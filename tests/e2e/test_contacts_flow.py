@@ -92,3 +92,26 @@ def test_contact_file_on_a_phone(app_server, phone):
     phone.goto("/contacts")
     expect(phone.locator(".contact-card", has_text="Hugo Martin")).to_be_visible()
     phone.screenshot(path="test-results/contacts-phone.png")
+
+
+def test_leaving_with_unsaved_edits_asks_first_and_delete_asks_to_confirm(app_server, desktop):
+    sign_in(desktop, make_user(app_server, "manager"))
+    _new_person(desktop, "Marek", "Nowicki")
+    desktop.locator("#save").click()
+    desktop.wait_for_url(SAVED_URL)
+    desktop.locator("#f-last_name").fill("Nowicki-Zając")
+    expect(desktop.locator("#unsaved")).to_be_visible()
+    dialogs = []
+    desktop.once("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    desktop.locator("a[href='/contacts']").first.click()
+    desktop.wait_for_timeout(500)
+    assert dialogs and "unsaved" in dialogs[0].lower()
+    assert SAVED_URL.search(desktop.url)
+    desktop.locator("#save").click()
+    expect(desktop.locator("#unsaved")).to_have_count(0)
+    desktop.locator("#more-actions").click()
+    desktop.locator("#delete").click()
+    desktop.locator("#confirm-delete").click()
+    desktop.wait_for_url("**/contacts")
+    desktop.locator("#contact-search").fill("Nowicki")
+    expect(desktop.get_by_text("No contacts match.")).to_be_visible()
