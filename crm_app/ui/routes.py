@@ -12,10 +12,12 @@ from crm_app.ui.pages.auth import change_password_page, signin_page
 from crm_app.ui.pages.contact_edit import contact_page
 from crm_app.ui.pages.contacts import contacts_page
 from crm_app.ui.pages.settings import account_page, settings_page, users_page
+from crm_app.ui.pages.settings_lists import campaigns_page, contact_settings_page, phone_types_page, tags_page
 from crm_app.ui.state.auth import SignInState
 from crm_app.ui.state.contact_edit import ContactEditState
 from crm_app.ui.state.contact_list import ContactListState
 from crm_app.ui.state.session import SessionState
+from crm_app.ui.state.settings_lists import AccountSettingsState, ChannelsState, PhoneTypesState, TagsState
 from crm_app.ui.state.users import UsersState
 
 
@@ -44,6 +46,10 @@ ROUTES: list[Route] = [
     Route("/contacts/[contact_id]", contact_page, "Contact", [ContactEditState.load]),
     Route("/settings", settings_page, "Settings"),
     Route("/settings/users", users_page, "Users", [UsersState.load]),
+    Route("/settings/phone-types", phone_types_page, "Phone types", [PhoneTypesState.load]),
+    Route("/settings/campaigns", campaigns_page, "Marketing campaigns", [ChannelsState.load]),
+    Route("/settings/tags", tags_page, "Tags", [TagsState.load]),
+    Route("/settings/contacts", contact_settings_page, "Contact settings", [AccountSettingsState.load]),
     Route("/account", account_page, "My account"),
 ]
 

@@ -12,6 +12,20 @@ from crm_app.ui.state.users import UserRow, UsersState
 
 SETTINGS_LINKS: list[tuple[str, str, str, Permission]] = [
     ("Users", "Accounts, roles, one-time passwords", "/settings/users", Permission.USERS_MANAGE),
+    (
+        "Contact settings",
+        "Communication defaults, phone country and format, references",
+        "/settings/contacts",
+        Permission.SETTINGS_LISTS,
+    ),
+    ("Tags", "Rename, merge, delete and colour tags", "/settings/tags", Permission.TAGS_MANAGE),
+    ("Phone types", "Types offered for phone numbers", "/settings/phone-types", Permission.SETTINGS_LISTS),
+    (
+        "Marketing campaigns",
+        "How did they find us? Acquisition channels",
+        "/settings/campaigns",
+        Permission.SETTINGS_LISTS,
+    ),
     ("My account", "Password and language", "/account", Permission.CONTACTS_VIEW),
 ]
 
