@@ -13,6 +13,7 @@ from crm_app.contacts.models import (
     Tag,
 )
 from crm_app.core.models import AppSetting, AuditEntry
+from crm_app.fields.models import FieldDefinition, FormSection
 
 __all__ = [
     "AcquisitionChannel",
@@ -23,6 +24,8 @@ __all__ = [
     "ContactTag",
     "Counter",
     "Email",
+    "FieldDefinition",
+    "FormSection",
     "LoginAttempt",
     "Phone",
     "PhoneType",
