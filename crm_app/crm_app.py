@@ -4,6 +4,7 @@ import reflex as rx
 
 from crm_app.api.routes import build_api
 from crm_app.ui import routes
+from crm_app.ui.state import live
 from crm_app.ui.state.session import AuthMiddleware
 from crm_app.ui.styles import base_style, stylesheets
 
@@ -15,3 +16,4 @@ app = rx.App(
 )
 app.add_middleware(AuthMiddleware())
 routes.register(app)
+live.install(app)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from crm_app.auth import service as auth_service
 
@@ -31,3 +32,18 @@ def sign_in(page: Page, email: str, password: str = PASSWORD, *, expect_path: st
     page.locator("#signin-submit").click()
     page.wait_for_url(f"**{expect_path}**", timeout=20_000)
     expect(page.locator("#user-menu >> visible=true")).to_be_visible()
+
+
+def menu_action(page: Page, trigger: str, item: str, attempts: int = 3) -> None:
+    """Open a menu and pick an item; re-open when a re-render closed the menu first."""
+    for _ in range(attempts):
+        page.locator(trigger).click()
+        target = page.locator(item)
+        try:
+            target.wait_for(state="visible", timeout=3_000)
+        except PlaywrightTimeoutError:
+            page.keyboard.press("Escape")
+            continue
+        target.click()
+        return
+    raise AssertionError(f"menu item {item} never appeared under {trigger}")

@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import make_user, sign_in
+from tests.e2e.helpers import make_user, menu_action, sign_in
 
 SAVED_URL = re.compile(r"/contacts/\d+$")
 
@@ -70,11 +70,9 @@ def test_contact_file_full_workflow_on_desktop(app_server, desktop):
     desktop.locator("#convert-kind").click()
     expect(desktop.locator("#f-company_name")).to_have_value("Anna Maria Wiśniewska")
 
-    desktop.locator("#more-actions").click()
-    desktop.locator("#archive").click()
+    menu_action(desktop, "#more-actions", "#archive")
     expect(desktop.locator("#archived-banner")).to_be_visible()
-    desktop.locator("#more-actions").click()
-    desktop.locator("#restore").click()
+    menu_action(desktop, "#more-actions", "#restore")
     expect(desktop.locator("#archived-banner")).to_have_count(0)
     expect(history).to_contain_text("Archived")
     desktop.screenshot(path="test-results/contact-file-desktop.png", full_page=True)
@@ -109,8 +107,7 @@ def test_leaving_with_unsaved_edits_asks_first_and_delete_asks_to_confirm(app_se
     assert SAVED_URL.search(desktop.url)
     desktop.locator("#save").click()
     expect(desktop.locator("#unsaved")).to_have_count(0)
-    desktop.locator("#more-actions").click()
-    desktop.locator("#delete").click()
+    menu_action(desktop, "#more-actions", "#delete")
     desktop.locator("#confirm-delete").click()
     desktop.wait_for_url("**/contacts")
     desktop.locator("#contact-search").fill("Nowicki")

@@ -7,8 +7,9 @@ import reflex as rx
 from crm_app.auth.permissions import Permission
 from crm_app.ui.components.markers import contact_name
 from crm_app.ui.i18n import t
-from crm_app.ui.state.contact_edit import AddressForm, ContactEditState, EmailForm, HistoryRow, PhoneForm
-from crm_app.ui.state.session import can
+from crm_app.ui.state.contact_edit import AddressForm, ConflictRow, ContactEditState, EmailForm, HistoryRow, PhoneForm
+from crm_app.ui.state.live import ContactPulse, Viewer
+from crm_app.ui.state.session import SessionState, can
 
 S = ContactEditState
 CAN_EDIT = can(Permission.CONTACTS_EDIT)
@@ -16,7 +17,14 @@ CAN_EDIT = can(Permission.CONTACTS_EDIT)
 
 def _err(key: rx.Var | str) -> rx.Component:
     message = S.errors.get(key, "")
-    return rx.cond(message, rx.text(message, color_scheme="red", size="1", class_name="field-error", role="alert"))
+    note = S.remote_notes.get(key, "")
+    return rx.fragment(
+        rx.cond(message, rx.text(message, color_scheme="red", size="1", class_name="field-error", role="alert")),
+        rx.cond(
+            note,
+            rx.text(rx.icon("users", size=12), " ", note, color_scheme="amber", size="1", class_name="remote-note"),
+        ),
+    )
 
 
 def _label(text: rx.Var, html_for: str = "") -> rx.Component:
@@ -283,6 +291,7 @@ def _phone_row(phone: PhoneForm, i: rx.Var) -> rx.Component:
 def _phones() -> rx.Component:
     return _section(
         t("Phones"),
+        _err("phones"),
         rx.foreach(S.phones, _phone_row),
         action=rx.cond(
             CAN_EDIT,
@@ -353,6 +362,7 @@ def _email_row(email: EmailForm, i: rx.Var) -> rx.Component:
 def _emails() -> rx.Component:
     return _section(
         t("E-mails"),
+        _err("emails"),
         rx.foreach(S.emails, _email_row),
         action=rx.cond(
             CAN_EDIT,
@@ -480,6 +490,7 @@ def _addresses() -> rx.Component:
 def _tags() -> rx.Component:
     return _section(
         t("Tags"),
+        _err("tags"),
         rx.flex(
             rx.foreach(
                 S.tags,
@@ -677,6 +688,92 @@ def _actions() -> rx.Component:
     )
 
 
+def _presence() -> rx.Component:
+    me = SessionState.router.session.client_token
+
+    def viewer(v: Viewer) -> rx.Component:
+        return rx.cond(
+            v.client != me,
+            rx.tooltip(
+                rx.box(
+                    rx.avatar(
+                        fallback=v.initials,
+                        size="2",
+                        radius="full",
+                        color_scheme=rx.cond(v.editing, "amber", "gray"),
+                        variant="solid",
+                    ),
+                    class_name=rx.cond(v.editing, "presence presence-editing", "presence"),
+                ),
+                content=rx.cond(v.editing, v.name + " · " + t("editing"), v.name + " · " + t("viewing")),
+            ),
+        )
+
+    return rx.hstack(rx.foreach(ContactPulse.viewers, viewer), spacing="1", id="presence")
+
+
+def _live_triggers() -> rx.Component:
+    """Invisible helpers that keep this tab in the presence list (changes are pushed by the server)."""
+    return rx.fragment(
+        rx.box(key=S.dirty.to_string(), on_mount=S.heartbeat, display="none"),
+        rx.moment(interval=15_000, on_change=S.heartbeat, display="none"),
+        rx.box(on_unmount=S.leave, display="none"),
+    )
+
+
+def _conflict_row(row: ConflictRow) -> rx.Component:
+    def option(side: str, label: rx.Var, value: rx.Var) -> rx.Component:
+        return rx.card(
+            rx.vstack(
+                rx.text(label, size="1", color_scheme="gray"),
+                rx.text(value, size="2", class_name="pre-wrap"),
+                spacing="1",
+            ),
+            on_click=S.choose_side(row.field, side),
+            cursor="pointer",
+            variant=rx.cond(row.choice == side, "classic", "surface"),
+            border=rx.cond(row.choice == side, f"2px solid {rx.color('accent', 9)}", "2px solid transparent"),
+            class_name=f"choose-{side}",
+            flex="1",
+            min_width="160px",
+        )
+
+    return rx.vstack(
+        rx.text(row.label, weight="bold", size="2"),
+        rx.text(t("Before:"), " ", row.base, size="1", color_scheme="gray", class_name="pre-wrap"),
+        rx.flex(
+            option("theirs", t("Theirs"), row.theirs),
+            option("mine", t("Mine"), row.mine),
+            gap="8px",
+            wrap="wrap",
+            width="100%",
+        ),
+        spacing="2",
+        width="100%",
+        class_name="conflict-row",
+    )
+
+
+def _conflict_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(t("Someone else changed the same fields")),
+            rx.dialog.description(
+                t("Their other changes are kept. For each field below, pick the value to keep."), size="2"
+            ),
+            rx.vstack(rx.foreach(S.conflicts, _conflict_row), spacing="4", width="100%", margin_y="16px"),
+            rx.hstack(
+                rx.button(t("Keep editing"), variant="soft", color_scheme="gray", on_click=S.cancel_conflicts),
+                rx.button(t("Save my choices"), on_click=S.resolve_conflicts, id="resolve-conflicts"),
+                justify="end",
+                spacing="3",
+            ),
+            max_width="640px",
+        ),
+        open=S.show_conflicts,
+    )
+
+
 def _delete_dialog() -> rx.Component:
     return rx.alert_dialog.root(
         rx.alert_dialog.content(
@@ -730,11 +827,13 @@ def contact_page() -> rx.Component:
         ),
         rx.box(
             rx.el.div(data_dirty=rx.cond(S.dirty, "true", "false"), id="dirty-flag", hidden=True),
+            _live_triggers(),
             rx.flex(
                 rx.link(
                     rx.hstack(rx.icon("arrow-left", size=16), t("Contacts"), spacing="1"), href="/contacts", size="2"
                 ),
                 rx.spacer(),
+                _presence(),
                 _new_kind_switch(),
                 rx.flex(
                     rx.spacer(),
@@ -761,6 +860,12 @@ def contact_page() -> rx.Component:
                 z_index="5",
                 background=rx.color("gray", 2),
                 padding_y="8px",
+            ),
+            rx.cond(
+                S.remote_banner,
+                rx.callout(
+                    S.remote_banner, icon="users", color_scheme="amber", margin_bottom="12px", id="remote-banner"
+                ),
             ),
             rx.cond(
                 S.form_error,
@@ -795,6 +900,7 @@ def contact_page() -> rx.Component:
                 align_items="start",
             ),
             _delete_dialog(),
+            _conflict_dialog(),
             width="100%",
             padding_bottom="80px",
         ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +14,7 @@ from crm_app.auth.permissions import Permission
 from crm_app.contacts import lists as contact_lists
 from crm_app.contacts import service as contacts
 from crm_app.contacts import tags as tag_service
+from crm_app.contacts.merge import changed_fields, three_way_merge
 from crm_app.contacts.schemas import (
     BUILTIN_PHONE_TYPES,
     AddressIn,
@@ -23,9 +25,10 @@ from crm_app.contacts.schemas import (
     PhoneIn,
 )
 from crm_app.core.app_settings import get_settings
-from crm_app.core.errors import DomainError, NotFoundError
+from crm_app.core.errors import ConflictError, DomainError, NotFoundError
 from crm_app.db import session_scope
-from crm_app.ui.state.session import SessionState, requires
+from crm_app.ui.state.live import ContactPulse, Viewer, contact_token, prune
+from crm_app.ui.state.session import SessionState, _validate, requires
 
 MAX_TEXT = 20_000
 TEXT_FIELDS = {
@@ -98,11 +101,93 @@ class HistoryRow:
 
 
 @dataclasses.dataclass
+class ConflictRow:
+    """A field both I and someone else changed: the three values and my choice."""
+
+    field: str
+    label: str
+    base: str
+    mine: str
+    theirs: str
+    choice: str = "mine"
+
+
+FIELD_LABELS = {
+    "kind": "Type",
+    "first_name": "First name",
+    "last_name": "Last name",
+    "company_name": "Company name",
+    "registration_no": "Registration number (company ID / VAT)",
+    "is_supplier": "Supplier",
+    "assigned_user_id": "Assigned to",
+    "acquisition_channel_id": "How did they find us?",
+    "discount_percent": "Personal discount (%)",
+    "memo": "Memo",
+    "phones": "Phones",
+    "emails": "E-mails",
+    "addresses": "Addresses",
+    "tags": "Tags",
+}
+
+
+@dataclasses.dataclass
 class Option:
     """A choice of a select box."""
 
     value: str
     label: str
+
+
+def form_values(c: ContactRead) -> dict[str, Any]:
+    """The editable part of a stored contact, shaped like the form (for comparing and merging)."""
+    return {
+        "kind": c.kind,
+        "first_name": c.first_name,
+        "last_name": c.last_name,
+        "company_name": c.company_name,
+        "registration_no": c.registration_no,
+        "is_supplier": c.is_supplier,
+        "assigned_user_id": str(c.assigned_user_id or ""),
+        "acquisition_channel_id": str(c.acquisition_channel_id or ""),
+        "discount_percent": c.discount_percent,
+        "memo": c.memo,
+        "phones": [
+            dataclasses.asdict(
+                PhoneForm(
+                    id=p.id,
+                    number=p.display,
+                    type=p.type,
+                    whatsapp=p.whatsapp,
+                    viber=p.viber,
+                    sms=p.sms,
+                    tel_link=p.tel_link,
+                    whatsapp_link=p.whatsapp_link,
+                    viber_link=p.viber_link,
+                    sms_link=p.sms_link,
+                )
+            )
+            for p in c.phones
+        ],
+        "emails": [dataclasses.asdict(EmailForm(id=e.id, address=e.address, email_ok=e.email_ok)) for e in c.emails],
+        "addresses": [
+            dataclasses.asdict(
+                AddressForm(
+                    id=a.id,
+                    label=a.label,
+                    line1=a.line1,
+                    line2=a.line2,
+                    postcode=a.postcode,
+                    city=a.city,
+                    region=a.region,
+                    country=a.country,
+                    is_main=a.is_main,
+                    map_url=a.map_url,
+                )
+            )
+            for a in c.addresses
+        ],
+        "tags": [t.name for t in c.tags],
+    }
 
 
 def _fmt(at: datetime | None) -> str:
@@ -162,7 +247,17 @@ class ContactEditState(SessionState):
     saving: bool = False
     confirm_delete: bool = False
 
+    remote_notes: dict[str, str] = {}
+    remote_banner: str = ""
+    remote_deleted: bool = False
+    conflicts: list[ConflictRow] = []
+    show_conflicts: bool = False
+
     _just_created: int = 0
+    _base: dict[str, Any] = {}
+    _pending: dict[str, Any] = {}
+    _theirs_version: int = 0
+    _announced_editing: bool = False
 
     @rx.var
     def is_new(self) -> bool:
@@ -197,54 +292,19 @@ class ContactEditState(SessionState):
     def _fill(self, c: ContactRead, history: list[HistoryEntry]) -> None:
         self.contact_id = c.id
         self.version = c.version
-        self.kind = c.kind
-        self.first_name = c.first_name
-        self.last_name = c.last_name
-        self.company_name = c.company_name
-        self.registration_no = c.registration_no
-        self.is_supplier = c.is_supplier
-        self.assigned_user_id = str(c.assigned_user_id or "")
-        self.acquisition_channel_id = str(c.acquisition_channel_id or "")
-        self.discount_percent = c.discount_percent
-        self.memo = c.memo
-        self.phones = [
-            PhoneForm(
-                id=p.id,
-                number=p.display,
-                type=p.type,
-                whatsapp=p.whatsapp,
-                viber=p.viber,
-                sms=p.sms,
-                tel_link=p.tel_link,
-                whatsapp_link=p.whatsapp_link,
-                viber_link=p.viber_link,
-                sms_link=p.sms_link,
-            )
-            for p in c.phones
-        ]
-        self.emails = [EmailForm(id=e.id, address=e.address, email_ok=e.email_ok) for e in c.emails]
-        self.addresses = [
-            AddressForm(
-                id=a.id,
-                label=a.label,
-                line1=a.line1,
-                line2=a.line2,
-                postcode=a.postcode,
-                city=a.city,
-                region=a.region,
-                country=a.country,
-                is_main=a.is_main,
-                map_url=a.map_url,
-            )
-            for a in c.addresses
-        ]
-        self.tags = [t.name for t in c.tags]
+        self._apply(form_values(c))
         self.display_name = c.display_name
         self.reference = c.reference
         self.archived = c.archived
         self.created_label = f"{_fmt(c.created_at)} · {c.created_by_name}".strip(" ·")
         self.updated_label = f"{_fmt(c.updated_at)} · {c.updated_by_name}".strip(" ·")
         self.history = [self._history_row(h) for h in history]
+        self._base = self._fields()
+        self.remote_notes = {}
+        self.remote_banner = ""
+        self.remote_deleted = False
+        self.conflicts = []
+        self.show_conflicts = False
         self.errors = {}
         self.form_error = ""
         self.dirty = False
@@ -306,8 +366,14 @@ class ContactEditState(SessionState):
         self.confirm_delete = False
 
     @requires(Permission.CONTACTS_VIEW)
-    def load(self):
-        """Open the contact named by the URL, or a blank form for /contacts/new."""
+    async def load(self):
+        """Open the contact named by the URL, or a blank form for /contacts/new, and join its live channel."""
+        result = self._open_from_url()
+        if self.contact_id and not self.not_found:
+            await self._join(self.contact_id)
+        return result
+
+    def _open_from_url(self):
         self.not_found = False
         path = self.router.url.path.rstrip("/")
         tail = path.rsplit("/", 1)[-1]
@@ -327,6 +393,47 @@ class ContactEditState(SessionState):
             self._just_created = 0
             return None
         return self._reload(contact_id)
+
+    async def _join(self, contact_id: int) -> None:
+        pulse = await self.get_state(ContactPulse)
+        pulse = await pulse._link_to(contact_token(contact_id))
+        self._touch_presence(pulse, editing=self.dirty)
+
+    def _touch_presence(self, pulse: ContactPulse, *, editing: bool) -> None:
+        me = self.router.session.client_token
+        user = self._current
+        others = [v for v in prune(pulse.viewers) if v.client != me]
+        if user is not None:
+            initials = "".join(p[0] for p in (user.name or user.email).split()[:2]).upper() or "?"
+            others.append(
+                Viewer(
+                    client=me,
+                    user_id=user.id,
+                    name=user.name or user.email,
+                    initials=initials,
+                    editing=editing,
+                    seen=time.time(),
+                )
+            )
+        pulse.viewers = others
+        self._announced_editing = editing
+
+    @requires(Permission.CONTACTS_VIEW)
+    async def heartbeat(self, _value: Any = None):
+        """Keep this tab in the presence list (and say whether it is editing)."""
+        if not self.contact_id:
+            return
+        pulse = await self.get_state(ContactPulse)
+        if pulse._linked_to == contact_token(self.contact_id):
+            self._touch_presence(pulse, editing=self.dirty)
+
+    @requires(Permission.CONTACTS_VIEW)
+    async def leave(self):
+        """Leave the presence list when the page closes."""
+        pulse = await self.get_state(ContactPulse)
+        if pulse._linked_to:
+            me = self.router.session.client_token
+            pulse.viewers = [v for v in prune(pulse.viewers) if v.client != me]
 
     def _reload(self, contact_id: int):
         try:
@@ -543,6 +650,132 @@ class ContactEditState(SessionState):
             self.tags = [*self.tags, self.conflict_tag]
         self._touch()
 
+    # ---- live updates and merging ------------------------------------------------------------
+
+    def _fields(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "company_name": self.company_name,
+            "registration_no": self.registration_no,
+            "is_supplier": self.is_supplier,
+            "assigned_user_id": self.assigned_user_id,
+            "acquisition_channel_id": self.acquisition_channel_id,
+            "discount_percent": self.discount_percent,
+            "memo": self.memo,
+            "phones": [dataclasses.asdict(p) for p in self.phones],
+            "emails": [dataclasses.asdict(e) for e in self.emails],
+            "addresses": [dataclasses.asdict(a) for a in self.addresses],
+            "tags": list(self.tags),
+        }
+
+    def _apply(self, values: dict[str, Any]) -> None:
+        for key in (
+            "kind",
+            "first_name",
+            "last_name",
+            "company_name",
+            "registration_no",
+            "is_supplier",
+            "assigned_user_id",
+            "acquisition_channel_id",
+            "discount_percent",
+            "memo",
+        ):
+            if key in values:
+                setattr(self, key, values[key])
+        if "phones" in values:
+            self.phones = [PhoneForm(**p) for p in values["phones"]]
+        if "emails" in values:
+            self.emails = [EmailForm(**e) for e in values["emails"]]
+        if "addresses" in values:
+            self.addresses = [AddressForm(**a) for a in values["addresses"]]
+        if "tags" in values:
+            self.tags = list(values["tags"])
+
+    def _shown(self, key: str, value: Any) -> str:
+        if key == "phones":
+            return ", ".join(p["number"] for p in value) or "—"
+        if key == "emails":
+            return ", ".join(e["address"] for e in value) or "—"
+        if key == "addresses":
+            return "; ".join(", ".join(x for x in (a["line1"], a["postcode"], a["city"]) if x) for a in value) or "—"
+        if key == "tags":
+            return ", ".join(value) or "—"
+        if key == "assigned_user_id":
+            return next((o.label for o in self.users if o.value == value), "") or "—"
+        if key == "acquisition_channel_id":
+            return next((o.label for o in self.channels if o.value == value), "") or "—"
+        if key == "is_supplier":
+            return self._t("Yes") if value else self._t("No")
+        if key == "kind":
+            return self._t("Person") if value == "person" else self._t("Organisation")
+        return str(value) if value not in (None, "") else "—"
+
+    def _fetch(self, contact_id: int) -> tuple[ContactRead, list[HistoryEntry]] | None:
+        try:
+            with session_scope() as db:
+                return contacts.get_contact(db, contact_id=contact_id), contacts.contact_history(
+                    db, contact_id=contact_id
+                )
+        except NotFoundError:
+            return None
+
+    def _pushed_change(self, contact_id: int) -> None:
+        """Called by the live pusher when ``contact_id`` changed (only while this tab's session is valid)."""
+        if contact_id == self.contact_id and _validate(self.token) is not None:
+            self._sync()
+
+    @requires(Permission.CONTACTS_VIEW)
+    def sync_from_server(self):
+        """Re-read the contact and merge others' changes into the form."""
+        return self._sync()
+
+    def _sync(self):
+        """Someone changed this contact: take their changes into untouched fields, flag the touched ones."""
+        if not self.contact_id or self.remote_deleted:
+            return None
+        fetched = self._fetch(self.contact_id)
+        if fetched is None:
+            self.remote_deleted = True
+            self.remote_banner = self._t(
+                "Someone deleted this contact. Your unsaved input is still shown so you can copy it."
+            )
+            return None
+        latest, history = fetched
+        if latest.version == self.version and not self.remote_notes:
+            return None
+        if not self.dirty:
+            self._fill(latest, history)
+            return None
+        theirs = form_values(latest)
+        mine = self._fields()
+        base = dict(self._base)
+        touched = changed_fields(base, mine)
+        notes = dict(self.remote_notes)
+        untouched_updates = {}
+        for key, value in theirs.items():
+            if key not in touched:
+                untouched_updates[key] = value
+                base[key] = value
+            elif value != base.get(key) and value != mine.get(key):
+                notes[key] = self._t(
+                    "{name} changed this to: {value}", name=latest.updated_by_name or "?", value=self._shown(key, value)
+                )
+        self._apply(untouched_updates)
+        self._base = base
+        self.remote_notes = notes
+        self.history = [self._history_row(h) for h in history]
+        self.updated_label = f"{_fmt(latest.updated_at)} · {latest.updated_by_name}".strip(" ·")
+        self.display_name = latest.display_name
+        if latest.archived and not self.archived:
+            self.remote_banner = self._t(
+                "{name} archived this contact while you were editing.", name=latest.updated_by_name or "?"
+            )
+        self.archived = latest.archived
+        return None
+
     # ---- saving and lifecycle ---------------------------------------------------------------
 
     def _payload(self) -> ContactIn:
@@ -582,37 +815,125 @@ class ContactEditState(SessionState):
             tags=list(self.tags),
         )
 
-    @requires(Permission.CONTACTS_EDIT)
-    def save(self):
-        """Validate on the server and write everything in one transaction."""
-        self.errors = {}
-        self.form_error = ""
+    def _write(self, expected_version: int | None):
         data = self._payload()
-        try:
-            with session_scope() as db:
-                if self.contact_id:
-                    saved = contacts.update_contact(
-                        db,
-                        contact_id=self.contact_id,
-                        data=data,
-                        actor_id=self._current.id,
-                        expected_version=self.version,
-                    )
-                else:
-                    saved = contacts.create_contact(db, data=data, actor_id=self._current.id)
-                history = contacts.contact_history(db, contact_id=saved.id)
-        except DomainError as err:
-            self.errors = self._field_errors(err)
-            self.form_error = self._error_text(err)
-            return rx.toast.error(
-                self._t("Nothing was saved: please correct the highlighted fields.") if self.errors else self.form_error
-            )
+        with session_scope() as db:
+            if self.contact_id:
+                saved = contacts.update_contact(
+                    db,
+                    contact_id=self.contact_id,
+                    data=data,
+                    actor_id=self._current.id,
+                    expected_version=expected_version,
+                )
+            else:
+                saved = contacts.create_contact(db, data=data, actor_id=self._current.id)
+            history = contacts.contact_history(db, contact_id=saved.id)
+        return saved, history
+
+    def _saved(self, saved: ContactRead, history: list[HistoryEntry], message: str):
         was_new = not self.contact_id
         self._fill(saved, history)
         if was_new:
             self._just_created = saved.id
             return [rx.toast.success(self._t("Contact created.")), rx.redirect(f"/contacts/{saved.id}")]
-        return rx.toast.success(self._t("Saved."))
+        return rx.toast.success(message)
+
+    def _refused(self, err: DomainError):
+        self.errors = self._field_errors(err)
+        self.form_error = self._error_text(err)
+        return rx.toast.error(
+            self._t("Nothing was saved: please correct the highlighted fields.") if self.errors else self.form_error
+        )
+
+    @requires(Permission.CONTACTS_EDIT)
+    def save(self):
+        """Validate on the server and write everything in one transaction; merge with others' changes."""
+        self.errors = {}
+        self.form_error = ""
+        if self.remote_deleted:
+            return rx.toast.error(self._t("This contact no longer exists."))
+        try:
+            saved, history = self._write(self.version if self.contact_id else None)
+        except ConflictError:
+            return self._merge_and_save()
+        except DomainError as err:
+            return self._refused(err)
+        return self._saved(saved, history, self._t("Saved."))
+
+    def _merge_and_save(self):
+        fetched = self._fetch(self.contact_id)
+        if fetched is None:
+            self.remote_deleted = True
+            self.remote_banner = self._t(
+                "Someone deleted this contact. Your unsaved input is still shown so you can copy it."
+            )
+            return rx.toast.error(self._t("This contact no longer exists."))
+        latest, _history = fetched
+        theirs = form_values(latest)
+        result = three_way_merge(self._base, self._fields(), theirs)
+        if result.conflicts:
+            self._pending = result.merged
+            self._theirs_version = latest.version
+            self.conflicts = [
+                ConflictRow(
+                    field=c.field,
+                    label=self._t(FIELD_LABELS.get(c.field, c.field)),
+                    base=self._shown(c.field, c.base),
+                    mine=self._shown(c.field, c.mine),
+                    theirs=self._shown(c.field, c.theirs),
+                )
+                for c in result.conflicts
+            ]
+            self.show_conflicts = True
+            return None
+        self._apply(result.merged)
+        try:
+            saved, history = self._write(latest.version)
+        except ConflictError:
+            return rx.toast.warning(self._t("The contact changed again while saving. Please save once more."))
+        except DomainError as err:
+            return self._refused(err)
+        return self._saved(saved, history, self._t("Saved, together with changes made by others meanwhile."))
+
+    @requires(Permission.CONTACTS_EDIT)
+    def choose_side(self, field: str, side: str):
+        """Pick mine or theirs for one conflicting field."""
+        if side not in ("mine", "theirs"):
+            return
+        self.conflicts = [dataclasses.replace(c, choice=side) if c.field == field else c for c in self.conflicts]
+
+    @requires(Permission.CONTACTS_EDIT)
+    def resolve_conflicts(self):
+        """Save with the chosen value for every conflicting field."""
+        if not self._pending:
+            self.show_conflicts = False
+            return None
+        fetched = self._fetch(self.contact_id)
+        if fetched is None:
+            self.show_conflicts = False
+            return rx.toast.error(self._t("This contact no longer exists."))
+        theirs = form_values(fetched[0])
+        merged = dict(self._pending)
+        for row in self.conflicts:
+            if row.choice == "theirs":
+                merged[row.field] = theirs.get(row.field)
+        self._apply(merged)
+        self.show_conflicts = False
+        self.conflicts = []
+        self._pending = {}
+        try:
+            saved, history = self._write(self._theirs_version)
+        except ConflictError:
+            return rx.toast.warning(self._t("The contact changed again while saving. Please save once more."))
+        except DomainError as err:
+            return self._refused(err)
+        return self._saved(saved, history, self._t("Saved."))
+
+    @requires(Permission.CONTACTS_EDIT)
+    def cancel_conflicts(self):
+        """Close the conflict dialog and keep editing."""
+        self.show_conflicts = False
 
     @requires(Permission.CONTACTS_EDIT)
     def discard(self):

@@ -8,7 +8,8 @@ from crm_app.auth.permissions import Permission
 from crm_app.contacts import service as contacts
 from crm_app.contacts.schemas import ContactRow
 from crm_app.db import session_scope
-from crm_app.ui.state.session import SessionState, requires
+from crm_app.ui.state.live import LIST_TOKEN, ListPulse
+from crm_app.ui.state.session import SessionState, _validate, requires
 
 PAGE_SIZES = (25, 50, 100)
 
@@ -51,9 +52,16 @@ class ContactListState(SessionState):
         self.rows = result.rows
         self.total = result.total
 
+    def _pushed_change(self) -> None:
+        """Called by the live pusher when contacts changed: refresh the visible page."""
+        if self.rows is not None and _validate(self.token) is not None and self.router.url.path == "/contacts":
+            self._load()
+
     @requires(Permission.CONTACTS_VIEW)
-    def load(self):
-        """Read the query string and show the first page."""
+    async def load(self):
+        """Read the query string, show the first page and follow changes live."""
+        pulse = await self.get_state(ListPulse)
+        await pulse._link_to(LIST_TOKEN)
         params = self.router.url.query_parameters
         self.query = str(params.get("q", ""))[:200]
         self.suppliers_only = params.get("suppliers") == "1"

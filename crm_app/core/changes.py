@@ -1,0 +1,96 @@
+"""Which contacts a transaction changed, announced once it has committed.
+
+ORM flushes are watched automatically (contacts and their phones, e-mails, addresses, tags
+and audit entries); set-based SQL calls ``mark_changed``. After a successful commit every
+registered listener gets the contact ids and the acting user. The UI registers one that
+pushes the change to every open view; jobs and API routes get it for free.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+
+_KEY = "crm_changed_contacts"
+_DELETED_KEY = "crm_deleted_contacts"
+
+
+@dataclass(frozen=True)
+class ContactsChanged:
+    """What one committed transaction did to contacts."""
+
+    changed: frozenset[int]
+    deleted: frozenset[int]
+
+
+Listener = Callable[[ContactsChanged], None]
+_listeners: list[Listener] = []
+
+
+def subscribe(listener: Listener) -> None:
+    """Call ``listener`` after every commit that changed contacts."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
+def unsubscribe(listener: Listener) -> None:
+    """Stop calling ``listener``."""
+    if listener in _listeners:
+        _listeners.remove(listener)
+
+
+def mark_changed(session: Session, contact_ids: Iterable[int], *, deleted: bool = False) -> None:
+    """Record contacts changed by set-based SQL that the ORM does not see."""
+    bucket = session.info.setdefault(_DELETED_KEY if deleted else _KEY, set())
+    bucket.update(int(i) for i in contact_ids if i is not None)
+
+
+def _contact_id_of(obj: object) -> int | None:
+    from crm_app.contacts.models import Contact
+
+    if isinstance(obj, Contact):
+        return obj.id
+    value = getattr(obj, "contact_id", None)
+    return value if isinstance(value, int) else None
+
+
+@event.listens_for(Session, "after_flush")
+def _collect(session: Session, _flush_context) -> None:
+    from crm_app.contacts.models import Contact
+
+    changed = session.info.setdefault(_KEY, set())
+    deleted = session.info.setdefault(_DELETED_KEY, set())
+    for obj in [*session.new, *session.dirty]:
+        cid = _contact_id_of(obj)
+        if cid is not None:
+            changed.add(cid)
+    for obj in session.deleted:
+        cid = _contact_id_of(obj)
+        if cid is not None:
+            (deleted if isinstance(obj, Contact) else changed).add(cid)
+
+
+@event.listens_for(Session, "after_commit")
+def _announce(session: Session) -> None:
+    changed = session.info.pop(_KEY, set())
+    deleted = session.info.pop(_DELETED_KEY, set())
+    if not (changed or deleted) or not _listeners:
+        return
+    note = ContactsChanged(changed=frozenset(changed - deleted), deleted=frozenset(deleted))
+    for listener in list(_listeners):
+        try:
+            listener(note)
+        except Exception:
+            log.exception("contact change listener failed")
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop(_KEY, None)
+    session.info.pop(_DELETED_KEY, None)

@@ -1,0 +1,91 @@
+"""Two people on the same contact: live updates, presence, merged saves and the conflict dialog."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from crm_app.contacts import service as contacts
+from crm_app.contacts.schemas import ContactIn, PhoneIn
+from tests.e2e.helpers import make_user, menu_action, sign_in
+
+
+@pytest.fixture
+def pair(app_server, browser):
+    """A manager and a staff member, each in their own browser, on the same new contact."""
+    with app_server.session() as db:
+        created = contacts.create_contact(
+            db,
+            data=ContactIn(
+                first_name="Jan", last_name="Nowak", memo="Original memo", phones=[PhoneIn(number="+48 601 234 567")]
+            ),
+            actor_id=None,
+        )
+    pages: list[Page] = []
+    contexts = []
+    for name, role in (("Anna Live", "manager"), ("Bruno Live", "staff")):
+        ctx = browser.new_context(base_url=app_server.url, viewport={"width": 1280, "height": 800})
+        contexts.append(ctx)
+        page = ctx.new_page()
+        sign_in(page, make_user(app_server, role, name=name))
+        page.goto(f"/contacts/{created.id}")
+        expect(page.locator("#f-first_name")).to_have_value("Jan")
+        pages.append(page)
+    yield created.id, pages[0], pages[1]
+    for ctx in contexts:
+        ctx.close()
+
+
+def test_a_saved_change_reaches_the_other_browser_and_presence_shows(pair):
+    _cid, anna, bruno = pair
+    expect(bruno.locator("#presence")).to_contain_text("AL")
+    anna.locator("#f-last_name").fill("Nowak-Kowalski")
+    anna.locator("#save").click()
+    expect(bruno.locator("#f-last_name")).to_have_value("Nowak-Kowalski", timeout=5_000)
+    expect(bruno.locator("#history")).to_contain_text("Nowak-Kowalski")
+
+
+def test_edits_to_different_fields_are_both_saved(pair, app_server):
+    cid, anna, bruno = pair
+    bruno.locator("#f-memo").fill("Bruno's memo")
+    anna.locator("#f-last_name").fill("Anna's surname")
+    anna.locator("#save").click()
+    expect(bruno.locator("#f-last_name")).to_have_value("Anna's surname", timeout=5_000)
+    expect(bruno.locator("#f-memo")).to_have_value("Bruno's memo")
+    bruno.locator("#save").click()
+    expect(bruno.locator("#unsaved")).to_have_count(0)
+    with app_server.session() as db:
+        stored = contacts.get_contact(db, contact_id=cid)
+    assert stored.last_name == "Anna's surname"
+    assert stored.memo == "Bruno's memo"
+
+
+def test_the_same_field_changed_by_both_opens_the_dialog_and_the_chosen_value_wins(pair, app_server):
+    cid, anna, bruno = pair
+    bruno.locator("#f-memo").fill("Bruno wrote this")
+    anna.locator("#f-memo").fill("Anna wrote this")
+    anna.locator("#save").click()
+    expect(bruno.locator(".remote-note")).to_contain_text(re.compile("Anna Live changed this to"), timeout=5_000)
+    bruno.locator("#save").click()
+    dialog = bruno.locator(".conflict-row")
+    expect(dialog).to_contain_text("Anna wrote this")
+    expect(dialog).to_contain_text("Bruno wrote this")
+    bruno.screenshot(path="test-results/conflict-dialog-desktop.png")
+    dialog.locator(".choose-mine").click()
+    bruno.locator("#resolve-conflicts").click()
+    expect(bruno.locator("#unsaved")).to_have_count(0)
+    with app_server.session() as db:
+        assert contacts.get_contact(db, contact_id=cid).memo == "Bruno wrote this"
+    expect(anna.locator("#f-memo")).to_have_value("Bruno wrote this", timeout=5_000)
+
+
+def test_deleting_a_contact_someone_edits_tells_them_and_keeps_their_input(pair):
+    _cid, anna, bruno = pair
+    bruno.locator("#f-memo").fill("Unsaved words")
+    menu_action(anna, "#more-actions", "#delete")
+    anna.locator("#confirm-delete").click()
+    anna.wait_for_url("**/contacts")
+    expect(bruno.locator("#remote-banner")).to_contain_text("deleted", timeout=5_000)
+    expect(bruno.locator("#f-memo")).to_have_value("Unsaved words")
