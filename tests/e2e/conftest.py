@@ -181,20 +181,19 @@ def _stop(proc: subprocess.Popen) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
-@pytest.fixture(scope="session")
-def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
-    """The app served by ``reflex run --env prod --single-port`` on a free port and a fresh database."""
-    tmp = tmp_path_factory.mktemp("e2e")
+@contextlib.contextmanager
+def running_app(tmp: Path, database_url: str, extra_env: dict[str, str] | None = None) -> Iterator[AppServer]:
+    """Migrate ``database_url`` and serve the app on a free port with its own build folder until exit."""
     port = _free_port()
-    database_url = f"sqlite:///{tmp / 'crm.db'}"
     upload_dir = tmp / "files"
-    upload_dir.mkdir()
+    upload_dir.mkdir(exist_ok=True)
     RESULTS.mkdir(exist_ok=True)
     log_path = RESULTS / f"e2e-server-{port}.log"
     env = _server_env(port, database_url, upload_dir)
     # A build folder of its own, so several test runs (and `make run`) never share one.
     env["REFLEX_WEB_WORKDIR"] = str(tmp / ".web")
     env["REFLEX_STATES_WORKDIR"] = str(tmp / ".states")
+    env.update(extra_env or {})
 
     migrated = subprocess.run(
         [_bin("alembic"), "upgrade", "head"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
@@ -221,6 +220,14 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     finally:
         server.dispose()
         _stop(proc)
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    """The app served by ``reflex run --env prod --single-port`` on a free port and a fresh database."""
+    tmp = tmp_path_factory.mktemp("e2e")
+    with running_app(tmp, f"sqlite:///{tmp / 'crm.db'}") as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
