@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -61,6 +62,7 @@ class ContactIn(BaseModel):
     emails: list[EmailIn] = Field(default_factory=list)
     addresses: list[AddressIn] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
+    custom: dict[str, Any] = Field(default_factory=dict)
 
 
 class PhoneRead(BaseModel):
@@ -144,6 +146,8 @@ class ContactRead(BaseModel):
     emails: list[EmailRead]
     addresses: list[AddressRead]
     tags: list[TagRead]
+    custom: dict[str, Any] = Field(default_factory=dict)
+    hidden_custom: list[str] = Field(default_factory=list)
 
 
 class ContactRow(BaseModel):

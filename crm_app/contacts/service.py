@@ -50,6 +50,13 @@ from crm_app.core.app_settings import AccountSettings, get_settings
 from crm_app.core.errors import ConflictError, NotFoundError, ValidationError
 from crm_app.core.models import AuditEntry
 from crm_app.core.timeutil import as_utc, utcnow
+from crm_app.fields.service import (
+    builtin_required_errors,
+    custom_changes,
+    keep_hidden_builtins,
+    split_custom_values,
+    validate_custom_values,
+)
 
 NAME_LIMITS = {"first_name": 200, "last_name": 200, "company_name": 300, "registration_no": 100}
 MEMO_LIMIT = 20000
@@ -259,6 +266,7 @@ class _Plan:
     emails: list[_EmailPlan] = field(default_factory=list)
     addresses: list[_AddressPlan] = field(default_factory=list)
     tag_names: list[str] = field(default_factory=list)
+    custom: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -470,13 +478,41 @@ def _validate_tags(data: ContactIn, errors: dict[str, str]) -> list[str]:
     return names
 
 
-def _validate(session: Session, data: ContactIn, old: _Existing, settings: AccountSettings) -> _Plan:
+def _validate_form_fields(
+    session: Session, data: ContactIn, old: _Existing, plan: _Plan, locale: str, errors: dict[str, str]
+) -> dict[str, Any]:
+    """Custom values and the required built-in parts of the contact type's form (set up in crm_app.fields)."""
+    kind = plan.scalars["kind"]
+    existing = dict(old.contact.custom or {}) if old.contact is not None else None
+    if kind not in KINDS:
+        return existing or {}
+    custom, custom_errors = validate_custom_values(
+        session, kind=kind, values=data.custom, locale=locale, existing=existing
+    )
+    filled = {
+        "registration_no": bool(plan.scalars["registration_no"]),
+        "memo": bool(plan.scalars["memo"].strip()),
+        "acquisition_channel_id": plan.scalars["acquisition_channel_id"] is not None,
+        "assigned_user_id": plan.scalars["assigned_user_id"] is not None,
+        "phones": any((item.number or "").strip() for item in data.phones),
+        "emails": any((item.address or "").strip() for item in data.emails),
+        "addresses": bool(plan.addresses),
+    }
+    for key, message in {**builtin_required_errors(session, kind=kind, filled=filled), **custom_errors}.items():
+        errors.setdefault(key, message)
+    return custom
+
+
+def _validate(
+    session: Session, data: ContactIn, old: _Existing, settings: AccountSettings, locale: str = "en"
+) -> _Plan:
     errors: dict[str, str] = {}
     plan = _Plan(scalars=_validate_scalars(session, data, old.contact, errors))
     plan.phones = _validate_phones(session, data, old.phones, settings, errors)
     plan.emails = _validate_emails(data, old.emails, settings, errors)
     plan.addresses = _validate_addresses(data, old.addresses, errors)
     plan.tag_names = _validate_tags(data, errors)
+    plan.custom = _validate_form_fields(session, data, old, plan, locale, errors)
     if errors:
         raise ValidationError("Some fields need your attention.", errors=errors)
     return plan
@@ -569,6 +605,7 @@ def _read(session: Session, contact: Contact) -> ContactRead:
         session.get(AcquisitionChannel, contact.acquisition_channel_id) if contact.acquisition_channel_id else None
     )
     tags = sorted(old.tags, key=lambda tag: (tag.system_key is None, tag.name.casefold()))
+    custom, hidden_custom = split_custom_values(session, kind=contact.kind, custom=contact.custom)
     return ContactRead(
         id=contact.id,
         kind=contact.kind,
@@ -597,6 +634,8 @@ def _read(session: Session, contact: Contact) -> ContactRead:
         emails=[EmailRead(id=email.id, address=email.address, email_ok=email.email_ok) for email in old.emails],
         addresses=[address_read(address) for address in old.addresses],
         tags=[_tag_read(tag) for tag in tags],
+        custom=custom,
+        hidden_custom=hidden_custom,
     )
 
 
@@ -696,12 +735,13 @@ def _scalar_audit_value(session: Session, name: str, value: Any) -> Any:
 # ---------------------------------------------------------------- create / update
 
 
-def create_contact(session: Session, *, data: ContactIn, actor_id: int | None) -> ContactRead:
+def create_contact(session: Session, *, data: ContactIn, actor_id: int | None, locale: str = "en") -> ContactRead:
     """Validate a new contact completely, then store it with a fresh reference and audit its creation."""
     settings = get_settings(session)
-    plan = _validate(session, data, _Existing(), settings)
+    plan = _validate(session, data, _Existing(), settings, locale)
     contact = Contact(
         **plan.scalars,
+        custom=plan.custom,
         reference=next_reference(session, settings),
         created_by_id=actor_id,
         updated_by_id=actor_id,
@@ -785,13 +825,17 @@ def update_contact(
     data: ContactIn,
     actor_id: int | None,
     expected_version: int | None = None,
+    locale: str = "en",
 ) -> ContactRead:
     """Replace the editable fields and child lists; ConflictError when the version moved on."""
     contact = _load_contact(session, contact_id)
     version = _check_version(contact, expected_version)
     old = _load_existing(session, contact)
     settings = get_settings(session)
-    plan = _validate(session, data, old, settings)
+    data = keep_hidden_builtins(
+        session, data=data, contact=contact, phones=old.phones, emails=old.emails, addresses=old.addresses
+    )
+    plan = _validate(session, data, old, settings, locale)
 
     scalar_values: dict[str, Any] = {}
     audits: list[dict[str, Any]] = []
@@ -820,6 +864,12 @@ def update_contact(
     for name in ("display_name", "sort_name"):
         if getattr(contact, name) != plan.scalars[name]:
             scalar_values[name] = plan.scalars[name]
+    old_custom = dict(contact.custom or {})
+    custom_audits = custom_changes(session, kind=plan.scalars["kind"], old=old_custom, new=plan.custom, locale=locale)
+    if custom_audits:
+        scalar_values["custom"] = plan.custom
+    for key, before, after in custom_audits:
+        audits.append({"kind": "field_changed", "field": f"custom.{key}", "old": before, "new": after})
 
     region = settings.default_region
     children = _ChildChanges()
