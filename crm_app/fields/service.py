@@ -61,6 +61,7 @@ HELP_LIMIT = 500
 KEY_LIMIT = 60
 CHOICE_LIMIT = 200
 SCAN_BATCH = 500
+MAX_VALUES = 500
 EXAMPLE_LIMIT = 5
 KIND_LABELS = {"person": "person", "organization": "organisation"}
 _KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -1115,6 +1116,8 @@ def validate_custom_values(
     """
     _check_kind(kind)
     values = values if isinstance(values, dict) else {}
+    if len(values) > MAX_VALUES:
+        return dict(existing or {}), {"custom": "Too many values were sent for this form."}
     stored = dict(existing or {})
     creating = existing is None
     active = {key: row for key, row in _definitions_by_kind(session).get(kind, {}).items() if row.active}
@@ -1174,6 +1177,22 @@ def custom_changes(
             )
         )
     return changes
+
+
+def custom_display(session: Session, *, kind: str, custom: dict[str, Any] | None, locale: str = "en") -> dict[str, str]:
+    """The shown custom values of a contact formatted for people in ``locale`` (key -> text), in form order."""
+    region = _region(session)
+    section_order = {section.id: index for index, section in enumerate(_sections(session, kind))}
+    rows = sorted(
+        (row for row in _fields(session, kind) if not row.builtin and row.active),
+        key=lambda row: (section_order.get(row.section_id, -1), row.position, row.id),
+    )
+    values = custom or {}
+    return {
+        row.key: _field_type(row).format(values[row.key], locale, region=region, choices=_choices(row))
+        for row in rows
+        if values.get(row.key) is not None
+    }
 
 
 def _visible(row: FieldDefinition | None, value: Any, region: str) -> bool:

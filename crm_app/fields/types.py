@@ -33,6 +33,8 @@ URL_LIMIT = 2000
 MAX_WHOLE_NUMBER = 2**53 - 1  # what a browser can hold exactly
 MAX_INTEGER_DIGITS = 15
 MAX_DECIMALS = 10
+MAX_NUMBER_TEXT = 64  # longer input is not a number or a date, whatever it holds
+MAX_CHOSEN = 200
 DEFAULT_REGION = "FR"
 _SPACES = " \u00a0\u202f\u2009"
 _MINUS = "-\u2212"
@@ -126,6 +128,8 @@ def parse_number_text(text: str, locale: str) -> Decimal | None:
     Plain "1234.5" is accepted in every locale that does not use "." to group thousands.
     """
     text = text.strip()
+    if len(text) > MAX_NUMBER_TEXT:
+        return None
     pattern, group, decimal = _number_patterns(locale)
     if pattern.match(text):
         groups = _SPACES if group in _SPACES else group
@@ -191,7 +195,7 @@ def _full_year(text: str) -> int | None:
 
 def parse_date_text(text: str, locale: str) -> date:
     """An ISO date ("2026-11-23") or one in the locale's short form ("11/23/26" en, "23/11/2026" fr)."""
-    match = _DATE_PARTS_RE.match(text.strip())
+    match = _DATE_PARTS_RE.match(text.strip()) if len(text) <= MAX_NUMBER_TEXT else None
     if not match:
         raise ValidationError("Use a date like 2026-11-23.")
     first, second, third = match.groups()
@@ -579,6 +583,8 @@ class MultiSelectType(FieldType):
         if raw is None:
             return None
         items = list(raw) if isinstance(raw, list | tuple | set | frozenset) else [raw]
+        if len(items) > MAX_CHOSEN:
+            raise ValidationError("Choose fewer options.")
         picked: set[str] = set()
         for item in items:
             if is_empty(item):

@@ -481,6 +481,23 @@ def test_a_new_value_for_a_field_not_on_the_form_is_refused(session) -> None:
     }
 
 
+def test_a_flood_of_values_is_refused_in_one_error(session) -> None:
+    values = {f"k{n}": "x" for n in range(service.MAX_VALUES + 1)}
+    cleaned, errors = service.validate_custom_values(session, kind="person", values=values, existing={"a": 1})
+    assert (cleaned, errors) == ({"a": 1}, {"custom": "Too many values were sent for this form."})
+
+
+def test_custom_display_formats_the_shown_values_in_form_order(session) -> None:
+    section = service.create_section(session, kind="person", title="Money", actor_id=None)
+    add_field(session, "Budget", "decimal", section_id=section.id)
+    add_field(session, "Colour", "select", choices=["Red"])
+    hidden = add_field(session, "Size")
+    service.set_active(session, field_id=hidden.id, active=False, actor_id=None)
+    custom = {"budget": "1234.5", "colour": "red", "size": "XL"}
+    shown = service.custom_display(session, kind="person", custom=custom, locale="fr")
+    assert list(shown.items()) == [("colour", "Red"), ("budget", "1\u202f234,5")]
+
+
 # ---------------------------------------------------------------- deactivation and contacts
 
 
@@ -684,6 +701,20 @@ def test_a_hidden_builtin_keeps_its_stored_value_when_the_form_sends_it_empty(db
     read = contacts.update_contact(db, contact_id=created.id, data=form_data, actor_id=None)
     assert (read.first_name, read.registration_no, read.memo) == ("Annie", "RCS 9", "Likes tea")
     assert read.phones == []  # phones are shown, so emptying them is a real change
+
+
+def test_hidden_builtin_lists_keep_their_rows_when_the_form_sends_none(db) -> None:
+    created = contacts.create_contact(db, data=person(discount_percent="12.5"), actor_id=None)
+    form = service.form_for(db, kind="person")
+    for key in ("phones", "emails", "addresses", "discount_percent"):
+        service.set_active(db, field_id=form.field(key).id, active=False, actor_id=None)
+    form_data = as_input(created, phones=[], emails=[], addresses=[], discount_percent="0", last_name="Jones")
+    read = contacts.update_contact(db, contact_id=created.id, data=form_data, actor_id=None)
+    assert read.last_name == "Jones"
+    assert [p.e164 for p in read.phones] == ["+33612345678"]
+    assert [e.address for e in read.emails] == ["ann@example.com"]
+    assert [a.city for a in read.addresses] == ["Paris"]
+    assert read.discount_percent == "12.5"
 
 
 def test_update_contact_audits_each_changed_custom_value_with_shown_values(db) -> None:

@@ -321,6 +321,12 @@ def test_a_multiple_choice_refuses_an_inactive_option() -> None:
     )
 
 
+def test_over_long_numbers_dates_and_option_lists_are_refused_without_work() -> None:
+    assert refusal("number", "1" * 65) == "Enter a whole number."
+    assert refusal("date", "2026-11-23" + "1" * 60) == "Use a date like 2026-11-23."
+    assert refusal("multi_select", ["red"] * 201, choices=COLOURS) == "Choose fewer options."
+
+
 def test_choices_are_shown_by_their_current_label_even_when_inactive() -> None:
     assert FIELD_TYPES["select"].format("blue", choices=COLOURS) == "Blue"
     assert FIELD_TYPES["multi_select"].format(["red", "blue"], choices=COLOURS) == "Red, Blue"
