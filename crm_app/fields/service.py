@@ -204,11 +204,29 @@ def slugify_key(label: str, taken: set[str] | frozenset[str] = frozenset(), *, r
         counter += 1
 
 
-def suggest_key(session: Session, *, kind: str, label: str) -> str:
-    """The key a new field of ``kind`` called ``label`` would get (shown, editable, before the first save)."""
+def suggest_key(session: Session, *, kind: str, label: str, type_: str | None = None) -> str:
+    """The key a new field of ``kind`` called ``label`` would get (shown, editable, before the first save).
+
+    With ``type_``, keys the other form uses for a field of another type are avoided too.
+    """
     _check_kind(kind)
-    taken = set(session.exec(select(FieldDefinition.key).where(FieldDefinition.kind == kind)).all())
+    rows = session.exec(select(FieldDefinition.kind, FieldDefinition.key, FieldDefinition.type)).all()
+    taken = {key for row_kind, key, row_type in rows if row_kind == kind or (type_ and row_type != type_)}
     return slugify_key(label, taken)
+
+
+def _check_shared_key(session: Session, kind: str, key: str, type_: str) -> None:
+    """A key used by both forms means one field on both: a contact converted keeps its value, so types must match."""
+    other = session.exec(
+        select(FieldDefinition).where(FieldDefinition.kind == _other_kind(kind), FieldDefinition.key == key)
+    ).first()
+    if other is not None and other.type != type_:
+        other_type = "built-in" if other.builtin else FIELD_TYPES[other.type].label.lower()
+        raise ValidationError(
+            f"The {KIND_LABELS[other.kind]} form uses this key for a {other_type} field: "
+            "choose the same type or another key.",
+            field="key",
+        )
 
 
 def _clean_key(session: Session, kind: str, key: str) -> str:
@@ -542,8 +560,14 @@ def create_field(
     typed_key = (data.key or "").strip()
     key = attempt(
         "key",
-        lambda: _clean_key(session, kind, typed_key) if typed_key else suggest_key(session, kind=kind, label=label),
+        lambda: (
+            _clean_key(session, kind, typed_key)
+            if typed_key
+            else suggest_key(session, kind=kind, label=label, type_=field_type.key if field_type else None)
+        ),
     )
+    if key and field_type is not None:
+        attempt("key", lambda: _check_shared_key(session, kind, key, field_type.key))
     choices: list[Choice] | None = []
     if field_type is not None and field_type.has_choices:
         choices = attempt("choices", lambda: _clean_choice_labels(data.choices))
@@ -1195,14 +1219,8 @@ def custom_display(session: Session, *, kind: str, custom: dict[str, Any] | None
     }
 
 
-def _visible(row: FieldDefinition | None, value: Any, region: str) -> bool:
-    if row is None or not row.active:
-        return False
-    try:
-        _field_type(row).validate(value, region=region, choices=_choices(row))
-    except ValidationError:
-        return False
-    return True
+def _visible(row: FieldDefinition | None) -> bool:
+    return row is not None and row.active
 
 
 def _label_for(key: str, definitions: dict[str, dict[str, FieldDefinition]], kinds: list[str]) -> str:
@@ -1223,8 +1241,7 @@ def split_custom_values(
     for key, value in (custom or {}).items():
         if value is None:
             continue
-        row = definitions.get(kind, {}).get(key)
-        if row is not None and row.active:
+        if _visible(definitions.get(kind, {}).get(key)):
             shown[key] = value
         else:
             hidden.append(_label_for(key, definitions, [kind, _other_kind(kind)]))
@@ -1236,20 +1253,19 @@ def hidden_values_after_conversion(
 ) -> list[str]:
     """Labels of the custom values that the ``to_kind`` form will not show (they stay stored, hidden).
 
-    A value stays visible when ``to_kind`` has a shown field with the same key whose type accepts it. With
-    ``from_kind``, only values that are visible now are reported.
+    A value stays visible when ``to_kind`` has a shown field with the same key (both forms then share the field
+    and its type). With ``from_kind``, only values that are visible now are reported.
     """
     _check_kind(to_kind)
     definitions = _definitions_by_kind(session)
-    region = _region(session)
     labels: list[str] = []
     source_kind = from_kind or _other_kind(to_kind)
     for key, value in (contact_custom or {}).items():
         if value is None:
             continue
-        if from_kind is not None and not _visible(definitions.get(from_kind, {}).get(key), value, region):
+        if from_kind is not None and not _visible(definitions.get(from_kind, {}).get(key)):
             continue
-        if not _visible(definitions.get(to_kind, {}).get(key), value, region):
+        if not _visible(definitions.get(to_kind, {}).get(key)):
             labels.append(_label_for(key, definitions, [source_kind, to_kind]))
     return labels
 

@@ -753,14 +753,15 @@ def test_converting_a_contact_keeps_shared_values_and_reports_the_hidden_ones(db
     assert (back.custom, back.hidden_custom) == ({"size": "XL", "birthday": "1990-05-01"}, [])
 
 
-def test_a_value_the_other_forms_type_does_not_accept_is_reported_hidden(session) -> None:
-    add_field(session, "Size", kind="person")
+def test_a_key_shared_by_both_forms_must_keep_one_type(session) -> None:
     add_field(session, "Size", "number", kind="organization")
-    custom = {"size": "XL"}
-    assert service.hidden_values_after_conversion(session, contact_custom=custom, to_kind="organization") == ["Size"]
-    assert service.hidden_values_after_conversion(
-        session, contact_custom={"size": "12"}, to_kind="organization", from_kind="person"
-    ) == ["Size"]
+    with pytest.raises(ValidationError) as caught:
+        add_field(session, "Size", kind="person", key="size")
+    assert caught.value.errors == {
+        "key": "The organisation form uses this key for a whole number field: choose the same type or another key."
+    }
+    assert add_field(session, "Size", kind="person").key == "size_2"
+    assert add_field(session, "Headcount", "number", kind="person", key="size").key == "size"
 
 
 def test_only_values_visible_now_are_reported_when_the_source_form_is_given(session) -> None:
