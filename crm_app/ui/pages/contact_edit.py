@@ -7,7 +7,15 @@ import reflex as rx
 from crm_app.auth.permissions import Permission
 from crm_app.ui.components.markers import contact_name
 from crm_app.ui.i18n import t
-from crm_app.ui.state.contact_edit import AddressForm, ConflictRow, ContactEditState, EmailForm, HistoryRow, PhoneForm
+from crm_app.ui.state.contact_edit import (
+    AddressForm,
+    ConflictRow,
+    ContactEditState,
+    CustomField,
+    EmailForm,
+    HistoryRow,
+    PhoneForm,
+)
 from crm_app.ui.state.live import ContactPulse, Viewer
 from crm_app.ui.state.session import SessionState, can
 
@@ -113,34 +121,44 @@ def _identity() -> rx.Component:
                 orientation="vertical",
                 size="1",
             ),
-            _text_field(t("Registration number (company ID / VAT)"), "registration_no", S.registration_no),
-            rx.vstack(
-                _label(t("Assigned to"), "f-assigned"),
-                _select(
-                    S.users,
-                    S.assigned_user_id,
-                    lambda v: S.edit_field("assigned_user_id", v),
-                    t("Nobody"),
-                    "f-assigned",
-                ),
-                spacing="1",
-                width="100%",
+            rx.cond(
+                _shown("registration_no"),
+                _text_field(t("Registration number (company ID / VAT)"), "registration_no", S.registration_no),
             ),
-            rx.text(
-                rx.hstack(
-                    rx.switch(
-                        checked=S.is_supplier,
-                        on_change=lambda v: S.edit_field("is_supplier", v),
-                        disabled=~CAN_EDIT,
-                        id="f-supplier",
+            rx.cond(
+                _shown("assigned_user_id"),
+                rx.vstack(
+                    _label(t("Assigned to"), "f-assigned"),
+                    _select(
+                        S.users,
+                        S.assigned_user_id,
+                        lambda v: S.edit_field("assigned_user_id", v),
+                        t("Nobody"),
+                        "f-assigned",
                     ),
-                    rx.icon("truck", size=16),
-                    t("Supplier"),
-                    spacing="2",
-                    align="center",
+                    _err("assigned_user_id"),
+                    spacing="1",
+                    width="100%",
                 ),
-                as_="label",
-                size="2",
+            ),
+            rx.cond(
+                _shown("is_supplier"),
+                rx.text(
+                    rx.hstack(
+                        rx.switch(
+                            checked=S.is_supplier,
+                            on_change=lambda v: S.edit_field("is_supplier", v),
+                            disabled=~CAN_EDIT,
+                            id="f-supplier",
+                        ),
+                        rx.icon("truck", size=16),
+                        t("Supplier"),
+                        spacing="2",
+                        align="center",
+                    ),
+                    as_="label",
+                    size="2",
+                ),
             ),
             rx.text(
                 rx.hstack(
@@ -548,28 +566,164 @@ def _commercial() -> rx.Component:
     return _section(
         t("Commercial"),
         rx.flex(
-            rx.vstack(
-                _label(t("How did they find us?"), "f-channel"),
-                _select(
-                    S.channels,
-                    S.acquisition_channel_id,
-                    lambda v: S.edit_field("acquisition_channel_id", v),
-                    t("Not known"),
-                    "f-channel",
+            rx.cond(
+                _shown("acquisition_channel_id"),
+                rx.vstack(
+                    _label(t("How did they find us?"), "f-channel"),
+                    _select(
+                        S.channels,
+                        S.acquisition_channel_id,
+                        lambda v: S.edit_field("acquisition_channel_id", v),
+                        t("Not known"),
+                        "f-channel",
+                    ),
+                    _err("acquisition_channel_id"),
+                    spacing="1",
+                    flex="2",
+                    min_width="200px",
                 ),
-                _err("acquisition_channel_id"),
-                spacing="1",
-                flex="2",
-                min_width="200px",
             ),
-            rx.box(
-                _text_field(t("Personal discount (%)"), "discount_percent", S.discount_percent, input_mode="decimal"),
-                flex="1",
-                min_width="140px",
+            rx.cond(
+                _shown("discount_percent"),
+                rx.box(
+                    _text_field(
+                        t("Personal discount (%)"), "discount_percent", S.discount_percent, input_mode="decimal"
+                    ),
+                    flex="1",
+                    min_width="140px",
+                ),
             ),
             gap="12px",
             wrap="wrap",
             width="100%",
+        ),
+    )
+
+
+def _shown(key: str) -> rx.Var:
+    return ~S.builtin_hidden.contains(key)
+
+
+def _custom_input(f: CustomField) -> rx.Component:
+    key = "custom." + f.key
+    fid = "c-" + f.key
+    text_value = S.custom_text.get(f.key, "")
+    on_text = lambda v: S.edit_custom(f.key, v)  # noqa: E731
+    control = rx.match(
+        f.type,
+        (
+            "long_text",
+            rx.text_area(value=text_value, on_change=on_text, id=fid, rows="3", width="100%", read_only=~CAN_EDIT),
+        ),
+        ("date", rx.input(type="date", value=text_value, on_change=on_text, id=fid, width="100%", read_only=~CAN_EDIT)),
+        (
+            "select",
+            rx.el.select(
+                rx.el.option(t("—"), value=""),
+                rx.foreach(f.choices, lambda o: rx.el.option(o.label, value=o.value)),
+                value=text_value,
+                on_change=on_text,
+                id=fid,
+                disabled=~CAN_EDIT,
+                style={
+                    "width": "100%",
+                    "padding": "6px 8px",
+                    "border_radius": "6px",
+                    "border": f"1px solid {rx.color('gray', 7)}",
+                    "background": rx.color("gray", 1),
+                    "font_size": "14px",
+                    "height": "32px",
+                },
+            ),
+        ),
+        (
+            "multi_select",
+            rx.flex(
+                rx.foreach(
+                    f.choices,
+                    lambda o: rx.button(
+                        o.label,
+                        size="1",
+                        type="button",
+                        variant=rx.cond(S.custom_multi.get(f.key, []).contains(o.value), "solid", "outline"),
+                        on_click=S.toggle_custom_choice(f.key, o.value),
+                        disabled=~CAN_EDIT,
+                        class_name="choice-chip",
+                    ),
+                ),
+                gap="6px",
+                wrap="wrap",
+                id=fid,
+            ),
+        ),
+        (
+            "checkbox",
+            rx.checkbox(
+                checked=S.custom_check.get(f.key, False),
+                on_change=lambda v: S.edit_custom_check(f.key, v),
+                id=fid,
+                disabled=~CAN_EDIT,
+            ),
+        ),
+        rx.input(
+            value=text_value,
+            on_change=on_text,
+            id=fid,
+            width="100%",
+            read_only=~CAN_EDIT,
+            input_mode=rx.match(
+                f.type,
+                ("number", "numeric"),
+                ("decimal", "decimal"),
+                ("phone", "tel"),
+                ("email", "email"),
+                ("url", "url"),
+                "text",
+            ),
+        ),
+    )
+    return rx.vstack(
+        rx.text(
+            f.label,
+            rx.cond(f.required, rx.text.span(" *", color=rx.color("red", 10))),
+            as_="label",
+            html_for=fid,
+            size="1",
+            weight="medium",
+            color_scheme="gray",
+        ),
+        control,
+        rx.cond(f.help, rx.text(f.help, size="1", color_scheme="gray")),
+        _err(key),
+        spacing="1",
+        width="100%",
+        class_name="custom-field",
+    )
+
+
+def _custom_sections() -> rx.Component:
+    return rx.fragment(
+        rx.foreach(
+            S.custom_sections,
+            lambda sec: _section(
+                sec.title,
+                rx.grid(
+                    rx.foreach(sec.fields, _custom_input),
+                    columns=rx.breakpoints(initial="1", sm="2"),
+                    gap="12px",
+                    width="100%",
+                ),
+            ),
+        ),
+        rx.cond(
+            S.hidden_custom.length() > 0,
+            rx.callout(
+                t("Kept but hidden for this type:") + " " + S.hidden_custom.join(", "),
+                icon="eye-off",
+                color_scheme="gray",
+                size="1",
+                id="hidden-values",
+            ),
         ),
     )
 
@@ -862,6 +1016,10 @@ def contact_page() -> rx.Component:
                 padding_y="8px",
             ),
             rx.cond(
+                S.form_notice,
+                rx.callout(S.form_notice, icon="info", color_scheme="blue", margin_bottom="12px", id="form-notice"),
+            ),
+            rx.cond(
                 S.remote_banner,
                 rx.callout(
                     S.remote_banner, icon="users", color_scheme="amber", margin_bottom="12px", id="remote-banner"
@@ -877,12 +1035,13 @@ def contact_page() -> rx.Component:
                 rx.box(_identity(), grid_area="identity"),
                 rx.vstack(
                     _names(),
-                    _phones(),
-                    _emails(),
-                    _addresses(),
+                    rx.cond(_shown("phones"), _phones()),
+                    rx.cond(_shown("emails"), _emails()),
+                    rx.cond(_shown("addresses"), _addresses()),
+                    _custom_sections(),
                     _tags(),
-                    _commercial(),
-                    _memo(),
+                    rx.cond(_shown("acquisition_channel_id") | _shown("discount_percent"), _commercial()),
+                    rx.cond(_shown("memo"), _memo()),
                     spacing="3",
                     width="100%",
                     grid_area="details",

@@ -27,7 +27,9 @@ from crm_app.contacts.schemas import (
 from crm_app.core.app_settings import get_settings
 from crm_app.core.errors import ConflictError, DomainError, NotFoundError
 from crm_app.db import session_scope
-from crm_app.ui.state.live import ContactPulse, Viewer, contact_token, prune
+from crm_app.fields import service as field_service
+from crm_app.fields.types import get_type
+from crm_app.ui.state.live import FORMS_TOKEN, ContactPulse, FormPulse, Viewer, contact_token, prune
 from crm_app.ui.state.session import SessionState, _validate, requires
 
 MAX_TEXT = 20_000
@@ -101,6 +103,34 @@ class HistoryRow:
 
 
 @dataclasses.dataclass
+class Option:
+    """A choice of a select box."""
+
+    value: str
+    label: str
+
+
+@dataclasses.dataclass
+class CustomField:
+    """A custom field of the contact's form."""
+
+    key: str
+    label: str
+    type: str
+    help: str
+    required: bool
+    choices: list[Option]
+
+
+@dataclasses.dataclass
+class CustomSection:
+    """A heading and the custom fields under it."""
+
+    title: str
+    fields: list[CustomField]
+
+
+@dataclasses.dataclass
 class ConflictRow:
     """A field both I and someone else changed: the three values and my choice."""
 
@@ -128,14 +158,6 @@ FIELD_LABELS = {
     "addresses": "Addresses",
     "tags": "Tags",
 }
-
-
-@dataclasses.dataclass
-class Option:
-    """A choice of a select box."""
-
-    value: str
-    label: str
 
 
 def form_values(c: ContactRead) -> dict[str, Any]:
@@ -247,6 +269,15 @@ class ContactEditState(SessionState):
     saving: bool = False
     confirm_delete: bool = False
 
+    custom_sections: list[CustomSection] = []
+    custom_text: dict[str, str] = {}
+    custom_multi: dict[str, list[str]] = {}
+    custom_check: dict[str, bool] = {}
+    hidden_custom: list[str] = []
+    builtin_hidden: list[str] = []
+    builtin_required: dict[str, bool] = {}
+    form_notice: str = ""
+
     remote_notes: dict[str, str] = {}
     remote_banner: str = ""
     remote_deleted: bool = False
@@ -254,6 +285,7 @@ class ContactEditState(SessionState):
     show_conflicts: bool = False
 
     _just_created: int = 0
+    _custom_types: dict[str, str] = {}
     _base: dict[str, Any] = {}
     _pending: dict[str, Any] = {}
     _theirs_version: int = 0
@@ -292,7 +324,12 @@ class ContactEditState(SessionState):
     def _fill(self, c: ContactRead, history: list[HistoryEntry]) -> None:
         self.contact_id = c.id
         self.version = c.version
-        self._apply(form_values(c))
+        with session_scope() as db:
+            self._load_form(db, c.kind)
+        self.custom_text, self.custom_multi, self.custom_check = {}, {}, {}
+        self._apply(self._form_values(c))
+        self.hidden_custom = list(c.hidden_custom)
+        self.form_notice = ""
         self.display_name = c.display_name
         self.reference = c.reference
         self.archived = c.archived
@@ -349,6 +386,10 @@ class ContactEditState(SessionState):
         self.archived = False
         with session_scope() as db:
             defaults = get_settings(db).channel_defaults
+            self._load_form(db, self.kind)
+        self.custom_text, self.custom_multi, self.custom_check = {}, {}, {}
+        self.hidden_custom = []
+        self.form_notice = ""
         self.phones = [
             PhoneForm(
                 whatsapp=defaults.get("whatsapp", False),
@@ -369,6 +410,8 @@ class ContactEditState(SessionState):
     async def load(self):
         """Open the contact named by the URL, or a blank form for /contacts/new, and join its live channel."""
         result = self._open_from_url()
+        forms = await self.get_state(FormPulse)
+        await forms._link_to(FORMS_TOKEN)
         if self.contact_id and not self.not_found:
             await self._join(self.contact_id)
         return result
@@ -458,8 +501,12 @@ class ContactEditState(SessionState):
         if name == "is_supplier":
             self.is_supplier = _as_bool(value)
         elif name == "kind":
-            if value in ("person", "organization"):
+            if value in ("person", "organization") and value != self.kind:
+                typed = self._custom_payload()
                 self.kind = value
+                with session_scope() as db:
+                    self._load_form(db, value)
+                self._apply_custom({f"custom.{k}": v for k, v in typed.items()})
         elif isinstance(name, str) and name in TEXT_FIELDS:
             setattr(self, name, str(value if value is not None else "")[: TEXT_FIELDS[name]])
         else:
@@ -650,6 +697,112 @@ class ContactEditState(SessionState):
             self.tags = [*self.tags, self.conflict_tag]
         self._touch()
 
+    # ---- the form of the contact's type (custom fields, shown built-ins) ------------------------
+
+    def _load_form(self, db, kind: str) -> None:
+        form = field_service.form_for(db, kind=kind)
+        states = field_service.builtin_states(db, kind=kind)
+        self.builtin_hidden = [key for key, state in states.items() if not state.active]
+        self.builtin_required = {key: state.required for key, state in states.items()}
+        sections = []
+        for section in form.sections:
+            fields = [
+                CustomField(
+                    key=f.key,
+                    label=f.label,
+                    type=f.type,
+                    help=f.help_text,
+                    required=f.required,
+                    choices=[Option(value=c.id, label=c.label) for c in f.choices if c.active],
+                )
+                for f in section.fields
+                if not f.builtin and f.active
+            ]
+            if fields:
+                sections.append(CustomSection(title=section.title or self._t("More details"), fields=fields))
+        self.custom_sections = sections
+        self._custom_types = {f.key: f.type for sec in sections for f in sec.fields}
+
+    def _custom_inputs(self, stored: dict[str, Any]) -> dict[str, Any]:
+        """Stored custom values as the form holds them, keyed ``custom.<key>``."""
+        out: dict[str, Any] = {}
+        for key, type_ in self._custom_types.items():
+            value = stored.get(key)
+            if type_ == "checkbox":
+                out[f"custom.{key}"] = bool(value)
+            elif type_ == "multi_select":
+                out[f"custom.{key}"] = list(value or [])
+            elif type_ == "select":
+                out[f"custom.{key}"] = "" if value is None else str(value)
+            else:
+                out[f"custom.{key}"] = "" if value is None else str(get_type(type_).input_value(value, self.locale))
+        return out
+
+    def _apply_custom(self, values: dict[str, Any]) -> None:
+        text, multi, check = dict(self.custom_text), dict(self.custom_multi), dict(self.custom_check)
+        for name, value in values.items():
+            key = name.removeprefix("custom.")
+            type_ = self._custom_types.get(key)
+            if type_ is None:
+                continue
+            if type_ == "checkbox":
+                check[key] = bool(value)
+            elif type_ == "multi_select":
+                multi[key] = list(value or [])
+            else:
+                text[key] = "" if value is None else str(value)
+        self.custom_text, self.custom_multi, self.custom_check = text, multi, check
+
+    def _custom_payload(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, type_ in self._custom_types.items():
+            if type_ == "checkbox":
+                out[key] = bool(self.custom_check.get(key, False))
+            elif type_ == "multi_select":
+                out[key] = list(self.custom_multi.get(key, []))
+            else:
+                out[key] = self.custom_text.get(key, "")
+        return out
+
+    def _pushed_form_change(self, kind: str) -> None:
+        """A manager changed the form of ``kind``: show the new form, keep what was typed."""
+        if kind != self.kind or _validate(self.token) is None:
+            return
+        typed = self._custom_payload()
+        with session_scope() as db:
+            self._load_form(db, self.kind)
+        self._apply_custom({f"custom.{k}": v for k, v in typed.items()})
+        self.form_notice = self._t("The form was just updated by a manager.")
+
+    @requires(Permission.CONTACTS_EDIT)
+    def edit_custom(self, key: str, value: Any):
+        """Change a custom text, number, date, e-mail, phone, link or single-choice value."""
+        if not isinstance(key, str) or key not in self._custom_types:
+            return None
+        if self._custom_types[key] in ("checkbox", "multi_select"):
+            return None
+        self.custom_text = {**self.custom_text, key: str(value if value is not None else "")[:MAX_TEXT]}
+        self.errors = {k: v for k, v in self.errors.items() if k != f"custom.{key}"}
+        self._touch()
+        return None
+
+    @requires(Permission.CONTACTS_EDIT)
+    def edit_custom_check(self, key: str, value: Any):
+        """Tick or untick a custom checkbox."""
+        if isinstance(key, str) and self._custom_types.get(key) == "checkbox":
+            self.custom_check = {**self.custom_check, key: _as_bool(value)}
+            self._touch()
+
+    @requires(Permission.CONTACTS_EDIT)
+    def toggle_custom_choice(self, key: str, choice: str):
+        """Add or remove one choice of a multiple-choice field."""
+        if not isinstance(key, str) or self._custom_types.get(key) != "multi_select" or not isinstance(choice, str):
+            return
+        chosen = list(self.custom_multi.get(key, []))
+        chosen = [c for c in chosen if c != choice] if choice in chosen else [*chosen, choice]
+        self.custom_multi = {**self.custom_multi, key: chosen}
+        self._touch()
+
     # ---- live updates and merging ------------------------------------------------------------
 
     def _fields(self) -> dict[str, Any]:
@@ -668,7 +821,11 @@ class ContactEditState(SessionState):
             "emails": [dataclasses.asdict(e) for e in self.emails],
             "addresses": [dataclasses.asdict(a) for a in self.addresses],
             "tags": list(self.tags),
+            **{f"custom.{k}": v for k, v in self._custom_payload().items()},
         }
+
+    def _form_values(self, c: ContactRead) -> dict[str, Any]:
+        return {**form_values(c), **self._custom_inputs(c.custom)}
 
     def _apply(self, values: dict[str, Any]) -> None:
         for key in (
@@ -693,6 +850,7 @@ class ContactEditState(SessionState):
             self.addresses = [AddressForm(**a) for a in values["addresses"]]
         if "tags" in values:
             self.tags = list(values["tags"])
+        self._apply_custom({k: v for k, v in values.items() if k.startswith("custom.")})
 
     def _shown(self, key: str, value: Any) -> str:
         if key == "phones":
@@ -749,7 +907,7 @@ class ContactEditState(SessionState):
         if not self.dirty:
             self._fill(latest, history)
             return None
-        theirs = form_values(latest)
+        theirs = self._form_values(latest)
         mine = self._fields()
         base = dict(self._base)
         touched = changed_fields(base, mine)
@@ -813,6 +971,7 @@ class ContactEditState(SessionState):
                 for a in self.addresses
             ],
             tags=list(self.tags),
+            custom=self._custom_payload(),
         )
 
     def _write(self, expected_version: int | None):
@@ -825,9 +984,10 @@ class ContactEditState(SessionState):
                     data=data,
                     actor_id=self._current.id,
                     expected_version=expected_version,
+                    locale=self.locale,
                 )
             else:
-                saved = contacts.create_contact(db, data=data, actor_id=self._current.id)
+                saved = contacts.create_contact(db, data=data, actor_id=self._current.id, locale=self.locale)
             history = contacts.contact_history(db, contact_id=saved.id)
         return saved, history
 
@@ -870,7 +1030,7 @@ class ContactEditState(SessionState):
             )
             return rx.toast.error(self._t("This contact no longer exists."))
         latest, _history = fetched
-        theirs = form_values(latest)
+        theirs = self._form_values(latest)
         result = three_way_merge(self._base, self._fields(), theirs)
         if result.conflicts:
             self._pending = result.merged
@@ -913,7 +1073,7 @@ class ContactEditState(SessionState):
         if fetched is None:
             self.show_conflicts = False
             return rx.toast.error(self._t("This contact no longer exists."))
-        theirs = form_values(fetched[0])
+        theirs = self._form_values(fetched[0])
         merged = dict(self._pending)
         for row in self.conflicts:
             if row.choice == "theirs":

@@ -58,6 +58,22 @@ class ListPulse(rx.SharedState):
     version: int = 0
 
 
+class FormPulse(rx.SharedState):
+    """Bumped whenever a manager changes a contact form."""
+
+    version: int = 0
+
+
+FORMS_TOKEN = "forms"
+_pusher: LivePusher | None = None
+
+
+def forms_changed(kind: str) -> None:
+    """Tell every open contact editor that the form of ``kind`` changed (call after the commit)."""
+    if _pusher is not None and _pusher.loop is not None:
+        _pusher.loop.call_soon_threadsafe(lambda: _pusher.loop.create_task(_pusher.push_forms(kind)))
+
+
 def prune(viewers: list[Viewer], now: float | None = None) -> list[Viewer]:
     """Drop viewers not seen for a while (closed tabs, lost phones)."""
     limit = (now or time.time()) - PRESENCE_TTL_S
@@ -129,6 +145,18 @@ class LivePusher:
         except Exception:
             log.exception("live push to %s failed", client_token)
 
+    async def push_forms(self, kind: str) -> None:
+        """Re-render the form of every open contact editor of ``kind``, keeping what was typed."""
+        from crm_app.ui.state.contact_edit import ContactEditState
+
+        with self.app.set_contexts():
+            try:
+                editors = await self._bump(FORMS_TOKEN, FormPulse)
+            except Exception:
+                log.exception("live push for forms failed")
+                return
+            await asyncio.gather(*(self._push(v, ContactEditState, "_pushed_form_change", kind) for v in editors))
+
     async def flush(self) -> None:
         """Bump the pulse of every changed contact and the list pulse."""
         changed, deleted = self.pending, self.pending_deleted
@@ -154,6 +182,7 @@ class LivePusher:
 
 def install(app: rx.App) -> LivePusher:
     """Wire the pusher into the app's lifespan."""
-    pusher = LivePusher(app)
+    global _pusher
+    pusher = _pusher = LivePusher(app)
     app.register_lifespan_task(pusher.start)
     return pusher
