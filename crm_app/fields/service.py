@@ -52,6 +52,7 @@ from crm_app.fields.types import (
     is_empty,
     text_problem,
 )
+from crm_app.i18n import _
 
 ENTITY = "field_definition"
 SECTION_ENTITY = "form_section"
@@ -111,14 +112,17 @@ BUILTINS: tuple[BuiltinSpec, ...] = (
 )
 BUILTIN_SPECS = {spec.key: spec for spec in BUILTINS}
 RESERVED_KEYS = CONTACT_COLUMNS | BUILTIN_SPECS.keys()
+REQUIRED_MESSAGE = _("This field is required.")
+NOT_ON_FORM_MESSAGE = _("This field is not on the form (it may have been hidden or deleted).")
+TOO_MANY_VALUES_MESSAGE = _("Too many values were sent for this form.")
 BUILTIN_REQUIRED_MESSAGES = {
-    "phones": "Add at least one phone number.",
-    "emails": "Add at least one e-mail address.",
-    "addresses": "Add at least one address.",
-    "registration_no": "Enter the registration number.",
-    "acquisition_channel_id": "Choose how they found us.",
-    "assigned_user_id": "Choose who looks after this contact.",
-    "memo": "Write a memo.",
+    "phones": _("Add at least one phone number."),
+    "emails": _("Add at least one e-mail address."),
+    "addresses": _("Add at least one address."),
+    "registration_no": _("Enter the registration number."),
+    "acquisition_channel_id": _("Choose how they found us."),
+    "assigned_user_id": _("Choose who looks after this contact."),
+    "memo": _("Write a memo."),
 }
 
 
@@ -222,11 +226,11 @@ def _check_shared_key(session: Session, kind: str, key: str, type_: str) -> None
     ).first()
     if other is not None and other.type != type_:
         other_type = "built-in" if other.builtin else FIELD_TYPES[other.type].label.lower()
-        raise ValidationError(
+        message = (
             f"The {KIND_LABELS[other.kind]} form uses this key for a {other_type} field: "
-            "choose the same type or another key.",
-            field="key",
+            f"choose the same type or another key."
         )
+        raise ValidationError(message, field="key")
 
 
 def _clean_key(session: Session, kind: str, key: str) -> str:
@@ -448,7 +452,7 @@ def builtin_required_errors(session: Session, *, kind: str, filled: dict[str, bo
     if kind not in KINDS:
         return {}
     return {
-        key: BUILTIN_REQUIRED_MESSAGES.get(key, "This field is required.")
+        key: BUILTIN_REQUIRED_MESSAGES.get(key, REQUIRED_MESSAGE)
         for key, state in builtin_states(session, kind=kind).items()
         if state.active and state.required and key in filled and not filled[key]
     }
@@ -1141,7 +1145,7 @@ def validate_custom_values(
     _check_kind(kind)
     values = values if isinstance(values, dict) else {}
     if len(values) > MAX_VALUES:
-        return dict(existing or {}), {"custom": "Too many values were sent for this form."}
+        return dict(existing or {}), {"custom": TOO_MANY_VALUES_MESSAGE}
     stored = dict(existing or {})
     creating = existing is None
     active = {key: row for key, row in _definitions_by_kind(session).get(kind, {}).items() if row.active}
@@ -1153,7 +1157,7 @@ def validate_custom_values(
             continue
         if (key in stored and _same(raw, stored[key])) or is_empty(raw) or raw is False:
             continue
-        errors[f"custom.{key}"] = "This field is not on the form (it may have been hidden or deleted)."
+        errors[f"custom.{key}"] = NOT_ON_FORM_MESSAGE
     for key, row in active.items():
         field_type = _field_type(row)
         held = stored.get(key)
@@ -1170,7 +1174,7 @@ def validate_custom_values(
         else:
             value = row.default_value
         if row.required and field_type.is_empty(value):
-            errors[f"custom.{key}"] = "This field is required."
+            errors[f"custom.{key}"] = REQUIRED_MESSAGE
             continue
         if value is not None:
             cleaned[key] = value
