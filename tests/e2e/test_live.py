@@ -89,3 +89,20 @@ def test_deleting_a_contact_someone_edits_tells_them_and_keeps_their_input(pair)
     anna.wait_for_url("**/contacts")
     expect(bruno.locator("#remote-banner")).to_contain_text("deleted", timeout=5_000)
     expect(bruno.locator("#f-memo")).to_have_value("Unsaved words")
+
+
+def test_unsaved_input_survives_a_reload_and_a_lost_connection(pair, app_server):
+    cid, _anna, bruno = pair
+    bruno.locator("#f-memo").fill("Typed in the lift")
+    expect(bruno.locator("#unsaved")).to_be_visible()
+    bruno.context.set_offline(True)
+    bruno.wait_for_timeout(3_000)
+    bruno.context.set_offline(False)
+    expect(bruno.locator("#f-memo")).to_have_value("Typed in the lift")
+    bruno.reload()
+    expect(bruno.locator("#f-memo")).to_have_value("Typed in the lift", timeout=10_000)
+    expect(bruno.locator("#form-notice")).to_contain_text("restored")
+    bruno.locator("#save").click()
+    expect(bruno.locator("#unsaved")).to_have_count(0)
+    with app_server.session() as db:
+        assert contacts.get_contact(db, contact_id=cid).memo == "Typed in the lift"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from datetime import datetime
 from typing import Any
@@ -47,6 +48,7 @@ PHONE_KEYS = {"number", "type", "whatsapp", "viber", "sms"}
 EMAIL_KEYS = {"address", "email_ok"}
 ADDRESS_KEYS = {"label", "line1", "line2", "postcode", "city", "region", "country"}
 MAX_ROWS = 50
+DRAFT_KEY = "crm_contact_draft"
 
 
 @dataclasses.dataclass
@@ -278,6 +280,8 @@ class ContactEditState(SessionState):
     builtin_required: dict[str, bool] = {}
     form_notice: str = ""
 
+    draft: str = rx.LocalStorage("", name=DRAFT_KEY)
+
     remote_notes: dict[str, str] = {}
     remote_banner: str = ""
     remote_deleted: bool = False
@@ -345,6 +349,7 @@ class ContactEditState(SessionState):
         self.errors = {}
         self.form_error = ""
         self.dirty = False
+        self.draft = ""
         self.confirm_delete = False
 
     def _history_row(self, entry: HistoryEntry) -> HistoryRow:
@@ -417,6 +422,12 @@ class ContactEditState(SessionState):
         return result
 
     def _open_from_url(self):
+        saved_draft = self.draft
+        result = self._open_page()
+        self._restore_draft(saved_draft)
+        return result
+
+    def _open_page(self):
         self.not_found = False
         path = self.router.url.path.rstrip("/")
         tail = path.rsplit("/", 1)[-1]
@@ -494,6 +505,34 @@ class ContactEditState(SessionState):
 
     def _touch(self) -> None:
         self.dirty = True
+        self.draft = json.dumps(
+            {"key": self._draft_key(), "version": self.version, "base": self._base, "fields": self._fields()}
+        )
+
+    def _draft_key(self) -> str:
+        return str(self.contact_id) if self.contact_id else "new"
+
+    def _restore_draft(self, saved: str) -> None:
+        """Put back what this browser typed before a reload or a lost connection."""
+        try:
+            draft = json.loads(saved) if saved else None
+        except ValueError:
+            draft = None
+        if not isinstance(draft, dict) or draft.get("key") != self._draft_key() or self.not_found:
+            return
+        fields = draft.get("fields")
+        if not isinstance(fields, dict) or fields == self._fields():
+            return
+        try:
+            if self.contact_id and isinstance(draft.get("base"), dict):
+                self._base = draft["base"]
+                self.version = int(draft.get("version") or self.version)
+            self._apply(fields)
+        except (TypeError, ValueError):
+            return
+        self.dirty = True
+        self.draft = saved
+        self.form_notice = self._t("Your unsaved changes were restored.")
 
     @requires(Permission.CONTACTS_EDIT)
     def edit_field(self, name: str, value: Any):
@@ -1098,6 +1137,7 @@ class ContactEditState(SessionState):
     @requires(Permission.CONTACTS_EDIT)
     def discard(self):
         """Throw away unsaved edits."""
+        self.draft = ""
         if self.contact_id:
             return self._reload(self.contact_id)
         return rx.redirect("/contacts")

@@ -215,7 +215,11 @@ class SessionState(rx.State):
             auth_service.sign_out(db, token=self.token)
         self.token = ""
         self._forget_user()
-        return [rx.remove_cookie(COOKIE_NAME, {"path": "/"}), rx.redirect(SIGN_IN_ROUTE)]
+        return [
+            rx.remove_cookie(COOKIE_NAME, {"path": "/"}),
+            rx.remove_local_storage("crm_contact_draft"),
+            rx.redirect(SIGN_IN_ROUTE),
+        ]
 
 
 def handler_of(event_name: str) -> Callable | None:
