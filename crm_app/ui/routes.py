@@ -11,11 +11,13 @@ from crm_app.ui.layout import app_shell
 from crm_app.ui.pages.auth import change_password_page, signin_page
 from crm_app.ui.pages.contact_edit import contact_page
 from crm_app.ui.pages.contacts import contacts_page
+from crm_app.ui.pages.form_builder import form_builder_page
 from crm_app.ui.pages.settings import account_page, settings_page, users_page
 from crm_app.ui.pages.settings_lists import campaigns_page, contact_settings_page, phone_types_page, tags_page
 from crm_app.ui.state.auth import SignInState
 from crm_app.ui.state.contact_edit import ContactEditState
 from crm_app.ui.state.contact_list import ContactListState
+from crm_app.ui.state.form_builder import FormBuilderState
 from crm_app.ui.state.session import SessionState
 from crm_app.ui.state.settings_lists import AccountSettingsState, ChannelsState, PhoneTypesState, TagsState
 from crm_app.ui.state.users import UsersState
@@ -50,6 +52,7 @@ ROUTES: list[Route] = [
     Route("/settings/campaigns", campaigns_page, "Marketing campaigns", [ChannelsState.load]),
     Route("/settings/tags", tags_page, "Tags", [TagsState.load]),
     Route("/settings/contacts", contact_settings_page, "Contact settings", [AccountSettingsState.load]),
+    Route("/settings/forms", form_builder_page, "Contact forms", [FormBuilderState.load]),
     Route("/account", account_page, "My account"),
 ]
 

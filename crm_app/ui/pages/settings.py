@@ -18,6 +18,12 @@ SETTINGS_LINKS: list[tuple[str, str, str, Permission]] = [
         "/settings/contacts",
         Permission.SETTINGS_LISTS,
     ),
+    (
+        "Contact forms",
+        "Custom fields, sections and built-in fields of the person and organisation forms",
+        "/settings/forms",
+        Permission.FORMS_MANAGE,
+    ),
     ("Tags", "Rename, merge, delete and colour tags", "/settings/tags", Permission.TAGS_MANAGE),
     ("Phone types", "Types offered for phone numbers", "/settings/phone-types", Permission.SETTINGS_LISTS),
     (
