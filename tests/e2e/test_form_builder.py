@@ -1,0 +1,207 @@
+"""Settings → Contact forms: a manager shapes the person and organisation forms; staff are kept out."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+from sqlmodel import select
+
+from crm_app.contacts.models import Contact
+from crm_app.contacts.schemas import ContactIn
+from crm_app.contacts.service import create_contact
+from crm_app.fields import service as fields
+from crm_app.fields.schemas import FormRead
+from tests.e2e.helpers import make_user, sign_in
+
+OWN_FIELDS = {"organization": ("device_brand",), "person": ("next_service", "old_code", "gate_code")}
+
+
+def _form(app_server, kind: str) -> FormRead:
+    with app_server.session() as db:
+        return fields.form_for(db, kind=kind, include_inactive=True)
+
+
+def _keys(app_server, kind: str) -> list[str]:
+    return [f.key for f in _form(app_server, kind).fields]
+
+
+def _start_clean(app_server) -> None:
+    """Remove the fields this module creates (other modules share the server) and restore the built-ins."""
+    with app_server.session() as db:
+        for kind, keys in OWN_FIELDS.items():
+            form = fields.form_for(db, kind=kind, include_inactive=True)
+            for key in keys:
+                found = form.field(key)
+                if found is not None:
+                    fields.delete_field(db, field_id=found.id, actor_id=None, confirm=True)
+            for section in form.sections:
+                if section.id is not None and section.title == "Workshop":
+                    fields.delete_section(db, section_id=section.id, actor_id=None)
+        person = fields.form_for(db, kind="person", include_inactive=True)
+        fields.set_active(db, field_id=person.field("registration_no").id, active=False, actor_id=None)
+
+
+def _row(page: Page, key: str):
+    return page.locator(f".field-row[data-key='{key}']")
+
+
+def _add_field(page: Page, label: str, type_: str, *, choices: str = "", required: bool = False) -> None:
+    page.locator("#add-field").click()
+    expect(page.locator("#add-dialog")).to_be_visible()
+    page.locator("#field-label").fill(label)
+    page.locator("#field-type").select_option(type_)
+    if choices:
+        page.locator("#field-choices").fill(choices)
+    if required:
+        page.locator("#field-required").click()
+        expect(page.locator("#field-required")).to_have_attribute("data-state", "checked")
+
+
+def _save_field(page: Page) -> None:
+    page.locator("#field-save").click()
+    expect(page.locator("#add-dialog")).to_have_count(0)
+
+
+def test_a_manager_shapes_the_organisation_and_person_forms(app_server, desktop):
+    _start_clean(app_server)
+    page = desktop
+    sign_in(page, make_user(app_server, "manager"))
+    page.goto("/settings")
+    page.locator("a[href='/settings/forms']").click()
+    page.wait_for_url("**/settings/forms")
+    expect(_row(page, "phones")).to_be_visible()
+
+    # Organisation: a required single-choice field; the key follows the label before the first save.
+    page.locator("#tab-organization").click()
+    expect(_row(page, "registration_no")).not_to_contain_text("Hidden")
+    _add_field(page, "Device brand", "select", choices="Apple\nSamsung\nOther", required=True)
+    expect(page.locator("#field-key")).to_have_value("device_brand")
+    page.locator("#field-help").fill("The brand of the device brought in.")
+    page.screenshot(path="test-results/form-builder-add-desktop.png")
+    _save_field(page)
+    brand = _row(page, "device_brand")
+    expect(brand).to_contain_text("Single choice")
+    expect(brand).to_contain_text("Required")
+    created = _form(app_server, "organization").field("device_brand")
+    assert created is not None and created.type == "select" and created.required
+    assert [c.label for c in created.choices] == ["Apple", "Samsung", "Other"]
+    assert created.help_text == "The brand of the device brought in."
+
+    # Reorder: one place up puts it before the memo.
+    keys = _keys(app_server, "organization")
+    assert keys.index("device_brand") == keys.index("memo") + 1
+    brand.locator(".move-up").click()
+    expect(page.locator(".field-row").nth(keys.index("memo"))).to_have_attribute("data-key", "device_brand")
+    keys = _keys(app_server, "organization")
+    assert keys.index("device_brand") == keys.index("memo") - 1
+
+    # Edit: the key is read-only now; a choice is added to the list.
+    brand.locator(".edit-field").click()
+    expect(page.locator("#edit-dialog")).to_be_visible()
+    expect(page.locator("#edit-key")).to_have_value("device_brand")
+    expect(page.locator("#edit-key")).to_have_attribute("readonly", "")
+    page.locator("#new-choice").fill("Huawei")
+    page.locator("#add-choice").click()
+    expect(page.locator("#choices .choice-row")).to_have_count(4)
+    page.screenshot(path="test-results/form-builder-edit-desktop.png")
+    page.locator("#edit-cancel").click()
+    expect(page.locator("#edit-dialog")).to_have_count(0)
+    labels = [c.label for c in _form(app_server, "organization").field("device_brand").choices]
+    assert labels == ["Apple", "Samsung", "Other", "Huawei"]
+
+    # Person: a date field in a new section.
+    page.locator("#tab-person").click()
+    expect(_row(page, "device_brand")).to_have_count(0)
+    page.locator("#new-section").fill("Workshop")
+    page.locator("#add-section").click()
+    expect(page.locator(".form-section[data-section='Workshop']")).to_be_visible()
+    _add_field(page, "Next service", "date")
+    page.locator("#field-section").select_option(label="Workshop")
+    _save_field(page)
+    expect(page.locator(".form-section[data-section='Workshop'] .field-row")).to_have_attribute(
+        "data-key", "next_service"
+    )
+    person = _form(app_server, "person")
+    workshop = next(s for s in person.sections if s.title == "Workshop")
+    assert [f.key for f in workshop.fields] == ["next_service"]
+    assert workshop.fields[0].type == "date"
+
+    # The built-in registration number: shown, then hidden again on the person form.
+    registration = _row(page, "registration_no")
+    expect(registration).to_contain_text("Hidden")
+    registration.locator(".field-active").click()
+    expect(registration).not_to_contain_text("Hidden")
+    assert _form(app_server, "person").field("registration_no").active is True
+    registration.locator(".field-active").click()
+    expect(registration).to_contain_text("Hidden")
+    assert _form(app_server, "person").field("registration_no").active is False
+
+    # Deactivate and reactivate a custom field.
+    service = _row(page, "next_service")
+    service.locator(".field-active").click()
+    expect(service).to_contain_text("Inactive")
+    assert _form(app_server, "person").field("next_service").active is False
+    page.screenshot(path="test-results/form-builder-person-desktop.png", full_page=True)
+    service.locator(".field-active").click()
+    expect(service).not_to_contain_text("Inactive")
+    assert _form(app_server, "person").field("next_service").active is True
+
+    # A type change that would lose a value is refused with the count; delete shows the count first.
+    _add_field(page, "Old code", "text")
+    _save_field(page)
+    expect(_row(page, "old_code")).to_be_visible()
+    with app_server.session() as db:
+        holder = create_contact(
+            db, data=ContactIn(kind="person", first_name="Olga", custom={"old_code": "AB-12"}), actor_id=None
+        )
+    old_code = _row(page, "old_code")
+    old_code.locator(".edit-field").click()
+    page.locator("#edit-type").select_option("number")
+    page.locator("#change-type").click()
+    expect(page.locator("#type-message")).to_contain_text("1 stored value")
+    page.locator("#edit-cancel").click()
+    assert _form(app_server, "person").field("old_code").type == "text"
+
+    old_code.locator(".delete-field").click()
+    expect(page.locator("#delete-summary")).to_contain_text("1 contact")
+    page.screenshot(path="test-results/form-builder-delete-desktop.png")
+    page.locator("#delete-confirm").click()
+    expect(_row(page, "old_code")).to_have_count(0)
+    assert _form(app_server, "person").field("old_code") is None
+    with app_server.session() as db:
+        assert "old_code" not in (db.exec(select(Contact).where(Contact.id == holder.id)).one().custom or {})
+
+
+def test_the_form_builder_works_on_a_phone(app_server, phone):
+    _start_clean(app_server)
+    sign_in(phone, make_user(app_server, "manager"))
+    phone.goto("/settings/forms")
+    expect(_row(phone, "phones")).to_be_visible()
+    phone.screenshot(path="test-results/form-builder-phone.png", full_page=True)
+    _add_field(phone, "Gate code", "text")
+    expect(phone.locator("#field-key")).to_have_value("gate_code")
+    phone.screenshot(path="test-results/form-builder-add-phone.png")
+    _save_field(phone)
+    gate = _row(phone, "gate_code")
+    expect(gate).to_be_visible()
+    gate.locator(".move-up").click()
+    keys = _keys(app_server, "person")
+    assert keys.index("gate_code") == keys.index("memo") - 1
+    gate.locator(".edit-field").click()
+    phone.locator("#edit-list").click()
+    phone.screenshot(path="test-results/form-builder-edit-phone.png")
+    phone.locator("#edit-save").click()
+    expect(phone.locator("#edit-dialog")).to_have_count(0)
+    expect(gate).to_contain_text("List column")
+    assert _form(app_server, "person").field("gate_code").show_in_list is True
+
+
+def test_staff_see_the_refusal_and_no_controls(app_server, desktop):
+    sign_in(desktop, make_user(app_server, "staff"))
+    desktop.goto("/settings")
+    expect(desktop.locator("a[href='/settings/forms']")).to_have_count(0)
+    desktop.goto("/settings/forms")
+    expect(desktop.locator("#no-access")).to_be_visible()
+    expect(desktop.get_by_text("You don't have permission to do that.")).to_be_visible()
+    expect(desktop.locator("#add-field")).to_have_count(0)
+    expect(desktop.locator(".field-row")).to_have_count(0)
+    desktop.screenshot(path="test-results/form-builder-staff-desktop.png")
