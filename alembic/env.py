@@ -6,6 +6,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import crm_app.models  # noqa: F401  (loads every table)
+from crm_app.contacts.search import include_object
 from crm_app.db import build_engine
 from crm_app.settings import settings
 
@@ -28,6 +29,7 @@ def run_migrations_offline() -> None:
         literal_binds=True,
         compare_type=True,
         render_as_batch=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -51,6 +53,7 @@ def _run(connection) -> None:
         target_metadata=target_metadata,
         compare_type=True,
         render_as_batch=connection.dialect.name == "sqlite",
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

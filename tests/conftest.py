@@ -11,6 +11,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlmodel import Session, SQLModel
 
 import crm_app.models  # noqa: F401  (loads every table)
+from crm_app.contacts.search import create_search_structures
 from crm_app.db import build_engine, normalise_url
 
 POSTGRES_URL = os.environ.get("CRM_TEST_POSTGRES_URL", "")
@@ -21,9 +22,15 @@ REDIS_URL = os.environ.get("CRM_TEST_REDIS_URL", "")
 def engine(tmp_path) -> Iterator[Engine]:
     """A fresh SQLite database file with every table, for one test."""
     eng = build_engine(f"sqlite:///{tmp_path / 'test.db'}")
-    SQLModel.metadata.create_all(eng)
+    _create_schema(eng)
     yield eng
     eng.dispose()
+
+
+def _create_schema(eng: Engine) -> None:
+    SQLModel.metadata.create_all(eng)
+    with eng.begin() as conn:
+        create_search_structures(conn)
 
 
 @pytest.fixture
@@ -62,10 +69,10 @@ def any_engine(request, tmp_path) -> Iterator[Engine]:
     """Each engine in turn, with every table: for services that must behave alike on both."""
     if request.param == "sqlite":
         eng = build_engine(f"sqlite:///{tmp_path / 'test.db'}")
-        SQLModel.metadata.create_all(eng)
+        _create_schema(eng)
         yield eng
         eng.dispose()
         return
     for eng in _pg_schema_engine():
-        SQLModel.metadata.create_all(eng)
+        _create_schema(eng)
         yield eng

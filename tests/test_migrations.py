@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, inspect
 from sqlmodel import SQLModel
 
 import crm_app.models  # noqa: F401  (loads every table)
+from crm_app.contacts.search import include_object, is_search_structure
 from crm_app.db import build_engine
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,12 +44,13 @@ def _downgrade(engine: Engine, revision: str = "base") -> None:
 
 def _tables(engine: Engine) -> set[str]:
     with engine.connect() as conn:
-        return set(inspect(conn).get_table_names()) - {"alembic_version"}
+        names = set(inspect(conn).get_table_names()) - {"alembic_version"}
+        return {name for name in names if not is_search_structure(name, "table")}
 
 
 def _differences(engine: Engine) -> list:
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": include_object})
         return compare_metadata(context, SQLModel.metadata)
 
 

@@ -6,8 +6,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Numeric
-from sqlmodel import Field, SQLModel
+from sqlalchemy import JSON, Column, Index, Numeric, UniqueConstraint
+from sqlalchemy.dialects.postgresql import VARCHAR
+from sqlmodel import AutoString, Field, SQLModel
 
 from crm_app.core.timeutil import utcnow
 
@@ -19,6 +20,8 @@ class Contact(SQLModel, table=True):
     __table_args__ = (
         Index("ix_contact_kind_archived", "kind", "archived_at"),
         Index("ix_contact_updated_at", "updated_at"),
+        Index("ix_contact_created_at", "created_at"),
+        Index("ix_contact_kind_sort_name", "kind", "sort_name"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -145,3 +148,42 @@ class Counter(SQLModel, table=True):
 
     name: str = Field(primary_key=True, max_length=40)
     value: int = Field(default=0)
+
+
+# Sort keys compare byte by byte on both engines (PostgreSQL: collation "C"), so prefix ranges and orders agree.
+SORT_KEY_TYPE = AutoString().with_variant(VARCHAR(collation="C"), "postgresql")
+
+
+class ContactSearch(SQLModel, table=True):
+    """The search document and list sort keys of one contact (see ``crm_app.contacts.search``)."""
+
+    __tablename__ = "contact_search"
+    __table_args__ = (
+        Index("ix_contact_search_name", "name_key", "contact_id"),
+        Index("ix_contact_search_city", "city_key", "contact_id"),
+        Index("ix_contact_search_email", "email_key", "contact_id"),
+        Index("ix_contact_search_phone", "phone_key", "contact_id"),
+        Index("ix_contact_search_assigned", "assigned_key", "contact_id"),
+    )
+
+    contact_id: int = Field(foreign_key="contact.id", primary_key=True, ondelete="CASCADE")
+    name_key: str = Field(default="", sa_type=SORT_KEY_TYPE)
+    name_doc: str = Field(default="")
+    body_doc: str = Field(default="")
+    city_key: str = Field(default="", sa_type=SORT_KEY_TYPE)
+    email_key: str = Field(default="", sa_type=SORT_KEY_TYPE)
+    phone_key: str = Field(default="", sa_type=SORT_KEY_TYPE)
+    assigned_key: str = Field(default="", sa_type=SORT_KEY_TYPE)
+
+
+class SavedView(SQLModel, table=True):
+    """A named set of list filters (and sort) a user saved to pick again."""
+
+    __tablename__ = "saved_view"
+    __table_args__ = (UniqueConstraint("user_id", "name", name="uq_saved_view_user_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    name: str = Field(max_length=80)
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)

@@ -176,6 +176,8 @@ class ContactPage(BaseModel):
     total: int
     page: int
     page_size: int
+    total_is_estimate: bool = False
+    next_cursor: str | None = None
 
 
 class HistoryEntry(BaseModel):

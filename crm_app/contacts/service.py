@@ -30,6 +30,7 @@ from crm_app.contacts.models import (
     Tag,
 )
 from crm_app.contacts.phones import format_phone, parse_phone, phone_links, search_forms
+from crm_app.contacts.search import reindex_contacts
 from crm_app.contacts.schemas import (
     BUILTIN_PHONE_TYPES,
     CHANNELS,
@@ -757,6 +758,7 @@ def create_contact(session: Session, *, data: ContactIn, actor_id: int | None, l
     for tag in get_or_create_tags(session, plan.tag_names):
         session.add(ContactTag(contact_id=contact.id, tag_id=tag.id))
     _record(session, contact.id, actor_id, "created", new=f"{contact.display_name} ({contact.reference})")
+    reindex_contacts(session, contact_ids=[contact.id])
     return _read(session, contact)
 
 
@@ -926,6 +928,7 @@ def update_contact(
         audits.append({"kind": "tag_added", "entity": "tag", "entity_id": tag.id, "new": tag.name})
     for entry in [*audits, *children.audits]:
         _record(session, contact.id, actor_id, **entry)
+    reindex_contacts(session, contact_ids=[contact.id])
     return _read(session, contact)
 
 
@@ -975,6 +978,7 @@ def delete_contact(
         session, actor_id=actor_id, entity="contact", entity_id=contact_id, contact_id=None, kind="deleted", old=label
     )
     session.flush()
+    reindex_contacts(session, contact_ids=[contact_id])
 
 
 def convert_kind(
@@ -1005,6 +1009,7 @@ def convert_kind(
     for name in ("first_name", "last_name", "company_name"):
         if name in values and values[name] != before[name]:
             _record(session, contact_id, actor_id, "field_changed", field=name, old=before[name], new=values[name])
+    reindex_contacts(session, contact_ids=[contact_id])
     return _read(session, contact)
 
 
@@ -1022,6 +1027,7 @@ def flag_conflict(session: Session, *, contact_id: int, conflict: bool, actor_id
     else:
         session.delete(link)
         _record(session, contact_id, actor_id, "tag_removed", entity="tag", entity_id=tag.id, old=tag.name)
+    reindex_contacts(session, contact_ids=[contact_id])
     return _read(session, contact)
 
 

@@ -7,6 +7,7 @@ from sqlmodel import Session, delete, select
 
 from crm_app.contacts.models import Contact, ContactTag, Tag
 from crm_app.contacts.schemas import TagRead
+from crm_app.contacts.search import reindex_contacts, reindex_tagged
 from crm_app.contacts.service import TAG_NAME_LIMIT, like_prefix, tags_by_key, text_problem
 from crm_app.core import audit
 from crm_app.core.errors import NotFoundError, ValidationError
@@ -115,6 +116,7 @@ def rename_tag(session: Session, *, tag_id: int, name: str, actor_id: int | None
         tag.name = new_name
         session.add(tag)
         session.flush()
+        reindex_tagged(session, tag_ids=[tag.id])
     return _read(tag)
 
 
@@ -183,6 +185,7 @@ def merge_tags(session: Session, *, source_ids: list[int], target_id: int, actor
         )
         session.delete(tag)
     session.flush()
+    reindex_contacts(session, contact_ids=affected)
     return _read(target)
 
 
@@ -213,3 +216,4 @@ def delete_tag(session: Session, *, tag_id: int, actor_id: int | None) -> None:
     audit.record(session, actor_id=actor_id, entity="tag", entity_id=tag.id, kind="deleted", old=tag.name)
     session.delete(tag)
     session.flush()
+    reindex_contacts(session, contact_ids=contact_ids)

@@ -1,0 +1,1202 @@
+"""The contact list at scale: filters, sorts, ranked word-prefix search, counts, URL parameters.
+
+Every contact has one ``contact_search`` row: ``name_doc`` (words of its names), ``body_doc`` (reference,
+registration number, e-mails, cities, tags and phone digit forms), ``name_key`` (its display name, folded)
+and the sort keys of the columns that live in other tables (city, e-mail, phone, assigned staff). Words are
+folded: lower case, no accents, "ł" -> "l", so "wisniewski" finds "Wiśniewski". A phone adds three tokens:
+the E.164 digits, the national digits and ``x`` + its digits reversed, so "last digits" become a prefix query.
+
+SQLite indexes those documents with the FTS5 table ``contact_fts`` (external content, kept in sync by
+triggers on ``contact_search``); PostgreSQL with a generated ``tsvector`` column and a GIN index. Both answer
+word-prefix queries from an index; the service API is the same, the dialect picks the SQL.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import random
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, field_validator
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Integer,
+    and_,
+    bindparam,
+    case,
+    column,
+    delete,
+    exists,
+    false,
+    func,
+    literal,
+    literal_column,
+    or_,
+    table,
+    true,
+    tuple_,
+)
+from sqlalchemy import insert as core_insert
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
+from sqlmodel import Session, select
+
+from crm_app.auth.models import User
+from crm_app.contacts.models import Address, Contact, ContactSearch, ContactTag, Email, Phone, SavedView, Tag
+from crm_app.contacts.phones import search_forms
+from crm_app.contacts.schemas import KINDS, ContactPage
+from crm_app.core.app_settings import get_settings
+from crm_app.core.errors import NotFoundError, ValidationError
+from crm_app.core.timeutil import as_utc
+
+SortField = Literal[
+    "relevance", "name", "reference", "kind", "city", "updated", "created", "assigned", "email", "phone"
+]
+SORT_FIELDS: tuple[str, ...] = SortField.__args__
+PAGE_SIZES = (25, 50, 100)
+MAX_PAGE_SIZE = 200
+EXACT_COUNT_LIMIT = 10_000
+ESTIMATE_SAMPLE = 5_000
+SELECTIVE_LIMIT = 5_000
+MAX_QUERY_LENGTH = 200
+MAX_QUERY_TERMS = 8
+MAX_LIST_FILTER = 50
+MIN_DIGITS = 3
+REVERSED_PREFIX = "x"
+FTS_TABLE = "contact_fts"
+FTS_SHADOW_SUFFIXES = ("_data", "_idx", "_content", "_docsize", "_config")
+PG_VECTOR_COLUMN = "search_vector"
+PG_VECTOR_INDEX = "ix_contact_search_vector"
+_BATCH = 1000
+
+# Letters Unicode does not decompose into a base letter and an accent.
+_FOLD = str.maketrans(
+    {
+        "ł": "l",
+        "đ": "d",
+        "ø": "o",
+        "æ": "ae",
+        "œ": "oe",
+        "ß": "ss",
+        "ı": "i",
+        "þ": "th",
+        "ð": "d",
+        "ħ": "h",
+        "ŀ": "l",
+        "ŧ": "t",
+    }
+)
+_WORD_RE = re.compile(r"[^\W_]+")
+_PHONE_QUERY_RE = re.compile(r"^[0-9+\-\s().\/]+$")
+_DIGITS_RE = re.compile(r"\D")
+
+ArchivedMode = Literal["hide", "only", "include"]
+TagMode = Literal["any", "all"]
+Direction = Literal["asc", "desc"]
+
+
+# ---------------------------------------------------------------- text folding
+
+
+def fold(text: str) -> str:
+    """Lower case without accents ("Wiśniewski" -> "wisniewski", "Łódź" -> "lodz")."""
+    if text.isascii():
+        return text.lower()
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return stripped.casefold().translate(_FOLD)
+
+
+@lru_cache(maxsize=65536)
+def _cached_words(text: str) -> tuple[str, ...]:
+    return tuple(_WORD_RE.findall(fold(text)))
+
+
+def words(text: str) -> list[str]:
+    """The folded words of a text: letters and digits, split at everything else."""
+    if len(text) <= 40:
+        return list(_cached_words(text))
+    return _WORD_RE.findall(fold(text))
+
+
+def normalise_query(text: str) -> str:
+    """A search text as folded words separated by single spaces ("  Lefèbvre,  J " -> "lefebvre j")."""
+    return " ".join(words((text or "")[:MAX_QUERY_LENGTH]))
+
+
+def _digits(text: str) -> str:
+    return _DIGITS_RE.sub("", text or "")
+
+
+def _compact(text: str) -> str:
+    return "".join(words(text))
+
+
+# ---------------------------------------------------------------- filter, sort, URL parameters
+
+
+class ContactFilter(BaseModel):
+    """What the contact list shows: search text plus filters that combine with AND."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    query: str = ""
+    kind: Literal["person", "organization"] | None = None
+    suppliers_only: bool = False
+    conflict_only: bool = False
+    tag_ids: tuple[int, ...] = ()
+    tag_mode: TagMode = "any"
+    archived: ArchivedMode = "hide"
+    channel_ids: tuple[int, ...] = ()
+    assigned_user_ids: tuple[int, ...] = ()
+    unassigned: bool = False
+    created_from: date | None = None
+    created_to: date | None = None
+    updated_from: date | None = None
+    updated_to: date | None = None
+
+    @field_validator("query")
+    @classmethod
+    def _trim_query(cls, value: str) -> str:
+        return " ".join(value.split())[:MAX_QUERY_LENGTH]
+
+    @field_validator("tag_ids", "channel_ids", "assigned_user_ids")
+    @classmethod
+    def _unique_ids(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        return tuple(dict.fromkeys(v for v in value if v > 0))[:MAX_LIST_FILTER]
+
+
+class ContactSort(BaseModel):
+    """The list order: a column and a direction (``relevance`` ranks search results, else it is ``name``)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    field: SortField = "name"
+    direction: Direction = "asc"
+
+
+_BOOL_PARAMS = {"suppliers_only": "supplier", "conflict_only": "conflict", "unassigned": "unassigned"}
+_ID_PARAMS = {"tag_ids": "tags", "channel_ids": "channels", "assigned_user_ids": "assigned"}
+_DATE_PARAMS = ("created_from", "created_to", "updated_from", "updated_to")
+_TRUE_WORDS = {"1", "true", "yes", "on"}
+
+
+def filter_to_params(filter: ContactFilter) -> dict[str, str]:
+    """The filter as short URL query parameters; defaults are left out."""
+    params: dict[str, str] = {}
+    if filter.query:
+        params["q"] = filter.query
+    if filter.kind:
+        params["kind"] = filter.kind
+    for name, key in _BOOL_PARAMS.items():
+        if getattr(filter, name):
+            params[key] = "1"
+    for name, key in _ID_PARAMS.items():
+        ids = getattr(filter, name)
+        if ids:
+            params[key] = ",".join(str(i) for i in ids)
+    if filter.tag_ids and filter.tag_mode != "any":
+        params["tag_mode"] = filter.tag_mode
+    if filter.archived != "hide":
+        params["archived"] = filter.archived
+    for name in _DATE_PARAMS:
+        value = getattr(filter, name)
+        if value is not None:
+            params[name] = value.isoformat()
+    return params
+
+
+def _param(params: Mapping[str, Any], key: str) -> str:
+    value = params.get(key, "")
+    if isinstance(value, list | tuple):
+        value = value[0] if value else ""
+    return value if isinstance(value, str) else ""
+
+
+def _ids(text: str) -> tuple[int, ...]:
+    found = []
+    for part in text.split(","):
+        part = part.strip()
+        if part.isascii() and part.isdigit() and len(part) <= 18:
+            found.append(int(part))
+    return tuple(found)
+
+
+def _date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text.strip()) if len(text.strip()) == 10 else None
+    except ValueError:
+        return None
+
+
+def filter_from_params(params: Mapping[str, Any]) -> ContactFilter:
+    """A filter from URL query parameters; unknown keys and bad values are dropped, never an error."""
+    values: dict[str, Any] = {}
+    query = _param(params, "q")
+    if query and not any(unicodedata.category(ch) == "Cc" for ch in query):
+        values["query"] = query
+    if _param(params, "kind") in KINDS:
+        values["kind"] = _param(params, "kind")
+    for name, key in _BOOL_PARAMS.items():
+        if _param(params, key).lower() in _TRUE_WORDS:
+            values[name] = True
+    for name, key in _ID_PARAMS.items():
+        ids = _ids(_param(params, key))
+        if ids:
+            values[name] = ids
+    if _param(params, "tag_mode") in TagMode.__args__:
+        values["tag_mode"] = _param(params, "tag_mode")
+    if _param(params, "archived") in ArchivedMode.__args__:
+        values["archived"] = _param(params, "archived")
+    for name in _DATE_PARAMS:
+        parsed = _date(_param(params, name))
+        if parsed is not None:
+            values[name] = parsed
+    try:
+        return ContactFilter(**values)
+    except ValueError:
+        return ContactFilter()
+
+
+def sort_to_params(sort: ContactSort) -> dict[str, str]:
+    """The sort as URL parameters (``sort=city&dir=desc``); the default order is left out."""
+    params = {}
+    if sort.field != "name":
+        params["sort"] = sort.field
+    if sort.direction != "asc":
+        params["dir"] = sort.direction
+    return params
+
+
+def sort_from_params(params: Mapping[str, Any]) -> ContactSort:
+    """A sort from URL parameters; bad values fall back to the default."""
+    field_ = _param(params, "sort")
+    direction = _param(params, "dir")
+    return ContactSort(
+        field=field_ if field_ in SORT_FIELDS else "name",
+        direction=direction if direction in Direction.__args__ else "asc",
+    )
+
+
+# ---------------------------------------------------------------- search documents
+
+
+@dataclass
+class _Sources:
+    contact: dict[str, Any]
+    phones: list[tuple[str, str]] = field(default_factory=list)
+    emails: list[str] = field(default_factory=list)
+    cities: list[tuple[bool, str]] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    assigned: str = ""
+
+
+def _phone_tokens(e164: str, national_digits: str) -> list[str]:
+    digits = _digits(e164)
+    tokens = [digits, national_digits] if national_digits and national_digits != digits else [digits]
+    return [*tokens, REVERSED_PREFIX + digits[::-1]]
+
+
+def document_row(
+    contact: Mapping[str, Any],
+    *,
+    phones: Sequence[tuple[str, str]] = (),
+    emails: Sequence[str] = (),
+    cities: Sequence[tuple[bool, str]] = (),
+    tags: Sequence[str] = (),
+    assigned: str = "",
+) -> dict[str, Any]:
+    """The ``contact_search`` row of a contact (``contact`` holds id, names, display_name, reference, registration_no).
+
+    ``phones`` are (e164, national digits) pairs and ``cities`` (is_main, city) pairs, in list order.
+    """
+    return _document(
+        _Sources(
+            contact=dict(contact),
+            phones=list(phones),
+            emails=list(emails),
+            cities=list(cities),
+            tags=list(tags),
+            assigned=assigned,
+        )
+    )
+
+
+def _document(src: _Sources) -> dict[str, Any]:
+    contact = src.contact
+    name_words = [*words(contact["first_name"]), *words(contact["last_name"]), *words(contact["company_name"])]
+    body: list[str] = []
+    for value in (contact["reference"], contact["registration_no"]):
+        parts = words(value)
+        body.extend(parts)
+        if len(parts) > 1:
+            body.append("".join(parts))
+    for address in src.emails:
+        body.extend(words(address))
+    cities = list(dict.fromkeys(fold(city).strip() for _main, city in src.cities if city.strip()))
+    for city in cities:
+        body.extend(words(city))
+    for tag in src.tags:
+        body.extend(words(tag))
+    for e164, national in src.phones:
+        body.extend(_phone_tokens(e164, national))
+    main_city = next((city for main, city in src.cities if main), "")
+    return {
+        "contact_id": contact["id"],
+        "name_key": " ".join(words(contact["display_name"])),
+        "name_doc": " ".join(name_words),
+        "body_doc": " ".join(body),
+        "city_key": " ".join(words(main_city)),
+        "email_key": src.emails[0].lower() if src.emails else "",
+        "phone_key": src.phones[0][0] if src.phones else "",
+        "assigned_key": " ".join(words(src.assigned)),
+    }
+
+
+def _load_sources(session: Session, cond: Callable[[Any], ColumnElement[bool]]) -> list[_Sources]:
+    """Everything the search documents need, for the contacts whose id column satisfies ``cond``."""
+    contacts = session.exec(
+        select(
+            Contact.id,
+            Contact.first_name,
+            Contact.last_name,
+            Contact.company_name,
+            Contact.display_name,
+            Contact.reference,
+            Contact.registration_no,
+            Contact.assigned_user_id,
+        )
+        .where(cond(Contact.id))
+        .order_by(Contact.id)
+    ).all()
+    if not contacts:
+        return []
+    by_id = {row[0]: _Sources(contact=dict(row._mapping)) for row in contacts}
+    for contact_id, e164, national in session.exec(
+        select(Phone.contact_id, Phone.e164, Phone.national_digits)
+        .where(cond(Phone.contact_id))
+        .order_by(Phone.contact_id, Phone.position, Phone.id)
+    ):
+        if contact_id in by_id:
+            by_id[contact_id].phones.append((e164, national or ""))
+    for contact_id, address in session.exec(
+        select(Email.contact_id, Email.address)
+        .where(cond(Email.contact_id))
+        .order_by(Email.contact_id, Email.position, Email.id)
+    ):
+        if contact_id in by_id:
+            by_id[contact_id].emails.append(address)
+    for contact_id, is_main, city in session.exec(
+        select(Address.contact_id, Address.is_main, Address.city)
+        .where(cond(Address.contact_id))
+        .order_by(Address.contact_id, Address.position, Address.id)
+    ):
+        if contact_id in by_id:
+            by_id[contact_id].cities.append((bool(is_main), city or ""))
+    for contact_id, name in session.exec(
+        select(ContactTag.contact_id, Tag.name)
+        .join(Tag, Tag.id == ContactTag.tag_id)
+        .where(cond(ContactTag.contact_id))
+        .order_by(ContactTag.contact_id, Tag.name)
+    ):
+        if contact_id in by_id:
+            by_id[contact_id].tags.append(name)
+    user_ids = {src.contact["assigned_user_id"] for src in by_id.values()} - {None}
+    if user_ids:
+        names = {
+            uid: (name or email)
+            for uid, name, email in session.exec(select(User.id, User.name, User.email).where(User.id.in_(user_ids)))
+        }
+        for src in by_id.values():
+            src.assigned = names.get(src.contact["assigned_user_id"], "")
+    return list(by_id.values())
+
+
+_DOC_COLUMNS = ("name_key", "name_doc", "body_doc", "city_key", "email_key", "phone_key", "assigned_key")
+
+
+def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    stmt = dialect_insert(ContactSearch.__table__)
+    target = ContactSearch.__table__.c
+    changed = or_(*(target[name] != stmt.excluded[name] for name in _DOC_COLUMNS))
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[target.contact_id],
+        set_={name: stmt.excluded[name] for name in _DOC_COLUMNS},
+        where=changed,
+    )
+    session.execute(stmt, rows)
+
+
+def reindex_contacts(session: Session, *, contact_ids: Iterable[int]) -> None:
+    """Rebuild the search rows of these contacts (rows of deleted contacts are removed); flushes first."""
+    ids = sorted({int(i) for i in contact_ids if i is not None})
+    if not ids:
+        return
+    session.flush()
+    for start in range(0, len(ids), _BATCH):
+        chunk = ids[start : start + _BATCH]
+        sources = _load_sources(session, lambda col, chunk=chunk: col.in_(chunk))
+        _upsert(session, [_document(src) for src in sources])
+        gone = set(chunk) - {src.contact["id"] for src in sources}
+        if gone:
+            session.execute(delete(ContactSearch).where(ContactSearch.contact_id.in_(gone)))
+
+
+def reindex_tagged(session: Session, *, tag_ids: Iterable[int]) -> None:
+    """Rebuild the search rows of every contact that carries one of these tags."""
+    wanted = [int(i) for i in tag_ids]
+    if wanted:
+        ids = session.exec(select(ContactTag.contact_id).where(ContactTag.tag_id.in_(wanted))).all()
+        reindex_contacts(session, contact_ids=ids)
+
+
+def suspend_index_sync(connection: Connection) -> None:
+    """Before loading many ``contact_search`` rows: stop updating the full-text index row by row."""
+    if connection.dialect.name == "sqlite":
+        _drop_sqlite_triggers(connection)
+    elif connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"DROP INDEX IF EXISTS {PG_VECTOR_INDEX}")
+
+
+def resume_index_sync(connection: Connection) -> None:
+    """After a bulk load: build the full-text index from ``contact_search`` and keep it in sync again."""
+    if connection.dialect.name == "sqlite":
+        # Fewer, larger merges while building from scratch; back to the default for day-to-day writes.
+        connection.exec_driver_sql(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('automerge', 16)")
+        connection.exec_driver_sql(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
+        connection.exec_driver_sql(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('automerge', 4)")
+        _create_sqlite_triggers(connection)
+    elif connection.dialect.name == "postgresql":
+        _create_pg_index(connection)
+
+
+def rebuild_search_index(session: Session, *, batch_size: int = 20_000) -> int:
+    """Recompute every contact's search row and the full-text index from scratch; returns the row count."""
+    session.flush()
+    bind = session.connection()
+    suspend_index_sync(bind)
+    session.execute(delete(ContactSearch))
+    low, high = session.exec(select(func.min(Contact.id), func.max(Contact.id))).one()
+    total = 0
+    if low is not None:
+        for start in range(low, high + 1, batch_size):
+            end = start + batch_size - 1
+            sources = _load_sources(session, lambda col, start=start, end=end: col.between(start, end))
+            rows = [_document(src) for src in sources]
+            if rows:
+                session.execute(core_insert(ContactSearch.__table__), rows)
+            total += len(rows)
+    resume_index_sync(bind)
+    return total
+
+
+# ---------------------------------------------------------------- database structures
+
+
+def _create_sqlite_triggers(connection: Connection) -> None:
+    cols = "name_doc, body_doc"
+    new = "new.name_doc, new.body_doc"
+    old = "old.name_doc, old.body_doc"
+    statements = (
+        f"CREATE TRIGGER IF NOT EXISTS contact_search_ai AFTER INSERT ON contact_search BEGIN "
+        f"INSERT INTO {FTS_TABLE}(rowid, {cols}) VALUES (new.contact_id, {new}); END",
+        f"CREATE TRIGGER IF NOT EXISTS contact_search_ad AFTER DELETE ON contact_search BEGIN "
+        f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, {cols}) VALUES ('delete', old.contact_id, {old}); END",
+        f"CREATE TRIGGER IF NOT EXISTS contact_search_au AFTER UPDATE ON contact_search "
+        f"WHEN old.name_doc IS NOT new.name_doc OR old.body_doc IS NOT new.body_doc BEGIN "
+        f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, {cols}) VALUES ('delete', old.contact_id, {old}); "
+        f"INSERT INTO {FTS_TABLE}(rowid, {cols}) VALUES (new.contact_id, {new}); END",
+    )
+    for statement in statements:
+        connection.exec_driver_sql(statement)
+
+
+def _drop_sqlite_triggers(connection: Connection) -> None:
+    for name in ("contact_search_ai", "contact_search_ad", "contact_search_au"):
+        connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+
+
+def _create_pg_index(connection: Connection) -> None:
+    connection.exec_driver_sql(
+        f"CREATE INDEX IF NOT EXISTS {PG_VECTOR_INDEX} ON contact_search USING gin ({PG_VECTOR_COLUMN})"
+    )
+
+
+def create_search_structures(connection: Connection) -> None:
+    """Create what the ORM metadata cannot describe: FTS5 table and triggers, or the tsvector column and index."""
+    dialect = connection.dialect.name
+    if dialect == "sqlite":
+        connection.exec_driver_sql(
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
+            "name_doc, body_doc, content='contact_search', content_rowid='contact_id', "
+            "tokenize='unicode61 remove_diacritics 0', prefix='1 2 3', columnsize=0)"
+        )
+        _create_sqlite_triggers(connection)
+        connection.exec_driver_sql(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
+    elif dialect == "postgresql":
+        connection.exec_driver_sql(
+            f"ALTER TABLE contact_search ADD COLUMN IF NOT EXISTS {PG_VECTOR_COLUMN} tsvector "
+            "GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, name_doc || ' ' || body_doc)) STORED"
+        )
+        _create_pg_index(connection)
+
+
+def drop_search_structures(connection: Connection) -> None:
+    """Undo ``create_search_structures`` (the ``contact_search`` table itself stays)."""
+    dialect = connection.dialect.name
+    if dialect == "sqlite":
+        _drop_sqlite_triggers(connection)
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {FTS_TABLE}")
+    elif dialect == "postgresql":
+        connection.exec_driver_sql(f"DROP INDEX IF EXISTS {PG_VECTOR_INDEX}")
+        connection.exec_driver_sql(f"ALTER TABLE contact_search DROP COLUMN IF EXISTS {PG_VECTOR_COLUMN}")
+
+
+def is_search_structure(name: str | None, type_: str) -> bool:
+    """True for the database objects ``create_search_structures`` makes (schema comparison skips them)."""
+    if not name:
+        return False
+    if type_ == "table":
+        return name == FTS_TABLE or (name.startswith(FTS_TABLE) and name[len(FTS_TABLE) :] in FTS_SHADOW_SUFFIXES)
+    if type_ == "column":
+        return name == PG_VECTOR_COLUMN
+    if type_ == "index":
+        return name == PG_VECTOR_INDEX
+    return False
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """Alembic ``include_object`` hook: leave the search structures out of autogenerate comparisons."""
+    return not (reflected and compare_to is None and is_search_structure(name, type_))
+
+
+# ---------------------------------------------------------------- query parsing
+
+
+@dataclass(frozen=True)
+class _Term:
+    """One thing the search must find: any of the alternatives, each a phrase whose last word is a prefix."""
+
+    alternatives: tuple[tuple[str, ...], ...]
+    digits: bool = False
+
+
+@dataclass(frozen=True)
+class _Query:
+    text: str
+    terms: tuple[_Term, ...]
+    phone: bool
+
+
+def _digit_term(digits: str, region: str, raw: str) -> _Term:
+    forms = search_forms(raw, region) if region else [digits]
+    alternatives = [(form,) for form in dict.fromkeys([digits, *forms]) if len(form) >= MIN_DIGITS]
+    alternatives.append((REVERSED_PREFIX + digits[::-1],))
+    return _Term(alternatives=tuple(alternatives), digits=True)
+
+
+def _parse_query(raw: str, region: str) -> _Query | None:
+    text = " ".join((raw or "").split())[:MAX_QUERY_LENGTH]
+    normalised = normalise_query(text)
+    if not normalised:
+        return None
+    digits = _digits(text)
+    if _PHONE_QUERY_RE.match(text) and len(digits) >= MIN_DIGITS:
+        return _Query(text=normalised, terms=(_digit_term(digits, region, text),), phone=True)
+    terms: list[_Term] = []
+    for typed in text.split(" "):
+        parts = tuple(words(typed))
+        if not parts:
+            continue
+        if len(parts) == 1 and parts[0].isascii() and parts[0].isdigit() and len(parts[0]) >= MIN_DIGITS:
+            terms.append(_digit_term(parts[0], region, typed))
+        else:
+            terms.append(_Term(alternatives=(parts,)))
+    if not terms:
+        return None
+    return _Query(text=normalised, terms=tuple(terms[:MAX_QUERY_TERMS]), phone=all(t.digits for t in terms))
+
+
+def _fts5_expression(query: _Query) -> str:
+    def phrase(tokens: tuple[str, ...]) -> str:
+        return '"' + " ".join(tokens) + '"*'
+
+    parts = []
+    for term in query.terms:
+        alts = [phrase(alt) for alt in term.alternatives]
+        parts.append(alts[0] if len(alts) == 1 else "(" + " OR ".join(alts) + ")")
+    return " AND ".join(parts)
+
+
+def _tsquery_expression(query: _Query) -> str:
+    def phrase(tokens: tuple[str, ...]) -> str:
+        quoted = [f"'{token}'" for token in tokens]
+        quoted[-1] += ":*"
+        return quoted[0] if len(quoted) == 1 else "(" + " <-> ".join(quoted) + ")"
+
+    parts = []
+    for term in query.terms:
+        alts = [phrase(alt) for alt in term.alternatives]
+        parts.append(alts[0] if len(alts) == 1 else "(" + " | ".join(alts) + ")")
+    return " & ".join(parts)
+
+
+_FTS = table(FTS_TABLE, column("rowid", Integer), column(FTS_TABLE))
+_PG_VECTOR = literal_column(f"contact_search.{PG_VECTOR_COLUMN}")
+_PG_CONFIG = literal_column("'simple'::regconfig")
+
+
+class unindexed(FunctionElement):
+    """``+expr`` on SQLite: the same value, but the planner will not answer it from an index (plain elsewhere)."""
+
+    inherit_cache = True
+
+    def __init__(self, expr: Any):
+        super().__init__(expr)
+        self.type = expr.type
+
+
+@compiles(unindexed)
+def _compile_unindexed(element: unindexed, compiler: Any, **kw: Any) -> str:
+    return "+" + compiler.process(next(iter(element.clauses)), **kw)
+
+
+@compiles(unindexed, "postgresql")
+def _compile_unindexed_postgresql(element: unindexed, compiler: Any, **kw: Any) -> str:
+    return compiler.process(next(iter(element.clauses)), **kw)
+
+
+def _same(expr: Any) -> Any:
+    return expr
+
+
+def _index_matches(dialect: str, query: _Query) -> Any:
+    """SELECT of the ids the full-text index finds for the query."""
+    if dialect == "sqlite":
+        return select(_FTS.c.rowid).where(_FTS.c[FTS_TABLE].op("MATCH")(_fts5_expression(query)))
+    if dialect == "postgresql":
+        return select(ContactSearch.contact_id).where(_pg_found(query))
+    raise NotImplementedError(f"contact search does not support the {dialect} dialect")
+
+
+def _pg_found(query: _Query) -> ColumnElement[bool]:
+    return _PG_VECTOR.op("@@")(func.to_tsquery(_PG_CONFIG, _tsquery_expression(query)))
+
+
+def _next_prefix(text: str) -> str:
+    """The smallest string greater than every string that starts with ``text``."""
+    return text[:-1] + chr(ord(text[-1]) + 1)
+
+
+def _name_prefix(query: _Query, name_key: Any) -> ColumnElement[bool]:
+    """The display name starts with the whole query ("jean mar" -> "Jean Martin"), as an index range."""
+    return and_(name_key >= query.text, name_key < _next_prefix(query.text))
+
+
+def _name_words(query: _Query, name_doc: Any) -> ColumnElement[bool] | None:
+    """Every word of the query starts a word of the names (None when the query has no words, only digits)."""
+    padded = literal(" ") + name_doc
+    terms = [
+        or_(*(padded.like("% " + " ".join(alt) + "%") for alt in term.alternatives))
+        for term in query.terms
+        if not term.digits
+    ]
+    return and_(*terms) if terms else None
+
+
+# ---------------------------------------------------------------- filters
+
+
+def _day_start(value: date) -> datetime:
+    return datetime.combine(value, time.min, tzinfo=UTC)
+
+
+@dataclass
+class _Plan:
+    """A parsed filter: its search query and the SQL conditions on ``contact``."""
+
+    filter: ContactFilter
+    query: _Query | None
+    dialect: str
+    conflict_id: int | None = None
+
+    def conditions(self, *, hint: bool, with_query: bool = True) -> list[ColumnElement[bool]]:
+        """WHERE terms on ``contact``; with ``hint`` (SQLite) filters never drive the plan, the sort index does."""
+        f = self.filter
+        sqlite = self.dialect == "sqlite"
+        u = unindexed if hint and sqlite else _same
+        conditions: list[ColumnElement[bool]] = []
+        if f.archived == "hide":
+            # Most contacts are not archived: an index on archived_at never helps (SQLite's stats think it does).
+            conditions.append((unindexed if sqlite else _same)(Contact.archived_at).is_(None))
+        elif f.archived == "only":
+            conditions.append(u(Contact.archived_at).is_not(None))
+        if f.kind:
+            conditions.append(u(Contact.kind) == f.kind)
+        if f.suppliers_only:
+            conditions.append(u(Contact.is_supplier).is_(True))
+        if f.conflict_only:
+            conditions.append(self._tags([self.conflict_id], hint) if self.conflict_id is not None else false())
+        if f.tag_ids:
+            if f.tag_mode == "all":
+                conditions.extend(self._tags([tag_id], hint) for tag_id in f.tag_ids)
+            else:
+                conditions.append(self._tags(f.tag_ids, hint))
+        if f.channel_ids:
+            conditions.append(u(Contact.acquisition_channel_id).in_(f.channel_ids))
+        if f.assigned_user_ids or f.unassigned:
+            choices = []
+            if f.assigned_user_ids:
+                choices.append(u(Contact.assigned_user_id).in_(f.assigned_user_ids))
+            if f.unassigned:
+                choices.append(u(Contact.assigned_user_id).is_(None))
+            conditions.append(or_(*choices))
+        for column_, start, end in (
+            (Contact.created_at, f.created_from, f.created_to),
+            (Contact.updated_at, f.updated_from, f.updated_to),
+        ):
+            if start is not None:
+                conditions.append(u(column_) >= _day_start(start))
+            if end is not None:
+                conditions.append(u(column_) < _day_start(end + timedelta(days=1)))
+        if with_query and self.query is not None:
+            conditions.append(u(Contact.id).in_(_index_matches(self.dialect, self.query)))
+        return conditions
+
+    @staticmethod
+    def _tags(tag_ids: Sequence[int], hint: bool) -> ColumnElement[bool]:
+        if hint:
+            return exists().where(ContactTag.contact_id == Contact.id, ContactTag.tag_id.in_(tag_ids))
+        return Contact.id.in_(select(ContactTag.contact_id).where(ContactTag.tag_id.in_(tag_ids)))
+
+    def contact_matches(self, id_expr: Any) -> ColumnElement[bool]:
+        """EXISTS: the contact ``id_expr`` passes every filter (not the search query)."""
+        return exists().where(Contact.id == id_expr, *self.conditions(hint=True, with_query=False))
+
+
+def _make_plan(session: Session, filter: ContactFilter, region: str | None = None) -> _Plan:
+    dialect = session.get_bind().dialect.name
+    query = None
+    if filter.query:
+        if region is None:
+            region = get_settings(session).default_region
+        query = _parse_query(filter.query, region)
+    conflict_id = None
+    if filter.conflict_only:
+        conflict_id = session.exec(select(Tag.id).where(Tag.system_key == "conflict")).first()
+    return _Plan(filter=filter, query=query, dialect=dialect, conflict_id=conflict_id)
+
+
+# ---------------------------------------------------------------- pages: phases of ordered rows
+
+_CONTACT_SORTS: dict[str, Callable[[], list[Any]]] = {
+    "name": lambda: [Contact.sort_name, Contact.id],
+    "reference": lambda: [Contact.reference, Contact.id],
+    "kind": lambda: [Contact.kind, Contact.sort_name, Contact.id],
+    "updated": lambda: [Contact.updated_at, Contact.id],
+    "created": lambda: [Contact.created_at, Contact.id],
+}
+_SEARCH_SORTS = {"city": "city_key", "email": "email_key", "phone": "phone_key", "assigned": "assigned_key"}
+
+
+@dataclass
+class _Phase:
+    """Rows in one order: ``stmt`` selects the contact id then the sort ``keys`` (all in one direction)."""
+
+    stmt: Any
+    keys: list[Any]
+    descending: bool = False
+    force_sort: bool = False
+
+    def after(self, values: list[Any]) -> ColumnElement[bool]:
+        left = tuple_(*self.keys)
+        right = tuple_(*(bindparam(None, v, type_=k.type) for k, v in zip(self.keys, values, strict=True)))
+        return left < right if self.descending else left > right
+
+    def ordered(self, stmt: Any) -> Any:
+        keys = [unindexed(key) for key in self.keys] if self.force_sort else self.keys
+        return stmt.order_by(*(key.desc() if self.descending else key.asc() for key in keys))
+
+
+def _relevance_phases(plan: _Plan, selective: bool) -> list[_Phase]:
+    """Search results ranked: names starting with the query (A-Z), then names with words starting with each
+    query word, then matches elsewhere (e-mail, phone, city, tag...), both newest first."""
+    query = plan.query
+    assert query is not None
+    sqlite = plan.dialect == "sqlite"
+    prefix_ok = not any(term.digits for term in query.terms)
+    if selective:
+        # Few matches: rank them all in one statement (scalar subqueries, not a join: no Bloom filter build).
+        name_key = select(ContactSearch.name_key).where(ContactSearch.contact_id == Contact.id).scalar_subquery()
+        name_doc = select(ContactSearch.name_doc).where(ContactSearch.contact_id == Contact.id).scalar_subquery()
+        whens: list[tuple[Any, int]] = []
+        if prefix_ok:
+            whens.append((_name_prefix(query, name_key), 0))
+        words_match = _name_words(query, name_doc)
+        if words_match is not None:
+            whens.append((words_match, 1))
+        tier = case(*whens, else_=2) if whens else literal(2, Integer)
+        first = tier == 0
+        key = case((first, name_key), else_=literal(""))
+        order_id = case((first, Contact.id), else_=-Contact.id)
+        stmt = select(Contact.id, tier, key, order_id).where(*plan.conditions(hint=False))
+        return [_Phase(stmt=stmt, keys=[tier, key, order_id], force_sort=sqlite)]
+
+    phases: list[_Phase] = []
+    search = ContactSearch
+    if prefix_ok:
+        stmt = select(search.contact_id, search.name_key, search.contact_id).where(
+            _name_prefix(query, search.name_key), plan.contact_matches(search.contact_id)
+        )
+        phases.append(_Phase(stmt=stmt, keys=[search.name_key, search.contact_id]))
+    if sqlite:
+        found_id = _FTS.c.rowid
+        base = select(found_id, found_id).where(_FTS.c[FTS_TABLE].op("MATCH")(_fts5_expression(query)))
+
+        def on_name(*conditions: Any) -> Any:
+            return exists().where(search.contact_id == found_id, *conditions)
+
+    else:
+        found_id = search.contact_id
+        base = select(found_id, found_id).where(_pg_found(query))
+
+        def on_name(*conditions: Any) -> Any:
+            return and_(*conditions)
+
+    base = base.where(plan.contact_matches(found_id))
+    words_match = _name_words(query, search.name_doc)
+    if words_match is None:
+        phases.append(_Phase(stmt=base, keys=[found_id], descending=True))
+        return phases
+    not_prefix = ~_name_prefix(query, search.name_key) if prefix_ok else true()
+    phases.append(_Phase(stmt=base.where(on_name(words_match, not_prefix)), keys=[found_id], descending=True))
+    phases.append(_Phase(stmt=base.where(on_name(~words_match)), keys=[found_id], descending=True))
+    return phases
+
+
+def _sorted_phases(plan: _Plan, sort: ContactSort, selective: bool) -> list[_Phase]:
+    """One phase: the list sorted by a column, driven by that column's index unless the matches are few."""
+    descending = sort.direction == "desc"
+    sqlite = plan.dialect == "sqlite"
+    if sort.field in _CONTACT_SORTS:
+        keys = _CONTACT_SORTS[sort.field]()
+        stmt = select(Contact.id, *keys).where(*plan.conditions(hint=not selective))
+        return [_Phase(stmt=stmt, keys=keys, descending=descending, force_sort=selective and sqlite)]
+    column_name = _SEARCH_SORTS[sort.field]
+    if selective:
+        value = select(ContactSearch.__table__.c[column_name]).where(ContactSearch.contact_id == Contact.id)
+        keys = [value.scalar_subquery(), Contact.id]
+        stmt = select(Contact.id, *keys).where(*plan.conditions(hint=False))
+        return [_Phase(stmt=stmt, keys=keys, descending=descending, force_sort=sqlite)]
+    keys = [ContactSearch.__table__.c[column_name], ContactSearch.contact_id]
+    matches = exists().where(Contact.id == ContactSearch.contact_id, *plan.conditions(hint=True))
+    stmt = select(ContactSearch.contact_id, *keys).where(matches)
+    return [_Phase(stmt=stmt, keys=keys, descending=descending)]
+
+
+def _count_rows(session: Session, stmt: Any, limit: int) -> int:
+    return session.exec(select(func.count()).select_from(stmt.limit(limit).subquery())).one()
+
+
+def _fetch(
+    session: Session, phases: list[_Phase], *, start: int, after: list[Any] | None, offset: int, limit: int
+) -> list[tuple[int, Any]]:
+    """``limit`` rows after skipping ``offset``, walking the phases in order from ``start`` (after a cursor)."""
+    found: list[tuple[int, Any]] = []
+    for index in range(start, len(phases)):
+        phase = phases[index]
+        stmt = phase.stmt
+        if index == start and after is not None:
+            stmt = stmt.where(phase.after(after))
+        if offset:
+            size = _count_rows(session, stmt, offset + limit)
+            if size <= offset:
+                offset -= size
+                continue
+        rows = session.exec(phase.ordered(stmt).offset(offset).limit(limit)).all()
+        offset = 0
+        found.extend((index, row) for row in rows)
+        limit -= len(rows)
+        if limit <= 0:
+            break
+    return found
+
+
+# ---------------------------------------------------------------- cursors
+
+
+def _fingerprint(filter: ContactFilter, sort: ContactSort) -> str:
+    key = json.dumps([filter_to_params(filter), sort.field, sort.direction], sort_keys=True)
+    return hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
+def _is_datetime(col: Any) -> bool:
+    return isinstance(getattr(col.type, "impl", col.type), DateTime)
+
+
+def _encode_cursor(state: dict[str, Any], values: Sequence[Any]) -> str:
+    encoded = [v.isoformat() if isinstance(v, datetime) else v for v in values]
+    raw = json.dumps({**state, "v": encoded}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, state: dict[str, Any], phases: list[_Phase]) -> tuple[int, int, list[Any]] | None:
+    """(page, phase, last sort values) of a cursor; None when it is junk or belongs to another list."""
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if any(data.get(key) != value for key, value in state.items()):
+            return None
+        phase_index = int(data["ph"])
+        keys = phases[phase_index].keys
+        if len(data["v"]) != len(keys):
+            return None
+        values = []
+        for value, key in zip(data["v"], keys, strict=True):
+            if _is_datetime(key):
+                parsed = datetime.fromisoformat(value)
+                value = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+            elif not isinstance(value, int | str) or isinstance(value, bool):
+                return None
+            values.append(value)
+        return int(data["p"]), phase_index, values
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError):
+        return None
+
+
+# ---------------------------------------------------------------- public reading API
+
+
+def clamp_page_size(page_size: Any) -> int:
+    """A page size between 1 and MAX_PAGE_SIZE (the UI offers 25, 50 and 100)."""
+    try:
+        return max(1, min(int(page_size), MAX_PAGE_SIZE))
+    except (TypeError, ValueError):
+        return 50
+
+
+def _effective_sort(sort: ContactSort | None, plan: _Plan) -> ContactSort:
+    if sort is None:
+        return ContactSort(field="relevance" if plan.query is not None else "name")
+    if sort.field == "relevance" and plan.query is None:
+        return ContactSort(field="name", direction=sort.direction)
+    return sort
+
+
+def search_contacts(
+    session: Session,
+    *,
+    filter: ContactFilter,
+    sort: ContactSort | None = None,
+    page: int = 1,
+    page_size: int = 50,
+    cursor: str | None = None,
+    with_total: bool = True,
+) -> ContactPage:
+    """One page of the filtered, searched, sorted list; pass ``next_cursor`` back for a fast next page.
+
+    Without ``sort`` a search is ranked (names starting with the query, then names whose words start with
+    the query words, then other matches) and the plain list is sorted by name. ``total`` is -1 when
+    ``with_total`` is False (keep the previous figure). A fixed number of queries, whatever the page size.
+    """
+    from crm_app.contacts.service import _rows
+
+    try:
+        page = max(1, int(page))
+    except (TypeError, ValueError):
+        page = 1
+    page_size = clamp_page_size(page_size)
+    settings = get_settings(session)
+    plan = _make_plan(session, filter, settings.default_region)
+    sort = _effective_sort(sort, plan)
+    matched = _count_rows(session, select(Contact.id).where(*plan.conditions(hint=False)), SELECTIVE_LIMIT + 1)
+    selective = matched <= SELECTIVE_LIMIT
+    relevance = sort.field == "relevance"
+    phases = _relevance_phases(plan, selective) if relevance else _sorted_phases(plan, sort, selective)
+
+    state = {"f": _fingerprint(filter, sort), "s": int(selective)}
+    decoded = _decode_cursor(cursor, state, phases) if cursor else None
+    if decoded is not None and decoded[0] == page - 1:
+        found = _fetch(session, phases, start=decoded[1], after=decoded[2], offset=0, limit=page_size + 1)
+    else:
+        found = _fetch(session, phases, start=0, after=None, offset=(page - 1) * page_size, limit=page_size + 1)
+    has_more = len(found) > page_size
+    found = found[:page_size]
+    ids = [row[0] for _phase, row in found]
+    next_cursor = None
+    if has_more:
+        last_phase, last_row = found[-1]
+        next_cursor = _encode_cursor({**state, "p": page, "ph": last_phase}, list(last_row[1:]))
+
+    rows = []
+    if ids:
+        contacts = {c.id: c for c in session.exec(select(Contact).where(Contact.id.in_(ids))).all()}
+        rows = _rows(session, [contacts[i] for i in ids if i in contacts], settings)
+    total, estimate = -1, False
+    if with_total:
+        total, estimate = (matched, False) if selective else _count(session, plan)
+    return ContactPage(
+        rows=rows,
+        total=total,
+        page=page,
+        page_size=page_size,
+        total_is_estimate=estimate,
+        next_cursor=next_cursor,
+    )
+
+
+def count_contacts(session: Session, *, filter: ContactFilter) -> tuple[int, bool]:
+    """How many contacts match: exact up to 10,000 (flag False), a sampled estimate above (flag True)."""
+    return _count(session, _make_plan(session, filter))
+
+
+def _count(session: Session, plan: _Plan) -> tuple[int, bool]:
+    exact = _count_rows(session, select(Contact.id).where(*plan.conditions(hint=False)), EXACT_COUNT_LIMIT + 1)
+    if exact <= EXACT_COUNT_LIMIT:
+        return int(exact), False
+    return max(_estimate(session, plan), EXACT_COUNT_LIMIT + 1), True
+
+
+def _round_estimate(value: float) -> int:
+    if value < 100:
+        return round(value)
+    magnitude = 10 ** (len(str(int(value))) - 2)
+    return int(round(value / magnitude) * magnitude)
+
+
+def _estimate(session: Session, plan: _Plan) -> int:
+    """Matches among a fixed sample of ids spread over the id range, scaled up (stable for a given table)."""
+    low, high = session.exec(select(func.min(Contact.id), func.max(Contact.id))).one()
+    if low is None:
+        return 0
+    span = high - low + 1
+    size = min(ESTIMATE_SAMPLE, span)
+    sample = sorted(random.Random(span).sample(range(low, high + 1), size))
+    passing = session.exec(
+        select(func.count()).select_from(Contact).where(Contact.id.in_(sample), *plan.conditions(hint=True))
+    ).one()
+    return _round_estimate(passing * span / size)
+
+
+def matching_ids(session: Session, *, filter: ContactFilter, limit: int | None = None) -> list[int]:
+    """The ids of every contact the filter matches, in id order (at most ``limit``)."""
+    plan = _make_plan(session, filter)
+    stmt = select(Contact.id).where(*plan.conditions(hint=False)).order_by(Contact.id)
+    if limit is not None:
+        stmt = stmt.limit(max(0, int(limit)))
+    return list(session.exec(stmt).all())
+
+
+def matching_ids_after(session: Session, *, filter: ContactFilter, after_id: int, limit: int) -> list[int]:
+    """The next ``limit`` matching ids above ``after_id``, in id order (bulk actions walk the list with it)."""
+    plan = _make_plan(session, filter)
+    conditions = plan.conditions(hint=False)
+    stmt = select(Contact.id).where(Contact.id > after_id, *conditions).order_by(Contact.id).limit(limit)
+    return list(session.exec(stmt).all())
+
+
+# ---------------------------------------------------------------- saved views
+
+VIEW_NAME_LIMIT = 80
+MAX_VIEWS_PER_USER = 100
+
+
+class SavedViewRead(BaseModel):
+    """A saved view: its name and the URL parameters (filters and sort) it brings back."""
+
+    id: int
+    name: str
+    params: dict[str, str]
+    created_at: datetime
+
+
+def clean_params(params: Mapping[str, Any]) -> dict[str, str]:
+    """Only the filter and sort parameters the list understands, with bad values dropped."""
+    return {**filter_to_params(filter_from_params(params)), **sort_to_params(sort_from_params(params))}
+
+
+def _view_read(view: SavedView) -> SavedViewRead:
+    params = view.params if isinstance(view.params, dict) else {}
+    return SavedViewRead(id=view.id, name=view.name, params=clean_params(params), created_at=as_utc(view.created_at))
+
+
+def list_views(session: Session, *, user_id: int) -> list[SavedViewRead]:
+    """The user's saved views, by name."""
+    views = session.exec(select(SavedView).where(SavedView.user_id == user_id)).all()
+    return [_view_read(view) for view in sorted(views, key=lambda v: (v.name.casefold(), v.id))]
+
+
+def save_view(session: Session, *, user_id: int, name: str, params: Mapping[str, Any]) -> SavedViewRead:
+    """Keep the list's filters and sort under a name; saving again under the same name replaces that view."""
+    text = " ".join(str(name or "").split())
+    if not text:
+        raise ValidationError("Give the view a name.", field="name")
+    if len(text) > VIEW_NAME_LIMIT:
+        raise ValidationError(f"Keep the name under {VIEW_NAME_LIMIT} characters.", field="name")
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in text):
+        raise ValidationError("Remove the invisible control characters from the name.", field="name")
+    views = session.exec(select(SavedView).where(SavedView.user_id == user_id)).all()
+    view = next((v for v in views if v.name.casefold() == text.casefold()), None)
+    if view is None:
+        if len(views) >= MAX_VIEWS_PER_USER:
+            raise ValidationError(f"You can keep at most {MAX_VIEWS_PER_USER} views; delete one first.", field="name")
+        view = SavedView(user_id=user_id, name=text, params={})
+    view.name = text
+    view.params = clean_params(params)
+    session.add(view)
+    session.flush()
+    return _view_read(view)
+
+
+def delete_view(session: Session, *, user_id: int, view_id: int) -> None:
+    """Delete one of the user's own views; NotFoundError for a view that is not theirs."""
+    view = session.get(SavedView, view_id)
+    if view is None or view.user_id != user_id:
+        raise NotFoundError("This view does not exist (it may have been deleted).")
+    session.delete(view)
+    session.flush()
+
+
+__all__ = [
+    "EXACT_COUNT_LIMIT",
+    "MAX_PAGE_SIZE",
+    "PAGE_SIZES",
+    "SORT_FIELDS",
+    "ContactFilter",
+    "ContactSort",
+    "SavedViewRead",
+    "clean_params",
+    "count_contacts",
+    "create_search_structures",
+    "delete_view",
+    "drop_search_structures",
+    "filter_from_params",
+    "filter_to_params",
+    "include_object",
+    "is_search_structure",
+    "list_views",
+    "matching_ids",
+    "normalise_query",
+    "rebuild_search_index",
+    "reindex_contacts",
+    "save_view",
+    "search_contacts",
+    "sort_from_params",
+    "sort_to_params",
+]
