@@ -106,3 +106,13 @@ def test_unsaved_input_survives_a_reload_and_a_lost_connection(pair, app_server)
     expect(bruno.locator("#unsaved")).to_have_count(0)
     with app_server.session() as db:
         assert contacts.get_contact(db, contact_id=cid).memo == "Typed in the lift"
+
+
+def test_an_open_list_updates_its_rows_when_a_contact_changes(pair):
+    _cid, anna, bruno = pair
+    bruno.goto("/contacts")
+    bruno.locator("#contact-search").fill("Jan")
+    expect(bruno.locator(".contact-row", has_text="Jan Nowak")).to_be_visible()
+    anna.locator("#f-last_name").fill("Nowak-Listed")
+    anna.locator("#save").click()
+    expect(bruno.locator(".contact-row", has_text="Jan Nowak-Listed")).to_be_visible(timeout=5_000)

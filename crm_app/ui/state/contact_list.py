@@ -54,7 +54,7 @@ class ContactListState(SessionState):
 
     def _pushed_change(self) -> None:
         """Called by the live pusher when contacts changed: refresh the visible page."""
-        if self.rows is not None and _validate(self.token) is not None and self.router.url.path == "/contacts":
+        if self.rows is not None and _validate(self.token) is not None and self.router.url.path.rstrip("/") == "/contacts":
             self._load()
 
     @requires(Permission.CONTACTS_VIEW)
