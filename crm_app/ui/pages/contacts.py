@@ -1,4 +1,4 @@
-"""The contact list: a table on a desktop, cards on a phone."""
+"""The contact list: a table on a desktop, cards on a phone; filters in a drawer; bulk actions."""
 
 import reflex as rx
 
@@ -7,8 +7,18 @@ from crm_app.contacts.schemas import ContactRow
 from crm_app.ui.components.markers import contact_name
 from crm_app.ui.i18n import t
 from crm_app.ui.layout import page_header
-from crm_app.ui.state.contact_list import ContactListState
+from crm_app.ui.state.contact_list import ContactListState, SavedViewRow
 from crm_app.ui.state.session import can
+
+L = ContactListState
+SELECT_STYLE = {
+    "padding": "6px 8px",
+    "border_radius": "6px",
+    "border": f"1px solid {rx.color('gray', 7)}",
+    "background": rx.color("gray", 1),
+    "font_size": "14px",
+    "height": "32px",
+}
 
 
 def _new_buttons() -> rx.Component:
@@ -27,6 +37,185 @@ def _new_buttons() -> rx.Component:
     )
 
 
+def _chips(key: str, choices: rx.Var) -> rx.Component:
+    chosen = L.params.get(key, "").split(",")
+    return rx.flex(
+        rx.foreach(
+            choices,
+            lambda c: rx.button(
+                c.label,
+                size="1",
+                type="button",
+                variant=rx.cond(chosen.contains(c.value), "solid", "outline"),
+                on_click=L.toggle_id(key, c.value),
+                class_name=f"filter-{key}",
+            ),
+        ),
+        gap="6px",
+        wrap="wrap",
+    )
+
+
+def _labelled(label: rx.Var, control: rx.Component) -> rx.Component:
+    return rx.vstack(rx.text(label, size="1", weight="medium", color_scheme="gray"), control, spacing="1", width="100%")
+
+
+def _date(key: str) -> rx.Component:
+    return rx.input(
+        type="date", value=L.params.get(key, ""), on_change=lambda v: L.filter_by(key, v), size="1", id=f"filter-{key}"
+    )
+
+
+def _filters_drawer() -> rx.Component:
+    return rx.drawer.root(
+        rx.drawer.trigger(
+            rx.button(
+                rx.icon("sliders-horizontal", size=16),
+                t("Filters"),
+                rx.cond(L.active_filter_count > 0, rx.badge(L.active_filter_count, variant="solid", radius="full")),
+                variant="outline",
+                size="3",
+                id="open-filters",
+            )
+        ),
+        rx.drawer.overlay(z_index="40"),
+        rx.drawer.portal(
+            rx.drawer.content(
+                rx.vstack(
+                    rx.hstack(
+                        rx.heading(t("Filters"), size="4"),
+                        rx.spacer(),
+                        rx.button(t("Clear"), variant="ghost", on_click=L.clear_filters, id="clear-filters"),
+                        rx.drawer.close(rx.icon_button(rx.icon("x"), variant="ghost", aria_label=t("Close"))),
+                        width="100%",
+                        align="center",
+                    ),
+                    _labelled(
+                        t("Type"),
+                        rx.el.select(
+                            rx.el.option(t("All"), value=""),
+                            rx.el.option(t("Persons"), value="person"),
+                            rx.el.option(t("Organisations"), value="organization"),
+                            value=L.params.get("kind", ""),
+                            on_change=lambda v: L.filter_by("kind", v),
+                            id="filter-kind",
+                            style=SELECT_STYLE,
+                        ),
+                    ),
+                    rx.flex(
+                        rx.button(
+                            rx.icon("truck", size=14),
+                            t("Suppliers"),
+                            size="1",
+                            variant=rx.cond(L.params.contains("supplier"), "solid", "outline"),
+                            on_click=L.toggle_flag("supplier"),
+                        ),
+                        rx.button(
+                            t("Conflict"),
+                            size="1",
+                            color_scheme="red",
+                            variant=rx.cond(L.params.contains("conflict"), "solid", "outline"),
+                            on_click=L.toggle_flag("conflict"),
+                            id="filter-conflict",
+                        ),
+                        rx.button(
+                            t("Unassigned"),
+                            size="1",
+                            color_scheme="gray",
+                            variant=rx.cond(L.params.contains("unassigned"), "solid", "outline"),
+                            on_click=L.toggle_flag("unassigned"),
+                        ),
+                        gap="6px",
+                        wrap="wrap",
+                    ),
+                    _labelled(
+                        t("Tags"),
+                        rx.vstack(
+                            _chips("tags", L.tag_choices),
+                            rx.el.select(
+                                rx.el.option(t("Any of these tags"), value="any"),
+                                rx.el.option(t("All of these tags"), value="all"),
+                                value=L.params.get("tag_mode", "any"),
+                                on_change=lambda v: L.filter_by("tag_mode", v),
+                                id="filter-tag-mode",
+                                style=SELECT_STYLE,
+                            ),
+                            spacing="2",
+                        ),
+                    ),
+                    _labelled(
+                        t("Archived contacts"),
+                        rx.el.select(
+                            rx.el.option(t("Hidden"), value=""),
+                            rx.el.option(t("Only archived"), value="only"),
+                            rx.el.option(t("Included"), value="include"),
+                            value=L.params.get("archived", ""),
+                            on_change=lambda v: L.filter_by("archived", v),
+                            id="filter-archived",
+                            style=SELECT_STYLE,
+                        ),
+                    ),
+                    _labelled(t("How did they find us?"), _chips("channels", L.channel_choices)),
+                    _labelled(t("Assigned to"), _chips("assigned", L.user_choices)),
+                    _labelled(t("Created between"), rx.hstack(_date("created_from"), _date("created_to"))),
+                    _labelled(t("Updated between"), rx.hstack(_date("updated_from"), _date("updated_to"))),
+                    _labelled(
+                        t("Save this view"),
+                        rx.form(
+                            rx.hstack(
+                                rx.input(
+                                    name="name", placeholder=t("View name"), size="2", required=True, id="view-name"
+                                ),
+                                rx.button(t("Save"), type="submit", size="2", id="save-view"),
+                            ),
+                            on_submit=L.save_view,
+                            reset_on_submit=True,
+                        ),
+                    ),
+                    spacing="4",
+                    padding="16px",
+                    width="100%",
+                    overflow_y="auto",
+                    height="100%",
+                ),
+                width=["100vw", "380px"],
+                max_width="100vw",
+                height="100%",
+                top="0",
+                right="0",
+                left="auto",
+                background=rx.color("gray", 1),
+                z_index="50",
+                id="filters-drawer",
+            )
+        ),
+        direction="right",
+    )
+
+
+def _views_menu() -> rx.Component:
+    def item(v: SavedViewRow) -> rx.Component:
+        return rx.menu.item(
+            rx.hstack(
+                rx.link(v.name, href="/contacts?" + v.query, on_click=rx.redirect("/contacts?" + v.query)),
+                rx.spacer(),
+                rx.icon("x", size=14, on_click=L.delete_view(v.id), aria_label=t("Delete view")),
+                width="100%",
+            ),
+            class_name="saved-view",
+        )
+
+    return rx.cond(
+        L.views.length() > 0,
+        rx.menu.root(
+            rx.menu.trigger(
+                rx.button(rx.icon("bookmark", size=16), t("Views"), variant="outline", size="3", id="views-menu")
+            ),
+            rx.menu.content(rx.foreach(L.views, item)),
+        ),
+    )
+
+
 def _toolbar() -> rx.Component:
     return rx.flex(
         rx.box(
@@ -34,8 +223,8 @@ def _toolbar() -> rx.Component:
                 rx.input(
                     rx.input.slot(rx.icon("search", size=16)),
                     placeholder=t("Search name, phone, e-mail, reference…"),
-                    value=ContactListState.query,
-                    on_change=ContactListState.search,
+                    value=L.query,
+                    on_change=L.search,
                     size="3",
                     width="100%",
                     id="contact-search",
@@ -49,20 +238,13 @@ def _toolbar() -> rx.Component:
         rx.button(
             rx.icon("truck", size=16),
             t("Suppliers"),
-            variant=rx.cond(ContactListState.suppliers_only, "solid", "outline"),
-            on_click=ContactListState.toggle_suppliers,
+            variant=rx.cond(L.params.contains("supplier"), "solid", "outline"),
+            on_click=L.toggle_flag("supplier"),
             size="3",
             id="filter-suppliers",
         ),
-        rx.button(
-            rx.icon("archive", size=16),
-            t("Archived"),
-            variant=rx.cond(ContactListState.show_archived, "solid", "outline"),
-            color_scheme="gray",
-            on_click=ContactListState.toggle_archived,
-            size="3",
-            id="filter-archived",
-        ),
+        _filters_drawer(),
+        _views_menu(),
         gap="8px",
         wrap="wrap",
         width="100%",
@@ -70,9 +252,34 @@ def _toolbar() -> rx.Component:
     )
 
 
+def _sort_header(label: str, field: str) -> rx.Component:
+    current = L.params.get("sort", "name")
+    direction = L.params.get("dir", "asc")
+    return rx.table.column_header_cell(
+        rx.hstack(
+            rx.text(t(label)),
+            rx.cond(current == field, rx.icon(rx.cond(direction == "desc", "arrow-down", "arrow-up"), size=14)),
+            spacing="1",
+            align="center",
+            cursor="pointer",
+            on_click=L.sort_by(field),
+            class_name=f"sort-{field}",
+        ),
+        white_space="nowrap",
+    )
+
+
 def _row(row: ContactRow) -> rx.Component:
     href = "/contacts/" + row.id.to_string()
     return rx.table.row(
+        rx.table.cell(
+            rx.checkbox(
+                checked=L.all_matching | L.selected.contains(row.id),
+                on_change=lambda _v: L.toggle_row(row.id),
+                class_name="row-select",
+                aria_label=t("Select"),
+            )
+        ),
         rx.table.cell(
             rx.link(
                 contact_name(row.display_name, row.is_supplier, row.is_conflict, row.archived),
@@ -81,17 +288,20 @@ def _row(row: ContactRow) -> rx.Component:
                 color=rx.color("gray", 12),
             )
         ),
-        rx.table.cell(rx.text(row.reference, size="2", color_scheme="gray")),
+        rx.table.cell(
+            rx.text(rx.cond(row.kind == "person", t("Person"), t("Organisation")), size="1", color_scheme="gray")
+        ),
         rx.table.cell(
             rx.cond(row.main_phone, rx.link(row.main_phone, href=row.main_phone_tel, size="2")), white_space="nowrap"
         ),
-        rx.table.cell(rx.text(row.main_email, size="2", class_name="clip")),
+        rx.table.cell(rx.text(row.main_email, size="2", class_name="clip", max_width="220px")),
         rx.table.cell(rx.text(row.city, size="2")),
         rx.table.cell(
             rx.hstack(rx.foreach(row.tags, lambda tag: rx.badge(tag, variant="soft")), wrap="wrap", spacing="1")
         ),
+        rx.table.cell(rx.text(row.assigned_user_name, size="2")),
+        rx.table.cell(rx.moment(row.updated_at, from_now=True, size="1"), white_space="nowrap"),
         class_name="contact-row",
-        style={"cursor": "pointer"},
     )
 
 
@@ -100,21 +310,28 @@ def _table() -> rx.Component:
         rx.table.root(
             rx.table.header(
                 rx.table.row(
-                    rx.table.column_header_cell(t("Name")),
-                    rx.table.column_header_cell(t("Reference")),
-                    rx.table.column_header_cell(t("Phone")),
-                    rx.table.column_header_cell(t("E-mail")),
-                    rx.table.column_header_cell(t("City")),
+                    rx.table.column_header_cell(
+                        rx.checkbox(on_change=lambda _v: L.toggle_page(), aria_label=t("Select page"), id="select-page")
+                    ),
+                    _sort_header("Name", "name"),
+                    _sort_header("Type", "kind"),
+                    _sort_header("Phone", "phone"),
+                    _sort_header("E-mail", "email"),
+                    _sort_header("City", "city"),
                     rx.table.column_header_cell(t("Tags")),
+                    _sort_header("Assigned to", "assigned"),
+                    _sort_header("Updated", "updated"),
                 )
             ),
-            rx.table.body(rx.foreach(ContactListState.rows, _row)),
+            rx.table.body(rx.foreach(L.rows, _row)),
             width="100%",
             variant="ghost",
+            size="1",
         ),
         class_name="hide-on-phone",
         width="100%",
         padding="0",
+        overflow_x="auto",
     )
 
 
@@ -152,46 +369,182 @@ def _card(row: ContactRow) -> rx.Component:
 
 
 def _cards() -> rx.Component:
-    return rx.vstack(rx.foreach(ContactListState.rows, _card), spacing="2", width="100%", class_name="phone-only")
+    return rx.vstack(rx.foreach(L.rows, _card), spacing="2", width="100%", class_name="phone-only")
+
+
+def _bulk_bar() -> rx.Component:
+    return rx.cond(
+        L.selection_count > 0,
+        rx.card(
+            rx.flex(
+                rx.text(
+                    L.selection_count.to_string() + " " + t("selected"), weight="bold", size="2", id="selection-count"
+                ),
+                rx.cond(
+                    ~L.all_matching & (L.total > L.selected.length()),
+                    rx.button(
+                        t("Select all matching"),
+                        variant="ghost",
+                        size="1",
+                        on_click=L.select_all_matching,
+                        id="select-all-matching",
+                    ),
+                ),
+                rx.button(t("Clear"), variant="ghost", size="1", color_scheme="gray", on_click=L.clear_selection),
+                rx.spacer(),
+                rx.cond(
+                    can(Permission.TAGS_BULK),
+                    rx.hstack(
+                        rx.input(
+                            value=L.bulk_tag,
+                            on_change=L.type_bulk_tag,
+                            placeholder=t("Tag"),
+                            size="1",
+                            id="bulk-tag",
+                            width="140px",
+                            list="bulk-tag-options",
+                        ),
+                        rx.el.datalist(
+                            rx.foreach(L.tag_choices, lambda c: rx.el.option(value=c.label)), id="bulk-tag-options"
+                        ),
+                        rx.button(t("Add tag"), size="1", on_click=L.bulk_add_tag, id="bulk-add-tag"),
+                        rx.button(
+                            t("Remove tag"), size="1", variant="soft", on_click=L.bulk_remove_tag, id="bulk-remove-tag"
+                        ),
+                        spacing="1",
+                        align="center",
+                    ),
+                ),
+                rx.cond(
+                    can(Permission.CONTACTS_EDIT),
+                    rx.el.select(
+                        rx.el.option(t("Assign to…"), value=""),
+                        rx.el.option(t("Nobody"), value="none"),
+                        rx.foreach(L.user_choices, lambda c: rx.el.option(c.label, value=c.value)),
+                        value="",
+                        on_change=L.bulk_assign,
+                        id="bulk-assign",
+                        style=SELECT_STYLE,
+                    ),
+                ),
+                rx.cond(
+                    can(Permission.CONTACTS_ARCHIVE),
+                    rx.hstack(
+                        rx.button(t("Archive"), size="1", variant="soft", on_click=L.bulk_archive, id="bulk-archive"),
+                        rx.button(t("Restore"), size="1", variant="soft", on_click=L.bulk_restore, id="bulk-restore"),
+                        spacing="1",
+                    ),
+                ),
+                rx.cond(
+                    can(Permission.CONTACTS_DELETE),
+                    rx.button(
+                        t("Delete…"),
+                        size="1",
+                        color_scheme="red",
+                        variant="soft",
+                        on_click=L.ask_bulk_delete,
+                        id="bulk-delete",
+                    ),
+                ),
+                gap="8px",
+                wrap="wrap",
+                align="center",
+                width="100%",
+            ),
+            width="100%",
+            margin_bottom="8px",
+            id="bulk-bar",
+        ),
+    )
+
+
+def _delete_dialog() -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(t("Delete the selected contacts?")),
+            rx.alert_dialog.description(
+                rx.text(
+                    L.selection_count.to_string()
+                    + " "
+                    + t("contacts and everything that belongs to them are removed for good.")
+                ),
+            ),
+            rx.cond(
+                L.needs_typed_confirm,
+                rx.vstack(
+                    rx.text(t("Type the number of contacts to confirm:"), size="2"),
+                    rx.input(value=L.confirm_text, on_change=L.type_confirmation, id="confirm-count"),
+                    margin_top="12px",
+                ),
+            ),
+            rx.hstack(
+                rx.alert_dialog.cancel(
+                    rx.button(t("Cancel"), variant="soft", color_scheme="gray", on_click=L.cancel_confirmation)
+                ),
+                rx.button(t("Delete"), color_scheme="red", on_click=L.bulk_delete, id="confirm-bulk-delete"),
+                justify="end",
+                spacing="3",
+                margin_top="16px",
+            ),
+        ),
+        open=L.confirm_action == "delete",
+    )
 
 
 def _pager() -> rx.Component:
-    return rx.hstack(
-        rx.text(ContactListState.range_label, size="2", color_scheme="gray", id="range-label"),
+    return rx.flex(
+        rx.text(L.range_label, size="2", color_scheme="gray", id="range-label"),
         rx.spacer(),
+        rx.el.select(
+            *[rx.el.option(f"{n} / page", value=str(n)) for n in (25, 50, 100)],
+            value=L.page_size.to_string(),
+            on_change=L.change_page_size,
+            id="page-size",
+            style=SELECT_STYLE,
+        ),
         rx.icon_button(
             rx.icon("chevron-left"),
             variant="soft",
             aria_label=t("Previous page"),
-            disabled=ContactListState.page <= 1,
-            on_click=ContactListState.go_to_page(ContactListState.page - 1),
+            disabled=L.page <= 1,
+            on_click=L.go_to_page(L.page - 1),
             id="prev-page",
         ),
-        rx.text(ContactListState.page.to_string() + " / " + ContactListState.page_count.to_string(), size="2"),
+        rx.text(L.page.to_string() + " / " + L.page_count.to_string(), size="2"),
         rx.icon_button(
             rx.icon("chevron-right"),
             variant="soft",
             aria_label=t("Next page"),
-            disabled=ContactListState.page >= ContactListState.page_count,
-            on_click=ContactListState.go_to_page(ContactListState.page + 1),
+            disabled=L.page >= L.page_count,
+            on_click=L.go_to_page(L.page + 1),
             id="next-page",
         ),
         align="center",
+        gap="8px",
+        wrap="wrap",
         width="100%",
         margin_top="12px",
     )
 
 
 def contacts_page() -> rx.Component:
-    """Search, the rows of one page and the pager."""
+    """Search, filters, the rows of one page, bulk actions and the pager."""
     return rx.box(
         page_header(t("Contacts"), _new_buttons()),
         _toolbar(),
         rx.cond(
-            ContactListState.total == 0,
+            L.bulk_report,
+            rx.callout(
+                L.bulk_report, icon="check", color_scheme="green", size="1", margin_bottom="8px", id="bulk-report"
+            ),
+        ),
+        _bulk_bar(),
+        rx.cond(
+            L.total == 0,
             rx.center(rx.text(t("No contacts match."), color_scheme="gray"), padding="40px"),
             rx.box(_table(), _cards(), width="100%"),
         ),
         _pager(),
+        _delete_dialog(),
         width="100%",
     )

@@ -1,0 +1,113 @@
+"""The contact list as staff use it all day: search any way, filters in the URL, bulk actions, phone cards."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+from sqlmodel import select
+
+from crm_app.contacts import service as contacts
+from crm_app.contacts.models import Contact, ContactTag, Tag
+from crm_app.contacts.schemas import AddressIn, ContactIn, PhoneIn
+from tests.e2e.helpers import make_user, sign_in
+
+
+@pytest.fixture(scope="module")
+def listed(app_server):
+    """About thirty contacts with recognisable names, phones, cities and flags."""
+    with app_server.session() as db:
+        contacts.create_contact(
+            db,
+            data=ContactIn(
+                first_name="Agnieszka",
+                last_name="Wiśniewska",
+                phones=[PhoneIn(number="+33 6 12 34 56 78")],
+                addresses=[AddressIn(city="Kraków", country="PL", is_main=True)],
+                tags=["ListVIP"],
+            ),
+            actor_id=None,
+        )
+        contacts.create_contact(
+            db,
+            data=ContactIn(
+                kind="organization",
+                company_name="Pièces Lefèbvre",
+                is_supplier=True,
+                phones=[PhoneIn(number="+33 4 78 00 00 01")],
+                addresses=[AddressIn(city="Lyon", is_main=True)],
+            ),
+            actor_id=None,
+        )
+        for n in range(30):
+            contacts.create_contact(
+                db, data=ContactIn(first_name=f"Bulk{n:02d}", last_name="Listperson"), actor_id=None
+            )
+    return True
+
+
+def test_find_a_contact_by_a_phone_typed_differently_and_without_accents(app_server, desktop, listed):
+    sign_in(desktop, make_user(app_server, "staff"))
+    search = desktop.locator("#contact-search")
+    for typed in ("0612345678", "06 12 34 56 78", "+33 6 12", "5678", "wisniewska"):
+        search.fill(typed)
+        expect(desktop.locator(".contact-row", has_text="Agnieszka Wiśniewska")).to_be_visible()
+    search.fill("lefebvre")
+    expect(desktop.locator(".contact-row", has_text="Pièces Lefèbvre")).to_be_visible()
+
+
+def test_suppliers_button_and_combined_filters_survive_a_reload(app_server, desktop, listed):
+    sign_in(desktop, make_user(app_server, "staff"))
+    desktop.locator("#filter-suppliers").click()
+    expect(desktop.locator(".contact-row")).to_have_count(1)
+    expect(desktop.locator(".contact-row")).to_contain_text("Pièces Lefèbvre")
+    desktop.locator("#open-filters").click()
+    desktop.locator("#filter-kind").select_option("organization")
+    desktop.keyboard.press("Escape")
+    expect(desktop).to_have_url(re.compile(r"(?=.*supplier=1)(?=.*kind=organization)"))
+    desktop.reload()
+    expect(desktop.locator(".contact-row")).to_have_count(1)
+    expect(desktop.locator("#filter-suppliers")).to_be_visible()
+    desktop.screenshot(path="test-results/list-filters-desktop.png")
+
+
+def test_bulk_tag_three_contacts_across_two_pages(app_server, desktop, listed):
+    sign_in(desktop, make_user(app_server, "staff"))
+    desktop.goto("/contacts?q=Listperson&size=25")
+    rows = desktop.locator(".contact-row")
+    expect(rows).to_have_count(25)
+    rows.nth(0).locator(".row-select").click()
+    rows.nth(1).locator(".row-select").click()
+    desktop.locator("#next-page").click()
+    expect(rows).to_have_count(5)
+    rows.nth(0).locator(".row-select").click()
+    expect(desktop.locator("#selection-count")).to_contain_text("3")
+    desktop.locator("#bulk-tag").fill("Bulked")
+    desktop.locator("#bulk-add-tag").click()
+    expect(desktop.locator("#bulk-report")).to_contain_text("3 changed")
+    with app_server.session() as db:
+        tag = db.exec(select(Tag).where(Tag.name == "Bulked")).one()
+        assert len(db.exec(select(ContactTag).where(ContactTag.tag_id == tag.id)).all()) == 3
+
+
+def test_phone_shows_cards_with_tap_to_call(app_server, phone, listed):
+    sign_in(phone, make_user(app_server, "staff"))
+    phone.locator("#contact-search").fill("Agnieszka")
+    card = phone.locator(".contact-card", has_text="Agnieszka Wiśniewska")
+    expect(card).to_be_visible()
+    expect(card.locator("a[href^='tel:']")).to_have_attribute("href", "tel:+33612345678")
+    phone.locator("#open-filters").click()
+    expect(phone.locator("#filters-drawer")).to_be_visible()
+    phone.screenshot(path="test-results/list-filters-phone.png")
+
+
+def test_archived_contacts_are_hidden_by_default(app_server, desktop, listed):
+    with app_server.session() as db:
+        target = db.exec(select(Contact).where(Contact.first_name == "Bulk29")).one()
+        contacts.archive_contact(db, contact_id=target.id, actor_id=None)
+    sign_in(desktop, make_user(app_server, "staff"))
+    desktop.locator("#contact-search").fill("Bulk29")
+    expect(desktop.get_by_text("No contacts match.")).to_be_visible()
+    desktop.goto("/contacts?q=Bulk29&archived=include")
+    expect(desktop.locator(".contact-row", has_text="Bulk29")).to_be_visible()
