@@ -93,6 +93,7 @@ def test_a_manager_shapes_the_organisation_and_person_forms(app_server, desktop)
     expect(page.locator(".field-row").nth(keys.index("memo"))).to_have_attribute("data-key", "device_brand")
     keys = _keys(app_server, "organization")
     assert keys.index("device_brand") == keys.index("memo") - 1
+    page.screenshot(path="test-results/form-builder-organisation-desktop.png", full_page=True)
 
     # Edit: the key is read-only now; a choice is added to the list.
     brand.locator(".edit-field").click()
@@ -171,8 +172,11 @@ def test_a_manager_shapes_the_organisation_and_person_forms(app_server, desktop)
         assert "old_code" not in (db.exec(select(Contact).where(Contact.id == holder.id)).one().custom or {})
 
 
-def test_the_form_builder_works_on_a_phone(app_server, phone):
+def test_the_form_builder_works_on_a_phone_and_open_editors_follow(app_server, phone, desktop):
     _start_clean(app_server)
+    sign_in(desktop, make_user(app_server, "staff"))
+    desktop.goto("/contacts/new?kind=person")
+    desktop.locator("#f-first_name").fill("Paula")
     sign_in(phone, make_user(app_server, "manager"))
     phone.goto("/settings/forms")
     expect(_row(phone, "phones")).to_be_visible()
@@ -183,7 +187,12 @@ def test_the_form_builder_works_on_a_phone(app_server, phone):
     _save_field(phone)
     gate = _row(phone, "gate_code")
     expect(gate).to_be_visible()
+    expect(desktop.locator("#c-gate_code")).to_be_visible()
+    expect(desktop.locator("#f-first_name")).to_have_value("Paula")
+    keys = _keys(app_server, "person")
+    assert keys.index("gate_code") == keys.index("memo") + 1
     gate.locator(".move-up").click()
+    expect(phone.locator(".field-row").nth(keys.index("memo"))).to_have_attribute("data-key", "gate_code")
     keys = _keys(app_server, "person")
     assert keys.index("gate_code") == keys.index("memo") - 1
     gate.locator(".edit-field").click()

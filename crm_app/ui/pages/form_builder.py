@@ -148,88 +148,96 @@ def _flag_badge(flag: rx.Var, label: str, class_name: str, color: str = "gray") 
 
 
 def _field_row(row: FieldRow) -> rx.Component:
-    return rx.flex(
-        rx.box(
-            rx.flex(
-                rx.text(
-                    row.label,
-                    size="2",
-                    weight="medium",
-                    class_name="clip field-name",
-                    color=rx.cond(row.active, rx.color("gray", 12), rx.color("gray", 10)),
-                ),
-                rx.cond(row.required, rx.text("*", color_scheme="red", weight="bold", aria_hidden="true")),
-                rx.cond(
-                    row.active,
-                    rx.fragment(),
-                    rx.badge(
-                        rx.cond(row.builtin, t("Hidden"), t("Inactive")),
-                        color_scheme="orange",
-                        variant="soft",
-                        class_name="inactive-badge",
-                    ),
-                ),
-                gap="6px",
-                align="center",
-                min_width="0",
-            ),
-            rx.flex(
-                rx.cond(
-                    row.builtin,
-                    rx.badge(rx.icon("lock", size=11), t("Built-in"), color_scheme="gray", class_name="builtin-badge"),
-                    rx.badge(row.type_label, color_scheme="indigo", variant="soft", class_name="type-badge"),
-                ),
-                rx.cond(
-                    row.builtin,
-                    rx.fragment(),
-                    rx.text(row.key, size="1", color_scheme="gray", font_family="monospace", class_name="field-key"),
-                ),
-                rx.cond(
-                    row.choice_count > 0,
-                    rx.text(row.choice_count.to_string(), " ", t("options"), size="1", color_scheme="gray"),
-                ),
-                _flag_badge(row.required, "Required", "flag-required", "red"),
-                _flag_badge(row.show_in_list, "List column", "flag-list"),
-                _flag_badge(row.searchable, "Searchable", "flag-searchable"),
-                _flag_badge(row.on_web_form, "Web form", "flag-web"),
-                gap="6px",
-                align="center",
-                wrap="wrap",
-                margin_top="4px",
-            ),
-            flex="1 1 280px",
-            min_width="0",
+    name = rx.flex(
+        rx.text(
+            row.label,
+            size="2",
+            weight="medium",
+            class_name="clip field-name",
+            color=rx.cond(row.active, rx.color("gray", 12), rx.color("gray", 10)),
         ),
-        rx.flex(
-            rx.tooltip(
-                rx.switch(
-                    checked=row.active,
-                    on_change=lambda value: S.toggle_active(row.id, value),
-                    class_name="field-active",
-                    aria_label=t("Shown on the form"),
-                ),
-                content=rx.cond(
-                    row.active,
-                    t("Shown on the form: switch off to hide it (values are kept)"),
-                    t("Not on the form: switch on to show it again"),
-                ),
+        rx.cond(row.required, rx.text("*", color_scheme="red", weight="bold", aria_hidden="true")),
+        rx.cond(
+            row.active,
+            rx.fragment(),
+            rx.badge(
+                rx.cond(row.builtin, t("Hidden"), t("Inactive")),
+                color_scheme="orange",
+                variant="soft",
+                class_name="inactive-badge",
             ),
-            _action("arrow-up", "Move up", S.move(row.id, "up"), "move-up", disabled=row.first),
-            _action("arrow-down", "Move down", S.move(row.id, "down"), "move-down", disabled=row.last),
-            _action("pencil", "Edit", S.open_edit(row.id), "edit-field"),
-            rx.cond(
-                row.builtin,
-                rx.box(width="32px", flex_shrink="0"),
-                _action("trash-2", "Delete", S.ask_delete(row.id), "delete-field", color="red"),
-            ),
-            gap="8px",
-            align="center",
-            margin_left="auto",
-            flex_shrink="0",
         ),
-        gap="8px",
+        gap="6px",
+        align="center",
+        min_width="0",
+        grid_area="name",
+    )
+    meta = rx.flex(
+        rx.cond(
+            row.builtin,
+            rx.badge(rx.icon("lock", size=11), t("Built-in"), color_scheme="gray", class_name="builtin-badge"),
+            rx.badge(row.type_label, color_scheme="indigo", variant="soft", class_name="type-badge"),
+        ),
+        rx.cond(
+            row.builtin,
+            rx.fragment(),
+            rx.text(
+                row.key, size="1", color_scheme="gray", font_family="monospace", class_name="field-key hide-on-phone"
+            ),
+        ),
+        rx.cond(
+            row.choice_count > 0,
+            rx.text(row.choice_count.to_string(), " ", t("options"), size="1", color_scheme="gray"),
+        ),
+        _flag_badge(row.required, "Required", "flag-required", "red"),
+        _flag_badge(row.show_in_list, "List column", "flag-list"),
+        _flag_badge(row.searchable, "Searchable", "flag-searchable"),
+        _flag_badge(row.on_web_form, "Web form", "flag-web"),
+        gap="6px",
         align="center",
         wrap="wrap",
+        min_width="0",
+        grid_area="meta",
+    )
+    actions = rx.flex(
+        rx.tooltip(
+            rx.switch(
+                checked=row.active,
+                on_change=lambda value: S.toggle_active(row.id, value),
+                class_name="field-active",
+                aria_label=t("Shown on the form"),
+            ),
+            content=rx.cond(
+                row.active,
+                t("Shown on the form: switch off to hide it (values are kept)"),
+                t("Not on the form: switch on to show it again"),
+            ),
+        ),
+        _action("arrow-up", "Move up", S.move(row.id, "up"), "move-up", disabled=row.first),
+        _action("arrow-down", "Move down", S.move(row.id, "down"), "move-down", disabled=row.last),
+        _action("pencil", "Edit", S.open_edit(row.id), "edit-field"),
+        rx.cond(
+            row.builtin,
+            rx.icon_button(
+                rx.icon("trash-2", size=16), variant="ghost", visibility="hidden", aria_hidden="true", tab_index=-1
+            ),
+            _action("trash-2", "Delete", S.ask_delete(row.id), "delete-field", color="red"),
+        ),
+        gap=rx.breakpoints(initial="4px", sm="8px"),
+        align="center",
+        justify="end",
+        grid_area="actions",
+    )
+    # Desktop: name over badges, actions at the right; phone: the name on its own line, actions beside the badges.
+    return rx.grid(
+        name,
+        meta,
+        actions,
+        grid_template_columns="minmax(0, 1fr) auto",
+        grid_template_areas=rx.breakpoints(initial='"name name" "meta actions"', sm='"name actions" "meta actions"'),
+        column_gap="12px",
+        row_gap="4px",
+        align_items="center",
         padding="10px 12px",
         border_bottom=ROW_BORDER,
         background=rx.cond(row.active, "transparent", rx.color("gray", 2)),
@@ -473,19 +481,6 @@ def _add_dialog() -> rx.Component:
                         ),
                     ),
                     _labelled(
-                        "Section",
-                        "field-section",
-                        _option_select(
-                            S.section_options,
-                            "Top of the form (no section)",
-                            id="field-section",
-                            name="section",
-                            value=S.new_section,
-                            on_change=S.choose_new_section,
-                        ),
-                        _error(errors.get("section_id", "")),
-                    ),
-                    _labelled(
                         "Help text",
                         "field-help",
                         rx.text_area(
@@ -498,11 +493,29 @@ def _add_dialog() -> rx.Component:
                         ),
                         _error(errors.get("help_text", "")),
                     ),
-                    _labelled(
-                        "Default value",
-                        "field-default",
-                        _default_control(S.new_type, "field-default", ""),
-                        _error(errors.get("default_value", "")),
+                    rx.grid(
+                        _labelled(
+                            "Section",
+                            "field-section",
+                            _option_select(
+                                S.section_options,
+                                "Top of the form (no section)",
+                                id="field-section",
+                                name="section",
+                                value=S.new_section,
+                                on_change=S.choose_new_section,
+                            ),
+                            _error(errors.get("section_id", "")),
+                        ),
+                        _labelled(
+                            "Default value",
+                            "field-default",
+                            _default_control(S.new_type, "field-default", ""),
+                            _error(errors.get("default_value", "")),
+                        ),
+                        columns=rx.breakpoints(initial="1", sm="2"),
+                        gap="12px",
+                        width="100%",
                     ),
                     rx.box(
                         *[

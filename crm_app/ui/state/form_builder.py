@@ -368,19 +368,6 @@ class FormBuilderState(SessionState):
         return self._failed(err) if err else self._changed()
 
     @requires(Permission.FORMS_MANAGE)
-    def move_to(self, field_id: int, section_id: int, position: int):
-        """Drop a field into a section (0: above the first heading) at a position."""
-        row = self._row(field_id)
-        target = 0 if section_id in (0, "0") else self._has_section(section_id)
-        index = position if isinstance(position, int) and not isinstance(position, bool) else None
-        if row is None or target is None or index is None or not 0 <= index < 10_000:
-            return None
-        _result, err = self._run(
-            field_service.move_field_to, field_id=row.id, section_id=target or None, position=index
-        )
-        return self._failed(err) if err else self._changed()
-
-    @requires(Permission.FORMS_MANAGE)
     def toggle_active(self, field_id: int, active: bool):
         """Show or hide a field; a hidden custom field keeps its values and gets them back when shown."""
         row, flag = self._row(field_id), _as_flag(active)
