@@ -341,6 +341,9 @@ def _document(src: _Sources) -> dict[str, Any]:
         body.extend(parts)
         if len(parts) > 1:
             body.append("".join(parts))
+        digits = _digits(value)
+        if len(digits) >= MIN_DIGITS and digits not in parts:
+            body.append(digits)
     for address in src.emails:
         body.extend(words(address))
     cities = list(dict.fromkeys(fold(city).strip() for _main, city in src.cities if city.strip()))

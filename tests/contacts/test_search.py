@@ -1,0 +1,655 @@
+"""Contact list search at scale: folding, phone forms, filters, sorts, ranking, pages, counts, URL params, views."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import event, update
+from sqlmodel import Session, delete, select
+
+from crm_app.auth.models import User
+from crm_app.contacts import search, service, tags
+from crm_app.contacts.models import Contact, ContactSearch
+from crm_app.contacts.schemas import AddressIn, EmailIn, PhoneIn
+from crm_app.contacts.search import ContactFilter, ContactSort
+from crm_app.core.errors import NotFoundError, ValidationError
+from tests.contacts.factories import make_channel, make_user, organisation, person
+
+
+@pytest.fixture
+def db(any_engine) -> Iterator[Session]:
+    """A session on SQLite, then on PostgreSQL."""
+    with Session(any_engine, expire_on_commit=False) as s:
+        yield s
+
+
+@pytest.fixture(params=["few matches", "many matches"])
+def mode(request, monkeypatch) -> str:
+    """Run a test on both query plans: rank/sort every match at once, or walk an index page by page."""
+    if request.param == "many matches":
+        monkeypatch.setattr(search, "SELECTIVE_LIMIT", 0)
+    return request.param
+
+
+def _add(db: Session, first: str, last: str = "", **overrides):
+    values = {"first_name": first, "last_name": last, "phones": [], "emails": [], "addresses": []}
+    values.update(overrides)
+    return service.create_contact(db, data=person(**values), actor_id=None)
+
+
+def _names(db: Session, query: str = "", sort: ContactSort | None = None, **filters) -> list[str]:
+    page = search.search_contacts(db, filter=ContactFilter(query=query, **filters), sort=sort, page_size=200)
+    return [row.display_name for row in page.rows]
+
+
+@contextmanager
+def _count_queries(session: Session) -> Iterator[list[str]]:
+    statements: list[str] = []
+    engine = session.get_bind()
+
+    def listen(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+
+
+# ---------------------------------------------------------------- query normalisation
+
+
+def test_normalise_query_folds_accents_case_and_spacing() -> None:
+    assert search.normalise_query("  Lefèbvre   WIŚNIEWSKI ") == "lefebvre wisniewski"
+
+
+def test_normalise_query_turns_letters_unicode_cannot_decompose_into_plain_letters() -> None:
+    assert search.normalise_query("Łódź Øre Straße Œuvre") == "lodz ore strasse oeuvre"
+
+
+def test_normalise_query_splits_on_punctuation() -> None:
+    assert search.normalise_query("Jean-Pierre O'Brien, ann@example.com") == "jean pierre o brien ann example com"
+
+
+# ---------------------------------------------------------------- what the search finds
+
+
+def test_search_finds_names_without_their_accents_and_in_any_case(db) -> None:
+    _add(db, "Jan", "Wiśniewski")
+    _add(db, "Marie", "Lefèbvre")
+    _add(db, "Zoé", "Łukasik")
+    assert _names(db, "Wisniewski") == ["Jan Wiśniewski"]
+    assert _names(db, "lefebvre") == ["Marie Lefèbvre"]
+    assert _names(db, "LEFÈBVRE") == ["Marie Lefèbvre"]
+    assert _names(db, "zoe lukasik") == ["Zoé Łukasik"]
+
+
+def test_search_matches_word_prefixes_of_names_and_company_names(db) -> None:
+    _add(db, "Jean", "Martin")
+    _add(db, "Paul", "Dupont", company_name="Marchand SARL")
+    service.create_contact(db, data=organisation(company_name="Boulangerie Mareuil"), actor_id=None)
+    _add(db, "Anne", "Lamarre")
+    assert sorted(_names(db, "mar")) == ["Boulangerie Mareuil", "Jean Martin", "Paul Dupont"]
+    assert _names(db, "boul") == ["Boulangerie Mareuil"]
+
+
+def test_search_needs_every_word_to_match(db) -> None:
+    _add(db, "Jean", "Martin")
+    _add(db, "Jean", "Dupont")
+    _add(db, "Paul", "Martin")
+    assert _names(db, "jean mar") == ["Jean Martin"]
+    assert _names(db, "mar jean") == ["Jean Martin"]
+
+
+def test_search_finds_email_addresses_whole_or_by_part(db) -> None:
+    _add(db, "Ann", "Lee", emails=[EmailIn(address="ann.lee@example.com")])
+    _add(db, "Bob", "Ray", emails=[EmailIn(address="bob@other.org")])
+    for query in ("ann.lee@example.com", "ann.lee@exa", "ann.lee", "example.com", "exam"):
+        assert _names(db, query) == ["Ann Lee"], query
+
+
+def test_search_finds_reference_and_registration_numbers(db) -> None:
+    first = _add(db, "Ann")
+    service.create_contact(
+        db, data=organisation(company_name="Acme", registration_no="FR 123 456 789"), actor_id=None
+    )
+    assert _names(db, first.reference) == ["Ann"]
+    assert _names(db, first.reference.replace("-", "")) == ["Ann"]
+    assert _names(db, "123 456 789") == ["Acme"]
+    assert _names(db, "fr123456789") == ["Acme"]
+
+
+def test_search_finds_city_and_tag_names(db) -> None:
+    _add(db, "Ann", addresses=[AddressIn(city="Kraków", country="PL")], tags=["Grossiste"])
+    _add(db, "Bob", addresses=[AddressIn(city="Lyon", country="FR")])
+    assert _names(db, "krakow") == ["Ann"]
+    assert _names(db, "gros") == ["Ann"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "06 12 34 56 78",
+        "0612345678",
+        "06.12.34.56.78",
+        "+33 6 12 34 56 78",
+        "+33612345678",
+        "+33 6 12",
+        "0033612",
+        "0033 6 12 34 56 78",
+        "5678",
+        "345678",
+        "06 12",
+    ],
+)
+def test_search_finds_a_phone_number_written_in_any_form(db, query: str) -> None:
+    _add(db, "Ann", phones=[PhoneIn(number="06 12 34 56 78")])
+    _add(db, "Bob", phones=[PhoneIn(number="07 81 22 33 44")])
+    assert _names(db, query) == ["Ann"]
+
+
+def test_search_finds_foreign_numbers_by_their_international_form(db) -> None:
+    _add(db, "Ola", phones=[PhoneIn(number="+48 512 345 678")])
+    _add(db, "Ann", phones=[PhoneIn(number="06 12 34 56 78")])
+    assert _names(db, "+48 512") == ["Ola"]
+    assert _names(db, "0048512345678") == ["Ola"]
+    assert _names(db, "512 345") == ["Ola"]
+    assert sorted(_names(db, "345 678")) == ["Ann", "Ola"]
+
+
+def test_search_combines_a_name_and_the_last_digits_of_a_phone(db) -> None:
+    _add(db, "Ann", "Lee", phones=[PhoneIn(number="06 12 34 56 78")])
+    _add(db, "Ann", "Ray", phones=[PhoneIn(number="07 81 22 33 44")])
+    assert _names(db, "ann 3344") == ["Ann Ray"]
+
+
+def test_search_finds_nothing_for_unknown_words(db) -> None:
+    _add(db, "Ann", "Lee")
+    assert _names(db, "zzz") == []
+
+
+def test_search_ignores_a_query_without_letters_or_digits(db) -> None:
+    _add(db, "Ann")
+    assert _names(db, " @ - ") == ["Ann"]
+
+
+# ---------------------------------------------------------------- ranking
+
+
+def test_search_ranks_the_exact_name_then_name_prefixes_then_name_words_then_other_fields(db, mode) -> None:
+    _add(db, "Paul", "Dupont", emails=[EmailIn(address="mar@example.com")])
+    _add(db, "Anne", "Martin")
+    _add(db, "Marie", "Curie")
+    _add(db, "Mar")
+    _add(db, "Marc", "Aubry")
+    db.commit()
+    assert _names(db, "mar") == ["Mar", "Marc Aubry", "Marie Curie", "Anne Martin", "Paul Dupont"]
+
+
+def test_search_ranks_newest_first_among_matches_outside_the_name_prefix(db, mode) -> None:
+    _add(db, "Anne", "Martin")
+    _add(db, "Paul", "Martinez")
+    _add(db, "Zoe", "Martinet")
+    db.commit()
+    assert _names(db, "martin") == ["Zoe Martinet", "Paul Martinez", "Anne Martin"]
+
+
+def test_search_can_be_sorted_by_a_column_instead_of_relevance(db, mode) -> None:
+    _add(db, "Marie", "Curie")
+    _add(db, "Anne", "Martin")
+    _add(db, "Mar")
+    db.commit()
+    assert _names(db, "mar", sort=ContactSort(field="name")) == ["Anne Martin", "Mar", "Marie Curie"]
+    assert _names(db, "mar", sort=ContactSort(field="name", direction="desc")) == ["Marie Curie", "Mar", "Anne Martin"]
+
+
+# ---------------------------------------------------------------- filters
+
+
+def test_filter_by_kind(db, mode) -> None:
+    _add(db, "Ann")
+    service.create_contact(db, data=organisation(company_name="Acme"), actor_id=None)
+    assert _names(db, kind="organization") == ["Acme"]
+    assert _names(db, kind="person") == ["Ann"]
+
+
+def test_filter_suppliers_only(db, mode) -> None:
+    _add(db, "Ann")
+    service.create_contact(db, data=organisation(company_name="Acme", is_supplier=True), actor_id=None)
+    assert _names(db, suppliers_only=True) == ["Acme"]
+
+
+def test_filter_conflict_only(db, mode) -> None:
+    ann = _add(db, "Ann")
+    _add(db, "Bob")
+    assert _names(db, conflict_only=True) == []
+    service.flag_conflict(db, contact_id=ann.id, conflict=True, actor_id=None)
+    assert _names(db, conflict_only=True) == ["Ann"]
+
+
+def test_filter_tags_any_or_all(db, mode) -> None:
+    _add(db, "Ann", tags=["VIP", "Export"])
+    _add(db, "Bob", tags=["VIP"])
+    _add(db, "Cid", tags=["Export"])
+    _add(db, "Dan")
+    by_name = {tag.name: tag.id for tag in tags.list_tags(db)}
+    both = (by_name["VIP"], by_name["Export"])
+    assert _names(db, tag_ids=both) == ["Ann", "Bob", "Cid"]
+    assert _names(db, tag_ids=both, tag_mode="all") == ["Ann"]
+
+
+@pytest.mark.parametrize(
+    ("archived", "expected"), [("hide", ["Ann"]), ("only", ["Bob"]), ("include", ["Ann", "Bob"])]
+)
+def test_filter_archived_contacts_are_hidden_by_default_shown_alone_or_included(
+    db, mode, archived: str, expected: list[str]
+) -> None:
+    _add(db, "Ann")
+    bob = _add(db, "Bob")
+    service.archive_contact(db, contact_id=bob.id, actor_id=None)
+    assert _names(db, archived=archived) == expected
+
+
+def test_filter_by_acquisition_channel(db, mode) -> None:
+    flyer, web = make_channel(db, name="Flyer"), make_channel(db, name="Web")
+    _add(db, "Ann", acquisition_channel_id=flyer.id)
+    _add(db, "Bob", acquisition_channel_id=web.id)
+    _add(db, "Cid")
+    assert _names(db, channel_ids=(flyer.id,)) == ["Ann"]
+    assert _names(db, channel_ids=(flyer.id, web.id)) == ["Ann", "Bob"]
+
+
+def test_filter_by_assigned_staff_or_nobody(db, mode) -> None:
+    alice, bruno = make_user(db, name="Alice"), make_user(db, name="Bruno")
+    _add(db, "Ann", assigned_user_id=alice.id)
+    _add(db, "Bob", assigned_user_id=bruno.id)
+    _add(db, "Cid")
+    assert _names(db, assigned_user_ids=(alice.id,)) == ["Ann"]
+    assert _names(db, unassigned=True) == ["Cid"]
+    assert _names(db, assigned_user_ids=(bruno.id,), unassigned=True) == ["Bob", "Cid"]
+
+
+def test_filter_by_created_and_updated_date_ranges(db, mode) -> None:
+    old, new = _add(db, "Old"), _add(db, "New")
+    db.exec(
+        update(Contact)
+        .where(Contact.id == old.id)
+        .values(created_at=datetime(2024, 1, 10, 23, 30, tzinfo=UTC), updated_at=datetime(2024, 6, 1, tzinfo=UTC))
+    )
+    db.exec(
+        update(Contact)
+        .where(Contact.id == new.id)
+        .values(created_at=datetime(2024, 3, 1, tzinfo=UTC), updated_at=datetime(2024, 3, 2, tzinfo=UTC))
+    )
+    assert _names(db, created_from=date(2024, 1, 10), created_to=date(2024, 1, 10)) == ["Old"]
+    assert _names(db, created_from=date(2024, 2, 1)) == ["New"]
+    assert _names(db, updated_to=date(2024, 3, 31)) == ["New"]
+    assert _names(db, created_to=date(2024, 1, 9)) == []
+
+
+def test_filters_combine_with_each_other_and_with_the_search(db, mode) -> None:
+    alice = make_user(db, name="Alice")
+    _add(db, "Ann", "Martin", assigned_user_id=alice.id, tags=["VIP"])
+    _add(db, "Bob", "Martin", tags=["VIP"])
+    _add(db, "Cid", "Martin", assigned_user_id=alice.id)
+    vip = next(tag.id for tag in tags.list_tags(db) if tag.name == "VIP")
+    assert _names(db, "martin", tag_ids=(vip,), assigned_user_ids=(alice.id,)) == ["Ann Martin"]
+
+
+# ---------------------------------------------------------------- sorts
+
+
+def _sort_fixture(db: Session) -> None:
+    zed, amy = make_user(db, name="Zed"), make_user(db, name="Amy")
+    _add(
+        db,
+        "Bob",
+        phones=[PhoneIn(number="06 00 00 00 02")],
+        emails=[EmailIn(address="c@example.com")],
+        addresses=[AddressIn(city="Lyon", country="FR")],
+        assigned_user_id=zed.id,
+    )
+    service.create_contact(
+        db,
+        data=organisation(
+            company_name="Acme",
+            phones=[PhoneIn(number="06 00 00 00 03")],
+            emails=[EmailIn(address="a@example.com")],
+            addresses=[AddressIn(city="Paris", country="FR")],
+            assigned_user_id=amy.id,
+        ),
+        actor_id=None,
+    )
+    _add(
+        db,
+        "Cid",
+        phones=[PhoneIn(number="06 00 00 00 01")],
+        emails=[EmailIn(address="b@example.com")],
+        addresses=[AddressIn(city="Dijon", country="FR")],
+    )
+    db.commit()
+
+
+@pytest.mark.parametrize(
+    ("field", "ascending"),
+    [
+        ("name", ["Acme", "Bob", "Cid"]),
+        ("reference", ["Bob", "Acme", "Cid"]),
+        ("kind", ["Acme", "Bob", "Cid"]),
+        ("city", ["Cid", "Bob", "Acme"]),
+        ("created", ["Bob", "Acme", "Cid"]),
+        ("updated", ["Bob", "Acme", "Cid"]),
+        ("assigned", ["Cid", "Acme", "Bob"]),
+        ("email", ["Acme", "Cid", "Bob"]),
+        ("phone", ["Cid", "Bob", "Acme"]),
+    ],
+)
+def test_list_sorts_by_each_column_both_ways(db, mode, field: str, ascending: list[str]) -> None:
+    _sort_fixture(db)
+    assert _names(db, sort=ContactSort(field=field)) == ascending
+    assert _names(db, sort=ContactSort(field=field, direction="desc")) == ascending[::-1]
+
+
+def test_list_without_a_sort_is_ordered_by_name_ignoring_case_and_accents(db, mode) -> None:
+    for name in ("fred", "Élodie", "Eddy", "zoé", "Ann"):
+        _add(db, name)
+    db.commit()
+    assert _names(db) == ["Ann", "Eddy", "Élodie", "fred", "zoé"]
+
+
+# ---------------------------------------------------------------- pages and counts
+
+
+def _walk(db: Session, filter: ContactFilter, sort: ContactSort | None, size: int) -> list[str]:
+    names: list[str] = []
+    cursor = None
+    page_number = 1
+    while True:
+        page = search.search_contacts(
+            db, filter=filter, sort=sort, page=page_number, page_size=size, cursor=cursor, with_total=False
+        )
+        names.extend(row.display_name for row in page.rows)
+        if page.next_cursor is None:
+            return names
+        cursor = page.next_cursor
+        page_number += 1
+
+
+@pytest.mark.parametrize(
+    ("query", "sort"),
+    [
+        ("", None),
+        ("", ContactSort(field="city", direction="desc")),
+        ("", ContactSort(field="updated")),
+        ("ma", None),
+        ("ma", ContactSort(field="name", direction="desc")),
+    ],
+)
+def test_next_page_cursors_walk_the_same_rows_as_page_numbers(db, mode, query: str, sort) -> None:
+    for index, last in enumerate(["Martin", "Marchand", "Dupont", "Mazur", "Malinowski", "Nowak", "Martinez"]):
+        _add(db, f"Ma{index}", last, addresses=[AddressIn(city=f"City {index % 3}", country="FR")])
+    db.commit()
+    filter = ContactFilter(query=query)
+    by_cursor = _walk(db, filter, sort, 2)
+    by_number = []
+    for number in range(1, 6):
+        page = search.search_contacts(db, filter=filter, sort=sort, page=number, page_size=2, with_total=False)
+        by_number.extend(row.display_name for row in page.rows)
+    everything = [row.display_name for row in search.search_contacts(db, filter=filter, sort=sort).rows]
+    assert by_cursor == by_number == everything
+    assert len(everything) == (7 if not query else 7)
+
+
+def test_a_cursor_from_another_list_or_junk_falls_back_to_the_page_number(db) -> None:
+    for name in ("Ann", "Bob", "Cid", "Dan"):
+        _add(db, name)
+    db.commit()
+    other = search.search_contacts(db, filter=ContactFilter(query="zzz x"), page_size=1)
+    first = search.search_contacts(db, filter=ContactFilter(), page_size=1)
+    for cursor in (first.next_cursor + "x", "!!", "e30", other.next_cursor or "", "eyJmIjogMX0"):
+        page = search.search_contacts(db, filter=ContactFilter(), page=2, page_size=1, cursor=cursor)
+        assert [row.display_name for row in page.rows] == ["Bob"]
+
+
+def test_search_contacts_clamps_page_and_page_size(db) -> None:
+    _add(db, "Ann")
+    page = search.search_contacts(db, filter=ContactFilter(), page=-3, page_size=100_000)
+    assert (page.page, page.page_size, len(page.rows)) == (1, search.MAX_PAGE_SIZE, 1)
+    assert search.search_contacts(db, filter=ContactFilter(), page_size=0).page_size == 1
+
+
+def test_search_contacts_reports_the_total_and_whether_it_is_estimated(db) -> None:
+    for name in ("Ann", "Bob", "Cid"):
+        _add(db, name)
+    page = search.search_contacts(db, filter=ContactFilter(), page_size=2)
+    assert (page.total, page.total_is_estimate, page.next_cursor is not None) == (3, False, True)
+    assert search.search_contacts(db, filter=ContactFilter(), with_total=False).total == -1
+
+
+def test_count_is_exact_up_to_the_limit_and_an_estimate_above(db, monkeypatch) -> None:
+    for index in range(6):
+        _add(db, f"Name {index}", tags=["VIP"] if index % 2 else [])
+    db.commit()
+    assert search.count_contacts(db, filter=ContactFilter()) == (6, False)
+    monkeypatch.setattr(search, "EXACT_COUNT_LIMIT", 3)
+    assert search.count_contacts(db, filter=ContactFilter()) == (6, True)
+    assert search.count_contacts(db, filter=ContactFilter(query="name 1")) == (1, False)
+    monkeypatch.setattr(search, "SELECTIVE_LIMIT", 2)
+    page = search.search_contacts(db, filter=ContactFilter(), page_size=2)
+    assert (page.total, page.total_is_estimate) == (6, True)
+
+
+def test_the_estimate_scales_a_sample_of_the_id_range(db, monkeypatch) -> None:
+    for index in range(40):
+        _add(db, f"Name {index}", kind="organization" if index % 4 == 0 else "person", company_name="Co")
+    db.commit()
+    monkeypatch.setattr(search, "EXACT_COUNT_LIMIT", 5)
+    monkeypatch.setattr(search, "ESTIMATE_SAMPLE", 20)
+    total, estimated = search.count_contacts(db, filter=ContactFilter(kind="person"))
+    assert estimated
+    assert 15 <= total <= 45
+
+
+def test_one_page_takes_a_fixed_number_of_queries_whatever_its_size(db, mode) -> None:
+    for index in range(30):
+        _add(
+            db,
+            f"Name {index}",
+            phones=[PhoneIn(number=f"06 12 34 56 {index:02d}")],
+            emails=[EmailIn(address=f"n{index}@example.com")],
+            tags=["VIP"],
+        )
+    db.commit()
+    counts = []
+    for size in (5, 25):
+        db.commit()
+        with _count_queries(db) as statements:
+            search.search_contacts(db, filter=ContactFilter(query="name"), page_size=size)
+        counts.append(len(statements))
+    assert counts[0] == counts[1]
+
+
+def test_matching_ids_lists_every_match_in_id_order(db) -> None:
+    ids = [_add(db, name, "Martin").id for name in ("Ann", "Bob", "Cid")]
+    _add(db, "Dan", "Nowak")
+    assert search.matching_ids(db, filter=ContactFilter(query="martin")) == ids
+    assert search.matching_ids(db, filter=ContactFilter(query="martin"), limit=2) == ids[:2]
+
+
+# ---------------------------------------------------------------- URL parameters
+
+
+def test_filter_params_round_trip() -> None:
+    filter = ContactFilter(
+        query="jean mar",
+        kind="person",
+        suppliers_only=True,
+        conflict_only=True,
+        tag_ids=(3, 1),
+        tag_mode="all",
+        archived="include",
+        channel_ids=(2,),
+        assigned_user_ids=(5, 6),
+        unassigned=True,
+        created_from=date(2024, 1, 1),
+        created_to=date(2024, 12, 31),
+        updated_from=date(2025, 2, 1),
+        updated_to=date(2025, 2, 28),
+    )
+    params = search.filter_to_params(filter)
+    assert all(isinstance(value, str) for value in params.values())
+    assert search.filter_from_params(params) == filter
+
+
+def test_default_filter_has_no_params() -> None:
+    assert search.filter_to_params(ContactFilter()) == {}
+    assert search.filter_from_params({}) == ContactFilter()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"kind": "robot"},
+        {"tags": "x,-1,,99999999999999999999999"},
+        {"tag_mode": "some"},
+        {"archived": "yes please"},
+        {"created_from": "2024-13-45"},
+        {"updated_to": "yesterday"},
+        {"supplier": "maybe"},
+        {"channels": "1;2"},
+        {"q": "\x00\x01"},
+        {"unknown": "1"},
+        {"q": ["a", "b"]},
+        {"assigned": None},
+    ],
+)
+def test_filter_from_params_drops_junk_without_raising(params) -> None:
+    filter = search.filter_from_params(params)
+    assert isinstance(filter, ContactFilter)
+    assert search.filter_from_params(search.filter_to_params(filter)) == filter
+
+
+def test_filter_from_params_keeps_the_good_values_beside_bad_ones() -> None:
+    filter = search.filter_from_params({"kind": "robot", "tags": "4,x,2", "archived": "only", "q": " ann "})
+    assert (filter.kind, filter.tag_ids, filter.archived, filter.query) == (None, (4, 2), "only", "ann")
+
+
+def test_sort_params_round_trip_and_fall_back_to_name() -> None:
+    sort = ContactSort(field="city", direction="desc")
+    assert search.sort_from_params(search.sort_to_params(sort)) == sort
+    assert search.sort_to_params(ContactSort()) == {}
+    assert search.sort_from_params({"sort": "password", "dir": "sideways"}) == ContactSort()
+
+
+# ---------------------------------------------------------------- keeping the index in sync
+
+
+def test_editing_a_contact_reindexes_it(db) -> None:
+    from tests.contacts.factories import as_input
+
+    ann = _add(db, "Ann", "Lee")
+    service.update_contact(db, contact_id=ann.id, data=as_input(ann, last_name="Wójcik"), actor_id=None)
+    assert _names(db, "wojcik") == ["Ann Wójcik"]
+    assert _names(db, "lee") == []
+
+
+def test_converting_a_contact_reindexes_it(db) -> None:
+    ann = service.create_contact(db, data=organisation(company_name="Acme Holding"), actor_id=None)
+    service.convert_kind(db, contact_id=ann.id, to_kind="person", actor_id=None)
+    assert _names(db, "acme hol", kind="person") == ["Acme Holding"]
+
+
+def test_renaming_merging_and_deleting_tags_reindexes_their_contacts(db) -> None:
+    _add(db, "Ann", tags=["Gold"])
+    _add(db, "Bob", tags=["Silver"])
+    by_name = {tag.name: tag.id for tag in tags.list_tags(db)}
+    tags.rename_tag(db, tag_id=by_name["Gold"], name="Platinum", actor_id=None)
+    assert _names(db, "platinum") == ["Ann"]
+    assert _names(db, "gold") == []
+    tags.merge_tags(db, source_ids=[by_name["Silver"]], target_id=by_name["Gold"], actor_id=None)
+    assert sorted(_names(db, "platinum")) == ["Ann", "Bob"]
+    tags.delete_tag(db, tag_id=by_name["Gold"], actor_id=None)
+    assert _names(db, "platinum") == []
+
+
+def test_deleting_a_contact_removes_its_search_row(db) -> None:
+    ann = _add(db, "Ann")
+    service.delete_contact(db, contact_id=ann.id, actor_id=None)
+    assert db.exec(select(ContactSearch)).all() == []
+    assert _names(db, "ann") == []
+
+
+def test_rebuild_search_index_recreates_every_search_row(db) -> None:
+    _add(db, "Ann", "Wiśniewska", phones=[PhoneIn(number="06 12 34 56 78")], tags=["VIP"])
+    _add(db, "Bob", "Lee")
+    before = sorted(tuple(row) for row in db.exec(select(ContactSearch.contact_id, ContactSearch.body_doc)).all())
+    db.exec(delete(ContactSearch))
+    assert search.rebuild_search_index(db) == 2
+    after = sorted(tuple(row) for row in db.exec(select(ContactSearch.contact_id, ContactSearch.body_doc)).all())
+    assert after == before
+    assert _names(db, "wisniewska 5678") == ["Ann Wiśniewska"]
+
+
+# ---------------------------------------------------------------- saved views
+
+
+def test_saved_views_keep_a_cleaned_filter_set_per_user(db) -> None:
+    alice, bruno = make_user(db, name="Alice"), make_user(db, name="Bruno")
+    view = search.save_view(
+        db, user_id=alice.id, name="  My VIPs ", params={"tags": "1,x", "kind": "robot", "sort": "city", "evil": "1"}
+    )
+    assert (view.name, view.params) == ("My VIPs", {"tags": "1", "sort": "city"})
+    search.save_view(db, user_id=alice.id, name="Archive", params={"archived": "only"})
+    search.save_view(db, user_id=bruno.id, name="Mine", params={})
+    assert [v.name for v in search.list_views(db, user_id=alice.id)] == ["Archive", "My VIPs"]
+    assert [v.name for v in search.list_views(db, user_id=bruno.id)] == ["Mine"]
+
+
+def test_saving_a_view_under_an_existing_name_replaces_it(db) -> None:
+    alice = make_user(db)
+    first = search.save_view(db, user_id=alice.id, name="Leads", params={"kind": "person"})
+    second = search.save_view(db, user_id=alice.id, name="LEADS", params={"kind": "organization"})
+    assert second.id == first.id
+    assert [(v.name, v.params) for v in search.list_views(db, user_id=alice.id)] == [
+        ("LEADS", {"kind": "organization"})
+    ]
+
+
+@pytest.mark.parametrize("name", ["", "   ", "x" * 81, "bad\x00name"])
+def test_saving_a_view_rejects_bad_names(db, name: str) -> None:
+    alice = make_user(db)
+    with pytest.raises(ValidationError):
+        search.save_view(db, user_id=alice.id, name=name, params={})
+
+
+def test_users_can_only_delete_their_own_views(db) -> None:
+    alice, bruno = make_user(db, name="Alice"), make_user(db, name="Bruno")
+    view = search.save_view(db, user_id=alice.id, name="Leads", params={})
+    with pytest.raises(NotFoundError):
+        search.delete_view(db, user_id=bruno.id, view_id=view.id)
+    search.delete_view(db, user_id=alice.id, view_id=view.id)
+    assert search.list_views(db, user_id=alice.id) == []
+    with pytest.raises(NotFoundError):
+        search.delete_view(db, user_id=alice.id, view_id=view.id)
+
+
+def test_deleting_a_user_deletes_their_views(db) -> None:
+    alice = make_user(db)
+    search.save_view(db, user_id=alice.id, name="Leads", params={})
+    db.commit()
+    db.exec(delete(User).where(User.id == alice.id))
+    db.commit()
+    assert search.list_views(db, user_id=alice.id) == []
+
+
+def test_a_saved_view_gives_back_the_filter_it_was_saved_with(db) -> None:
+    alice = make_user(db)
+    filter = ContactFilter(query="ann", tag_ids=(2,), created_from=date.today() - timedelta(days=7))
+    params = {**search.filter_to_params(filter), **search.sort_to_params(ContactSort(field="updated"))}
+    view = search.save_view(db, user_id=alice.id, name="Recent Anns", params=params)
+    assert search.filter_from_params(view.params) == filter
+    assert search.sort_from_params(view.params) == ContactSort(field="updated")
