@@ -165,15 +165,13 @@ test: venv-dev bun chromium ## lint, unit/service tests, then browser tests; pri
 
 # Each bench/bench_*.py prints one JSON object; results are kept under bench/results/ (git-ignored).
 BENCH_ARGS ?=
-bench: venv-dev ## Run the benchmarks in bench/ (by hand, never as timed tests)
+BENCH_CONTACTS ?= 100000
+
+bench: venv-dev bun chromium ## Seed BENCH_CONTACTS contacts, then the list/search and live benchmarks (JSON on stdout)
 	@mkdir -p bench/results
-	@shopt -s nullglob; scripts=(bench/bench_*.py); \
-	if [ $${#scripts[@]} -eq 0 ]; then echo "no bench/bench_*.py scripts yet"; exit 0; fi; \
-	stamp=$$(date +%Y%m%d-%H%M%S); \
-	for s in "$${scripts[@]}"; do \
-		name=$$(basename "$$s" .py); echo "=== $$name"; \
-		$(PY) "$$s" $(BENCH_ARGS) | tee "bench/results/$$name-$$stamp.json"; \
-	done
+	$(PY) -m bench.seed --contacts $(BENCH_CONTACTS) --fresh
+	$(PY) -m bench.list_search $(BENCH_ARGS) | tee bench/results/list_search-$(BENCH_CONTACTS).json
+	PATH="$(CURDIR)/.tools/node_modules/.bin:$$PATH" $(PY) -m bench.live | tee bench/results/live.json
 
 # --- translations --------------------------------------------------------------------------------
 

@@ -56,16 +56,16 @@ def _percentile(values: list[float], q: float) -> float:
 
 def measure(server_a, server_b, rounds: int) -> dict:
     """Median and p95 from save click in A to the new value in B's input."""
-    _user(server_a, "a@bench.test", "staff")
-    _user(server_a if server_b is server_a else server_b, "b@bench.test", "staff")
+    _user(server_a, "a@bench.example.com", "staff")
+    _user(server_a if server_b is server_a else server_b, "b@bench.example.com", "staff")
     with server_a.session() as db:
         contact = contacts.create_contact(db, data=ContactIn(first_name="Bench", last_name="Start"), actor_id=None)
     latencies = []
     with sync_playwright() as pw:
         exe = os.environ.get("CRM_CHROMIUM") or shutil.which("chromium")
         browser = pw.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS, headless=True)
-        a = _open(browser, server_a, "a@bench.test", contact.id)
-        b = _open(browser, server_b, "b@bench.test", contact.id)
+        a = _open(browser, server_a, "a@bench.example.com", contact.id)
+        b = _open(browser, server_b, "b@bench.example.com", contact.id)
         for i in range(rounds):
             value = f"Value-{i}-{uuid.uuid4().hex[:6]}"
             a.fill("#f-last_name", value)

@@ -30,7 +30,6 @@ from crm_app.contacts.models import (
     Tag,
 )
 from crm_app.contacts.phones import format_phone, parse_phone, phone_links, search_forms
-from crm_app.contacts.search import reindex_contacts
 from crm_app.contacts.schemas import (
     BUILTIN_PHONE_TYPES,
     CHANNELS,
@@ -46,6 +45,7 @@ from crm_app.contacts.schemas import (
     PhoneRead,
     TagRead,
 )
+from crm_app.contacts.search import reindex_contacts
 from crm_app.core import audit
 from crm_app.core.app_settings import AccountSettings, get_settings
 from crm_app.core.errors import ConflictError, NotFoundError, ValidationError
@@ -643,6 +643,11 @@ def _read(session: Session, contact: Contact) -> ContactRead:
 def get_contact(session: Session, *, contact_id: int) -> ContactRead:
     """The whole contact file; NotFoundError when it does not exist."""
     return _read(session, _load_contact(session, contact_id))
+
+
+def contact_version(session: Session, *, contact_id: int) -> int | None:
+    """The contact's current version (one indexed read), or None when it no longer exists."""
+    return session.exec(select(Contact.version).where(Contact.id == contact_id)).first()
 
 
 # ---------------------------------------------------------------- writing helpers

@@ -290,6 +290,7 @@ class ContactEditState(SessionState):
 
     _just_created: int = 0
     _custom_types: dict[str, str] = {}
+    _form_kind: str = ""
     _base: dict[str, Any] = {}
     _pending: dict[str, Any] = {}
     _theirs_version: int = 0
@@ -328,8 +329,9 @@ class ContactEditState(SessionState):
     def _fill(self, c: ContactRead, history: list[HistoryEntry]) -> None:
         self.contact_id = c.id
         self.version = c.version
-        with session_scope() as db:
-            self._load_form(db, c.kind)
+        if self._form_kind != c.kind:
+            with session_scope() as db:
+                self._load_form(db, c.kind)
         self.custom_text, self.custom_multi, self.custom_check = {}, {}, {}
         self._apply(self._form_values(c))
         self.hidden_custom = list(c.hidden_custom)
@@ -429,6 +431,7 @@ class ContactEditState(SessionState):
 
     def _open_page(self):
         self.not_found = False
+        self._form_kind = ""
         path = self.router.url.path.rstrip("/")
         tail = path.rsplit("/", 1)[-1]
         with session_scope() as db:
@@ -739,6 +742,7 @@ class ContactEditState(SessionState):
     # ---- the form of the contact's type (custom fields, shown built-ins) ------------------------
 
     def _load_form(self, db, kind: str) -> None:
+        self._form_kind = kind
         form = field_service.form_for(db, kind=kind)
         states = field_service.builtin_states(db, kind=kind)
         self.builtin_hidden = [key for key, state in states.items() if not state.active]
@@ -921,8 +925,14 @@ class ContactEditState(SessionState):
 
     def _pushed_change(self, contact_id: int) -> None:
         """Called by the live pusher when ``contact_id`` changed (only while this tab's session is valid)."""
-        if contact_id == self.contact_id and _validate(self.token) is not None:
-            self._sync()
+        if contact_id != self.contact_id or _validate(self.token) is None:
+            return
+        if not self.remote_notes:
+            with session_scope() as db:
+                current = contacts.contact_version(db, contact_id=contact_id)
+            if current == self.version:
+                return
+        self._sync()
 
     @requires(Permission.CONTACTS_VIEW)
     def sync_from_server(self):

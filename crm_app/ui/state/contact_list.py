@@ -29,6 +29,7 @@ from crm_app.ui.state.session import SessionState, _validate, requires
 PAGE_SIZES = ("25", "50", "100")
 TYPED_CONFIRM_OVER = 100
 MAX_SELECTED = 10_000
+MAX_BULK = 50_000
 FILTER_KEYS = {
     "q",
     "kind",
@@ -387,6 +388,10 @@ class ContactListState(SessionState):
     def _run(self, action: str, extra: dict[str, Any]):
         if not self.selection_count:
             return rx.toast.warning(self._t("Select contacts first."))
+        if self.selection_count > MAX_BULK:
+            return rx.toast.error(
+                self._t("At most {n} contacts at a time: narrow the filter first.", n=f"{MAX_BULK:,}")
+            )
         functions = {
             "add_tag": (bulk.bulk_add_tag, "Tag added"),
             "remove_tag": (bulk.bulk_remove_tag, "Tag removed"),

@@ -106,7 +106,7 @@ class LivePusher:
             self.pending_deleted |= set(note.deleted)
             if not self.flush_scheduled:
                 self.flush_scheduled = True
-                loop.call_later(0.02, lambda: loop.create_task(self.flush()))
+                loop.call_soon(lambda: loop.create_task(self.flush()))
 
         try:
             running = asyncio.get_running_loop()
