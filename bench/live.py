@@ -15,7 +15,6 @@ import shutil
 import statistics
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
@@ -70,14 +69,15 @@ def measure(server_a, server_b, rounds: int) -> dict:
             value = f"Value-{i}-{uuid.uuid4().hex[:6]}"
             a.fill("#f-last_name", value)
             a.wait_for_function("() => document.getElementById('unsaved') !== null")
-            start = time.perf_counter()
-            a.click("#save")
-            b.wait_for_function(
-                f"() => document.getElementById('f-last_name').value === {json.dumps(value)}",
+            # Both timestamps are taken inside the browsers (one machine, one clock), not around Playwright calls.
+            start = a.evaluate("() => { const t = Date.now(); document.getElementById('save').click(); return t; }")
+            seen = b.wait_for_function(
+                "v => document.getElementById('f-last_name').value === v ? Date.now() : false",
+                arg=value,
                 polling="raf",
                 timeout=10_000,
-            )
-            latencies.append((time.perf_counter() - start) * 1000)
+            ).json_value()
+            latencies.append(float(seen - start))
             a.wait_for_function("() => document.getElementById('unsaved') === null")
         browser.close()
     return {
