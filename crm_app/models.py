@@ -15,13 +15,17 @@ from crm_app.contacts.models import (
     Tag,
 )
 from crm_app.core.models import AppSetting, AuditEntry
+from crm_app.feed.models import Activity, Attachment, Comment, Task
 from crm_app.fields.models import FieldDefinition, FormSection
 
 __all__ = [
     "AcquisitionChannel",
+    "Activity",
     "Address",
     "AppSetting",
+    "Attachment",
     "AuditEntry",
+    "Comment",
     "Contact",
     "ContactSearch",
     "ContactTag",
@@ -34,6 +38,7 @@ __all__ = [
     "PhoneType",
     "SavedView",
     "Tag",
+    "Task",
     "User",
     "UserSession",
 ]
