@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     bootstrap_admin_email: str = ""
     bootstrap_admin_password: str = ""
     upload_dir: Path = PROJECT_ROOT / "data" / "files"
+    max_upload_mb: int = 20
 
     def origin_allow_list(self) -> list[str]:
         """Origins allowed to open the websocket and call the API."""
