@@ -9,6 +9,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from crm_app.api.files import FILE_ROUTES
 from crm_app.auth import service as auth_service
 from crm_app.auth.service import CurrentUser
 from crm_app.db import session_scope
@@ -76,6 +77,6 @@ async def health(_request: Request) -> JSONResponse:
 def build_api() -> Starlette:
     """The Starlette app Reflex mounts its own routes onto."""
     return Starlette(
-        routes=[Route("/api/me", me), Route("/api/health", health)],
+        routes=[Route("/api/me", me), Route("/api/health", health), *FILE_ROUTES],
         middleware=[Middleware(OriginCheck)],
     )
