@@ -25,7 +25,13 @@ from sqlmodel import Session, select
 
 from crm_app.auth.models import User
 from crm_app.contacts.models import Address, Contact, ContactSearch, ContactTag, Email, Phone, Tag
-from crm_app.contacts.search import ContactFilter, matching_ids_after, reindex_contacts
+from crm_app.contacts.search import (
+    ContactFilter,
+    index_assigned,
+    index_tag_added,
+    matching_ids_after,
+    reindex_contacts,
+)
 from crm_app.core.audit import json_safe
 from crm_app.core.errors import NotFoundError, ValidationError
 from crm_app.core.models import AuditEntry
@@ -162,7 +168,7 @@ def bulk_add_tag(
                     for cid in missing
                 ],
             )
-            reindex_contacts(session, contact_ids=missing)
+            index_tag_added(session, contact_ids=missing, tag_name=tag_name)
         return len(present), len(missing)
 
     return _run(session, ids=ids, filter=filter, batch_size=batch_size, apply=apply)
@@ -256,7 +262,7 @@ def bulk_assign(
                     for cid, old in changing
                 ],
             )
-            reindex_contacts(session, contact_ids=changed_ids)
+            index_assigned(session, contact_ids=changed_ids, user_name=name_of(user_id) or "")
         return len(rows), len(changing)
 
     return _run(session, ids=ids, filter=filter, batch_size=batch_size, apply=apply)

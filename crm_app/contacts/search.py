@@ -19,6 +19,7 @@ import json
 import random
 import re
 import unicodedata
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -38,12 +39,14 @@ from sqlalchemy import (
     exists,
     false,
     func,
+    intersect,
     literal,
     literal_column,
     or_,
     table,
     true,
     tuple_,
+    update,
 )
 from sqlalchemy import insert as core_insert
 from sqlalchemy.ext.compiler import compiles
@@ -53,9 +56,9 @@ from sqlmodel import Session, select
 
 from crm_app.auth.models import User
 from crm_app.contacts.models import Address, Contact, ContactSearch, ContactTag, Email, Phone, SavedView, Tag
-from crm_app.contacts.phones import search_forms
-from crm_app.contacts.schemas import KINDS, ContactPage
-from crm_app.core.app_settings import get_settings
+from crm_app.contacts.phones import format_phone, phone_links, search_forms
+from crm_app.contacts.schemas import KINDS, ContactPage, ContactRow
+from crm_app.core.app_settings import AccountSettings, get_settings
 from crm_app.core.errors import NotFoundError, ValidationError
 from crm_app.core.timeutil import as_utc
 
@@ -73,9 +76,11 @@ MAX_QUERY_TERMS = 8
 MAX_LIST_FILTER = 50
 MIN_DIGITS = 3
 REVERSED_PREFIX = "x"
+CONFLICT_KEY = "conflict"
 FTS_TABLE = "contact_fts"
 FTS_SHADOW_SUFFIXES = ("_data", "_idx", "_content", "_docsize", "_config")
 PG_VECTOR_COLUMN = "search_vector"
+PG_NAME_VECTOR_COLUMN = "name_vector"
 PG_VECTOR_INDEX = "ix_contact_search_vector"
 _BATCH = 1000
 
@@ -368,45 +373,49 @@ def _document(src: _Sources) -> dict[str, Any]:
 
 def _load_sources(session: Session, cond: Callable[[Any], ColumnElement[bool]]) -> list[_Sources]:
     """Everything the search documents need, for the contacts whose id column satisfies ``cond``."""
-    contacts = session.exec(
-        select(
-            Contact.id,
-            Contact.first_name,
-            Contact.last_name,
-            Contact.company_name,
-            Contact.display_name,
-            Contact.reference,
-            Contact.registration_no,
-            Contact.assigned_user_id,
+    contacts = (
+        _core(session)
+        .execute(
+            select(
+                Contact.id,
+                Contact.first_name,
+                Contact.last_name,
+                Contact.company_name,
+                Contact.display_name,
+                Contact.reference,
+                Contact.registration_no,
+                Contact.assigned_user_id,
+            )
+            .where(cond(Contact.id))
+            .order_by(Contact.id)
         )
-        .where(cond(Contact.id))
-        .order_by(Contact.id)
-    ).all()
+        .all()
+    )
     if not contacts:
         return []
     by_id = {row[0]: _Sources(contact=dict(row._mapping)) for row in contacts}
-    for contact_id, e164, national in session.exec(
+    for contact_id, e164, national in _core(session).execute(
         select(Phone.contact_id, Phone.e164, Phone.national_digits)
         .where(cond(Phone.contact_id))
         .order_by(Phone.contact_id, Phone.position, Phone.id)
     ):
         if contact_id in by_id:
             by_id[contact_id].phones.append((e164, national or ""))
-    for contact_id, address in session.exec(
+    for contact_id, address in _core(session).execute(
         select(Email.contact_id, Email.address)
         .where(cond(Email.contact_id))
         .order_by(Email.contact_id, Email.position, Email.id)
     ):
         if contact_id in by_id:
             by_id[contact_id].emails.append(address)
-    for contact_id, is_main, city in session.exec(
+    for contact_id, is_main, city in _core(session).execute(
         select(Address.contact_id, Address.is_main, Address.city)
         .where(cond(Address.contact_id))
         .order_by(Address.contact_id, Address.position, Address.id)
     ):
         if contact_id in by_id:
             by_id[contact_id].cities.append((bool(is_main), city or ""))
-    for contact_id, name in session.exec(
+    for contact_id, name in _core(session).execute(
         select(ContactTag.contact_id, Tag.name)
         .join(Tag, Tag.id == ContactTag.tag_id)
         .where(cond(ContactTag.contact_id))
@@ -418,7 +427,9 @@ def _load_sources(session: Session, cond: Callable[[Any], ColumnElement[bool]]) 
     if user_ids:
         names = {
             uid: (name or email)
-            for uid, name, email in session.exec(select(User.id, User.name, User.email).where(User.id.in_(user_ids)))
+            for uid, name, email in _core(session).execute(
+                select(User.id, User.name, User.email).where(User.id.in_(user_ids))
+            )
         }
         for src in by_id.values():
             src.assigned = names.get(src.contact["assigned_user_id"], "")
@@ -462,11 +473,35 @@ def reindex_contacts(session: Session, *, contact_ids: Iterable[int]) -> None:
             session.execute(delete(ContactSearch).where(ContactSearch.contact_id.in_(gone)))
 
 
+def index_tag_added(session: Session, *, contact_ids: Sequence[int], tag_name: str) -> None:
+    """Bulk shortcut: add a tag's words to these contacts' search rows with one UPDATE (no rebuild per contact)."""
+    tokens = " ".join(words(tag_name))
+    if contact_ids and tokens:
+        body = ContactSearch.body_doc
+        session.execute(
+            update(ContactSearch)
+            .where(ContactSearch.contact_id.in_(list(contact_ids)))
+            .values(body_doc=case((body == "", tokens), else_=body + " " + tokens))
+            .execution_options(synchronize_session=False)
+        )
+
+
+def index_assigned(session: Session, *, contact_ids: Sequence[int], user_name: str) -> None:
+    """Bulk shortcut: set the "assigned to" sort key of these contacts with one UPDATE."""
+    if contact_ids:
+        session.execute(
+            update(ContactSearch)
+            .where(ContactSearch.contact_id.in_(list(contact_ids)))
+            .values(assigned_key=" ".join(words(user_name)))
+            .execution_options(synchronize_session=False)
+        )
+
+
 def reindex_tagged(session: Session, *, tag_ids: Iterable[int]) -> None:
     """Rebuild the search rows of every contact that carries one of these tags."""
     wanted = [int(i) for i in tag_ids]
     if wanted:
-        ids = session.exec(select(ContactTag.contact_id).where(ContactTag.tag_id.in_(wanted))).all()
+        ids = _core(session).execute(select(ContactTag.contact_id).where(ContactTag.tag_id.in_(wanted))).scalars().all()
         reindex_contacts(session, contact_ids=ids)
 
 
@@ -481,9 +516,11 @@ def suspend_index_sync(connection: Connection) -> None:
 def resume_index_sync(connection: Connection) -> None:
     """After a bulk load: build the full-text index from ``contact_search`` and keep it in sync again."""
     if connection.dialect.name == "sqlite":
-        # Fewer, larger merges while building from scratch; back to the default for day-to-day writes.
+        # Build with few merges, then merge into one segment: fast reads, and no merge debt that later small
+        # writes would pay for (each would otherwise take milliseconds), then the default for day-to-day writes.
         connection.exec_driver_sql(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('automerge', 16)")
         connection.exec_driver_sql(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
+        connection.exec_driver_sql(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('optimize')")
         connection.exec_driver_sql(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('automerge', 4)")
         _create_sqlite_triggers(connection)
     elif connection.dialect.name == "postgresql":
@@ -496,7 +533,8 @@ def rebuild_search_index(session: Session, *, batch_size: int = 20_000) -> int:
     bind = session.connection()
     suspend_index_sync(bind)
     session.execute(delete(ContactSearch))
-    low, high = session.exec(select(func.min(Contact.id), func.max(Contact.id))).one()
+    low = _core(session).execute(select(func.min(Contact.id))).scalar_one()
+    high = _core(session).execute(select(func.max(Contact.id))).scalar_one()
     total = 0
     if low is not None:
         for start in range(low, high + 1, batch_size):
@@ -558,6 +596,10 @@ def create_search_structures(connection: Connection) -> None:
             f"ALTER TABLE contact_search ADD COLUMN IF NOT EXISTS {PG_VECTOR_COLUMN} tsvector "
             "GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, name_doc || ' ' || body_doc)) STORED"
         )
+        connection.exec_driver_sql(
+            f"ALTER TABLE contact_search ADD COLUMN IF NOT EXISTS {PG_NAME_VECTOR_COLUMN} tsvector "
+            "GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, name_doc)) STORED"
+        )
         _create_pg_index(connection)
 
 
@@ -570,6 +612,7 @@ def drop_search_structures(connection: Connection) -> None:
     elif dialect == "postgresql":
         connection.exec_driver_sql(f"DROP INDEX IF EXISTS {PG_VECTOR_INDEX}")
         connection.exec_driver_sql(f"ALTER TABLE contact_search DROP COLUMN IF EXISTS {PG_VECTOR_COLUMN}")
+        connection.exec_driver_sql(f"ALTER TABLE contact_search DROP COLUMN IF EXISTS {PG_NAME_VECTOR_COLUMN}")
 
 
 def is_search_structure(name: str | None, type_: str) -> bool:
@@ -579,7 +622,7 @@ def is_search_structure(name: str | None, type_: str) -> bool:
     if type_ == "table":
         return name == FTS_TABLE or (name.startswith(FTS_TABLE) and name[len(FTS_TABLE) :] in FTS_SHADOW_SUFFIXES)
     if type_ == "column":
-        return name == PG_VECTOR_COLUMN
+        return name in (PG_VECTOR_COLUMN, PG_NAME_VECTOR_COLUMN)
     if type_ == "index":
         return name == PG_VECTOR_INDEX
     return False
@@ -637,32 +680,53 @@ def _parse_query(raw: str, region: str) -> _Query | None:
     return _Query(text=normalised, terms=tuple(terms[:MAX_QUERY_TERMS]), phone=all(t.digits for t in terms))
 
 
-def _fts5_expression(query: _Query) -> str:
+def _fts5_terms(terms: Iterable[_Term]) -> str:
     def phrase(tokens: tuple[str, ...]) -> str:
         return '"' + " ".join(tokens) + '"*'
 
     parts = []
-    for term in query.terms:
+    for term in terms:
         alts = [phrase(alt) for alt in term.alternatives]
         parts.append(alts[0] if len(alts) == 1 else "(" + " OR ".join(alts) + ")")
-    return " AND ".join(parts)
+    return "(" + " AND ".join(parts) + ")"
 
 
-def _tsquery_expression(query: _Query) -> str:
+def _fts5_expression(query: _Query) -> str:
+    """FTS5 MATCH text: every term, each a phrase prefix ("jean-pi" -> "jean pi"*), alternatives OR-ed."""
+    return _fts5_terms(query.terms)
+
+
+def _fts5_name_expression(query: _Query) -> str | None:
+    """FTS5 MATCH text for "every word of the query starts a word of the names" (None without words)."""
+    names = [term for term in query.terms if not term.digits]
+    if not names:
+        return None
+    expression = "{name_doc} : " + _fts5_terms(names)
+    digits = [term for term in query.terms if term.digits]
+    return f"{expression} AND {_fts5_terms(digits)}" if digits else expression
+
+
+def _tsquery_terms(terms: Iterable[_Term]) -> str:
     def phrase(tokens: tuple[str, ...]) -> str:
         quoted = [f"'{token}'" for token in tokens]
         quoted[-1] += ":*"
         return quoted[0] if len(quoted) == 1 else "(" + " <-> ".join(quoted) + ")"
 
     parts = []
-    for term in query.terms:
+    for term in terms:
         alts = [phrase(alt) for alt in term.alternatives]
         parts.append(alts[0] if len(alts) == 1 else "(" + " | ".join(alts) + ")")
     return " & ".join(parts)
 
 
+def _tsquery_expression(query: _Query) -> str:
+    """PostgreSQL tsquery text with the same meaning as the FTS5 expression."""
+    return _tsquery_terms(query.terms)
+
+
 _FTS = table(FTS_TABLE, column("rowid", Integer), column(FTS_TABLE))
 _PG_VECTOR = literal_column(f"contact_search.{PG_VECTOR_COLUMN}")
+_PG_NAME_VECTOR = literal_column(f"contact_search.{PG_NAME_VECTOR_COLUMN}")
 _PG_CONFIG = literal_column("'simple'::regconfig")
 
 
@@ -703,6 +767,17 @@ def _pg_found(query: _Query) -> ColumnElement[bool]:
     return _PG_VECTOR.op("@@")(func.to_tsquery(_PG_CONFIG, _tsquery_expression(query)))
 
 
+def _pg_name_found(query: _Query) -> ColumnElement[bool] | None:
+    names = [term for term in query.terms if not term.digits]
+    if not names:
+        return None
+    return _PG_NAME_VECTOR.op("@@")(func.to_tsquery(_PG_CONFIG, _tsquery_terms(names)))
+
+
+def _fts_match(expression: str) -> ColumnElement[bool]:
+    return _FTS.c[FTS_TABLE].op("MATCH")(expression)
+
+
 def _next_prefix(text: str) -> str:
     """The smallest string greater than every string that starts with ``text``."""
     return text[:-1] + chr(ord(text[-1]) + 1)
@@ -740,7 +815,7 @@ class _Plan:
     dialect: str
     conflict_id: int | None = None
 
-    def conditions(self, *, hint: bool, with_query: bool = True) -> list[ColumnElement[bool]]:
+    def conditions(self, *, hint: bool, with_query: bool = True, with_tags: bool = True) -> list[ColumnElement[bool]]:
         """WHERE terms on ``contact``; with ``hint`` (SQLite) filters never drive the plan, the sort index does."""
         f = self.filter
         sqlite = self.dialect == "sqlite"
@@ -755,9 +830,9 @@ class _Plan:
             conditions.append(u(Contact.kind) == f.kind)
         if f.suppliers_only:
             conditions.append(u(Contact.is_supplier).is_(True))
-        if f.conflict_only:
+        if f.conflict_only and (with_tags or self.conflict_id is None):
             conditions.append(self._tags([self.conflict_id], hint) if self.conflict_id is not None else false())
-        if f.tag_ids:
+        if f.tag_ids and with_tags:
             if f.tag_mode == "all":
                 conditions.extend(self._tags([tag_id], hint) for tag_id in f.tag_ids)
             else:
@@ -789,12 +864,67 @@ class _Plan:
             return exists().where(ContactTag.contact_id == Contact.id, ContactTag.tag_id.in_(tag_ids))
         return Contact.id.in_(select(ContactTag.contact_id).where(ContactTag.tag_id.in_(tag_ids)))
 
-    def contact_matches(self, id_expr: Any) -> ColumnElement[bool]:
+    def contact_matches(self, id_expr: Any, *, with_tags: bool = True) -> ColumnElement[bool]:
         """EXISTS: the contact ``id_expr`` passes every filter (not the search query)."""
-        return exists().where(Contact.id == id_expr, *self.conditions(hint=True, with_query=False))
+        conditions = self.conditions(hint=True, with_query=False, with_tags=with_tags)
+        return exists().where(Contact.id == id_expr, *conditions)
+
+    def _tag_groups(self) -> list[list[int]]:
+        """Tag conditions as groups: a contact needs one tag of every group."""
+        groups = []
+        if self.filter.conflict_only and self.conflict_id is not None:
+            groups.append([self.conflict_id])
+        if self.filter.tag_ids:
+            if self.filter.tag_mode == "all":
+                groups.extend([tag_id] for tag_id in self.filter.tag_ids)
+            else:
+                groups.append(list(self.filter.tag_ids))
+        return groups
+
+    def candidates(self) -> tuple[Any, Any]:
+        """(SELECT of matching ids, its id column), read from the smallest source: the search index, a tag, or
+        the contact table; the other conditions are checked per candidate. Streams, so a LIMIT stops it early."""
+        if self.query is not None:
+            if self.dialect == "sqlite":
+                id_col = _FTS.c.rowid
+                stmt = select(id_col).where(_fts_match(_fts5_expression(self.query)))
+            else:
+                id_col = ContactSearch.contact_id
+                stmt = select(id_col).where(_pg_found(self.query))
+            return stmt.where(self.contact_matches(id_col)), id_col
+        groups = self._tag_groups()
+        if groups:
+            parts = [select(ContactTag.contact_id).where(ContactTag.tag_id.in_(group)) for group in groups]
+            if len(parts) > 1:
+                tagged = intersect(*parts).subquery()
+            elif len(groups[0]) > 1:
+                tagged = parts[0].distinct().subquery()
+            else:
+                tagged = parts[0].subquery()
+            id_col = tagged.c.contact_id
+            return select(id_col).where(self.contact_matches(id_col, with_tags=False)), id_col
+        return select(Contact.id).where(*self.conditions(hint=False, with_query=False)), Contact.id
+
+
+SQLITE_CACHE_KIB = 65_536
+
+
+def _core(session: Session) -> Connection:
+    """The session's connection, for Core statements: rows as plain tuples, no ORM row processing."""
+    return session.connection()
+
+
+def _tune_connection(session: Session) -> None:
+    """SQLite: a 64 MiB page cache for this connection (the default 2 MiB re-reads the list's indexes each time)."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite" and not connection.info.get("crm_search_cache"):
+        connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+        connection.info["crm_search_cache"] = True
 
 
 def _make_plan(session: Session, filter: ContactFilter, region: str | None = None) -> _Plan:
+    session.flush()
+    _tune_connection(session)
     dialect = session.get_bind().dialect.name
     query = None
     if filter.query:
@@ -803,7 +933,7 @@ def _make_plan(session: Session, filter: ContactFilter, region: str | None = Non
         query = _parse_query(filter.query, region)
     conflict_id = None
     if filter.conflict_only:
-        conflict_id = session.exec(select(Tag.id).where(Tag.system_key == "conflict")).first()
+        conflict_id = _core(session).execute(select(Tag.id).where(Tag.system_key == CONFLICT_KEY)).scalar()
     return _Plan(filter=filter, query=query, dialect=dialect, conflict_id=conflict_id)
 
 
@@ -838,84 +968,92 @@ class _Phase:
         return stmt.order_by(*(key.desc() if self.descending else key.asc() for key in keys))
 
 
-def _relevance_phases(plan: _Plan, selective: bool) -> list[_Phase]:
-    """Search results ranked: names starting with the query (A-Z), then names with words starting with each
-    query word, then matches elsewhere (e-mail, phone, city, tag...), both newest first."""
+def _ranked_few(plan: _Plan, ids: Any) -> list[_Phase]:
+    """Rank a few matches (``ids``: a SELECT of them) in one statement, from their search rows alone."""
     query = plan.query
     assert query is not None
-    sqlite = plan.dialect == "sqlite"
-    prefix_ok = not any(term.digits for term in query.terms)
-    if selective:
-        # Few matches: rank them all in one statement (scalar subqueries, not a join: no Bloom filter build).
-        name_key = select(ContactSearch.name_key).where(ContactSearch.contact_id == Contact.id).scalar_subquery()
-        name_doc = select(ContactSearch.name_doc).where(ContactSearch.contact_id == Contact.id).scalar_subquery()
-        whens: list[tuple[Any, int]] = []
-        if prefix_ok:
-            whens.append((_name_prefix(query, name_key), 0))
-        words_match = _name_words(query, name_doc)
-        if words_match is not None:
-            whens.append((words_match, 1))
-        tier = case(*whens, else_=2) if whens else literal(2, Integer)
-        first = tier == 0
-        key = case((first, name_key), else_=literal(""))
-        order_id = case((first, Contact.id), else_=-Contact.id)
-        stmt = select(Contact.id, tier, key, order_id).where(*plan.conditions(hint=False))
-        return [_Phase(stmt=stmt, keys=[tier, key, order_id], force_sort=sqlite)]
+    name_key, name_doc, found = ContactSearch.name_key, ContactSearch.name_doc, ContactSearch.contact_id
+    whens: list[tuple[Any, int]] = []
+    if not any(term.digits for term in query.terms):
+        whens.append((_name_prefix(query, name_key), 0))
+    words_match = _name_words(query, name_doc)
+    if words_match is not None:
+        whens.append((words_match, 1))
+    tier = case(*whens, else_=2) if whens else literal(2, Integer)
+    first = tier == 0
+    key = case((first, name_key), else_=literal(""))
+    order_id = case((first, found), else_=-found)
+    stmt = select(found, tier, key, order_id).where(found.in_(ids))
+    return [_Phase(stmt=stmt, keys=[tier, key, order_id], force_sort=plan.dialect == "sqlite")]
 
-    phases: list[_Phase] = []
+
+def _ranked_many(plan: _Plan) -> list[_Phase]:
+    """Many matches, ranked in three index-driven phases: names starting with the query (A-Z), then names
+    whose words start with the query words, then matches elsewhere (e-mail, phone, city, tag...), newest first."""
+    query = plan.query
+    assert query is not None
     search = ContactSearch
+    phases: list[_Phase] = []
+    prefix_ok = not any(term.digits for term in query.terms)
     if prefix_ok:
         stmt = select(search.contact_id, search.name_key, search.contact_id).where(
             _name_prefix(query, search.name_key), plan.contact_matches(search.contact_id)
         )
         phases.append(_Phase(stmt=stmt, keys=[search.name_key, search.contact_id]))
-    if sqlite:
-        found_id = _FTS.c.rowid
-        base = select(found_id, found_id).where(_FTS.c[FTS_TABLE].op("MATCH")(_fts5_expression(query)))
 
-        def on_name(*conditions: Any) -> Any:
-            return exists().where(search.contact_id == found_id, *conditions)
+    def outside_prefix(key: Any) -> ColumnElement[bool]:
+        return ~_name_prefix(query, key) if prefix_ok else true()
 
+    if plan.dialect == "sqlite":
+        found = _FTS.c.rowid
+        base = select(found, found).where(plan.contact_matches(found))
+        names = _fts5_name_expression(query)
+        everything = _fts5_expression(query)
+        if names is None:
+            return [*phases, _Phase(stmt=base.where(_fts_match(everything)), keys=[found], descending=True)]
+        not_first = exists().where(search.contact_id == found, outside_prefix(search.name_key))
+        in_names = base.where(_fts_match(names), not_first)
+        elsewhere = base.where(_fts_match(f"{everything} NOT ({names})"))
     else:
-        found_id = search.contact_id
-        base = select(found_id, found_id).where(_pg_found(query))
-
-        def on_name(*conditions: Any) -> Any:
-            return and_(*conditions)
-
-    base = base.where(plan.contact_matches(found_id))
-    words_match = _name_words(query, search.name_doc)
-    if words_match is None:
-        phases.append(_Phase(stmt=base, keys=[found_id], descending=True))
-        return phases
-    not_prefix = ~_name_prefix(query, search.name_key) if prefix_ok else true()
-    phases.append(_Phase(stmt=base.where(on_name(words_match, not_prefix)), keys=[found_id], descending=True))
-    phases.append(_Phase(stmt=base.where(on_name(~words_match)), keys=[found_id], descending=True))
+        found = search.contact_id
+        base = select(found, found).where(_pg_found(query), plan.contact_matches(found))
+        names_found = _pg_name_found(query)
+        if names_found is None:
+            return [*phases, _Phase(stmt=base, keys=[found], descending=True)]
+        in_names = base.where(names_found, outside_prefix(search.name_key))
+        elsewhere = base.where(~names_found)
+    phases.append(_Phase(stmt=in_names, keys=[found], descending=True))
+    phases.append(_Phase(stmt=elsewhere, keys=[found], descending=True))
     return phases
 
 
-def _sorted_phases(plan: _Plan, sort: ContactSort, selective: bool) -> list[_Phase]:
-    """One phase: the list sorted by a column, driven by that column's index unless the matches are few."""
+def _sorted_few(plan: _Plan, sort: ContactSort, ids: Any) -> list[_Phase]:
+    """A few matches (``ids``: a SELECT of them) sorted by a column in one statement."""
     descending = sort.direction == "desc"
-    sqlite = plan.dialect == "sqlite"
     if sort.field in _CONTACT_SORTS:
         keys = _CONTACT_SORTS[sort.field]()
-        stmt = select(Contact.id, *keys).where(*plan.conditions(hint=not selective))
-        return [_Phase(stmt=stmt, keys=keys, descending=descending, force_sort=selective and sqlite)]
-    column_name = _SEARCH_SORTS[sort.field]
-    if selective:
-        value = select(ContactSearch.__table__.c[column_name]).where(ContactSearch.contact_id == Contact.id)
-        keys = [value.scalar_subquery(), Contact.id]
-        stmt = select(Contact.id, *keys).where(*plan.conditions(hint=False))
-        return [_Phase(stmt=stmt, keys=keys, descending=descending, force_sort=sqlite)]
-    keys = [ContactSearch.__table__.c[column_name], ContactSearch.contact_id]
+        stmt = select(Contact.id, *keys).where(Contact.id.in_(ids))
+    else:
+        keys = [ContactSearch.__table__.c[_SEARCH_SORTS[sort.field]], ContactSearch.contact_id]
+        stmt = select(ContactSearch.contact_id, *keys).where(ContactSearch.contact_id.in_(ids))
+    return [_Phase(stmt=stmt, keys=keys, descending=descending, force_sort=plan.dialect == "sqlite")]
+
+
+def _sorted_many(plan: _Plan, sort: ContactSort) -> list[_Phase]:
+    """Many matches sorted by a column: walk that column's index and check each contact (stops at the page)."""
+    descending = sort.direction == "desc"
+    if sort.field in _CONTACT_SORTS:
+        keys = _CONTACT_SORTS[sort.field]()
+        stmt = select(Contact.id, *keys).where(*plan.conditions(hint=True))
+        return [_Phase(stmt=stmt, keys=keys, descending=descending)]
+    keys = [ContactSearch.__table__.c[_SEARCH_SORTS[sort.field]], ContactSearch.contact_id]
     matches = exists().where(Contact.id == ContactSearch.contact_id, *plan.conditions(hint=True))
     stmt = select(ContactSearch.contact_id, *keys).where(matches)
     return [_Phase(stmt=stmt, keys=keys, descending=descending)]
 
 
 def _count_rows(session: Session, stmt: Any, limit: int) -> int:
-    return session.exec(select(func.count()).select_from(stmt.limit(limit).subquery())).one()
+    return _core(session).execute(select(func.count()).select_from(stmt.limit(limit).subquery())).scalar_one()
 
 
 def _fetch(
@@ -933,7 +1071,7 @@ def _fetch(
             if size <= offset:
                 offset -= size
                 continue
-        rows = session.exec(phase.ordered(stmt).offset(offset).limit(limit)).all()
+        rows = _core(session).execute(phase.ordered(stmt).offset(offset).limit(limit)).all()
         offset = 0
         found.extend((index, row) for row in rows)
         limit -= len(rows)
@@ -983,6 +1121,107 @@ def _decode_cursor(cursor: str, state: dict[str, Any], phases: list[_Phase]) -> 
         return None
 
 
+# ---------------------------------------------------------------- list rows
+
+
+@lru_cache(maxsize=65_536)
+def _phone_display(e164: str, style: str, region: str) -> tuple[str, str]:
+    return format_phone(e164, style, region), phone_links(e164, False, False, False)["tel"]
+
+
+def page_rows(session: Session, ids: Sequence[int], settings: AccountSettings) -> list[ContactRow]:
+    """The list rows of these contacts in this order, like the contact service builds them, in six queries.
+
+    Reads only the columns a row shows and memoises phone formatting (the list's main cost in Python).
+    """
+    if not ids:
+        return []
+    wanted = list(ids)
+    contacts = {
+        row[0]: row
+        for row in _core(session)
+        .execute(
+            select(
+                Contact.id,
+                Contact.kind,
+                Contact.display_name,
+                Contact.reference,
+                Contact.is_supplier,
+                Contact.archived_at,
+                Contact.assigned_user_id,
+                Contact.updated_at,
+            ).where(Contact.id.in_(wanted))
+        )
+        .all()
+    }
+    phones: dict[int, str] = {}
+    for contact_id, e164 in _core(session).execute(
+        select(Phone.contact_id, Phone.e164)
+        .where(Phone.contact_id.in_(wanted))
+        .order_by(Phone.contact_id, Phone.position, Phone.id)
+    ):
+        phones.setdefault(contact_id, e164)
+    emails: dict[int, str] = {}
+    for contact_id, address in _core(session).execute(
+        select(Email.contact_id, Email.address)
+        .where(Email.contact_id.in_(wanted))
+        .order_by(Email.contact_id, Email.position, Email.id)
+    ):
+        emails.setdefault(contact_id, address)
+    cities: dict[int, str] = {}
+    for contact_id, city in _core(session).execute(
+        select(Address.contact_id, Address.city).where(Address.contact_id.in_(wanted), Address.is_main.is_(True))
+    ):
+        cities.setdefault(contact_id, city)
+    tag_names: dict[int, list[str]] = defaultdict(list)
+    conflicts: set[int] = set()
+    for contact_id, name, system_key in _core(session).execute(
+        select(ContactTag.contact_id, Tag.name, Tag.system_key)
+        .join(Tag, Tag.id == ContactTag.tag_id)
+        .where(ContactTag.contact_id.in_(wanted))
+        .order_by(ContactTag.contact_id, Tag.name)
+    ):
+        tag_names[contact_id].append(name)
+        if system_key == CONFLICT_KEY:
+            conflicts.add(contact_id)
+    user_ids = {row[6] for row in contacts.values() if row[6] is not None}
+    users = {}
+    if user_ids:
+        users = {
+            uid: (name or email)
+            for uid, name, email in _core(session).execute(
+                select(User.id, User.name, User.email).where(User.id.in_(user_ids))
+            )
+        }
+    rows = []
+    for contact_id in wanted:
+        row = contacts.get(contact_id)
+        if row is None:
+            continue
+        _id, kind, display_name, reference, is_supplier, archived_at, assigned, updated_at = row
+        e164 = phones.get(contact_id)
+        shown, tel = _phone_display(e164, settings.phone_display, settings.default_region) if e164 else ("", "")
+        rows.append(
+            ContactRow(
+                id=contact_id,
+                kind=kind,
+                display_name=display_name,
+                reference=reference,
+                is_supplier=is_supplier,
+                is_conflict=contact_id in conflicts,
+                archived=archived_at is not None,
+                main_phone=shown,
+                main_phone_tel=tel,
+                main_email=emails.get(contact_id, ""),
+                city=cities.get(contact_id, ""),
+                tags=tag_names.get(contact_id, []),
+                assigned_user_name=users.get(assigned, ""),
+                updated_at=as_utc(updated_at),
+            )
+        )
+    return rows
+
+
 # ---------------------------------------------------------------- public reading API
 
 
@@ -1018,8 +1257,6 @@ def search_contacts(
     the query words, then other matches) and the plain list is sorted by name. ``total`` is -1 when
     ``with_total`` is False (keep the previous figure). A fixed number of queries, whatever the page size.
     """
-    from crm_app.contacts.service import _rows
-
     try:
         page = max(1, int(page))
     except (TypeError, ValueError):
@@ -1028,10 +1265,13 @@ def search_contacts(
     settings = get_settings(session)
     plan = _make_plan(session, filter, settings.default_region)
     sort = _effective_sort(sort, plan)
-    matched = _count_rows(session, select(Contact.id).where(*plan.conditions(hint=False)), SELECTIVE_LIMIT + 1)
+    candidates, _id_col = plan.candidates()
+    matched = _count_rows(session, candidates, SELECTIVE_LIMIT + 1)
     selective = matched <= SELECTIVE_LIMIT
-    relevance = sort.field == "relevance"
-    phases = _relevance_phases(plan, selective) if relevance else _sorted_phases(plan, sort, selective)
+    if sort.field == "relevance":
+        phases = _ranked_few(plan, candidates) if selective else _ranked_many(plan)
+    else:
+        phases = _sorted_few(plan, sort, candidates) if selective else _sorted_many(plan, sort)
 
     state = {"f": _fingerprint(filter, sort), "s": int(selective)}
     decoded = _decode_cursor(cursor, state, phases) if cursor else None
@@ -1047,10 +1287,7 @@ def search_contacts(
         last_phase, last_row = found[-1]
         next_cursor = _encode_cursor({**state, "p": page, "ph": last_phase}, list(last_row[1:]))
 
-    rows = []
-    if ids:
-        contacts = {c.id: c for c in session.exec(select(Contact).where(Contact.id.in_(ids))).all()}
-        rows = _rows(session, [contacts[i] for i in ids if i in contacts], settings)
+    rows = page_rows(session, ids, settings)
     total, estimate = -1, False
     if with_total:
         total, estimate = (matched, False) if selective else _count(session, plan)
@@ -1070,7 +1307,8 @@ def count_contacts(session: Session, *, filter: ContactFilter) -> tuple[int, boo
 
 
 def _count(session: Session, plan: _Plan) -> tuple[int, bool]:
-    exact = _count_rows(session, select(Contact.id).where(*plan.conditions(hint=False)), EXACT_COUNT_LIMIT + 1)
+    candidates, _id_col = plan.candidates()
+    exact = _count_rows(session, candidates, EXACT_COUNT_LIMIT + 1)
     if exact <= EXACT_COUNT_LIMIT:
         return int(exact), False
     return max(_estimate(session, plan), EXACT_COUNT_LIMIT + 1), True
@@ -1083,35 +1321,51 @@ def _round_estimate(value: float) -> int:
     return int(round(value / magnitude) * magnitude)
 
 
+def _count_where(session: Session, *conditions: Any) -> int:
+    return _core(session).execute(select(func.count()).select_from(Contact).where(*conditions)).scalar_one()
+
+
 def _estimate(session: Session, plan: _Plan) -> int:
-    """Matches among a fixed sample of ids spread over the id range, scaled up (stable for a given table)."""
-    low, high = session.exec(select(func.min(Contact.id), func.max(Contact.id))).one()
+    """Many matches: the share of a fixed sample of ids (spread over the id range) that passes the filters,
+    times the id range, or times the search index's own count when there is a search (stable per table)."""
+    low = _core(session).execute(select(func.min(Contact.id))).scalar_one()
+    high = _core(session).execute(select(func.max(Contact.id))).scalar_one()
     if low is None:
         return 0
     span = high - low + 1
     size = min(ESTIMATE_SAMPLE, span)
     sample = sorted(random.Random(span).sample(range(low, high + 1), size))
-    passing = session.exec(
-        select(func.count()).select_from(Contact).where(Contact.id.in_(sample), *plan.conditions(hint=True))
-    ).one()
-    return _round_estimate(passing * span / size)
+    passing = _count_where(session, Contact.id.in_(sample), *plan.conditions(hint=True, with_query=False))
+    if plan.query is None:
+        return _round_estimate(passing * span / size)
+    existing = _count_where(session, Contact.id.in_(sample))
+    if plan.dialect == "sqlite":
+        found = select(_FTS.c.rowid).where(_fts_match(_fts5_expression(plan.query)))
+    else:
+        found = select(ContactSearch.contact_id).where(_pg_found(plan.query))
+    in_index = _core(session).execute(select(func.count()).select_from(found.subquery())).scalar_one()
+    return _round_estimate(in_index * passing / max(existing, 1))
+
+
+def _ordered_candidates(plan: _Plan, after_id: int | None, limit: int | None) -> Any:
+    candidates, id_col = plan.candidates()
+    if after_id is not None:
+        candidates = candidates.where(id_col > after_id)
+    stmt = candidates.order_by(id_col)
+    return stmt.limit(limit) if limit is not None else stmt
 
 
 def matching_ids(session: Session, *, filter: ContactFilter, limit: int | None = None) -> list[int]:
     """The ids of every contact the filter matches, in id order (at most ``limit``)."""
     plan = _make_plan(session, filter)
-    stmt = select(Contact.id).where(*plan.conditions(hint=False)).order_by(Contact.id)
-    if limit is not None:
-        stmt = stmt.limit(max(0, int(limit)))
-    return list(session.exec(stmt).all())
+    stmt = _ordered_candidates(plan, None, max(0, int(limit)) if limit is not None else None)
+    return list(_core(session).execute(stmt).scalars().all())
 
 
 def matching_ids_after(session: Session, *, filter: ContactFilter, after_id: int, limit: int) -> list[int]:
     """The next ``limit`` matching ids above ``after_id``, in id order (bulk actions walk the list with it)."""
     plan = _make_plan(session, filter)
-    conditions = plan.conditions(hint=False)
-    stmt = select(Contact.id).where(Contact.id > after_id, *conditions).order_by(Contact.id).limit(limit)
-    return list(session.exec(stmt).all())
+    return list(_core(session).execute(_ordered_candidates(plan, after_id, limit)).scalars().all())
 
 
 # ---------------------------------------------------------------- saved views

@@ -460,6 +460,7 @@ def test_one_page_takes_a_fixed_number_of_queries_whatever_its_size(db, mode) ->
             tags=["VIP"],
         )
     db.commit()
+    search.search_contacts(db, filter=ContactFilter(query="name"), page_size=1)
     counts = []
     for size in (5, 25):
         db.commit()
@@ -649,3 +650,26 @@ def test_a_saved_view_gives_back_the_filter_it_was_saved_with(db) -> None:
     view = search.save_view(db, user_id=alice.id, name="Recent Anns", params=params)
     assert search.filter_from_params(view.params) == filter
     assert search.sort_from_params(view.params) == ContactSort(field="updated")
+
+
+def test_list_rows_are_built_like_the_contact_service_builds_them(db) -> None:
+    from crm_app.contacts.service import _rows
+    from crm_app.core.app_settings import get_settings
+
+    alice = make_user(db, name="Alice")
+    ann = _add(
+        db,
+        "Ann",
+        "Lee",
+        phones=[PhoneIn(number="06 12 34 56 78"), PhoneIn(number="+48 512 345 678")],
+        emails=[EmailIn(address="ann@example.com"), EmailIn(address="lee@example.com")],
+        addresses=[AddressIn(city="Lyon", country="FR"), AddressIn(city="Paris", country="FR", is_main=True)],
+        tags=["VIP", "Export"],
+        assigned_user_id=alice.id,
+    )
+    service.flag_conflict(db, contact_id=ann.id, conflict=True, actor_id=None)
+    bob = service.create_contact(db, data=organisation(company_name="Acme", is_supplier=True), actor_id=None)
+    service.archive_contact(db, contact_id=bob.id, actor_id=None)
+    settings = get_settings(db)
+    contacts = [db.get(Contact, bob.id), db.get(Contact, ann.id)]
+    assert search.page_rows(db, [bob.id, ann.id], settings) == _rows(db, contacts, settings)
