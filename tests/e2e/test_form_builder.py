@@ -44,6 +44,15 @@ def _row(page: Page, key: str):
     return page.locator(f".field-row[data-key='{key}']")
 
 
+def _move_up(page: Page, app_server, kind: str, key: str) -> str:
+    """Click a field's "Move up" and wait until it sits above its former neighbour; return that neighbour's key."""
+    keys = _keys(app_server, kind)
+    above = keys[keys.index(key) - 1]
+    _row(page, key).locator(".move-up").click()
+    expect(page.locator(f".field-row[data-key='{key}'] + .field-row[data-key='{above}']")).to_have_count(1)
+    return above
+
+
 def _add_field(page: Page, label: str, type_: str, *, choices: str = "", required: bool = False) -> None:
     page.locator("#add-field").click()
     expect(page.locator("#add-dialog")).to_be_visible()
@@ -86,13 +95,10 @@ def test_a_manager_shapes_the_organisation_and_person_forms(app_server, desktop)
     assert [c.label for c in created.choices] == ["Apple", "Samsung", "Other"]
     assert created.help_text == "The brand of the device brought in."
 
-    # Reorder: one place up puts it before the memo.
+    # Reorder: one place up puts it before the field that was above it.
+    above = _move_up(page, app_server, "organization", "device_brand")
     keys = _keys(app_server, "organization")
-    assert keys.index("device_brand") == keys.index("memo") + 1
-    brand.locator(".move-up").click()
-    expect(page.locator(".field-row").nth(keys.index("memo"))).to_have_attribute("data-key", "device_brand")
-    keys = _keys(app_server, "organization")
-    assert keys.index("device_brand") == keys.index("memo") - 1
+    assert keys.index("device_brand") == keys.index(above) - 1
     page.screenshot(path="test-results/form-builder-organisation-desktop.png", full_page=True)
 
     # Edit: the key is read-only now; a choice is added to the list.
@@ -189,12 +195,9 @@ def test_the_form_builder_works_on_a_phone_and_open_editors_follow(app_server, p
     expect(gate).to_be_visible()
     expect(desktop.locator("#c-gate_code")).to_be_visible()
     expect(desktop.locator("#f-first_name")).to_have_value("Paula")
+    above = _move_up(phone, app_server, "person", "gate_code")
     keys = _keys(app_server, "person")
-    assert keys.index("gate_code") == keys.index("memo") + 1
-    gate.locator(".move-up").click()
-    expect(phone.locator(".field-row").nth(keys.index("memo"))).to_have_attribute("data-key", "gate_code")
-    keys = _keys(app_server, "person")
-    assert keys.index("gate_code") == keys.index("memo") - 1
+    assert keys.index("gate_code") == keys.index(above) - 1
     gate.locator(".edit-field").click()
     phone.locator("#edit-list").click()
     phone.screenshot(path="test-results/form-builder-edit-phone.png")
