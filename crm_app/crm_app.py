@@ -13,6 +13,8 @@ app = rx.App(
     stylesheets=stylesheets,
     head_components=[rx.script(src="/unsaved_guard.js")],
     api_transformer=build_api(),
+    # Top centre: never over the bottom action bar a phone user saves with.
+    toaster=rx.toast.provider(position="top-center", close_button=True, duration=3500),
 )
 app.add_middleware(AuthMiddleware())
 routes.register(app)

@@ -520,7 +520,7 @@ def _tags() -> rx.Component:
                             "x", size=12, on_click=S.remove_tag(name), cursor="pointer", aria_label=t("Remove tag")
                         ),
                     ),
-                    color_scheme=rx.cond(name == S.conflict_tag, "red", "indigo"),
+                    color_scheme=rx.cond(name == S.conflict_tag, "red", S.tag_colors.get(name, "indigo")),
                     variant="soft",
                     size="2",
                     class_name="tag-chip",
@@ -1011,7 +1011,7 @@ def contact_page() -> rx.Component:
                 margin_bottom="12px",
                 position="sticky",
                 top=["56px", "56px", "0"],
-                z_index="5",
+                z_index="30",
                 background=rx.color("gray", 2),
                 padding_y="8px",
             ),

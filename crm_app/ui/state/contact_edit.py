@@ -33,14 +33,16 @@ from crm_app.fields.types import get_type
 from crm_app.ui.state.live import FORMS_TOKEN, ContactPulse, FormPulse, Viewer, contact_token, prune
 from crm_app.ui.state.session import SessionState, _validate, requires
 
-MAX_TEXT = 20_000
+# What the form holds is capped only to keep the state bounded; the real limits are checked on save,
+# so an over-long paste gets a clear message instead of being cut silently.
+MAX_INPUT = 50_000
 TEXT_FIELDS = {
-    "first_name": 200,
-    "last_name": 200,
-    "company_name": 300,
-    "registration_no": 100,
-    "discount_percent": 20,
-    "memo": MAX_TEXT,
+    "first_name": MAX_INPUT,
+    "last_name": MAX_INPUT,
+    "company_name": MAX_INPUT,
+    "registration_no": MAX_INPUT,
+    "discount_percent": 100,
+    "memo": MAX_INPUT,
     "assigned_user_id": 20,
     "acquisition_channel_id": 20,
 }
@@ -253,6 +255,7 @@ class ContactEditState(SessionState):
     tag_input: str = ""
     tag_suggestions: list[str] = []
     conflict_tag: str = "Conflict"
+    tag_colors: dict[str, str] = {}
 
     display_name: str = ""
     reference: str = ""
@@ -322,6 +325,7 @@ class ContactEditState(SessionState):
         ]
         self.channels = [Option(value=str(c.id), label=c.name) for c in contact_lists.list_channels(db)]
         self.users = [Option(value=str(u.id), label=u.name or u.email) for u in auth_service.list_users(db) if u.active]
+        self.tag_colors = {tag.name: tag.color for tag in tag_service.list_tags(db)}
         system_tags = contacts.ensure_system_tags(db)
         if "conflict" in system_tags:
             self.conflict_tag = system_tags["conflict"].name
@@ -595,7 +599,7 @@ class ContactEditState(SessionState):
         if key in ("whatsapp", "viber", "sms"):
             setattr(row, key, _as_bool(value))
         else:
-            setattr(row, key, str(value or "")[:60])
+            setattr(row, key, str(value or "")[:200])
         phones[i] = row
         self.phones = phones
         self.errors = {k: v for k, v in self.errors.items() if not k.startswith(f"phones.{i}.")}
@@ -633,7 +637,7 @@ class ContactEditState(SessionState):
         if key == "email_ok":
             row.email_ok = _as_bool(value)
         else:
-            row.address = str(value or "")[:320]
+            row.address = str(value or "")[:1000]
         emails[i] = row
         self.emails = emails
         self.errors = {k: v for k, v in self.errors.items() if not k.startswith(f"emails.{i}.")}
@@ -670,7 +674,7 @@ class ContactEditState(SessionState):
             return None
         rows = list(self.addresses)
         row = dataclasses.replace(rows[i])
-        setattr(row, key, str(value or "")[:300])
+        setattr(row, key, str(value or "")[:1000])
         rows[i] = row
         self.addresses = rows
         self.errors = {k: v for k, v in self.errors.items() if not k.startswith(f"addresses.{i}.")}
@@ -824,7 +828,7 @@ class ContactEditState(SessionState):
             return None
         if self._custom_types[key] in ("checkbox", "multi_select"):
             return None
-        self.custom_text = {**self.custom_text, key: str(value if value is not None else "")[:MAX_TEXT]}
+        self.custom_text = {**self.custom_text, key: str(value if value is not None else "")[:MAX_INPUT]}
         self.errors = {k: v for k, v in self.errors.items() if k != f"custom.{key}"}
         self._touch()
         return None
