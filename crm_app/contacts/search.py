@@ -754,6 +754,18 @@ def _same(expr: Any) -> Any:
     return expr
 
 
+def _per_row(condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    """``EXISTS (...) IS TRUE``: checked row by row as rows stream (PostgreSQL would otherwise turn a bare EXISTS
+    into a join over the whole table, defeating LIMIT; SQLite checks row by row either way)."""
+    return condition.is_(true())
+
+
+def _materialized(ids: Any) -> tuple[Any, Any]:
+    """A SELECT of ids as a materialised CTE (computed once, then joined by primary key), and its id column."""
+    matches = ids.cte("matches").prefix_with("MATERIALIZED")
+    return matches, next(iter(matches.c))
+
+
 def _index_matches(dialect: str, query: _Query) -> Any:
     """SELECT of the ids the full-text index finds for the query."""
     if dialect == "sqlite":
@@ -861,13 +873,13 @@ class _Plan:
     @staticmethod
     def _tags(tag_ids: Sequence[int], hint: bool) -> ColumnElement[bool]:
         if hint:
-            return exists().where(ContactTag.contact_id == Contact.id, ContactTag.tag_id.in_(tag_ids))
+            return _per_row(exists().where(ContactTag.contact_id == Contact.id, ContactTag.tag_id.in_(tag_ids)))
         return Contact.id.in_(select(ContactTag.contact_id).where(ContactTag.tag_id.in_(tag_ids)))
 
     def contact_matches(self, id_expr: Any, *, with_tags: bool = True) -> ColumnElement[bool]:
         """EXISTS: the contact ``id_expr`` passes every filter (not the search query)."""
         conditions = self.conditions(hint=True, with_query=False, with_tags=with_tags)
-        return exists().where(Contact.id == id_expr, *conditions)
+        return _per_row(exists().where(Contact.id == id_expr, *conditions))
 
     def _tag_groups(self) -> list[list[int]]:
         """Tag conditions as groups: a contact needs one tag of every group."""
@@ -983,7 +995,8 @@ def _ranked_few(plan: _Plan, ids: Any) -> list[_Phase]:
     first = tier == 0
     key = case((first, name_key), else_=literal(""))
     order_id = case((first, found), else_=-found)
-    stmt = select(found, tier, key, order_id).where(found.in_(ids))
+    matches, match_id = _materialized(ids)
+    stmt = select(found, tier, key, order_id).select_from(matches.join(ContactSearch, found == match_id))
     return [_Phase(stmt=stmt, keys=[tier, key, order_id], force_sort=plan.dialect == "sqlite")]
 
 
@@ -1011,7 +1024,7 @@ def _ranked_many(plan: _Plan) -> list[_Phase]:
         everything = _fts5_expression(query)
         if names is None:
             return [*phases, _Phase(stmt=base.where(_fts_match(everything)), keys=[found], descending=True)]
-        not_first = exists().where(search.contact_id == found, outside_prefix(search.name_key))
+        not_first = _per_row(exists().where(search.contact_id == found, outside_prefix(search.name_key)))
         in_names = base.where(_fts_match(names), not_first)
         elsewhere = base.where(_fts_match(f"{everything} NOT ({names})"))
     else:
@@ -1030,12 +1043,14 @@ def _ranked_many(plan: _Plan) -> list[_Phase]:
 def _sorted_few(plan: _Plan, sort: ContactSort, ids: Any) -> list[_Phase]:
     """A few matches (``ids``: a SELECT of them) sorted by a column in one statement."""
     descending = sort.direction == "desc"
+    matches, match_id = _materialized(ids)
     if sort.field in _CONTACT_SORTS:
         keys = _CONTACT_SORTS[sort.field]()
-        stmt = select(Contact.id, *keys).where(Contact.id.in_(ids))
+        stmt = select(Contact.id, *keys).select_from(matches.join(Contact, Contact.id == match_id))
     else:
         keys = [ContactSearch.__table__.c[_SEARCH_SORTS[sort.field]], ContactSearch.contact_id]
-        stmt = select(ContactSearch.contact_id, *keys).where(ContactSearch.contact_id.in_(ids))
+        joined = matches.join(ContactSearch, ContactSearch.contact_id == match_id)
+        stmt = select(ContactSearch.contact_id, *keys).select_from(joined)
     return [_Phase(stmt=stmt, keys=keys, descending=descending, force_sort=plan.dialect == "sqlite")]
 
 
@@ -1047,7 +1062,7 @@ def _sorted_many(plan: _Plan, sort: ContactSort) -> list[_Phase]:
         stmt = select(Contact.id, *keys).where(*plan.conditions(hint=True))
         return [_Phase(stmt=stmt, keys=keys, descending=descending)]
     keys = [ContactSearch.__table__.c[_SEARCH_SORTS[sort.field]], ContactSearch.contact_id]
-    matches = exists().where(Contact.id == ContactSearch.contact_id, *plan.conditions(hint=True))
+    matches = _per_row(exists().where(Contact.id == ContactSearch.contact_id, *plan.conditions(hint=True)))
     stmt = select(ContactSearch.contact_id, *keys).where(matches)
     return [_Phase(stmt=stmt, keys=keys, descending=descending)]
 
