@@ -12,6 +12,7 @@ from crm_app.ui.styles import SIDEBAR_WIDTH
 
 NAV_ITEMS: list[tuple[str, str, str, str | None]] = [
     ("Contacts", "/contacts", "users", None),
+    ("My tasks", "/tasks", "square-check", None),
     ("Settings", "/settings", "settings", None),
 ]
 

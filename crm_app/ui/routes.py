@@ -14,9 +14,11 @@ from crm_app.ui.pages.contacts import contacts_page
 from crm_app.ui.pages.form_builder import form_builder_page
 from crm_app.ui.pages.settings import account_page, settings_page, users_page
 from crm_app.ui.pages.settings_lists import campaigns_page, contact_settings_page, phone_types_page, tags_page
+from crm_app.ui.pages.tasks import tasks_page
 from crm_app.ui.state.auth import SignInState
 from crm_app.ui.state.contact_edit import ContactEditState
 from crm_app.ui.state.contact_list import ContactListState
+from crm_app.ui.state.feed import ContactFeedState, MyTasksState
 from crm_app.ui.state.form_builder import FormBuilderState
 from crm_app.ui.state.session import SessionState
 from crm_app.ui.state.settings_lists import AccountSettingsState, ChannelsState, PhoneTypesState, TagsState
@@ -45,7 +47,8 @@ ROUTES: list[Route] = [
     Route("/", _index, "crm_app", [rx.redirect("/contacts")]),
     Route("/contacts", contacts_page, "Contacts", [ContactListState.load]),
     Route("/contacts/new", contact_page, "New contact", [ContactEditState.load]),
-    Route("/contacts/[contact_id]", contact_page, "Contact", [ContactEditState.load]),
+    Route("/contacts/[contact_id]", contact_page, "Contact", [ContactEditState.load, ContactFeedState.load]),
+    Route("/tasks", tasks_page, "My tasks", [MyTasksState.load]),
     Route("/settings", settings_page, "Settings"),
     Route("/settings/users", users_page, "Users", [UsersState.load]),
     Route("/settings/phone-types", phone_types_page, "Phone types", [PhoneTypesState.load]),

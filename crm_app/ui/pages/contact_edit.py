@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from crm_app.auth.permissions import Permission
+from crm_app.ui.components.feed import contact_feed
 from crm_app.ui.components.markers import contact_name
 from crm_app.ui.i18n import t
 from crm_app.ui.state.contact_edit import (
@@ -13,7 +14,6 @@ from crm_app.ui.state.contact_edit import (
     ContactEditState,
     CustomField,
     EmailForm,
-    HistoryRow,
     PhoneForm,
 )
 from crm_app.ui.state.live import ContactPulse, Viewer
@@ -747,45 +747,6 @@ def _memo() -> rx.Component:
 # ---- history ---------------------------------------------------------------------------------
 
 
-def _history_item(entry: HistoryRow) -> rx.Component:
-    return rx.vstack(
-        rx.hstack(
-            rx.text(entry.actor, size="1", weight="bold"),
-            rx.text(entry.at, size="1", color_scheme="gray"),
-            spacing="2",
-            wrap="wrap",
-        ),
-        rx.text(
-            rx.text.strong(entry.what),
-            " ",
-            rx.cond(entry.old, rx.text.span(entry.old, color=rx.color("red", 11), text_decoration="line-through")),
-            rx.cond(entry.old & entry.new, " → ", ""),
-            rx.text.span(entry.new, color=rx.color("green", 11)),
-            size="2",
-            class_name="pre-wrap",
-        ),
-        spacing="0",
-        width="100%",
-        class_name="history-entry",
-        padding_y="6px",
-        border_bottom=f"1px solid {rx.color('gray', 4)}",
-    )
-
-
-def _history() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.heading(t("History"), size="3"),
-            rx.cond(S.history.length() == 0, rx.text(t("No changes yet."), size="2", color_scheme="gray")),
-            rx.foreach(S.history, _history_item),
-            spacing="1",
-            width="100%",
-            id="history",
-        ),
-        width="100%",
-    )
-
-
 # ---- page --------------------------------------------------------------------------------------
 
 
@@ -1046,7 +1007,7 @@ def contact_page() -> rx.Component:
                     width="100%",
                     grid_area="details",
                 ),
-                rx.box(_history(), grid_area="history"),
+                rx.box(contact_feed(), grid_area="history"),
                 grid_template_columns=["1fr", "1fr", "260px 1fr", "280px 1fr 320px"],
                 grid_template_areas=[
                     '"identity" "details" "history"',

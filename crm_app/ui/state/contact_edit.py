@@ -22,7 +22,6 @@ from crm_app.contacts.schemas import (
     ContactIn,
     ContactRead,
     EmailIn,
-    HistoryEntry,
     PhoneIn,
 )
 from crm_app.core.app_settings import get_settings
@@ -92,18 +91,6 @@ class AddressForm:
     country: str = ""
     is_main: bool = False
     map_url: str = ""
-
-
-@dataclasses.dataclass
-class HistoryRow:
-    """One history line as shown: when, who, what, old → new."""
-
-    id: int
-    at: str
-    actor: str
-    what: str
-    old: str
-    new: str
 
 
 @dataclasses.dataclass
@@ -262,7 +249,6 @@ class ContactEditState(SessionState):
     archived: bool = False
     created_label: str = ""
     updated_label: str = ""
-    history: list[HistoryRow] = []
 
     phone_types: list[Option] = []
     channels: list[Option] = []
@@ -330,7 +316,7 @@ class ContactEditState(SessionState):
         if "conflict" in system_tags:
             self.conflict_tag = system_tags["conflict"].name
 
-    def _fill(self, c: ContactRead, history: list[HistoryEntry]) -> None:
+    def _fill(self, c: ContactRead) -> None:
         self.contact_id = c.id
         self.version = c.version
         if self._form_kind != c.kind:
@@ -345,7 +331,6 @@ class ContactEditState(SessionState):
         self.archived = c.archived
         self.created_label = f"{_fmt(c.created_at)} · {c.created_by_name}".strip(" ·")
         self.updated_label = f"{_fmt(c.updated_at)} · {c.updated_by_name}".strip(" ·")
-        self.history = [self._history_row(h) for h in history]
         self._base = self._fields()
         self.remote_notes = {}
         self.remote_banner = ""
@@ -357,20 +342,6 @@ class ContactEditState(SessionState):
         self.dirty = False
         self.draft = ""
         self.confirm_delete = False
-
-    def _history_row(self, entry: HistoryEntry) -> HistoryRow:
-        if entry.kind == "field_changed" and entry.field:
-            what = self._t(entry.field.replace("_", " ").capitalize())
-        else:
-            what = self._t(entry.kind.replace("_", " ").capitalize())
-        return HistoryRow(
-            id=entry.id,
-            at=_fmt(entry.at),
-            actor=entry.actor_name or self._t("System"),
-            what=what,
-            old=entry.old,
-            new=entry.new,
-        )
 
     def _blank(self, kind: str) -> None:
         self.contact_id = 0
@@ -412,7 +383,6 @@ class ContactEditState(SessionState):
         self.addresses = []
         self.tags = []
         self.tag_suggestions = []
-        self.history = []
         self.errors = {}
         self.dirty = False
         self.confirm_delete = False
@@ -500,12 +470,11 @@ class ContactEditState(SessionState):
         try:
             with session_scope() as db:
                 contact = contacts.get_contact(db, contact_id=contact_id)
-                history = contacts.contact_history(db, contact_id=contact_id)
         except NotFoundError:
             self.not_found = True
             self.contact_id = 0
             return None
-        self._fill(contact, history)
+        self._fill(contact)
         return None
 
     # ---- editing -------------------------------------------------------------------------
@@ -918,12 +887,10 @@ class ContactEditState(SessionState):
             return self._t("Person") if value == "person" else self._t("Organisation")
         return str(value) if value not in (None, "") else "—"
 
-    def _fetch(self, contact_id: int) -> tuple[ContactRead, list[HistoryEntry]] | None:
+    def _fetch(self, contact_id: int) -> ContactRead | None:
         try:
             with session_scope() as db:
-                return contacts.get_contact(db, contact_id=contact_id), contacts.contact_history(
-                    db, contact_id=contact_id
-                )
+                return contacts.get_contact(db, contact_id=contact_id)
         except NotFoundError:
             return None
 
@@ -954,11 +921,11 @@ class ContactEditState(SessionState):
                 "Someone deleted this contact. Your unsaved input is still shown so you can copy it."
             )
             return None
-        latest, history = fetched
+        latest = fetched
         if latest.version == self.version and not self.remote_notes:
             return None
         if not self.dirty:
-            self._fill(latest, history)
+            self._fill(latest)
             return None
         theirs = self._form_values(latest)
         mine = self._fields()
@@ -977,7 +944,6 @@ class ContactEditState(SessionState):
         self._apply(untouched_updates)
         self._base = base
         self.remote_notes = notes
-        self.history = [self._history_row(h) for h in history]
         self.updated_label = f"{_fmt(latest.updated_at)} · {latest.updated_by_name}".strip(" ·")
         self.display_name = latest.display_name
         if latest.archived and not self.archived:
@@ -1041,12 +1007,11 @@ class ContactEditState(SessionState):
                 )
             else:
                 saved = contacts.create_contact(db, data=data, actor_id=self._current.id, locale=self.locale)
-            history = contacts.contact_history(db, contact_id=saved.id)
-        return saved, history
+        return saved
 
-    def _saved(self, saved: ContactRead, history: list[HistoryEntry], message: str):
+    def _saved(self, saved: ContactRead, message: str):
         was_new = not self.contact_id
-        self._fill(saved, history)
+        self._fill(saved)
         if was_new:
             self._just_created = saved.id
             return [rx.toast.success(self._t("Contact created.")), rx.redirect(f"/contacts/{saved.id}")]
@@ -1067,12 +1032,12 @@ class ContactEditState(SessionState):
         if self.remote_deleted:
             return rx.toast.error(self._t("This contact no longer exists."))
         try:
-            saved, history = self._write(self.version if self.contact_id else None)
+            saved = self._write(self.version if self.contact_id else None)
         except ConflictError:
             return self._merge_and_save()
         except DomainError as err:
             return self._refused(err)
-        return self._saved(saved, history, self._t("Saved."))
+        return self._saved(saved, self._t("Saved."))
 
     def _merge_and_save(self):
         fetched = self._fetch(self.contact_id)
@@ -1082,7 +1047,7 @@ class ContactEditState(SessionState):
                 "Someone deleted this contact. Your unsaved input is still shown so you can copy it."
             )
             return rx.toast.error(self._t("This contact no longer exists."))
-        latest, _history = fetched
+        latest = fetched
         theirs = self._form_values(latest)
         result = three_way_merge(self._base, self._fields(), theirs)
         if result.conflicts:
@@ -1102,12 +1067,12 @@ class ContactEditState(SessionState):
             return None
         self._apply(result.merged)
         try:
-            saved, history = self._write(latest.version)
+            saved = self._write(latest.version)
         except ConflictError:
             return rx.toast.warning(self._t("The contact changed again while saving. Please save once more."))
         except DomainError as err:
             return self._refused(err)
-        return self._saved(saved, history, self._t("Saved, together with changes made by others meanwhile."))
+        return self._saved(saved, self._t("Saved, together with changes made by others meanwhile."))
 
     @requires(Permission.CONTACTS_EDIT)
     def choose_side(self, field: str, side: str):
@@ -1126,7 +1091,7 @@ class ContactEditState(SessionState):
         if fetched is None:
             self.show_conflicts = False
             return rx.toast.error(self._t("This contact no longer exists."))
-        theirs = self._form_values(fetched[0])
+        theirs = self._form_values(fetched)
         merged = dict(self._pending)
         for row in self.conflicts:
             if row.choice == "theirs":
@@ -1136,12 +1101,12 @@ class ContactEditState(SessionState):
         self.conflicts = []
         self._pending = {}
         try:
-            saved, history = self._write(self._theirs_version)
+            saved = self._write(self._theirs_version)
         except ConflictError:
             return rx.toast.warning(self._t("The contact changed again while saving. Please save once more."))
         except DomainError as err:
             return self._refused(err)
-        return self._saved(saved, history, self._t("Saved."))
+        return self._saved(saved, self._t("Saved."))
 
     @requires(Permission.CONTACTS_EDIT)
     def cancel_conflicts(self):

@@ -164,6 +164,7 @@ class LivePusher:
         with self.app.set_contexts():
             from crm_app.ui.state.contact_edit import ContactEditState
             from crm_app.ui.state.contact_list import ContactListState
+            from crm_app.ui.state.feed import ContactFeedState
 
             for contact_id in sorted(changed | deleted)[:500]:
                 try:
@@ -171,7 +172,10 @@ class LivePusher:
                 except Exception:
                     log.exception("live push for contact %s failed", contact_id)
                     continue
-                await asyncio.gather(*(self._push(v, ContactEditState, "_pushed_change", contact_id) for v in viewers))
+                await asyncio.gather(
+                    *(self._push(v, ContactEditState, "_pushed_change", contact_id) for v in viewers),
+                    *(self._push(v, ContactFeedState, "_pushed_change", contact_id) for v in viewers),
+                )
             try:
                 lists = await self._bump(LIST_TOKEN, ListPulse)
             except Exception:

@@ -1,0 +1,295 @@
+"""The contact's event feed: memo pinned, filters, comment / activity / task forms, uploads, entries."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from crm_app.auth.permissions import Permission
+from crm_app.ui.i18n import t
+from crm_app.ui.state.feed import ACTIVITY_LABELS, ContactFeedState, FeedRow
+from crm_app.ui.state.session import can
+
+F = ContactFeedState
+UPLOAD_ID = "feed-upload"
+SELECT_STYLE = {
+    "padding": "6px 8px",
+    "border_radius": "6px",
+    "border": f"1px solid {rx.color('gray', 7)}",
+    "background": rx.color("gray", 1),
+    "font_size": "14px",
+    "height": "32px",
+    "width": "100%",
+}
+
+
+def _filters() -> rx.Component:
+    return rx.select.root(
+        rx.select.trigger(variant="soft", id="feed-filter"),
+        rx.select.content(
+            rx.select.item(t("Everything"), value="all"),
+            rx.select.item(t("Changes"), value="changes"),
+            rx.select.item(t("Comments"), value="comments"),
+            rx.select.item(t("Activities"), value="activities"),
+            rx.select.item(t("Tasks"), value="tasks"),
+            rx.select.item(t("Files"), value="files"),
+        ),
+        value=rx.cond(F.kind_filter == "", "all", F.kind_filter),
+        on_change=lambda v: F.filter_kind(rx.cond(v == "all", "", v)),
+        size="1",
+    )
+
+
+def _composer() -> rx.Component:
+    comment = rx.form(
+        rx.vstack(
+            rx.text_area(
+                name="body", placeholder=t("Write a comment…"), rows="3", width="100%", id="comment-body", required=True
+            ),
+            rx.button(t("Comment"), type="submit", size="2", id="comment-submit"),
+            align="end",
+            spacing="2",
+            width="100%",
+        ),
+        on_submit=F.add_comment,
+        reset_on_submit=True,
+        width="100%",
+    )
+    activity = rx.form(
+        rx.vstack(
+            rx.el.select(
+                *[rx.el.option(t(label), value=key) for key, label in ACTIVITY_LABELS.items()],
+                name="kind",
+                id="activity-kind",
+                style=SELECT_STYLE,
+            ),
+            rx.hstack(
+                rx.input(name="at", type="datetime-local", size="2", aria_label=t("When"), flex="1"),
+                rx.input(
+                    name="duration",
+                    type="number",
+                    min="0",
+                    placeholder=t("Minutes"),
+                    size="2",
+                    width="96px",
+                    id="activity-duration",
+                ),
+                width="100%",
+            ),
+            rx.text_area(
+                name="summary", placeholder=t("What was said or done"), rows="2", width="100%", id="activity-summary"
+            ),
+            rx.button(t("Log"), type="submit", size="2", id="activity-submit"),
+            align="end",
+            spacing="2",
+            width="100%",
+        ),
+        on_submit=F.log_activity,
+        reset_on_submit=True,
+        width="100%",
+    )
+    task = rx.form(
+        rx.vstack(
+            rx.input(name="title", placeholder=t("What needs doing"), required=True, width="100%", id="task-title"),
+            rx.input(name="due", type="datetime-local", aria_label=t("Due"), width="100%", id="task-due"),
+            rx.button(t("Add task"), type="submit", size="2", id="task-submit"),
+            align="end",
+            spacing="2",
+            width="100%",
+        ),
+        on_submit=F.add_task,
+        reset_on_submit=True,
+        width="100%",
+    )
+    upload = rx.vstack(
+        rx.upload(
+            rx.vstack(
+                rx.icon("upload", size=20),
+                rx.text(t("Drop files here or tap to choose (photos, PDF…)"), size="1", align="center"),
+                align="center",
+                spacing="1",
+            ),
+            id=UPLOAD_ID,
+            multiple=True,
+            max_files=20,
+            border=f"1px dashed {rx.color('gray', 8)}",
+            border_radius="8px",
+            padding="12px",
+            width="100%",
+            cursor="pointer",
+            on_drop=F.upload(rx.upload_files(upload_id=UPLOAD_ID)),
+        ),
+        rx.cond(
+            rx.selected_files(UPLOAD_ID).length() > 0,
+            rx.text(rx.selected_files(UPLOAD_ID).join(", "), size="1", color_scheme="gray"),
+        ),
+        rx.cond(
+            F.upload_error,
+            rx.text(F.upload_error, color_scheme="red", size="1", class_name="pre-wrap", id="upload-error"),
+        ),
+        spacing="2",
+        width="100%",
+    )
+    return rx.tabs.root(
+        rx.tabs.list(
+            rx.tabs.trigger(t("Comment"), value="comment"),
+            rx.tabs.trigger(t("Activity"), value="activity", id="tab-activity"),
+            rx.tabs.trigger(t("Task"), value="task", id="tab-task"),
+            rx.tabs.trigger(t("File"), value="file", id="tab-file"),
+            size="1",
+        ),
+        rx.box(
+            rx.tabs.content(comment, value="comment"),
+            rx.tabs.content(activity, value="activity"),
+            rx.tabs.content(task, value="task"),
+            rx.tabs.content(upload, value="file"),
+            padding_top="8px",
+        ),
+        default_value="comment",
+        width="100%",
+    )
+
+
+def _entry(row: FeedRow) -> rx.Component:
+    return rx.hstack(
+        rx.center(
+            rx.icon(row.icon, size=14),
+            width="26px",
+            height="26px",
+            border_radius="50%",
+            background=rx.color("accent", 3),
+            color=rx.color("accent", 11),
+            flex_shrink="0",
+        ),
+        rx.vstack(
+            rx.hstack(
+                rx.text(row.actor, size="1", weight="bold"),
+                rx.text(row.at, size="1", color_scheme="gray"),
+                spacing="2",
+                wrap="wrap",
+            ),
+            rx.cond(
+                row.kind == "tasks",
+                rx.hstack(
+                    rx.checkbox(
+                        checked=row.done,
+                        on_change=lambda v: F.toggle_task(row.task_id, v),
+                        disabled=~can(Permission.CONTACTS_EDIT),
+                        class_name="task-done",
+                    ),
+                    rx.text(row.title, size="2", text_decoration=rx.cond(row.done, "line-through", "none")),
+                    rx.cond(
+                        row.due,
+                        rx.badge(
+                            row.due,
+                            color_scheme=rx.cond(row.overdue, "red", "gray"),
+                            variant="soft",
+                            class_name=rx.cond(row.overdue, "overdue", ""),
+                        ),
+                    ),
+                    spacing="2",
+                    align="center",
+                    wrap="wrap",
+                ),
+                rx.cond(
+                    row.title | row.old | row.new,
+                    rx.text(
+                        rx.text.strong(row.title),
+                        " ",
+                        rx.cond(
+                            row.old, rx.text.span(row.old, color=rx.color("red", 11), text_decoration="line-through")
+                        ),
+                        rx.cond(row.old & row.new, " → ", ""),
+                        rx.cond(row.new, rx.text.span(row.new, color=rx.color("green", 11))),
+                        size="2",
+                        class_name="pre-wrap",
+                    ),
+                ),
+            ),
+            rx.cond(row.body, rx.text(row.body, size="2", class_name="pre-wrap feed-body")),
+            rx.cond(
+                row.file_id > 0,
+                rx.hstack(
+                    rx.cond(
+                        row.thumb,
+                        rx.link(
+                            rx.image(
+                                src="/api/files/" + row.file_id.to_string() + "?thumb=1",
+                                max_height="120px",
+                                border_radius="6px",
+                                class_name="feed-thumb",
+                                alt=row.title,
+                            ),
+                            href="/api/files/" + row.file_id.to_string(),
+                            is_external=True,
+                        ),
+                        rx.link(
+                            rx.hstack(rx.icon("download", size=14), t("Download"), spacing="1"),
+                            href="/api/files/" + row.file_id.to_string(),
+                            class_name="feed-download",
+                            is_external=True,
+                            size="2",
+                        ),
+                    ),
+                    rx.cond(
+                        can(Permission.CONTACTS_EDIT),
+                        rx.icon_button(
+                            rx.icon("trash-2", size=14),
+                            size="1",
+                            variant="ghost",
+                            color_scheme="red",
+                            aria_label=t("Delete file"),
+                            on_click=F.delete_file(row.file_id),
+                        ),
+                    ),
+                    align="end",
+                    spacing="2",
+                ),
+            ),
+            rx.cond(
+                row.mine & (row.comment_id > 0),
+                rx.link(
+                    t("Delete"),
+                    size="1",
+                    color_scheme="red",
+                    on_click=F.delete_comment(row.comment_id),
+                    cursor="pointer",
+                    class_name="comment-delete",
+                ),
+            ),
+            spacing="1",
+            width="100%",
+            min_width="0",
+        ),
+        spacing="2",
+        width="100%",
+        align="start",
+        class_name="feed-entry history-entry",
+        padding_y="6px",
+        border_bottom=f"1px solid {rx.color('gray', 4)}",
+    )
+
+
+def contact_feed() -> rx.Component:
+    """The whole feed card."""
+    return rx.card(
+        rx.vstack(
+            rx.hstack(rx.heading(t("Feed"), size="3"), rx.spacer(), _filters(), width="100%", align="center"),
+            rx.cond(
+                F.memo,
+                rx.callout(F.memo, icon="pin", color_scheme="amber", size="1", class_name="pre-wrap", id="pinned-memo"),
+            ),
+            rx.cond(can(Permission.CONTACTS_EDIT), _composer()),
+            rx.cond(F.rows.length() == 0, rx.text(t("Nothing here yet."), size="2", color_scheme="gray")),
+            rx.foreach(F.rows, _entry),
+            rx.cond(
+                F.has_more,
+                rx.button(
+                    t("Older entries"), variant="soft", size="1", on_click=F.load_more, width="100%", id="feed-more"
+                ),
+            ),
+            spacing="2",
+            width="100%",
+            id="history",
+        ),
+        width="100%",
+    )

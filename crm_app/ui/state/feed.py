@@ -1,0 +1,331 @@
+"""The event feed beside the contact file, and the signed-in user's "My tasks"."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+from typing import Any
+
+import reflex as rx
+
+from crm_app.auth.permissions import Permission
+from crm_app.core.errors import DomainError
+from crm_app.db import session_scope
+from crm_app.feed import files as file_service
+from crm_app.feed import service as feed_service
+from crm_app.feed.schemas import FeedItem
+from crm_app.ui.state.session import SessionState, _validate, requires
+
+KIND_FILTERS = ("", "changes", "comments", "activities", "tasks", "files")
+ACTIVITY_LABELS = {
+    "call_in": "Incoming call",
+    "call_out": "Outgoing call",
+    "sms_in": "SMS received",
+    "email_in": "E-mail received",
+    "visit": "Visit",
+}
+PAGE = 30
+
+
+@dataclasses.dataclass
+class FeedRow:
+    """One feed entry as shown."""
+
+    id: str
+    kind: str
+    icon: str
+    at: str
+    actor: str
+    title: str
+    body: str
+    old: str
+    new: str
+    task_id: int
+    done: bool
+    overdue: bool
+    due: str
+    file_id: int
+    thumb: bool
+    comment_id: int
+    mine: bool
+
+
+@dataclasses.dataclass
+class TaskLine:
+    """One open task in "My tasks"."""
+
+    id: int
+    title: str
+    due: str
+    overdue: bool
+    contact_id: int
+    contact_name: str
+
+
+def _fmt(at: datetime | None) -> str:
+    return at.strftime("%Y-%m-%d %H:%M") if at else ""
+
+
+def _parse_local(value: Any) -> datetime | None:
+    """A ``datetime-local`` input value (treated as UTC for now) or None."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _contact_id_from(path: str) -> int:
+    tail = path.rstrip("/").rsplit("/", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
+
+
+class ContactFeedState(SessionState):
+    """The feed of the open contact: newest first, filtered by kind, paged by time."""
+
+    contact_id: int = 0
+    kind_filter: str = ""
+    rows: list[FeedRow] = []
+    has_more: bool = False
+    memo: str = ""
+    upload_error: str = ""
+    _next_before: datetime | None = None
+
+    def _row(self, item: FeedItem) -> FeedRow:
+        icons = {
+            "changes": "history",
+            "comments": "message-square",
+            "activities": "phone",
+            "tasks": "square-check",
+            "files": "paperclip",
+        }
+        title = item.title
+        if item.kind == "activities":
+            title = self._t(ACTIVITY_LABELS.get(item.activity_kind, item.activity_kind or "Activity"))
+            if item.duration_minutes:
+                title += f" · {item.duration_minutes} min"
+        elif item.kind == "changes":
+            title = self._t((item.field or item.event or "change").replace("_", " ").capitalize())
+        return FeedRow(
+            id=item.id,
+            kind=item.kind,
+            icon=icons.get(item.kind, "dot"),
+            at=_fmt(item.at),
+            actor=item.actor_name or self._t("System"),
+            title=title,
+            body=item.body,
+            old=item.old,
+            new=item.new,
+            task_id=item.task_id or 0,
+            done=item.done,
+            overdue=item.overdue,
+            due=_fmt(item.due_at),
+            file_id=item.file_id or 0 if not item.deleted else 0,
+            thumb=item.has_thumbnail,
+            comment_id=item.comment_id or 0,
+            mine=bool(self._current and item.actor_id == self._current.id),
+        )
+
+    def _load_page(self, *, more: bool = False) -> None:
+        if not self.contact_id:
+            self.rows = []
+            return
+        kinds = {self.kind_filter} if self.kind_filter else None
+        with session_scope() as db:
+            page = feed_service.feed(
+                db, contact_id=self.contact_id, kinds=kinds, before=self._next_before if more else None, limit=PAGE
+            )
+        new_rows = [self._row(i) for i in page.items]
+        self.rows = [*self.rows, *new_rows] if more else new_rows
+        self._next_before = page.next_before
+        self.has_more = page.next_before is not None
+        self.memo = page.memo
+
+    def _pushed_change(self, contact_id: int) -> None:
+        """Called by the live pusher: new entries appear for everyone who has the contact open."""
+        if contact_id == self.contact_id and _validate(self.token) is not None:
+            try:
+                self._load_page()
+            except DomainError:
+                self.rows = []
+
+    @requires(Permission.CONTACTS_VIEW)
+    def load(self):
+        """Show the newest entries of the contact in the URL."""
+        self.contact_id = _contact_id_from(self.router.url.path)
+        self.kind_filter = ""
+        self.upload_error = ""
+        try:
+            self._load_page()
+        except DomainError:
+            self.contact_id = 0
+            self.rows = []
+
+    @requires(Permission.CONTACTS_VIEW)
+    def filter_kind(self, kind: str):
+        """Only changes, comments, activities, tasks or files (or everything)."""
+        if kind in KIND_FILTERS:
+            self.kind_filter = kind
+            self._load_page()
+
+    @requires(Permission.CONTACTS_VIEW)
+    def load_more(self):
+        """The next, older page."""
+        if self.has_more:
+            self._load_page(more=True)
+
+    def _write(self, action, message: str, **kwargs):
+        try:
+            with session_scope() as db:
+                action(db, **kwargs)
+        except DomainError as err:
+            return rx.toast.error(self._error_text(err))
+        self._load_page()
+        return rx.toast.success(self._t(message))
+
+    @requires(Permission.CONTACTS_EDIT)
+    def add_comment(self, form: dict):
+        """Post a comment (plain text; line breaks kept)."""
+        if not isinstance(form, dict) or not self.contact_id:
+            return None
+        return self._write(
+            feed_service.add_comment,
+            "Comment added.",
+            contact_id=self.contact_id,
+            body=str(form.get("body", ""))[:20_000],
+            actor_id=self._current.id,
+        )
+
+    @requires(Permission.CONTACTS_EDIT)
+    def delete_comment(self, comment_id: int):
+        """Delete a comment (own, or any for managers)."""
+        try:
+            cid = int(comment_id)
+        except (TypeError, ValueError):
+            return None
+        return self._write(
+            feed_service.delete_comment,
+            "Comment deleted.",
+            comment_id=cid,
+            actor_id=self._current.id,
+            actor_role=self._current.role,
+        )
+
+    @requires(Permission.CONTACTS_EDIT)
+    def log_activity(self, form: dict):
+        """Record a call, SMS, e-mail or visit."""
+        if not isinstance(form, dict) or not self.contact_id:
+            return None
+        duration = str(form.get("duration", "")).strip()
+        return self._write(
+            feed_service.log_activity,
+            "Activity logged.",
+            contact_id=self.contact_id,
+            kind=str(form.get("kind", "")),
+            summary=str(form.get("summary", ""))[:20_000],
+            at=_parse_local(form.get("at")),
+            duration_minutes=int(duration) if duration.isdigit() else None,
+            staff_id=self._current.id,
+            actor_id=self._current.id,
+        )
+
+    @requires(Permission.CONTACTS_EDIT)
+    def add_task(self, form: dict):
+        """Create a task about this contact, assigned to me unless said otherwise."""
+        if not isinstance(form, dict) or not self.contact_id:
+            return None
+        return self._write(
+            feed_service.create_task,
+            "Task created.",
+            contact_id=self.contact_id,
+            title=str(form.get("title", ""))[:1000],
+            due_at=_parse_local(form.get("due")),
+            assignee_id=self._current.id,
+            actor_id=self._current.id,
+        )
+
+    @requires(Permission.CONTACTS_EDIT)
+    def toggle_task(self, task_id: int, done: Any):
+        """Tick a task done, or open it again."""
+        try:
+            tid = int(task_id)
+        except (TypeError, ValueError):
+            return None
+        action = feed_service.complete_task if done is True or done == "true" else feed_service.reopen_task
+        return self._write(action, "Task updated.", task_id=tid, actor_id=self._current.id)
+
+    @requires(Permission.CONTACTS_EDIT)
+    async def upload(self, uploads: list[rx.UploadFile]):
+        """Store the chosen files (checked by content; images get thumbnails)."""
+        self.upload_error = ""
+        if not self.contact_id or not isinstance(uploads, list):
+            return None
+        stored, problems = 0, []
+        for upload in uploads[:20]:
+            try:
+                with session_scope() as db:
+                    file_service.store_upload(
+                        db,
+                        contact_id=self.contact_id,
+                        filename=upload.name or "file",
+                        stream=upload.file,
+                        actor_id=self._current.id,
+                    )
+                stored += 1
+            except DomainError as err:
+                problems.append(f"{upload.name}: {self._error_text(err)}")
+        self.upload_error = "\n".join(problems)
+        self._load_page()
+        if problems:
+            return rx.toast.error(self._t("Some files were refused."))
+        return rx.toast.success(self._t("{n} file(s) added.", n=stored))
+
+    @requires(Permission.CONTACTS_EDIT)
+    def delete_file(self, file_id: int):
+        """Remove a file (the feed keeps a note of it)."""
+        try:
+            fid = int(file_id)
+        except (TypeError, ValueError):
+            return None
+        return self._write(
+            file_service.delete_attachment, "File deleted.", attachment_id=fid, actor_id=self._current.id
+        )
+
+
+class MyTasksState(SessionState):
+    """The signed-in user's open tasks across contacts."""
+
+    tasks: list[TaskLine] = []
+
+    def _refresh(self) -> None:
+        with session_scope() as db:
+            rows = feed_service.my_tasks(db, user_id=self._current.id)
+        self.tasks = [
+            TaskLine(
+                id=r.id,
+                title=r.title,
+                due=_fmt(r.due_at),
+                overdue=r.overdue,
+                contact_id=r.contact_id,
+                contact_name=r.contact_name,
+            )
+            for r in rows
+        ]
+
+    @requires(Permission.CONTACTS_VIEW)
+    def load(self):
+        """Read my open tasks."""
+        self._refresh()
+
+    @requires(Permission.CONTACTS_EDIT)
+    def complete(self, task_id: int):
+        """Tick a task done: it leaves the list."""
+        try:
+            with session_scope() as db:
+                feed_service.complete_task(db, task_id=int(task_id), actor_id=self._current.id)
+        except (DomainError, TypeError, ValueError) as err:
+            return rx.toast.error(self._error_text(err) if isinstance(err, DomainError) else self._t("Unknown task."))
+        self._refresh()
+        return rx.toast.success(self._t("Task done."))
