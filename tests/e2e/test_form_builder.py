@@ -12,7 +12,10 @@ from crm_app.fields import service as fields
 from crm_app.fields.schemas import FormRead
 from tests.e2e.helpers import make_user, sign_in
 
-OWN_FIELDS = {"organization": ("device_brand",), "person": ("next_service", "old_code", "gate_code")}
+OWN_FIELDS = {
+    "organization": ("device_brand", "site_access_code"),
+    "person": ("next_service", "old_code", "gate_code"),
+}
 
 
 def _form(app_server, kind: str) -> FormRead:

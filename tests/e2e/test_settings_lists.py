@@ -67,7 +67,9 @@ def test_a_manager_adds_phone_types_and_campaigns(app_server, desktop):
 
     desktop.goto("/settings/campaigns")
     _add(desktop, "new-campaign", "add-campaign", "Trade fair")
+    expect(desktop.locator(".campaign-row").filter(has_text="Trade fair")).to_be_visible()
     _add(desktop, "new-campaign", "add-campaign", "Newspaper")
+    expect(desktop.locator(".campaign-row").filter(has_text="Newspaper")).to_be_visible()
     campaign = desktop.locator(".campaign-row").filter(has_text="Trade fair")
     expect(campaign).to_be_visible()
     campaign.locator(".campaign-active").click()
