@@ -103,7 +103,7 @@ _FOLD = str.maketrans(
 )
 _WORD_RE = re.compile(r"[^\W_]+")
 _PHONE_QUERY_RE = re.compile(r"^[0-9+\-\s().\/]+$")
-_DIGITS_RE = re.compile(r"\D")
+_DIGITS_RE = re.compile(r"[^0-9]")
 
 ArchivedMode = Literal["hide", "only", "include"]
 TagMode = Literal["any", "all"]
@@ -141,10 +141,6 @@ def normalise_query(text: str) -> str:
 
 def _digits(text: str) -> str:
     return _DIGITS_RE.sub("", text or "")
-
-
-def _compact(text: str) -> str:
-    return "".join(words(text))
 
 
 # ---------------------------------------------------------------- filter, sort, URL parameters
@@ -864,7 +860,7 @@ class _Plan:
         ):
             if start is not None:
                 conditions.append(u(column_) >= _day_start(start))
-            if end is not None:
+            if end is not None and end < date.max:
                 conditions.append(u(column_) < _day_start(end + timedelta(days=1)))
         if with_query and self.query is not None:
             conditions.append(u(Contact.id).in_(_index_matches(self.dialect, self.query)))
