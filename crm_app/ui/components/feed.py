@@ -8,18 +8,10 @@ from crm_app.auth.permissions import Permission
 from crm_app.ui.i18n import t
 from crm_app.ui.state.feed import ACTIVITY_LABELS, ContactFeedState, FeedRow
 from crm_app.ui.state.session import can
+from crm_app.ui.styles import FULL_WIDTH_SELECT_STYLE
 
 F = ContactFeedState
 UPLOAD_ID = "feed-upload"
-SELECT_STYLE = {
-    "padding": "6px 8px",
-    "border_radius": "6px",
-    "border": f"1px solid {rx.color('gray', 7)}",
-    "background": rx.color("gray", 1),
-    "font_size": "14px",
-    "height": "32px",
-    "width": "100%",
-}
 
 
 def _filters() -> rx.Component:
@@ -60,7 +52,7 @@ def _composer() -> rx.Component:
                 *[rx.el.option(t(label), value=key) for key, label in ACTIVITY_LABELS.items()],
                 name="kind",
                 id="activity-kind",
-                style=SELECT_STYLE,
+                style=FULL_WIDTH_SELECT_STYLE,
             ),
             rx.hstack(
                 rx.input(name="at", type="datetime-local", size="2", aria_label=t("When"), flex="1"),

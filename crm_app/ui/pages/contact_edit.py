@@ -18,6 +18,7 @@ from crm_app.ui.state.contact_edit import (
 )
 from crm_app.ui.state.live import ContactPulse, Viewer
 from crm_app.ui.state.session import SessionState, can
+from crm_app.ui.styles import FULL_WIDTH_SELECT_STYLE
 
 S = ContactEditState
 CAN_EDIT = can(Permission.CONTACTS_EDIT)
@@ -76,15 +77,7 @@ def _select(options: rx.Var, value: rx.Var, on_change, placeholder: rx.Var, id_:
         on_change=on_change,
         id=id_,
         disabled=~CAN_EDIT,
-        style={
-            "width": "100%",
-            "padding": "6px 8px",
-            "border_radius": "6px",
-            "border": f"1px solid {rx.color('gray', 7)}",
-            "background": rx.color("gray", 1),
-            "font_size": "14px",
-            "height": "32px",
-        },
+        style=FULL_WIDTH_SELECT_STYLE,
     )
 
 
@@ -625,15 +618,7 @@ def _custom_input(f: CustomField) -> rx.Component:
                 on_change=on_text,
                 id=fid,
                 disabled=~CAN_EDIT,
-                style={
-                    "width": "100%",
-                    "padding": "6px 8px",
-                    "border_radius": "6px",
-                    "border": f"1px solid {rx.color('gray', 7)}",
-                    "background": rx.color("gray", 1),
-                    "font_size": "14px",
-                    "height": "32px",
-                },
+                style=FULL_WIDTH_SELECT_STYLE,
             ),
         ),
         (

@@ -9,16 +9,9 @@ from crm_app.ui.i18n import t
 from crm_app.ui.layout import page_header
 from crm_app.ui.state.contact_list import ContactListState, SavedViewRow
 from crm_app.ui.state.session import can
+from crm_app.ui.styles import SELECT_STYLE
 
 L = ContactListState
-SELECT_STYLE = {
-    "padding": "6px 8px",
-    "border_radius": "6px",
-    "border": f"1px solid {rx.color('gray', 7)}",
-    "background": rx.color("gray", 1),
-    "font_size": "14px",
-    "height": "32px",
-}
 
 
 def _new_buttons() -> rx.Component:

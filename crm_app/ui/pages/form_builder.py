@@ -9,19 +9,10 @@ from crm_app.ui.i18n import t
 from crm_app.ui.layout import page_header
 from crm_app.ui.state.form_builder import TYPE_OPTIONS, ChoiceRow, FieldRow, FormBuilderState, SectionBlock
 from crm_app.ui.state.session import can
+from crm_app.ui.styles import FULL_WIDTH_SELECT_STYLE
 
 S = FormBuilderState
 ROW_BORDER = f"1px solid {rx.color('gray', 4)}"
-SELECT_STYLE = {
-    "width": "100%",
-    "padding": "6px 8px",
-    "border_radius": "6px",
-    "border": f"1px solid {rx.color('gray', 7)}",
-    "background": rx.color("gray", 1),
-    "color": rx.color("gray", 12),
-    "font_size": "14px",
-    "height": "32px",
-}
 FLAG_LABELS: tuple[tuple[str, str, str], ...] = (
     ("required", "Required", "A contact cannot be saved without it."),
     ("show_in_list", "List column", "Offered as a column of the contact list."),
@@ -92,7 +83,7 @@ def _option_select(options: rx.Var, empty_label: str, **props) -> rx.Component:
     return rx.el.select(
         rx.el.option(t(empty_label), value=""),
         rx.foreach(options, lambda o: rx.el.option(o.label, value=o.value)),
-        style=SELECT_STYLE,
+        style=FULL_WIDTH_SELECT_STYLE,
         **props,
     )
 
@@ -100,7 +91,7 @@ def _option_select(options: rx.Var, empty_label: str, **props) -> rx.Component:
 def _type_select(**props) -> rx.Component:
     return rx.el.select(
         *[rx.el.option(t(option.label), value=option.value) for option in TYPE_OPTIONS],
-        style=SELECT_STYLE,
+        style=FULL_WIDTH_SELECT_STYLE,
         **props,
     )
 
@@ -127,7 +118,7 @@ def _default_control(type_: rx.Var, id_: str, value: rx.Var | str, choices: rx.V
         name="default_value",
         id=id_,
         default_value=value,
-        style=SELECT_STYLE,
+        style=FULL_WIDTH_SELECT_STYLE,
     )
     date_box = rx.input(name="default_value", id=id_, type="date", default_value=value, width="100%")
     typed = rx.cond(type_ == "date", date_box, text_box)

@@ -22,19 +22,10 @@ from crm_app.ui.state.settings_lists import (
     TagRow,
     TagsState,
 )
+from crm_app.ui.styles import FULL_WIDTH_SELECT_STYLE
 
 BUILTIN_TYPES = ("Mobile", "Work", "Home")
 ROW_BORDER = f"1px solid {rx.color('gray', 4)}"
-SELECT_STYLE = {
-    "width": "100%",
-    "padding": "6px 8px",
-    "border_radius": "6px",
-    "border": f"1px solid {rx.color('gray', 7)}",
-    "background": rx.color("gray", 1),
-    "color": rx.color("gray", 12),
-    "font_size": "14px",
-    "height": "32px",
-}
 
 
 # ---- shared pieces ---------------------------------------------------------------------------
@@ -449,7 +440,7 @@ def _merge_bar() -> rx.Component:
                     value=S.merge_target,
                     on_change=S.choose_merge_target,
                     id="merge-target",
-                    style=SELECT_STYLE,
+                    style=FULL_WIDTH_SELECT_STYLE,
                 ),
                 gap="8px",
                 align="center",
@@ -631,7 +622,7 @@ def _phones() -> rx.Component:
                 value=S.default_region,
                 on_change=S.choose_region,
                 id="default-region",
-                style=SELECT_STYLE,
+                style=FULL_WIDTH_SELECT_STYLE,
             ),
             spacing="1",
             width="100%",
@@ -683,7 +674,7 @@ def _references() -> rx.Component:
                     value=S.digits_draft,
                     on_change=S.choose_digits,
                     id="reference-digits",
-                    style=SELECT_STYLE,
+                    style=FULL_WIDTH_SELECT_STYLE,
                 ),
                 _error(S.errors.get("reference_digits", "")),
                 spacing="1",
