@@ -435,23 +435,30 @@ def _load_sources(session: Session, cond: Callable[[Any], ColumnElement[bool]]) 
 _DOC_COLUMNS = ("name_key", "name_doc", "body_doc", "city_key", "email_key", "phone_key", "assigned_key")
 
 
+_UPSERT_ROWS = 500
+
+
 def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
+    """Write search rows with one multi-row INSERT ... ON CONFLICT UPDATE (only rows that changed) per 500.
+
+    One statement, not one per row: SQLite's FTS5 flushes its pending changes into a new index segment at
+    the end of every statement that touches it, so row-by-row writes cost a segment (and merges) each.
+    """
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    stmt = dialect_insert(ContactSearch.__table__)
     target = ContactSearch.__table__.c
-    changed = or_(*(target[name] != stmt.excluded[name] for name in _DOC_COLUMNS))
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[target.contact_id],
-        set_={name: stmt.excluded[name] for name in _DOC_COLUMNS},
-        where=changed,
-    )
-    session.execute(stmt, rows)
+    for start in range(0, len(rows), _UPSERT_ROWS):
+        stmt = dialect_insert(ContactSearch.__table__).values(rows[start : start + _UPSERT_ROWS])
+        changed = or_(*(target[name] != stmt.excluded[name] for name in _DOC_COLUMNS))
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[target.contact_id],
+            set_={name: stmt.excluded[name] for name in _DOC_COLUMNS},
+            where=changed,
+        )
+        _core(session).execute(stmt)
 
 
 def reindex_contacts(session: Session, *, contact_ids: Iterable[int]) -> None:
@@ -756,12 +763,6 @@ def _per_row(condition: ColumnElement[bool]) -> ColumnElement[bool]:
     return condition.is_(true())
 
 
-def _materialized(ids: Any) -> tuple[Any, Any]:
-    """A SELECT of ids as a materialised CTE (computed once, then joined by primary key), and its id column."""
-    matches = ids.cte("matches").prefix_with("MATERIALIZED")
-    return matches, next(iter(matches.c))
-
-
 def _index_matches(dialect: str, query: _Query) -> Any:
     """SELECT of the ids the full-text index finds for the query."""
     if dialect == "sqlite":
@@ -976,8 +977,8 @@ class _Phase:
         return stmt.order_by(*(key.desc() if self.descending else key.asc() for key in keys))
 
 
-def _ranked_few(plan: _Plan, ids: Any) -> list[_Phase]:
-    """Rank a few matches (``ids``: a SELECT of them) in one statement, from their search rows alone."""
+def _ranked_few(plan: _Plan, ids: list[int]) -> list[_Phase]:
+    """Rank a few matches (their ids) in one statement, from their search rows alone."""
     query = plan.query
     assert query is not None
     name_key, name_doc, found = ContactSearch.name_key, ContactSearch.name_doc, ContactSearch.contact_id
@@ -991,8 +992,7 @@ def _ranked_few(plan: _Plan, ids: Any) -> list[_Phase]:
     first = tier == 0
     key = case((first, name_key), else_=literal(""))
     order_id = case((first, found), else_=-found)
-    matches, match_id = _materialized(ids)
-    stmt = select(found, tier, key, order_id).select_from(matches.join(ContactSearch, found == match_id))
+    stmt = select(found, tier, key, order_id).where(found.in_(ids))
     return [_Phase(stmt=stmt, keys=[tier, key, order_id], force_sort=plan.dialect == "sqlite")]
 
 
@@ -1036,17 +1036,15 @@ def _ranked_many(plan: _Plan) -> list[_Phase]:
     return phases
 
 
-def _sorted_few(plan: _Plan, sort: ContactSort, ids: Any) -> list[_Phase]:
-    """A few matches (``ids``: a SELECT of them) sorted by a column in one statement."""
+def _sorted_few(plan: _Plan, sort: ContactSort, ids: list[int]) -> list[_Phase]:
+    """A few matches (their ids) sorted by a column in one statement."""
     descending = sort.direction == "desc"
-    matches, match_id = _materialized(ids)
     if sort.field in _CONTACT_SORTS:
         keys = _CONTACT_SORTS[sort.field]()
-        stmt = select(Contact.id, *keys).select_from(matches.join(Contact, Contact.id == match_id))
+        stmt = select(Contact.id, *keys).where(Contact.id.in_(ids))
     else:
         keys = [ContactSearch.__table__.c[_SEARCH_SORTS[sort.field]], ContactSearch.contact_id]
-        joined = matches.join(ContactSearch, ContactSearch.contact_id == match_id)
-        stmt = select(ContactSearch.contact_id, *keys).select_from(joined)
+        stmt = select(ContactSearch.contact_id, *keys).where(ContactSearch.contact_id.in_(ids))
     return [_Phase(stmt=stmt, keys=keys, descending=descending, force_sort=plan.dialect == "sqlite")]
 
 
@@ -1277,12 +1275,15 @@ def search_contacts(
     plan = _make_plan(session, filter, settings.default_region)
     sort = _effective_sort(sort, plan)
     candidates, _id_col = plan.candidates()
-    matched = _count_rows(session, candidates, SELECTIVE_LIMIT + 1)
+    # Few matches (found once, by the cheapest source) are sorted in one statement; many are walked page by
+    # page along an index, checking each contact, which stops as soon as the page is full.
+    few = list(_core(session).execute(candidates.limit(SELECTIVE_LIMIT + 1)).scalars())
+    matched = len(few)
     selective = matched <= SELECTIVE_LIMIT
     if sort.field == "relevance":
-        phases = _ranked_few(plan, candidates) if selective else _ranked_many(plan)
+        phases = _ranked_few(plan, few) if selective else _ranked_many(plan)
     else:
-        phases = _sorted_few(plan, sort, candidates) if selective else _sorted_many(plan, sort)
+        phases = _sorted_few(plan, sort, few) if selective else _sorted_many(plan, sort)
 
     state = {"f": _fingerprint(filter, sort), "s": int(selective)}
     decoded = _decode_cursor(cursor, state, phases) if cursor else None
