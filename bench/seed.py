@@ -1238,7 +1238,6 @@ def _finish(engine: Engine, contacts: int) -> dict[str, float]:
     started = time.perf_counter()
     if engine.dialect.name == "sqlite":
         with engine.begin() as conn:
-            conn.exec_driver_sql("PRAGMA analysis_limit=2000")
             conn.exec_driver_sql("ANALYZE")
         engine.dispose()
         raw = engine.raw_connection()

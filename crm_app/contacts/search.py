@@ -890,6 +890,27 @@ class _Plan:
                 groups.append(list(self.filter.tag_ids))
         return groups
 
+    def _little_else(self, *, tags_in_source: bool) -> bool:
+        """Whether nothing but the source (search or tags) and hiding archived contacts narrows the list."""
+        f = self.filter
+        others = (f.kind, f.suppliers_only, f.channel_ids, f.assigned_user_ids, f.unassigned, f.archived == "only")
+        dates = (f.created_from, f.created_to, f.updated_from, f.updated_to)
+        tags = () if tags_in_source else (f.tag_ids, f.conflict_only)
+        return not any((*others, *dates, *tags))
+
+    def source(self) -> Any | None:
+        """The bare source of the candidates (no per-contact checks) when the checks hardly narrow it, else None:
+        counting it is cheap, and many source rows then mean many matches."""
+        if self.query is not None:
+            if not self._little_else(tags_in_source=False):
+                return None
+            if self.dialect == "sqlite":
+                return select(_FTS.c.rowid).where(_fts_match(_fts5_expression(self.query)))
+            return select(ContactSearch.contact_id).where(_pg_found(self.query))
+        if self._tag_groups() and self._little_else(tags_in_source=True):
+            return select(ContactTag.contact_id).where(ContactTag.tag_id.in_(self._tag_groups()[0]))
+        return None
+
     def candidates(self) -> tuple[Any, Any]:
         """(SELECT of matching ids, its id column), read from the smallest source: the search index, a tag, or
         the contact table; the other conditions are checked per candidate. Streams, so a LIMIT stops it early."""
@@ -1277,9 +1298,13 @@ def search_contacts(
     candidates, _id_col = plan.candidates()
     # Few matches (found once, by the cheapest source) are sorted in one statement; many are walked page by
     # page along an index, checking each contact, which stops as soon as the page is full.
-    few = list(_core(session).execute(candidates.limit(SELECTIVE_LIMIT + 1)).scalars())
+    source = plan.source()
+    if source is not None and _count_rows(session, source, 2 * SELECTIVE_LIMIT + 1) > 2 * SELECTIVE_LIMIT:
+        few, selective = [], False
+    else:
+        few = list(_core(session).execute(candidates.limit(SELECTIVE_LIMIT + 1)).scalars())
+        selective = len(few) <= SELECTIVE_LIMIT
     matched = len(few)
-    selective = matched <= SELECTIVE_LIMIT
     if sort.field == "relevance":
         phases = _ranked_few(plan, few) if selective else _ranked_many(plan)
     else:
