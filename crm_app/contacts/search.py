@@ -71,6 +71,7 @@ MAX_PAGE_SIZE = 200
 EXACT_COUNT_LIMIT = 10_000
 ESTIMATE_SAMPLE = 5_000
 SELECTIVE_LIMIT = 5_000
+RANKED_FEW_LIMIT = 1_000
 MAX_QUERY_LENGTH = 200
 MAX_QUERY_TERMS = 8
 MAX_LIST_FILTER = 50
@@ -907,8 +908,9 @@ class _Plan:
             if self.dialect == "sqlite":
                 return select(_FTS.c.rowid).where(_fts_match(_fts5_expression(self.query)))
             return select(ContactSearch.contact_id).where(_pg_found(self.query))
-        if self._tag_groups() and self._little_else(tags_in_source=True):
-            return select(ContactTag.contact_id).where(ContactTag.tag_id.in_(self._tag_groups()[0]))
+        groups = self._tag_groups()
+        if len(groups) == 1 and self._little_else(tags_in_source=True):
+            return select(ContactTag.contact_id).where(ContactTag.tag_id.in_(groups[0]))
         return None
 
     def candidates(self) -> tuple[Any, Any]:
@@ -1298,12 +1300,14 @@ def search_contacts(
     candidates, _id_col = plan.candidates()
     # Few matches (found once, by the cheapest source) are sorted in one statement; many are walked page by
     # page along an index, checking each contact, which stops as soon as the page is full.
+    # Ranking walks indexes well from a smaller number of matches on, so its threshold is lower.
+    limit = min(RANKED_FEW_LIMIT, SELECTIVE_LIMIT) if sort.field == "relevance" else SELECTIVE_LIMIT
     source = plan.source()
-    if source is not None and _count_rows(session, source, 2 * SELECTIVE_LIMIT + 1) > 2 * SELECTIVE_LIMIT:
+    if source is not None and _count_rows(session, source, 2 * limit + 1) > 2 * limit:
         few, selective = [], False
     else:
-        few = list(_core(session).execute(candidates.limit(SELECTIVE_LIMIT + 1)).scalars())
-        selective = len(few) <= SELECTIVE_LIMIT
+        few = list(_core(session).execute(candidates.limit(limit + 1)).scalars())
+        selective = len(few) <= limit
     matched = len(few)
     if sort.field == "relevance":
         phases = _ranked_few(plan, few) if selective else _ranked_many(plan)
