@@ -69,7 +69,7 @@ SORT_FIELDS: tuple[str, ...] = SortField.__args__
 PAGE_SIZES = (25, 50, 100)
 MAX_PAGE_SIZE = 200
 EXACT_COUNT_LIMIT = 10_000
-ESTIMATE_SAMPLE = 5_000
+ESTIMATE_SAMPLE = 2_000
 SELECTIVE_LIMIT = 5_000
 RANKED_FEW_LIMIT = 1_000
 MAX_QUERY_LENGTH = 200
@@ -1347,7 +1347,19 @@ def count_contacts(session: Session, *, filter: ContactFilter) -> tuple[int, boo
     return _count(session, _make_plan(session, filter))
 
 
+def _many_in_source(session: Session, plan: _Plan, limit: int) -> bool:
+    """Whether the bare source (search index or tag) surely holds far more than ``limit`` matches."""
+    source = plan.source()
+    if source is None:
+        return False
+    if plan.dialect == "postgresql":
+        return _pg_planner_rows(session, source) > 3 * limit
+    return _count_rows(session, source, 2 * limit + 1) > 2 * limit
+
+
 def _count(session: Session, plan: _Plan) -> tuple[int, bool]:
+    if _many_in_source(session, plan, EXACT_COUNT_LIMIT):
+        return max(_estimate(session, plan), EXACT_COUNT_LIMIT + 1), True
     candidates, _id_col = plan.candidates()
     exact = _count_rows(session, candidates, EXACT_COUNT_LIMIT + 1)
     if exact <= EXACT_COUNT_LIMIT:
@@ -1362,10 +1374,6 @@ def _round_estimate(value: float) -> int:
     return int(round(value / magnitude) * magnitude)
 
 
-def _count_where(session: Session, *conditions: Any) -> int:
-    return _core(session).execute(select(func.count()).select_from(Contact).where(*conditions)).scalar_one()
-
-
 def _estimate(session: Session, plan: _Plan) -> int:
     """Many matches: the share of a fixed sample of ids (spread over the id range) that passes the filters,
     times the id range, or times the search index's own count when there is a search (stable per table)."""
@@ -1376,16 +1384,30 @@ def _estimate(session: Session, plan: _Plan) -> int:
     span = high - low + 1
     size = min(ESTIMATE_SAMPLE, span)
     sample = sorted(random.Random(span).sample(range(low, high + 1), size))
-    passing = _count_where(session, Contact.id.in_(sample), *plan.conditions(hint=True, with_query=False))
+    conditions = plan.conditions(hint=True, with_query=False)
+    passes = case((and_(*conditions), 1), else_=0) if conditions else literal(1, Integer)
+    existing, passing = (
+        _core(session)
+        .execute(select(func.count(), func.coalesce(func.sum(passes), 0)).where(Contact.id.in_(sample)))
+        .one()
+    )
     if plan.query is None:
         return _round_estimate(passing * span / size)
-    existing = _count_where(session, Contact.id.in_(sample))
     if plan.dialect == "sqlite":
         found = select(_FTS.c.rowid).where(_fts_match(_fts5_expression(plan.query)))
+        in_index = _core(session).execute(select(func.count()).select_from(found.subquery())).scalar_one()
     else:
-        found = select(ContactSearch.contact_id).where(_pg_found(plan.query))
-    in_index = _core(session).execute(select(func.count()).select_from(found.subquery())).scalar_one()
+        in_index = _pg_planner_rows(session, select(ContactSearch.contact_id).where(_pg_found(plan.query)))
     return _round_estimate(in_index * passing / max(existing, 1))
+
+
+def _pg_planner_rows(session: Session, stmt: Any) -> int:
+    """PostgreSQL's own row estimate for a statement (counting a GIN match exactly means visiting every row)."""
+    connection = _core(session)
+    compiled = stmt.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
+    plan = connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}").scalar_one()
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return int(plan[0]["Plan"]["Plan Rows"])
 
 
 def _ordered_candidates(plan: _Plan, after_id: int | None, limit: int | None) -> Any:
