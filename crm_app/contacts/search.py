@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import math
 import random
 import re
 import unicodedata
@@ -1300,8 +1301,12 @@ def search_contacts(
     candidates, _id_col = plan.candidates()
     # Few matches (found once, by the cheapest source) are sorted in one statement; many are walked page by
     # page along an index, checking each contact, which stops as soon as the page is full.
-    # Ranking walks indexes well from a smaller number of matches on, so its threshold is lower.
-    limit = min(RANKED_FEW_LIMIT, SELECTIVE_LIMIT) if sort.field == "relevance" else SELECTIVE_LIMIT
+    # Sorting n matches costs about n row reads; walking an index costs about page size x table / n. They
+    # break even near n = 3.5 x sqrt(table size). Ranking walks indexes well sooner, so its threshold is lower.
+    size = _core(session).execute(select(func.max(Contact.id))).scalar_one() or 0
+    limit = min(SELECTIVE_LIMIT, max(500, int(3.5 * math.sqrt(size))))
+    if sort.field == "relevance":
+        limit = min(limit, RANKED_FEW_LIMIT)
     source = plan.source()
     if source is not None and _count_rows(session, source, 2 * limit + 1) > 2 * limit:
         few, selective = [], False
