@@ -915,28 +915,29 @@ class _Plan:
         return None
 
     def candidates(self) -> tuple[Any, Any]:
-        """(SELECT of matching ids, its id column), read from the smallest source: the search index, a tag, or
-        the contact table; the other conditions are checked per candidate. Streams, so a LIMIT stops it early."""
+        """(SELECT of matching ids, its id column), read from the smallest sources: the search index and the tags
+        (intersected, with the assigned staff when there are tags), else the contact table; the other conditions
+        are checked per candidate. A single source streams, so a LIMIT stops it early."""
+        parts = []
         if self.query is not None:
             if self.dialect == "sqlite":
-                id_col = _FTS.c.rowid
-                stmt = select(id_col).where(_fts_match(_fts5_expression(self.query)))
+                parts.append(select(_FTS.c.rowid.label("id")).where(_fts_match(_fts5_expression(self.query))))
             else:
-                id_col = ContactSearch.contact_id
-                stmt = select(id_col).where(_pg_found(self.query))
-            return stmt.where(self.contact_matches(id_col)), id_col
+                parts.append(select(ContactSearch.contact_id.label("id")).where(_pg_found(self.query)))
         groups = self._tag_groups()
-        if groups:
-            parts = [select(ContactTag.contact_id).where(ContactTag.tag_id.in_(group)) for group in groups]
-            if len(parts) > 1:
-                tagged = intersect(*parts).subquery()
-            elif len(groups[0]) > 1:
-                tagged = parts[0].distinct().subquery()
-            else:
-                tagged = parts[0].subquery()
-            id_col = tagged.c.contact_id
-            return select(id_col).where(self.contact_matches(id_col, with_tags=False)), id_col
-        return select(Contact.id).where(*self.conditions(hint=False, with_query=False)), Contact.id
+        for group in groups:
+            tagged = select(ContactTag.contact_id.label("id")).where(ContactTag.tag_id.in_(group))
+            parts.append(tagged.distinct() if len(group) > 1 and len(parts) == 0 and len(groups) == 1 else tagged)
+        if groups and self.filter.assigned_user_ids and not self.filter.unassigned:
+            parts.append(
+                select(Contact.id.label("id")).where(Contact.assigned_user_id.in_(self.filter.assigned_user_ids))
+            )
+        if not parts:
+            return select(Contact.id).where(*self.conditions(hint=False, with_query=False)), Contact.id
+        source = parts[0].subquery() if len(parts) == 1 else intersect(*parts).subquery()
+        id_col = source.c.id
+        checks = self.conditions(hint=True, with_query=False, with_tags=not groups)
+        return select(id_col).where(_per_row(exists().where(Contact.id == id_col, *checks))), id_col
 
 
 SQLITE_CACHE_KIB = 65_536
@@ -1302,9 +1303,9 @@ def search_contacts(
     # Few matches (found once, by the cheapest source) are sorted in one statement; many are walked page by
     # page along an index, checking each contact, which stops as soon as the page is full.
     # Sorting n matches costs about n row reads; walking an index costs about page size x table / n. They
-    # break even near n = 3.5 x sqrt(table size). Ranking walks indexes well sooner, so its threshold is lower.
+    # break even near n = 5 x sqrt(table size). Ranking walks indexes well sooner, so its threshold is lower.
     size = _core(session).execute(select(func.max(Contact.id))).scalar_one() or 0
-    limit = min(SELECTIVE_LIMIT, max(500, int(3.5 * math.sqrt(size))))
+    limit = min(SELECTIVE_LIMIT, max(500, int(5 * math.sqrt(size))))
     if sort.field == "relevance":
         limit = min(limit, RANKED_FEW_LIMIT)
     source = plan.source()
