@@ -83,7 +83,7 @@ def test_deactivated_user_is_signed_out_at_the_next_event(app_server, desktop):
     with contextlib.suppress(PlaywrightTimeoutError):
         desktop.locator("#filter-suppliers").click(timeout=5_000)
     desktop.wait_for_url("**/signin**", timeout=15_000)
-    expect(desktop.get_by_text("Please sign in again")).to_be_visible()
+    expect(desktop.locator("#signin-notice")).to_contain_text("Your session has ended")
 
 
 def test_language_switches_at_run_time_without_a_rebuild(app_server, desktop):

@@ -30,7 +30,8 @@ def two_workers(tmp_path_factory):
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     database_url = POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
-    env = {"REFLEX_REDIS_URL": REDIS_URL}
+    # Two backend workers in each process: several workers on one Redis, without starving this 2-core machine.
+    env = {"REFLEX_REDIS_URL": REDIS_URL, "GRANIAN_WORKERS": "2"}
     try:
         with (
             running_app(tmp_path_factory.mktemp("worker-a"), database_url, env) as a,
@@ -53,7 +54,8 @@ def test_a_change_on_one_worker_reaches_a_browser_on_the_other(two_workers, brow
         page = ctx.new_page()
         sign_in(page, make_user(server, role))
         page.goto(f"/contacts/{created.id}")
-        expect(page.locator("#f-last_name")).to_have_value("Scaled")
+        # The first load on a cold worker (PostgreSQL pool, Redis state) can take a few seconds.
+        expect(page.locator("#f-last_name")).to_have_value("Scaled", timeout=20_000)
         pages.append(page)
     on_a, on_b = pages
     expect(on_b.locator("#presence .presence")).to_have_count(1, timeout=10_000)

@@ -61,6 +61,10 @@ def signin_page() -> rx.Component:
         ),
         rx.heading(t("Sign in"), size="6"),
         rx.cond(
+            SignInState.notice,
+            rx.callout(SignInState.notice, icon="info", color_scheme="blue", role="status", id="signin-notice"),
+        ),
+        rx.cond(
             SignInState.error,
             rx.callout(SignInState.error, icon="triangle-alert", color_scheme="red", role="alert", id="signin-error"),
         ),

@@ -8,7 +8,14 @@ from crm_app.auth import service as auth_service
 from crm_app.auth.permissions import Permission
 from crm_app.core.errors import DomainError
 from crm_app.db import session_scope
-from crm_app.ui.state.session import CHANGE_PASSWORD_ROUTE, SessionState, _validate, public, requires
+from crm_app.ui.state.session import (
+    CHANGE_PASSWORD_ROUTE,
+    SESSION_ENDED_PARAM,
+    SessionState,
+    _validate,
+    public,
+    requires,
+)
 
 
 def _safe_next(target: str) -> str:
@@ -22,14 +29,17 @@ class SignInState(SessionState):
     """The sign-in form."""
 
     error: str = ""
+    notice: str = ""
     busy: bool = False
 
     @public
     def open_sign_in(self):
-        """Leave the sign-in page at once when this browser is already signed in."""
+        """Leave the sign-in page at once when this browser is already signed in; say why a session ended."""
         self.error = ""
         if _validate(self.token) is not None:
             return rx.redirect(_safe_next(self.router.url.query_parameters.get("next", "")))
+        ended = self.router.url.query_parameters.get(SESSION_ENDED_PARAM, "")
+        self.notice = self._t("Your session has ended. Please sign in again.") if ended else ""
         return None
 
     @public
@@ -41,6 +51,7 @@ class SignInState(SessionState):
         password = str(form.get("password", ""))[:1000]
         remember = form.get("remember") in ("on", True, "true")
         self.error = ""
+        self.notice = ""
         try:
             with session_scope() as db:
                 user, token = auth_service.sign_in(

@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 SIGN_IN_ROUTE = "/signin"
 CHANGE_PASSWORD_ROUTE = "/change-password"
 COOKIE_NAME = "crm_session"
+# Query parameter of the sign-in page when a signed-in tab's session ended (expired, revoked, deactivated).
+SESSION_ENDED_PARAM = "ended"
 
 # The user validated for the event being processed (set by the middleware, read by @requires).
 _event_user: contextvars.ContextVar[tuple[str, CurrentUser] | None] = contextvars.ContextVar(
@@ -72,11 +74,9 @@ def _validate(token: str) -> CurrentUser | None:
     return user
 
 
-def _refusal(message: str, *, sign_in: bool, quiet: bool = False) -> list[rx.event.EventSpec]:
-    events = [rx.redirect(SIGN_IN_ROUTE)] if sign_in else []
-    if not quiet:
-        events.append(rx.toast.error(message))
-    return events
+def _to_sign_in(*, session_ended: bool) -> list[rx.event.EventSpec]:
+    """Send the tab to the sign-in page, which says so when a signed-in tab's session ended."""
+    return [rx.redirect(f"{SIGN_IN_ROUTE}?{SESSION_ENDED_PARAM}=1" if session_ended else SIGN_IN_ROUTE)]
 
 
 def requires(permission: Permission) -> Callable:
@@ -91,13 +91,11 @@ def requires(permission: Permission) -> Callable:
             if user is None:
                 was_signed_in = self.user_id > 0
                 self._forget_user()
-                return None, _refusal(
-                    translate(self.locale, "Please sign in again."), sign_in=True, quiet=not was_signed_in
-                )
+                return None, _to_sign_in(session_ended=was_signed_in)
             if user.must_change_password and fn.__name__ not in ("change_own_password", "sign_out"):
                 return None, [rx.redirect(CHANGE_PASSWORD_ROUTE)]
             if not has_permission(user.role, permission):
-                return None, _refusal(translate(self.locale, "You don't have permission to do that."), sign_in=False)
+                return None, [rx.toast.error(translate(self.locale, "You don't have permission to do that."))]
             return user, None
 
         if inspect.iscoroutinefunction(fn):
@@ -259,9 +257,7 @@ class AuthMiddleware(Middleware):
             return None
         was_signed_in = session_state.user_id > 0
         session_state._forget_user()
-        events = Event.from_event_type(
-            _refusal(translate(session_state.locale, "Please sign in again."), sign_in=True, quiet=not was_signed_in)
-        )
+        events = Event.from_event_type(_to_sign_in(session_ended=was_signed_in))
         root = state._get_root_state()
         delta = await root._get_resolved_delta()
         root._clean()
