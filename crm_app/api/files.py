@@ -12,7 +12,9 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Message
 
-from crm_app.auth.permissions import Permission, has_permission
+from crm_app.api.routes import require_api
+from crm_app.auth.permissions import Permission
+from crm_app.auth.service import CurrentUser
 from crm_app.core.errors import NotFoundError, ValidationError
 from crm_app.db import session_scope
 from crm_app.feed.files import IMAGE_TYPES, open_attachment, store_upload
@@ -30,25 +32,15 @@ def _error(status: int, code: str, message: str = "") -> JSONResponse:
     return JSONResponse(body, status_code=status)
 
 
-def _user(request: Request):
-    from crm_app.api.routes import current_user  # routes.py imports this module to register the routes
-
-    return current_user(request)
-
-
 def content_disposition(kind: str, name: str) -> str:
     """A Content-Disposition value with an ASCII fallback name and the exact name per RFC 5987."""
     fallback = "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\;' else "_" for ch in name) or "file"
     return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
-async def download_file(request: Request) -> Response:
+@require_api(Permission.CONTACTS_VIEW)
+async def download_file(request: Request, _user: CurrentUser) -> Response:
     """Serve a stored file (or ``?thumb=1`` its preview) to a signed-in user; never as active content."""
-    user = _user(request)
-    if user is None:
-        return _error(401, "not_signed_in")
-    if not has_permission(user.role, Permission.CONTACTS_VIEW):
-        return _error(403, "permission_denied", "You don't have permission to view contacts.")
     thumbnail = request.query_params.get("thumb", "") in ("1", "true", "yes")
     try:
         with session_scope() as db:
@@ -68,13 +60,9 @@ async def download_file(request: Request) -> Response:
     return FileResponse(path, media_type=content_type, headers=headers)
 
 
-async def upload_file(request: Request) -> Response:
+@require_api(Permission.CONTACTS_EDIT)
+async def upload_file(request: Request, user: CurrentUser) -> Response:
     """Store a multipart upload (field ``file``) on a contact; staff and above; streamed, limited, checked."""
-    user = _user(request)
-    if user is None:
-        return _error(401, "not_signed_in")
-    if not has_permission(user.role, Permission.CONTACTS_EDIT):
-        return _error(403, "permission_denied", "You don't have permission to edit contacts.")
     if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
         return _error(400, "validation", "Send the file as multipart/form-data in a field named 'file'.")
     limit = settings.max_upload_mb * 1024 * 1024

@@ -1,21 +1,34 @@
-"""REST routes mounted beside Reflex's own (Starlette); each checks the caller's session and Origin."""
+"""REST routes mounted beside Reflex's own (Starlette); each checks the caller's session and Origin.
+
+Every route's endpoint is wrapped with ``require_api(Permission.X)``: 401 without a valid session, 403
+when the role lacks the permission. Only the paths in ``PUBLIC_ROUTES`` answer strangers.
+"""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
+
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from crm_app.api.files import FILE_ROUTES
 from crm_app.auth import service as auth_service
+from crm_app.auth.permissions import Permission, require
 from crm_app.auth.service import CurrentUser
+from crm_app.core.errors import PermissionDenied
 from crm_app.db import session_scope
 from crm_app.settings import settings
 
 COOKIE_NAME = "crm_session"
+# Routes anyone may call without a session (reviewed; tests/api/test_route_permissions.py checks the rest).
+PUBLIC_ROUTES: frozenset[str] = frozenset({"/api/health"})
+
+UserEndpoint = Callable[[Request, CurrentUser], Awaitable[Response]]
 
 
 class OriginCheck:
@@ -61,11 +74,30 @@ def current_user(request: Request) -> CurrentUser | None:
         return auth_service.validate_session(db, token=token)
 
 
-async def me(request: Request) -> JSONResponse:
+def require_api(permission: Permission) -> Callable[[UserEndpoint], Callable[[Request], Awaitable[Response]]]:
+    """Run the endpoint only for a signed-in user whose role has ``permission`` (401 / 403 otherwise)."""
+
+    def decorate(endpoint: UserEndpoint) -> Callable[[Request], Awaitable[Response]]:
+        @functools.wraps(endpoint)
+        async def guarded(request: Request) -> Response:
+            user = await run_in_threadpool(current_user, request)
+            if user is None:
+                return JSONResponse({"error": "not_signed_in"}, status_code=401)
+            try:
+                require(user.role, permission)
+            except PermissionDenied as error:
+                return JSONResponse({"error": error.code.value, "message": error.message}, status_code=403)
+            return await endpoint(request, user)
+
+        guarded._crm_permission = permission  # type: ignore[attr-defined]
+        return guarded
+
+    return decorate
+
+
+@require_api(Permission.CONTACTS_VIEW)
+async def me(_request: Request, user: CurrentUser) -> JSONResponse:
     """Who am I: the signed-in user's id, name and role."""
-    user = current_user(request)
-    if user is None:
-        return JSONResponse({"error": "not_signed_in"}, status_code=401)
     return JSONResponse({"id": user.id, "email": user.email, "name": user.name, "role": user.role})
 
 
@@ -76,6 +108,8 @@ async def health(_request: Request) -> JSONResponse:
 
 def build_api() -> Starlette:
     """The Starlette app Reflex mounts its own routes onto."""
+    from crm_app.api.files import FILE_ROUTES  # files.py imports require_api from this module
+
     return Starlette(
         routes=[Route("/api/me", me), Route("/api/health", health), *FILE_ROUTES],
         middleware=[Middleware(OriginCheck)],
