@@ -343,6 +343,15 @@ def _validate_scalars(session: Session, data: ContactIn, existing: Contact | Non
     }
 
 
+def _written_forms(phone: Phone, region: str) -> set[str]:
+    """The ways a form may show a stored number back (as typed, E.164, international, national)."""
+    return {
+        phone.raw,
+        phone.e164,
+        *(format_phone(phone.e164, style, region) for style in ("international", "national")),
+    }
+
+
 def _validate_phones(
     session: Session, data: ContactIn, old: list[Phone], settings: AccountSettings, errors: dict[str, str]
 ) -> list[_PhonePlan]:
@@ -372,6 +381,8 @@ def _validate_phones(
         match = old_by_id.get(item.id) if item.id not in used_ids else None
         if match is not None:
             used_ids.add(match.id)
+            if match.e164 == parsed.e164 and raw in _written_forms(match, settings.default_region):
+                raw = match.raw
         consents = {}
         for channel in CHANNELS:
             given = getattr(item, channel)

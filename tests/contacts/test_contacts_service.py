@@ -251,6 +251,24 @@ def test_update_contact_keeps_child_rows_matched_by_id(db) -> None:
     assert read.phones[0].e164 == "+33755555555"
 
 
+@pytest.mark.parametrize("shown", ["+33 6 12 34 56 78", "06 12 34 56 78", "+33612345678"])
+def test_update_contact_keeps_the_number_as_typed_when_the_form_sends_back_its_display(db, shown) -> None:
+    created = service.create_contact(db, data=person(phones=[PhoneIn(number="06.12.34.56.78")]), actor_id=None)
+    data = as_input(created)
+    data.phones[0].number = shown
+    read = service.update_contact(db, contact_id=created.id, data=data, actor_id=None)
+    assert read.phones[0].raw == "06.12.34.56.78"
+    assert read.version == created.version
+
+
+def test_update_contact_stores_a_number_retyped_in_another_form(db) -> None:
+    created = service.create_contact(db, data=person(phones=[PhoneIn(number="06.12.34.56.78")]), actor_id=None)
+    data = as_input(created)
+    data.phones[0].number = "0033 6 12 34 56 78"
+    read = service.update_contact(db, contact_id=created.id, data=data, actor_id=None)
+    assert (read.phones[0].raw, read.phones[0].e164) == ("0033 6 12 34 56 78", "+33612345678")
+
+
 def test_update_contact_removes_child_rows_left_out_of_the_input(db) -> None:
     created = service.create_contact(db, data=person(), actor_id=None)
     read = service.update_contact(
