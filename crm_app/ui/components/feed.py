@@ -6,7 +6,7 @@ import reflex as rx
 
 from crm_app.auth.permissions import Permission
 from crm_app.ui.i18n import t
-from crm_app.ui.state.feed import ACTIVITY_LABELS, ContactFeedState, FeedRow
+from crm_app.ui.state.feed import ACTIVITY_LABELS, BodyPart, ContactFeedState, FeedRow
 from crm_app.ui.state.session import can
 from crm_app.ui.styles import FULL_WIDTH_SELECT_STYLE
 
@@ -141,6 +141,25 @@ def _composer() -> rx.Component:
     )
 
 
+def _part(part: BodyPart) -> rx.Component:
+    """Plain text, or a link the domain checked (http, https, mailto) opening in a new tab without an opener."""
+    return rx.cond(
+        part.href != "",
+        rx.link(
+            part.text,
+            href=part.href,
+            target="_blank",
+            rel="noopener noreferrer nofollow",
+            class_name="feed-link",
+        ),
+        rx.text.span(part.text),
+    )
+
+
+def _body(row: FeedRow) -> rx.Component:
+    return rx.text(rx.foreach(row.parts, _part), size="2", class_name="pre-wrap feed-body")
+
+
 def _entry(row: FeedRow) -> rx.Component:
     return rx.hstack(
         rx.center(
@@ -197,7 +216,7 @@ def _entry(row: FeedRow) -> rx.Component:
                     ),
                 ),
             ),
-            rx.cond(row.body, rx.text(row.body, size="2", class_name="pre-wrap feed-body")),
+            rx.cond(row.body, _body(row)),
             rx.cond(
                 row.file_id > 0,
                 rx.hstack(

@@ -13,6 +13,7 @@ from crm_app.core.errors import DomainError
 from crm_app.db import session_scope
 from crm_app.feed import files as file_service
 from crm_app.feed import service as feed_service
+from crm_app.feed.links import split_links
 from crm_app.feed.schemas import FeedItem
 from crm_app.ui.state.session import SessionState, _validate, requires
 
@@ -28,6 +29,14 @@ PAGE = 30
 
 
 @dataclasses.dataclass
+class BodyPart:
+    """A run of a comment's text, or a safe link (``href`` set) to render with rx.link."""
+
+    text: str
+    href: str
+
+
+@dataclasses.dataclass
 class FeedRow:
     """One feed entry as shown."""
 
@@ -38,6 +47,7 @@ class FeedRow:
     actor: str
     title: str
     body: str
+    parts: list[BodyPart]
     old: str
     new: str
     task_id: int
@@ -116,6 +126,7 @@ class ContactFeedState(SessionState):
             actor=item.actor_name or self._t("System"),
             title=title,
             body=item.body,
+            parts=[BodyPart(text=p.text, href=p.href) for p in split_links(item.body)],
             old=item.old,
             new=item.new,
             task_id=item.task_id or 0,
