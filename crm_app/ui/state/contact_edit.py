@@ -16,6 +16,7 @@ from crm_app.contacts import lists as contact_lists
 from crm_app.contacts import service as contacts
 from crm_app.contacts import tags as tag_service
 from crm_app.contacts.merge import changed_fields, three_way_merge
+from crm_app.contacts.phones import parse_phone, phone_links
 from crm_app.contacts.schemas import (
     BUILTIN_PHONE_TYPES,
     AddressIn,
@@ -25,7 +26,7 @@ from crm_app.contacts.schemas import (
     PhoneIn,
 )
 from crm_app.core.app_settings import get_settings
-from crm_app.core.errors import ConflictError, DomainError, NotFoundError
+from crm_app.core.errors import ConflictError, DomainError, NotFoundError, ValidationError
 from crm_app.db import session_scope
 from crm_app.fields import service as field_service
 from crm_app.fields.types import get_type
@@ -278,6 +279,7 @@ class ContactEditState(SessionState):
     show_conflicts: bool = False
 
     _just_created: int = 0
+    _region: str = "FR"
     _custom_types: dict[str, str] = {}
     _form_kind: str = ""
     _base: dict[str, Any] = {}
@@ -312,6 +314,7 @@ class ContactEditState(SessionState):
         self.channels = [Option(value=str(c.id), label=c.name) for c in contact_lists.list_channels(db)]
         self.users = [Option(value=str(u.id), label=u.name or u.email) for u in auth_service.list_users(db) if u.active]
         self.tag_colors = {tag.name: tag.color for tag in tag_service.list_tags(db)}
+        self._region = get_settings(db).default_region
         system_tags = contacts.ensure_system_tags(db)
         if "conflict" in system_tags:
             self.conflict_tag = system_tags["conflict"].name
@@ -569,11 +572,26 @@ class ContactEditState(SessionState):
             setattr(row, key, _as_bool(value))
         else:
             setattr(row, key, str(value or "")[:200])
-        phones[i] = row
+        phones[i] = self._with_links(row)
         self.phones = phones
         self.errors = {k: v for k, v in self.errors.items() if not k.startswith(f"phones.{i}.")}
         self._touch()
         return None
+
+    def _with_links(self, row: PhoneForm) -> PhoneForm:
+        """The row with its call and messaging links for the number as typed (none while it is not a number)."""
+        try:
+            e164 = parse_phone(row.number, self._region).e164 if row.number.strip() else ""
+        except ValidationError:
+            e164 = ""
+        links = phone_links(e164, row.whatsapp, row.viber, row.sms) if e164 else {}
+        return dataclasses.replace(
+            row,
+            tel_link=links.get("tel", ""),
+            whatsapp_link=links.get("whatsapp", ""),
+            viber_link=links.get("viber", ""),
+            sms_link=links.get("sms", ""),
+        )
 
     @requires(Permission.CONTACTS_EDIT)
     def add_email(self):
