@@ -1,17 +1,22 @@
 """Every event handler of every state refuses callers without a session, and writers refuse viewers.
 
-New handlers are picked up automatically: the sweep walks the state tree of the real app.
+New handlers and new states are picked up automatically: the sweep walks every state class of the app
+(whatever it derives from), not only the tree under ``SessionState``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
+import io
 import itertools
 from typing import Any
 
 import pytest
 import reflex as rx
+from reflex.istate.data import RouterData
+from reflex.state import BaseState
 from reflex_base.event import Event
 from reflex_base.utils.format import format_event_handler
 from sqlalchemy import inspect as sa_inspect
@@ -21,9 +26,17 @@ from sqlmodel import SQLModel
 import crm_app.crm_app as app_module
 from crm_app.auth import service as auth_service
 from crm_app.auth.permissions import has_permission
+from crm_app.contacts import search as contact_search
+from crm_app.contacts import service as contacts
+from crm_app.contacts.search import create_search_structures
 from crm_app.db import build_engine, reset_engines, session_scope
+from crm_app.feed import files as feed_files
+from crm_app.feed import service as feed
+from crm_app.fields import service as fields
 from crm_app.settings import settings
+from crm_app.ui.state import live
 from crm_app.ui.state.session import AuthMiddleware, SessionState
+from tests.contacts.factories import person
 
 # The only handlers anyone may call without a session.
 PUBLIC_HANDLERS = {
@@ -42,19 +55,66 @@ FRAMEWORK = {
     "setvar",
 }
 
-ARG_SAMPLES: list[Any] = [1, "x", {"email": "a@b.c", "password": "p", "role": "admin", "name": "n"}, True, None]
+ARG_SAMPLES: list[Any] = [1, "x", {"email": "a@b.c", "password": "p", "role": "admin", "name": "n"}, True, None, "pl"]
+# Tables a viewer's own allowed actions may write: their sessions and their saved list views.
+VIEWER_WRITES = {"user_session", "saved_view"}
+VIEWER_PASSWORD = "viewer-password-77"
+HUGE = "x" * 1_000_000
+BAD_PAYLOADS: list[Any] = [
+    None,
+    0,
+    -1,
+    10**30,
+    True,
+    1.5,
+    "",
+    HUGE,
+    "\x00\ud800<script>",
+    [],
+    ["en", "fr"],
+    {},
+    {"email": None, "password": None},
+    {"email": ["admin@example.com"], "password": {"$ne": ""}, "remember": {"on": 1}},
+    {"email": HUGE, "password": HUGE, "remember": HUGE},
+    {"email": "a@b.c", "password": "p" * 100_000},
+    {"__class__": "x", "token": "forged", "role": "admin", "user_id": 1},
+]
+BAD_TOKENS: list[Any] = ["", "forged", HUGE, "\x00", None, 1, {"token": "x"}, ["x"]]
+BAD_PATHS = [
+    "/signin",
+    "/signin?next=//evil.example",
+    "/signin?next=https://evil.example/x",
+    "/signin?next=/\\evil.example",
+    f"/signin?next=/{HUGE[:100_000]}",
+    "/signin?ended=1&next=%00",
+    f"/contacts?{HUGE[:100_000]}=1",
+]
 
 
-def _app_states() -> list[type[rx.State]]:
-    found: list[type[rx.State]] = []
+def _all_app_states() -> list[type[BaseState]]:
+    """Every state class defined in crm_app, wherever it sits in the state tree."""
+    found: list[type[BaseState]] = []
 
-    def walk(cls: type[rx.State]) -> None:
-        for sub in cls.class_subclasses if hasattr(cls, "class_subclasses") else cls.get_substates():
-            found.append(sub)
-            walk(sub)
+    def walk(cls: type[BaseState]) -> None:
+        for sub in cls.__subclasses__():
+            if sub not in found:
+                found.append(sub)
+                walk(sub)
 
-    walk(SessionState)
-    return [SessionState, *found]
+    walk(BaseState)
+    return [cls for cls in found if cls.__module__.startswith("crm_app")]
+
+
+def _own_handlers(cls: type[BaseState]) -> list[str]:
+    return sorted(name for name in cls.event_handlers if name not in FRAMEWORK)
+
+
+def _pulse_states() -> list[type[BaseState]]:
+    return [cls for cls in _all_app_states() if cls.__module__ == live.__name__ and issubclass(cls, rx.SharedState)]
+
+
+def _app_states() -> list[type[BaseState]]:
+    return [cls for cls in _all_app_states() if _own_handlers(cls) or issubclass(cls, SessionState)]
 
 
 def _handlers() -> list[tuple[type[rx.State], str, Any]]:
@@ -72,12 +132,45 @@ def app_db(tmp_path, monkeypatch):
     """Point the app's own database at a fresh file with every table."""
     url = f"sqlite:///{tmp_path / 'sweep.db'}"
     monkeypatch.setattr(settings, "database_url", url)
+    monkeypatch.setattr(settings, "upload_dir", tmp_path / "files")
     reset_engines()
     engine = build_engine(url)
     SQLModel.metadata.create_all(engine)
+    with engine.begin() as conn:
+        create_search_structures(conn)
     engine.dispose()
     yield url
     reset_engines()
+
+
+@pytest.fixture
+def unlinked(monkeypatch):
+    """Shared states stay unlinked: live pushes need a running server, the data checks do not."""
+
+    async def stay_unlinked(self, token):
+        return self
+
+    monkeypatch.setattr(rx.SharedState, "_link_to", stay_unlinked)
+
+
+def _seed() -> None:
+    """One of everything a handler could touch: a contact with a tag, a comment, a task, a file, a view.
+
+    The rows a first read creates (system tags, built-in field definitions) exist from the start.
+    """
+    with session_scope() as db:
+        contacts.ensure_system_tags(db)
+        fields.ensure_builtin_fields(db)
+        author, _ = auth_service.create_user(
+            db, email="author@example.com", name="Au", role="staff", password="author-password-77", actor_id=None
+        )
+        contact = contacts.create_contact(db, data=person(tags=["VIP"]), actor_id=author.id)
+        feed.add_comment(db, contact_id=contact.id, body="First call went well.", actor_id=author.id)
+        feed.create_task(db, contact_id=contact.id, title="Call back", assignee_id=author.id, actor_id=author.id)
+        feed_files.store_upload(
+            db, contact_id=contact.id, filename="note.txt", stream=io.BytesIO(b"hello"), actor_id=author.id
+        )
+        contact_search.save_view(db, user_id=author.id, name="Mine", params={"q": "Ann"})
 
 
 def _snapshot() -> dict[str, int]:
@@ -87,11 +180,30 @@ def _snapshot() -> dict[str, int]:
         return {n: conn.execute(text(f'SELECT count(*) FROM "{n}"')).scalar_one() for n in names}
 
 
-def _state_for(cls: type[rx.State], token: str) -> rx.State:
+def _rows(*, skip: set[str] = frozenset(), own_locale_of: int = 0) -> dict[str, list[str]]:
+    """Every row of every table (but ``skip``), with one user's locale choice left out."""
+    out: dict[str, list[str]] = {}
+    with session_scope() as db:
+        conn = db.connection()
+        for name in sa_inspect(conn).get_table_names():
+            if name in skip:
+                continue
+            rows = [dict(r) for r in conn.execute(text(f'SELECT * FROM "{name}"')).mappings()]
+            if name == "user":
+                rows = [{**r, "locale": "", "updated_at": ""} if r["id"] == own_locale_of else r for r in rows]
+            if name == "audit_entry":
+                rows = [r for r in rows if not (r["kind"] == "locale_changed" and r["actor_id"] == own_locale_of)]
+            out[name] = sorted(repr(sorted(r.items())) for r in rows)
+    return out
+
+
+def _state_for(cls: type[BaseState], token: Any, path: str = "/") -> BaseState:
     root = rx.State()
-    path = cls.get_full_name().split(".")[1:]
-    state = root.get_substate(path) if path else root
-    state.token = token
+    root.router = RouterData.from_router_data({"pathname": path.split("?")[0], "asPath": path, "headers": {}})
+    state_path = cls.get_full_name().split(".")[1:]
+    state = root.get_substate(state_path) if state_path else root
+    if isinstance(state, SessionState):
+        state.token = token
     return state
 
 
@@ -105,7 +217,28 @@ def _run(fn, state, args) -> Any:
     result = fn(state, *args)
     if inspect.isawaitable(result):
         result = asyncio.run(result)
+    if inspect.isgenerator(result):
+        result = list(result)
     return result
+
+
+def _viewer() -> tuple[int, str]:
+    with session_scope() as db:
+        viewer, _ = auth_service.create_user(
+            db, email="viewer@example.com", name="Vi", role="viewer", password=VIEWER_PASSWORD, actor_id=None
+        )
+    return viewer.id, _viewer_token()
+
+
+def _viewer_token() -> str:
+    with session_scope() as db:
+        _user, token = auth_service.sign_in(db, email="viewer@example.com", password=VIEWER_PASSWORD)
+    return token
+
+
+def _still_signed_in(token: str) -> bool:
+    with session_scope() as db:
+        return auth_service.validate_session(db, token=token) is not None
 
 
 def _is_refusal(result: Any, *, to_sign_in: bool) -> bool:
@@ -198,3 +331,97 @@ async def test_the_middleware_refuses_every_non_public_event_without_a_session(a
         else:
             assert update is not None, f"{cls.__name__}.{name} passed the middleware without a session"
             assert "/signin" in repr(update.events)
+
+
+def test_every_app_state_with_handlers_derives_from_session_state_except_the_shared_pulses():
+    outside = []
+    for cls in _all_app_states():
+        if issubclass(cls, SessionState) or cls in _pulse_states():
+            continue
+        if _own_handlers(cls):
+            outside.append(f"{cls.__module__}.{cls.__name__}: {_own_handlers(cls)}")
+    assert not outside, f"states with handlers outside SessionState (no session check): {outside}"
+    assert len(_pulse_states()) >= 3
+
+
+def test_the_shared_pulse_states_have_no_handler_a_browser_could_use():
+    for cls in _pulse_states():
+        assert _own_handlers(cls) == [], f"{cls.__name__} has handlers {_own_handlers(cls)}"
+        setters = [n for n in dir(cls) if n.startswith("set_") and n != "set_is_hydrated"]
+        assert not setters, f"{cls.__name__} has setters setvar can reach: {setters}"
+        root = rx.State()
+        pulse = root.get_substate(cls.get_full_name().split(".")[1:])
+        before = {name: getattr(pulse, name) for name in cls.base_vars}
+        for name in cls.base_vars:
+            with pytest.raises(AttributeError):
+                cls.event_handlers["setvar"].fn(pulse, name, 99)
+        assert {name: getattr(pulse, name) for name in cls.base_vars} == before
+
+
+def _viewer_may_run(fn) -> bool:
+    if getattr(fn, "_crm_public", False):
+        return fn.__name__ != "sign_in"  # signing in again is fuzzed below; it records attempts by design
+    return has_permission("viewer", getattr(fn, "_crm_permission", "") or "")
+
+
+def test_a_viewer_running_every_handler_a_viewer_may_run_changes_only_their_own_things(app_db, unlinked):
+    """One state per class, kept across calls as a browser tab would: load first, then every allowed handler."""
+    _seed()
+    viewer_id, token = _viewer()
+    before = _rows(skip=VIEWER_WRITES, own_locale_of=viewer_id)
+    ran = 0
+    for cls in _app_states():
+        allowed = {
+            name: h.fn for name, h in cls.event_handlers.items() if name not in FRAMEWORK and _viewer_may_run(h.fn)
+        }
+        state = _state_for(cls, token=token, path="/contacts/1")
+        order = sorted(allowed, key=lambda n: (n != "load", n == "sign_out", n))
+        for name, args in ((n, a) for n in order for a in _calls(allowed[n])):
+            if not _still_signed_in(token):  # sign_out ended the session: check, then sign in again
+                assert _rows(skip=VIEWER_WRITES, own_locale_of=viewer_id) == before, f"changed before {name}"
+                token = _viewer_token()
+                before = _rows(skip=VIEWER_WRITES, own_locale_of=viewer_id)
+            state.token = token
+            # A crash is a bug of its own (logged by Reflex); this test is about what the viewer could change.
+            with contextlib.suppress(Exception):
+                _run(allowed[name], state, args)
+            ran += 1
+        assert _rows(skip=VIEWER_WRITES, own_locale_of=viewer_id) == before, f"a viewer changed data via {cls}"
+    assert ran > 20
+
+
+def _fuzz_calls() -> list[tuple[type[BaseState], str, Any, tuple]]:
+    calls = []
+    for cls, name, fn in _handlers():
+        if not getattr(fn, "_crm_public", False):
+            continue
+        arity = len([p for p in inspect.signature(fn).parameters.values() if p.name != "self"])
+        for payload in BAD_PAYLOADS if arity else [None]:
+            calls.append((cls, name, fn, (payload,) * arity))
+    return calls
+
+
+@pytest.mark.parametrize("signed_in", [False, True], ids=["signed-out", "signed-in"])
+def test_public_handlers_survive_bad_payloads_tokens_and_urls_and_change_no_data(app_db, signed_in):
+    _seed()
+    viewer_id, token = _viewer()
+    tokens = [token] if signed_in else BAD_TOKENS
+    with session_scope() as db:
+        locale_before = auth_service.get_user(db, user_id=viewer_id).locale
+    before = _rows(skip={"login_attempt", "user_session"})
+    calls = _fuzz_calls()
+    assert {name for _cls, name, _fn, _args in calls} == {"check_session", "choose_locale", "open_sign_in", "sign_in"}
+    for (cls, name, fn, args), tok, path in itertools.product(calls, tokens, BAD_PATHS):
+        state = _state_for(cls, token=tok, path=path)
+        _run(fn, state, args)
+        assert state.token == tok, f"{name}{args!r:.80} changed the session token"
+        assert state.role in ("", "viewer"), f"{name}{args!r:.80} gave the tab another role"
+    assert _rows(skip={"login_attempt", "user_session"}) == before
+    with session_scope() as db:
+        assert auth_service.get_user(db, user_id=viewer_id).locale == locale_before
+        conn = db.connection()
+        assert conn.execute(text("SELECT count(*) FROM login_attempt WHERE success")).scalar_one() == 1
+        longest = conn.execute(text("SELECT max(length(email)), max(length(client_ip)) FROM login_attempt")).one()
+        assert longest[0] <= 320 and (longest[1] or 0) <= 64
+        sessions = conn.execute(text("SELECT count(*) FROM user_session")).scalar_one()
+        assert sessions == 1
