@@ -51,6 +51,8 @@ from crm_app.core.app_settings import AccountSettings, get_settings
 from crm_app.core.errors import ConflictError, NotFoundError, ValidationError
 from crm_app.core.models import AuditEntry
 from crm_app.core.timeutil import as_utc, utcnow
+from crm_app.feed.files import remove_files_after_commit
+from crm_app.feed.models import Attachment
 from crm_app.fields.service import (
     builtin_required_errors,
     custom_changes,
@@ -836,27 +838,38 @@ def _diff_rows(
             )
 
 
-def update_contact(
+@dataclass
+class UpdatePlan:
+    """What saving new input on a contact changes: scalar values, child rows, tags and audit lines."""
+
+    contact: Contact
+    version: int
+    scalar_values: dict[str, Any] = field(default_factory=dict)
+    audits: list[dict[str, Any]] = field(default_factory=list)
+    children: _ChildChanges = field(default_factory=_ChildChanges)
+    tags_to_add: list[str] = field(default_factory=list)
+    tags_to_remove: list[Tag] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        """Whether nothing would change."""
+        return not self.scalar_values and self.children.empty and not self.tags_to_add and not self.tags_to_remove
+
+
+def plan_update(
     session: Session,
     *,
-    contact_id: int,
+    contact: Contact,
+    old: _Existing,
     data: ContactIn,
-    actor_id: int | None,
-    expected_version: int | None = None,
+    settings: AccountSettings,
+    version: int,
     locale: str = "en",
-) -> ContactRead:
-    """Replace the editable fields and child lists; ConflictError when the version moved on."""
-    contact = _load_contact(session, contact_id)
-    version = _check_version(contact, expected_version)
-    old = _load_existing(session, contact)
-    settings = get_settings(session)
-    data = keep_hidden_builtins(
-        session, data=data, contact=contact, phones=old.phones, emails=old.emails, addresses=old.addresses
-    )
+) -> UpdatePlan:
+    """Validate new input for an existing contact and work out every change; nothing is written."""
     plan = _validate(session, data, old, settings, locale)
-
-    scalar_values: dict[str, Any] = {}
-    audits: list[dict[str, Any]] = []
+    changes = UpdatePlan(contact=contact, version=version)
+    scalar_values, audits = changes.scalar_values, changes.audits
     for name in SCALAR_FIELDS:
         before, after = getattr(contact, name), plan.scalars[name]
         if before != after:
@@ -890,14 +903,13 @@ def update_contact(
         audits.append({"kind": "field_changed", "field": f"custom.{key}", "old": before, "new": after})
 
     region = settings.default_region
-    children = _ChildChanges()
     _diff_rows(
         Phone,
         "phone",
         old.phones,
         [(item.id, _phone_values(item)) for item in plan.phones],
         lambda phone: readable_phone(phone, region),
-        children,
+        changes.children,
     )
     _diff_rows(
         Email,
@@ -908,7 +920,7 @@ def update_contact(
             for item in plan.emails
         ],
         readable_email,
-        children,
+        changes.children,
     )
     _diff_rows(
         Address,
@@ -916,34 +928,67 @@ def update_contact(
         old.addresses,
         [(item.id, item.values) for item in plan.addresses],
         readable_address,
-        children,
+        changes.children,
     )
     old_tag_keys = {tag.name.casefold(): tag for tag in old.tags}
     new_tag_keys = {name.casefold() for name in plan.tag_names}
-    tags_to_add = [name for name in plan.tag_names if name.casefold() not in old_tag_keys]
-    tags_to_remove = [tag for key, tag in old_tag_keys.items() if key not in new_tag_keys]
+    changes.tags_to_add = [name for name in plan.tag_names if name.casefold() not in old_tag_keys]
+    changes.tags_to_remove = [tag for key, tag in old_tag_keys.items() if key not in new_tag_keys]
+    return changes
 
-    if not scalar_values and children.empty and not tags_to_add and not tags_to_remove:
-        return _read(session, contact)
 
-    _claim_version(session, contact, actor_id=actor_id, version=version, values=scalar_values)
-    for action, target, values in children.writes:
+def apply_update(session: Session, changes: UpdatePlan, *, actor_id: int | None) -> list[Any]:
+    """Write a planned update (version claimed first: ConflictError when it moved on); returns the added rows."""
+    contact = changes.contact
+    _claim_version(session, contact, actor_id=actor_id, version=changes.version, values=changes.scalar_values)
+    added: list[Any] = []
+    for action, target, values in changes.children.writes:
         if action == "add":
-            session.add(target(contact_id=contact.id, **values))
+            row = target(contact_id=contact.id, **values)
+            session.add(row)
+            added.append(row)
         elif action == "set":
             for key, value in values.items():
                 setattr(target, key, value)
             session.add(target)
         else:
             session.delete(target)
-    for tag in tags_to_remove:
+    audits = list(changes.audits)
+    for tag in changes.tags_to_remove:
         session.exec(delete(ContactTag).where(ContactTag.contact_id == contact.id, ContactTag.tag_id == tag.id))
         audits.append({"kind": "tag_removed", "entity": "tag", "entity_id": tag.id, "old": tag.name})
-    for tag in get_or_create_tags(session, tags_to_add):
+    for tag in get_or_create_tags(session, changes.tags_to_add):
         session.add(ContactTag(contact_id=contact.id, tag_id=tag.id))
+        added.append(tag)
         audits.append({"kind": "tag_added", "entity": "tag", "entity_id": tag.id, "new": tag.name})
-    for entry in [*audits, *children.audits]:
+    for entry in [*audits, *changes.children.audits]:
         _record(session, contact.id, actor_id, **entry)
+    return added
+
+
+def update_contact(
+    session: Session,
+    *,
+    contact_id: int,
+    data: ContactIn,
+    actor_id: int | None,
+    expected_version: int | None = None,
+    locale: str = "en",
+) -> ContactRead:
+    """Replace the editable fields and child lists; ConflictError when the version moved on."""
+    contact = _load_contact(session, contact_id)
+    version = _check_version(contact, expected_version)
+    old = _load_existing(session, contact)
+    settings = get_settings(session)
+    data = keep_hidden_builtins(
+        session, data=data, contact=contact, phones=old.phones, emails=old.emails, addresses=old.addresses
+    )
+    changes = plan_update(
+        session, contact=contact, old=old, data=data, settings=settings, version=version, locale=locale
+    )
+    if changes.empty:
+        return _read(session, contact)
+    apply_update(session, changes, actor_id=actor_id)
     reindex_contacts(session, contact_ids=[contact.id])
     return _read(session, contact)
 
@@ -978,11 +1023,12 @@ def restore_contact(
 def delete_contact(
     session: Session, *, contact_id: int, actor_id: int | None, expected_version: int | None = None
 ) -> None:
-    """Delete a contact and its rows for good; one audit line (not tied to the contact) remembers it."""
+    """Delete a contact, its rows and (once committed) its files; one audit line not tied to it remembers it."""
     contact = _load_contact(session, contact_id)
     _check_version(contact, expected_version)
     label = f"{contact.display_name} ({contact.reference})"
     session.flush()
+    stored_files = list(session.exec(select(Attachment.stored_name).where(Attachment.contact_id == contact_id)).all())
     for model in (Phone, Email, Address, ContactTag):
         session.exec(delete(model).where(model.contact_id == contact_id).execution_options(synchronize_session=False))
     session.exec(
@@ -995,6 +1041,7 @@ def delete_contact(
     )
     session.flush()
     reindex_contacts(session, contact_ids=[contact_id])
+    remove_files_after_commit(session, stored_names=stored_files)
 
 
 def convert_kind(

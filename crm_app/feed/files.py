@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from PIL import Image, ImageOps
+from sqlalchemy import event
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session
 
 from crm_app.contacts.models import Contact
@@ -346,3 +348,24 @@ def delete_attachment(session: Session, *, attachment_id: int, actor_id: int | N
     session.flush()
     for path in _paths(row.stored_name):
         path.unlink(missing_ok=True)
+
+
+def remove_files_after_commit(session: Session, *, stored_names: list[str]) -> None:
+    """Unlink these stored files and their thumbnails once the session's transaction commits (kept on rollback)."""
+    pending = [name for name in stored_names if _STORED_NAME.fullmatch(name or "")]
+    if not pending:
+        return
+
+    def unlink(committed: Session) -> None:
+        if committed.in_nested_transaction():  # a savepoint was released; the transaction goes on
+            return
+        while pending:
+            for path in _paths(pending.pop()):
+                path.unlink(missing_ok=True)
+
+    def forget(_session: Session, transaction: SessionTransaction) -> None:
+        if transaction.parent is None:
+            pending.clear()
+
+    event.listen(session, "after_commit", unlink)
+    event.listen(session, "after_transaction_end", forget)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from PIL import Image
 from sqlmodel import Session, select
 
 from crm_app.contacts import service
@@ -14,6 +17,9 @@ from crm_app.contacts.schemas import AddressIn, EmailIn, PhoneIn
 from crm_app.core.app_settings import update_settings
 from crm_app.core.errors import ConflictError, NotFoundError
 from crm_app.core.models import AuditEntry
+from crm_app.feed import files
+from crm_app.feed.models import Attachment
+from crm_app.settings import settings
 from tests.contacts.factories import as_input, make_channel, make_user, organisation, person, row_counts
 
 
@@ -22,6 +28,14 @@ def db(any_engine) -> Iterator[Session]:
     """A session on SQLite, then on PostgreSQL."""
     with Session(any_engine, expire_on_commit=False) as s:
         yield s
+
+
+@pytest.fixture
+def upload_dir(tmp_path, monkeypatch) -> Path:
+    """A private folder of this test for stored files."""
+    folder = tmp_path / "private-files"
+    monkeypatch.setattr(settings, "upload_dir", folder)
+    return folder
 
 
 def _audit(session: Session, contact_id: int) -> list[AuditEntry]:
@@ -430,6 +444,46 @@ def test_delete_contact_removes_the_contact_and_its_rows(db) -> None:
     assert service.get_contact(db, contact_id=keep.id).tags[0].name == "VIP"
     with pytest.raises(NotFoundError):
         service.get_contact(db, contact_id=gone.id)
+
+
+def _attach(db, contact_id: int, name: str, content: bytes) -> list[Path]:
+    """Store a file for the contact; return the paths it and its thumbnail take on disk."""
+    read = files.store_upload(db, contact_id=contact_id, filename=name, stream=io.BytesIO(content), actor_id=None)
+    stored_name = db.get(Attachment, read.id).stored_name
+    return sorted(p for p in Path(settings.upload_dir).iterdir() if p.name.startswith(stored_name))
+
+
+def _png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), (10, 120, 200)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_delete_contact_removes_its_files_and_thumbnails_from_disk_once_committed(db, upload_dir) -> None:
+    keep = service.create_contact(db, data=person(first_name="Keep"), actor_id=None)
+    gone = service.create_contact(db, data=person(), actor_id=None)
+    kept_paths = _attach(db, keep.id, "kept.txt", b"stays")
+    gone_paths = _attach(db, gone.id, "photo.png", _png()) + _attach(db, gone.id, "notes.txt", b"hello")
+    db.commit()
+    assert len(gone_paths) == 3 and all(p.exists() for p in gone_paths)
+    service.delete_contact(db, contact_id=gone.id, actor_id=None)
+    assert all(p.exists() for p in gone_paths)
+    db.commit()
+    assert [p for p in gone_paths if p.exists()] == []
+    assert all(p.exists() for p in kept_paths)
+    assert db.exec(select(Attachment.contact_id)).all() == [keep.id]
+
+
+def test_delete_contact_rolled_back_keeps_the_files(db, upload_dir) -> None:
+    gone = service.create_contact(db, data=person(), actor_id=None)
+    paths = _attach(db, gone.id, "notes.txt", b"hello")
+    db.commit()
+    service.delete_contact(db, contact_id=gone.id, actor_id=None)
+    db.rollback()
+    service.update_contact(db, contact_id=gone.id, data=as_input(gone, first_name="Still here"), actor_id=None)
+    db.commit()
+    assert all(p.exists() for p in paths)
+    assert service.get_contact(db, contact_id=gone.id).first_name == "Still here"
 
 
 def test_delete_contact_leaves_an_audit_entry_not_tied_to_the_contact(db) -> None:
