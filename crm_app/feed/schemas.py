@@ -9,6 +9,13 @@ from pydantic import BaseModel
 FEED_KINDS: tuple[str, ...] = ("changes", "comments", "activities", "tasks", "files")
 
 
+class CommentVersion(BaseModel):
+    """An earlier text of an edited comment and when it was written."""
+
+    at: datetime
+    body: str
+
+
 class FeedItem(BaseModel):
     """One line of a contact's feed, whatever its source; ``id`` is unique across sources."""
 
@@ -24,6 +31,8 @@ class FeedItem(BaseModel):
     old: str = ""
     new: str = ""
     edited: bool = False
+    edited_at: datetime | None = None
+    versions: list[CommentVersion] = []
     comment_id: int | None = None
     activity_kind: str = ""
     duration_minutes: int | None = None

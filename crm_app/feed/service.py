@@ -22,6 +22,7 @@ from crm_app.feed.schemas import (
     FEED_KINDS,
     ActivityRead,
     CommentRead,
+    CommentVersion,
     FeedItem,
     FeedPage,
     TaskRead,
@@ -429,6 +430,29 @@ def _changes(session: Session, contact_id: int, before: Any, exactly: Any, limit
     ]
 
 
+def _earlier_versions(session: Session, comments: list[Comment]) -> dict[int, list[CommentVersion]]:
+    """For each edited comment, its earlier texts oldest first, each with the time it was written."""
+    edited = {c.id: c for c in comments if c.edited_at is not None}
+    if not edited:
+        return {}
+    edits = session.exec(
+        select(AuditEntry)
+        .where(
+            AuditEntry.entity == "comment",
+            AuditEntry.kind == "comment_edited",
+            AuditEntry.entity_id.in_(list(edited)),
+        )
+        .order_by(AuditEntry.entity_id, AuditEntry.at, AuditEntry.id)
+    ).all()
+    versions: dict[int, list[CommentVersion]] = {}
+    last_edit: dict[int, datetime] = {}
+    for entry in edits:
+        written = last_edit.get(entry.entity_id) or as_utc(edited[entry.entity_id].created_at)
+        versions.setdefault(entry.entity_id, []).append(CommentVersion(at=written, body=_text(entry.old)))
+        last_edit[entry.entity_id] = as_utc(entry.at)
+    return versions
+
+
 def _comments(session: Session, contact_id: int, before: Any, exactly: Any, limit: int) -> list[FeedItem]:
     rows = session.exec(
         select(Comment, User.name, User.email)
@@ -438,6 +462,7 @@ def _comments(session: Session, contact_id: int, before: Any, exactly: Any, limi
         .order_by(Comment.created_at.desc(), Comment.id.desc())
         .limit(limit)
     ).all()
+    versions = _earlier_versions(session, [comment for comment, _, _ in rows])
     return [
         FeedItem(
             id=f"comment-{comment.id}",
@@ -448,6 +473,8 @@ def _comments(session: Session, contact_id: int, before: Any, exactly: Any, limi
             actor_name=_actor(name, email),
             body=comment.body,
             edited=comment.edited_at is not None,
+            edited_at=as_utc(comment.edited_at),
+            versions=versions.get(comment.id, []),
             comment_id=comment.id,
         )
         for comment, name, email in rows

@@ -182,6 +182,20 @@ def test_editing_a_comment_keeps_the_original_in_history(session, alice, contact
     assert item.edited and item.body == "Corrected"
 
 
+def test_the_feed_shows_every_earlier_text_of_an_edited_comment_oldest_first(session, alice, contact):
+    comment = feed_service.add_comment(session, contact_id=contact.id, body="First", actor_id=alice.id)
+    for body in ("Second", "Third"):
+        feed_service.edit_comment(session, comment_id=comment.id, body=body, actor_id=alice.id, actor_role="staff")
+    other = feed_service.add_comment(session, contact_id=contact.id, body="Never edited", actor_id=alice.id)
+    items = {item.comment_id: item for item in feed_service.feed(session, contact_id=contact.id).items}
+    edited = items[comment.id]
+    assert edited.body == "Third" and edited.edited_at is not None
+    assert [v.body for v in edited.versions] == ["First", "Second"]
+    assert edited.versions[0].at == comment.created_at
+    assert edited.versions[0].at <= edited.versions[1].at <= edited.edited_at
+    assert items[other.id].versions == [] and not items[other.id].edited
+
+
 def test_only_the_author_may_edit_a_comment_even_a_manager_may_not(session, alice, bob, contact):
     comment = feed_service.add_comment(session, contact_id=contact.id, body="Mine", actor_id=alice.id)
     for role in ("staff", "manager", "admin"):

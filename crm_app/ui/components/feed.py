@@ -6,7 +6,7 @@ import reflex as rx
 
 from crm_app.auth.permissions import Permission
 from crm_app.ui.i18n import t
-from crm_app.ui.state.feed import ACTIVITY_LABELS, BodyPart, ContactFeedState, FeedRow
+from crm_app.ui.state.feed import ACTIVITY_LABELS, BodyPart, ContactFeedState, FeedRow, VersionLine
 from crm_app.ui.state.session import can
 from crm_app.ui.styles import FULL_WIDTH_SELECT_STYLE
 
@@ -160,6 +160,85 @@ def _body(row: FeedRow) -> rx.Component:
     return rx.text(rx.foreach(row.parts, _part), size="2", class_name="pre-wrap feed-body")
 
 
+def _version(version: VersionLine) -> rx.Component:
+    return rx.box(
+        rx.text(version.at, size="1", color_scheme="gray"),
+        rx.text(version.body, size="2", class_name="pre-wrap"),
+        padding_left="8px",
+        border_left=f"2px solid {rx.color('gray', 6)}",
+        class_name="comment-version",
+    )
+
+
+def _edited_marker(row: FeedRow) -> rx.Component:
+    """The "edited" mark with its time; the earlier texts open behind a native disclosure (no round trip)."""
+    return rx.el.details(
+        rx.el.summary(
+            rx.text.span(t("edited"), " ", row.edited_at, " — ", t("show original")),
+            cursor="pointer",
+            color=rx.color("gray", 11),
+            font_size="12px",
+        ),
+        rx.vstack(rx.foreach(row.versions, _version), spacing="1", padding_top="4px"),
+        class_name="comment-history",
+    )
+
+
+def _comment_editor(row: FeedRow) -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            rx.text_area(
+                name="body",
+                default_value=row.body,
+                rows="3",
+                width="100%",
+                required=True,
+                id="comment-edit-body",
+                aria_label=t("Comment"),
+            ),
+            rx.hstack(
+                rx.button(
+                    t("Cancel"),
+                    type="button",
+                    variant="soft",
+                    color_scheme="gray",
+                    size="1",
+                    on_click=F.cancel_comment_edit,
+                    id="comment-edit-cancel",
+                ),
+                rx.button(t("Save"), type="submit", size="1", id="comment-edit-save"),
+                spacing="2",
+            ),
+            align="end",
+            spacing="2",
+            width="100%",
+        ),
+        on_submit=F.save_comment_edit,
+        width="100%",
+    )
+
+
+def _comment_actions(row: FeedRow) -> rx.Component:
+    return rx.hstack(
+        rx.link(
+            t("Edit"),
+            size="1",
+            on_click=F.start_comment_edit(row.comment_id),
+            cursor="pointer",
+            class_name="comment-edit",
+        ),
+        rx.link(
+            t("Delete"),
+            size="1",
+            color_scheme="red",
+            on_click=F.delete_comment(row.comment_id),
+            cursor="pointer",
+            class_name="comment-delete",
+        ),
+        spacing="3",
+    )
+
+
 def _entry(row: FeedRow) -> rx.Component:
     return rx.hstack(
         rx.center(
@@ -216,7 +295,14 @@ def _entry(row: FeedRow) -> rx.Component:
                     ),
                 ),
             ),
-            rx.cond(row.body, _body(row)),
+            rx.cond(
+                (row.comment_id > 0) & (F.editing_comment_id == row.comment_id),
+                _comment_editor(row),
+                rx.fragment(
+                    rx.cond(row.body, _body(row)),
+                    rx.cond(row.edited, _edited_marker(row)),
+                ),
+            ),
             rx.cond(
                 row.file_id > 0,
                 rx.hstack(
@@ -257,15 +343,8 @@ def _entry(row: FeedRow) -> rx.Component:
                 ),
             ),
             rx.cond(
-                row.mine & (row.comment_id > 0),
-                rx.link(
-                    t("Delete"),
-                    size="1",
-                    color_scheme="red",
-                    on_click=F.delete_comment(row.comment_id),
-                    cursor="pointer",
-                    class_name="comment-delete",
-                ),
+                row.mine & (row.comment_id > 0) & (F.editing_comment_id != row.comment_id),
+                _comment_actions(row),
             ),
             spacing="1",
             width="100%",

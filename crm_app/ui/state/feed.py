@@ -37,6 +37,14 @@ class BodyPart:
 
 
 @dataclasses.dataclass
+class VersionLine:
+    """An earlier text of an edited comment, with the time it was written."""
+
+    at: str
+    body: str
+
+
+@dataclasses.dataclass
 class FeedRow:
     """One feed entry as shown."""
 
@@ -58,6 +66,9 @@ class FeedRow:
     thumb: bool
     comment_id: int
     mine: bool
+    edited: bool
+    edited_at: str
+    versions: list[VersionLine]
 
 
 @dataclasses.dataclass
@@ -101,6 +112,7 @@ class ContactFeedState(SessionState):
     has_more: bool = False
     memo: str = ""
     upload_error: str = ""
+    editing_comment_id: int = 0
     _next_before: datetime | None = None
 
     def _row(self, item: FeedItem) -> FeedRow:
@@ -137,6 +149,9 @@ class ContactFeedState(SessionState):
             thumb=item.has_thumbnail,
             comment_id=item.comment_id or 0,
             mine=bool(self._current and item.actor_id == self._current.id),
+            edited=item.edited,
+            edited_at=_fmt(item.edited_at),
+            versions=[VersionLine(at=_fmt(v.at), body=v.body) for v in item.versions],
         )
 
     def _load_page(self, *, more: bool = False) -> None:
@@ -168,6 +183,7 @@ class ContactFeedState(SessionState):
         self.contact_id = _contact_id_from(self.router.url.path)
         self.kind_filter = ""
         self.upload_error = ""
+        self.editing_comment_id = 0
         try:
             self._load_page()
         except DomainError:
@@ -208,6 +224,42 @@ class ContactFeedState(SessionState):
             body=str(form.get("body", ""))[:20_000],
             actor_id=self._current.id,
         )
+
+    @requires(Permission.CONTACTS_EDIT)
+    def start_comment_edit(self, comment_id: int):
+        """Open the inline editor on one of my own comments shown in the feed."""
+        try:
+            cid = int(comment_id)
+        except (TypeError, ValueError):
+            return None
+        if any(row.comment_id == cid and row.mine for row in self.rows):
+            self.editing_comment_id = cid
+        return None
+
+    @requires(Permission.CONTACTS_EDIT)
+    def cancel_comment_edit(self):
+        """Close the inline comment editor without saving."""
+        self.editing_comment_id = 0
+
+    @requires(Permission.CONTACTS_EDIT)
+    def save_comment_edit(self, form: dict):
+        """Save the new text of the comment being edited (only its author may; the old text stays in history)."""
+        if not isinstance(form, dict) or not self.editing_comment_id:
+            return None
+        try:
+            with session_scope() as db:
+                feed_service.edit_comment(
+                    db,
+                    comment_id=self.editing_comment_id,
+                    body=str(form.get("body", ""))[:20_000],
+                    actor_id=self._current.id,
+                    actor_role=self._current.role,
+                )
+        except DomainError as err:
+            return rx.toast.error(self._error_text(err))
+        self.editing_comment_id = 0
+        self._load_page()
+        return rx.toast.success(self._t("Comment updated."))
 
     @requires(Permission.CONTACTS_EDIT)
     def delete_comment(self, comment_id: int):

@@ -1,0 +1,114 @@
+"""The feed's event handlers, called the way a browser would: own comments only, coerced arguments."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from typing import Any
+
+import pytest
+import reflex as rx
+from sqlmodel import SQLModel
+
+import crm_app.crm_app  # noqa: F401  (registers every state)
+from crm_app.auth import service as auth_service
+from crm_app.contacts.search import create_search_structures
+from crm_app.db import build_engine, reset_engines, session_scope
+from crm_app.feed import service as feed_service
+from crm_app.feed.models import Comment
+from crm_app.settings import settings
+from crm_app.ui.state.feed import ContactFeedState
+from tests.feed.factories import make_contact
+
+PASSWORD = "feed-state-password-1"
+
+
+@pytest.fixture
+def app_db(tmp_path, monkeypatch):
+    """The app's own database on a fresh file with every table."""
+    url = f"sqlite:///{tmp_path / 'feed_state.db'}"
+    monkeypatch.setattr(settings, "database_url", url)
+    reset_engines()
+    engine = build_engine(url)
+    SQLModel.metadata.create_all(engine)
+    with engine.begin() as conn:
+        create_search_structures(conn)
+    engine.dispose()
+    yield url
+    reset_engines()
+
+
+def _signed_in(name: str, role: str = "staff") -> tuple[int, str]:
+    email = f"{name.lower()}@example.com"
+    with session_scope() as db:
+        user, _ = auth_service.create_user(db, email=email, name=name, role=role, password=PASSWORD, actor_id=None)
+    with session_scope() as db:
+        _, token = auth_service.sign_in(db, email=email, password=PASSWORD)
+    return user.id, token
+
+
+def _state(token: str, contact_id: int) -> ContactFeedState:
+    root = rx.State()
+    state = root.get_substate(ContactFeedState.get_full_name().split(".")[1:])
+    state.token = token
+    state.contact_id = contact_id
+    return state
+
+
+def _call(state: ContactFeedState, handler: str, *args: Any) -> Any:
+    result = ContactFeedState.event_handlers[handler].fn(state, *args)
+    return asyncio.run(result) if inspect.isawaitable(result) else result
+
+
+@pytest.fixture
+def people(app_db):
+    alice_id, alice_token = _signed_in("Alice")
+    bob_id, bob_token = _signed_in("Bob")
+    with session_scope() as db:
+        contact = make_contact(db)
+        comment = feed_service.add_comment(db, contact_id=contact.id, body="Alice wrote this", actor_id=alice_id)
+    return {"alice": alice_token, "bob": bob_token, "contact": contact.id, "comment": comment.id, "bob_id": bob_id}
+
+
+def _body(comment_id: int) -> str:
+    with session_scope() as db:
+        return db.get(Comment, comment_id).body
+
+
+def test_the_author_edits_a_comment_inline_and_the_feed_shows_it_edited(people):
+    state = _state(people["alice"], people["contact"])
+    _call(state, "filter_kind", "")
+    _call(state, "start_comment_edit", people["comment"])
+    assert state.editing_comment_id == people["comment"]
+    _call(state, "save_comment_edit", {"body": "Alice corrected this"})
+    assert _body(people["comment"]) == "Alice corrected this"
+    assert state.editing_comment_id == 0
+    (row,) = [r for r in state.rows if r.comment_id == people["comment"]]
+    assert row.edited and [v.body for v in row.versions] == ["Alice wrote this"]
+
+
+def test_the_editor_does_not_open_on_someone_elses_comment(people):
+    state = _state(people["bob"], people["contact"])
+    _call(state, "filter_kind", "")
+    _call(state, "start_comment_edit", people["comment"])
+    assert state.editing_comment_id == 0
+
+
+def test_saving_an_edit_of_someone_elses_comment_is_refused_by_the_server(people):
+    state = _state(people["bob"], people["contact"])
+    state.editing_comment_id = people["comment"]
+    result = _call(state, "save_comment_edit", {"body": "Bob was here"})
+    assert "toast" in repr(result)
+    assert _body(people["comment"]) == "Alice wrote this"
+
+
+@pytest.mark.parametrize("junk", [None, "x", {"id": 1}, [1]])
+def test_the_comment_handlers_ignore_arguments_of_the_wrong_shape(people, junk):
+    state = _state(people["alice"], people["contact"])
+    _call(state, "filter_kind", "")
+    _call(state, "start_comment_edit", junk)
+    assert state.editing_comment_id == 0
+    state.editing_comment_id = people["comment"]
+    result = _call(state, "save_comment_edit", junk)
+    assert result is None or "toast" in repr(result)
+    assert _body(people["comment"]) == "Alice wrote this"
