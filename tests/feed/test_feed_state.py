@@ -112,3 +112,37 @@ def test_the_comment_handlers_ignore_arguments_of_the_wrong_shape(people, junk):
     result = _call(state, "save_comment_edit", junk)
     assert result is None or "toast" in repr(result)
     assert _body(people["comment"]) == "Alice wrote this"
+
+
+def test_the_staff_picker_lists_active_staff_with_me_first(people):
+    with session_scope() as db:
+        auth_service.create_user(
+            db, email="gone@example.com", name="Gone", role="staff", password=PASSWORD, actor_id=None
+        )
+        gone = auth_service.list_users(db)[-1]
+        auth_service.set_active(db, user_id=gone.id, active=False, actor_id=None)
+    state = _state(people["bob"], people["contact"])
+    state.router_data = {"pathname": f"/contacts/{people['contact']}", "asPath": f"/contacts/{people['contact']}"}
+    _call(state, "load")
+    assert [o.label for o in state.staff] == ["Bob", "Alice"]
+    assert state.staff[0].value == str(people["bob_id"])
+
+
+def test_an_activity_is_logged_for_the_chosen_staff_member_with_its_own_icon(people):
+    state = _state(people["bob"], people["contact"])
+    with session_scope() as db:
+        alice_id = auth_service.list_users(db)[0].id
+    _call(state, "log_activity", {"kind": "call_out", "duration": "7", "staff": str(alice_id), "summary": "Quote"})
+    _call(state, "log_activity", {"kind": "visit", "staff": {"id": 1}})
+    activities = [r for r in state.rows if r.kind == "activities"]
+    visit, call = activities
+    assert (call.actor, call.title, call.icon) == ("Alice", "Outgoing call · 7 min", "phone-outgoing")
+    assert (visit.actor, visit.icon) == ("Bob", "map-pin")
+
+
+@pytest.mark.parametrize("duration", ["-5", "lots", "99999"])
+def test_a_bad_call_duration_gets_the_services_message(people, duration):
+    state = _state(people["alice"], people["contact"])
+    result = _call(state, "log_activity", {"kind": "call_in", "duration": duration})
+    assert "toast" in repr(result) and "duration" in repr(result)
+    assert not [r for r in state.rows if r.kind == "activities"]

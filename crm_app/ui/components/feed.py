@@ -6,7 +6,7 @@ import reflex as rx
 
 from crm_app.auth.permissions import Permission
 from crm_app.ui.i18n import t
-from crm_app.ui.state.feed import ACTIVITY_LABELS, BodyPart, ContactFeedState, FeedRow, VersionLine
+from crm_app.ui.state.feed import ACTIVITY_LABELS, BodyPart, ContactFeedState, FeedRow, StaffOption, VersionLine
 from crm_app.ui.state.session import can
 from crm_app.ui.styles import FULL_WIDTH_SELECT_STYLE
 
@@ -28,6 +28,22 @@ def _filters() -> rx.Component:
         value=rx.cond(F.kind_filter == "", "all", F.kind_filter),
         on_change=lambda v: F.filter_kind(rx.cond(v == "all", "", v)),
         size="1",
+    )
+
+
+def _staff_option(option: StaffOption) -> rx.Component:
+    return rx.el.option(option.label, value=option.value)
+
+
+def _staff_select(name: str, id_: str, label: rx.Var) -> rx.Component:
+    """Active staff, the signed-in user first so that the form's default (and reset) is me."""
+    return rx.el.select(
+        rx.foreach(F.staff, _staff_option),
+        name=name,
+        id=id_,
+        aria_label=label,
+        title=label,
+        style=FULL_WIDTH_SELECT_STYLE,
     )
 
 
@@ -54,6 +70,7 @@ def _composer() -> rx.Component:
                 id="activity-kind",
                 style=FULL_WIDTH_SELECT_STYLE,
             ),
+            _staff_select("staff", "activity-staff", t("Staff member")),
             rx.hstack(
                 rx.input(name="at", type="datetime-local", size="2", aria_label=t("When"), flex="1"),
                 rx.input(

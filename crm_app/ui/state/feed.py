@@ -8,6 +8,7 @@ from typing import Any
 
 import reflex as rx
 
+from crm_app.auth import service as auth_service
 from crm_app.auth.permissions import Permission
 from crm_app.core.errors import DomainError
 from crm_app.db import session_scope
@@ -24,6 +25,13 @@ ACTIVITY_LABELS = {
     "sms_in": "SMS received",
     "email_in": "E-mail received",
     "visit": "Visit",
+}
+ACTIVITY_ICONS = {
+    "call_in": "phone-incoming",
+    "call_out": "phone-outgoing",
+    "sms_in": "message-square-text",
+    "email_in": "mail",
+    "visit": "map-pin",
 }
 PAGE = 30
 
@@ -72,6 +80,14 @@ class FeedRow:
 
 
 @dataclasses.dataclass
+class StaffOption:
+    """An active staff member one can log an activity for or assign a task to."""
+
+    value: str
+    label: str
+
+
+@dataclasses.dataclass
 class TaskLine:
     """One open task in "My tasks"."""
 
@@ -98,6 +114,12 @@ def _parse_local(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def _user_id(value: Any) -> int | None:
+    """A user id typed by the browser as digits, else None (the service then uses the actor)."""
+    text = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    return int(text) if text.isdigit() and len(text) < 12 else None
+
+
 def _contact_id_from(path: str) -> int:
     tail = path.rstrip("/").rsplit("/", 1)[-1]
     return int(tail) if tail.isdigit() else 0
@@ -113,6 +135,7 @@ class ContactFeedState(SessionState):
     memo: str = ""
     upload_error: str = ""
     editing_comment_id: int = 0
+    staff: list[StaffOption] = []
     _next_before: datetime | None = None
 
     def _row(self, item: FeedItem) -> FeedRow:
@@ -124,7 +147,9 @@ class ContactFeedState(SessionState):
             "files": "paperclip",
         }
         title = item.title
+        icon = icons.get(item.kind, "dot")
         if item.kind == "activities":
+            icon = ACTIVITY_ICONS.get(item.activity_kind, icon)
             title = self._t(ACTIVITY_LABELS.get(item.activity_kind, item.activity_kind or "Activity"))
             if item.duration_minutes:
                 title += f" · {item.duration_minutes} min"
@@ -133,7 +158,7 @@ class ContactFeedState(SessionState):
         return FeedRow(
             id=item.id,
             kind=item.kind,
-            icon=icons.get(item.kind, "dot"),
+            icon=icon,
             at=_fmt(item.at),
             actor=item.actor_name or self._t("System"),
             title=title,
@@ -169,6 +194,14 @@ class ContactFeedState(SessionState):
         self.has_more = page.next_before is not None
         self.memo = page.memo
 
+    def _load_staff(self) -> None:
+        """Active staff, the signed-in user first (the pickers' default)."""
+        with session_scope() as db:
+            users = [u for u in auth_service.list_users(db) if u.active]
+        me = self._current.id if self._current else 0
+        users.sort(key=lambda u: u.id != me)
+        self.staff = [StaffOption(value=str(u.id), label=u.name or u.email) for u in users]
+
     def _pushed_change(self, contact_id: int) -> None:
         """Called by the live pusher: new entries appear for everyone who has the contact open."""
         if contact_id == self.contact_id and _validate(self.token) is not None:
@@ -185,6 +218,7 @@ class ContactFeedState(SessionState):
         self.upload_error = ""
         self.editing_comment_id = 0
         try:
+            self._load_staff()
             self._load_page()
         except DomainError:
             self.contact_id = 0
@@ -289,8 +323,8 @@ class ContactFeedState(SessionState):
             kind=str(form.get("kind", "")),
             summary=str(form.get("summary", ""))[:20_000],
             at=_parse_local(form.get("at")),
-            duration_minutes=int(duration) if duration.isdigit() else None,
-            staff_id=self._current.id,
+            duration_minutes=duration[:20] or None,
+            staff_id=_user_id(form.get("staff")) or self._current.id,
             actor_id=self._current.id,
         )
 
