@@ -167,6 +167,7 @@ class ContactRow(BaseModel):
     tags: list[str]
     assigned_user_name: str
     updated_at: datetime
+    custom: dict[str, str] = Field(default_factory=dict)
 
 
 class ContactPage(BaseModel):

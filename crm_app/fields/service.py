@@ -24,6 +24,7 @@ from sqlmodel import Session, select
 from crm_app.auth.models import User
 from crm_app.contacts.models import Address, Contact, Email, Phone
 from crm_app.contacts.schemas import KINDS, AddressIn, ContactIn, EmailIn, HistoryEntry, PhoneIn
+from crm_app.contacts.search import reindex_custom_field
 from crm_app.core import audit
 from crm_app.core.app_settings import get_settings
 from crm_app.core.errors import DomainError, NotFoundError, ValidationError
@@ -644,6 +645,7 @@ def update_field(
     for flag in ("show_in_list", "searchable", "on_web_form"):
         if flag in given and getattr(data, flag) is not None:
             changes[flag] = bool(getattr(data, flag))
+    was_searchable = row.searchable
     for name, value in changes.items():
         before = getattr(row, name)
         if before != value:
@@ -651,6 +653,8 @@ def update_field(
             _audit(session, actor_id, row, "changed", name, old=before, new=value)
             _touch(session, row)
     session.flush()
+    if row.searchable != was_searchable and not row.builtin:
+        reindex_custom_field(session, key=row.key)
     return field_read(row)
 
 
@@ -662,6 +666,8 @@ def set_active(session: Session, *, field_id: int, active: bool, actor_id: int |
         _touch(session, row)
         _audit(session, actor_id, row, "activated" if active else "deactivated", "active", old=not active, new=active)
         session.flush()
+        if row.searchable and not row.builtin:
+            reindex_custom_field(session, key=row.key)
     return field_read(row)
 
 

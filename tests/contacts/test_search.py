@@ -14,8 +14,10 @@ from crm_app.auth.models import User
 from crm_app.contacts import search, service, tags
 from crm_app.contacts.models import Contact, ContactSearch
 from crm_app.contacts.schemas import AddressIn, EmailIn, PhoneIn
-from crm_app.contacts.search import ContactFilter, ContactSort
+from crm_app.contacts.search import ContactFilter, ContactSort, CustomFilter
 from crm_app.core.errors import NotFoundError, ValidationError
+from crm_app.fields import service as fields
+from crm_app.fields.schemas import FieldCreate, FieldRead, FieldUpdate
 from tests.contacts.factories import make_channel, make_user, organisation, person
 
 
@@ -673,3 +675,210 @@ def test_list_rows_are_built_like_the_contact_service_builds_them(db) -> None:
     settings = get_settings(db)
     contacts = [db.get(Contact, bob.id), db.get(Contact, ann.id)]
     assert search.page_rows(db, [bob.id, ann.id], settings) == _rows(db, contacts, settings)
+
+
+# ---------------------------------------------------------------- custom fields in the list
+
+
+def _field(db: Session, label: str, type_: str = "text", *, kind: str = "person", **flags) -> FieldRead:
+    return fields.create_field(db, kind=kind, data=FieldCreate(label=label, type=type_, **flags), actor_id=None)
+
+
+def _choice(field: FieldRead, label: str) -> str:
+    return next(choice.id for choice in field.choices if choice.label == label)
+
+
+def _custom(**values) -> tuple[CustomFilter, ...]:
+    return tuple(CustomFilter(key=key, **spec) for key, spec in values.items())
+
+
+def test_search_finds_custom_text_values_of_searchable_fields_only(db) -> None:
+    _field(db, "Site access code", searchable=True)
+    _field(db, "Private note")
+    _add(db, "Ann", "Lee", custom={"site_access_code": "Gate Zorbulak", "private_note": "Quixotry"})
+    _add(db, "Bob", "Ray")
+    db.commit()
+    assert _names(db, "zorbul") == ["Ann Lee"]
+    assert _names(db, "quixotry") == []
+
+
+def test_search_finds_choice_labels_e_mails_and_phones_of_searchable_custom_fields(db) -> None:
+    brand = _field(db, "Device brand", "select", kind="organization", choices=["Grundig", "Philips"], searchable=True)
+    _field(db, "Billing e-mail", "email", kind="organization", searchable=True)
+    _field(db, "Site phone", "phone", kind="organization", searchable=True)
+    service.create_contact(
+        db,
+        data=organisation(
+            company_name="Acme",
+            phones=[],
+            emails=[],
+            addresses=[],
+            custom={
+                "device_brand": _choice(brand, "Grundig"),
+                "billing_e_mail": "ledger@quarkmail.example",
+                "site_phone": "04 78 00 11 22",
+            },
+        ),
+        actor_id=None,
+    )
+    db.commit()
+    for typed in ("grundig", "quarkmail", "0478001122", "+33 4 78 00 11 22", "1122"):
+        assert _names(db, typed) == ["Acme"], typed
+
+
+def test_making_a_field_searchable_reindexes_the_contacts_that_hold_a_value(db) -> None:
+    code = _field(db, "Site access code")
+    _add(db, "Ann", "Lee", custom={"site_access_code": "Wombat42"})
+    db.commit()
+    assert _names(db, "wombat42") == []
+    fields.update_field(db, field_id=code.id, data=FieldUpdate(searchable=True), actor_id=None)
+    db.commit()
+    assert _names(db, "wombat42") == ["Ann Lee"]
+    fields.update_field(db, field_id=code.id, data=FieldUpdate(searchable=False), actor_id=None)
+    db.commit()
+    assert _names(db, "wombat42") == []
+
+
+def test_reindexing_a_custom_field_walks_its_contacts_in_batches(db) -> None:
+    _field(db, "Site access code", searchable=True)
+    for index in range(5):
+        _add(db, f"Name{index}", custom={"site_access_code": f"Code{index}"})
+    _add(db, "Other")
+    db.commit()
+    db.execute(update(ContactSearch).values(body_doc=""))
+    with _count_queries(db) as statements:
+        visited = search.reindex_custom_field(db, key="site_access_code", batch_size=2)
+    assert visited == 5
+    assert sum("FROM contact_search" in s or "INTO contact_search" in s for s in statements) >= 3
+    assert _names(db, "code3") == ["Name3"]
+
+
+def test_a_deactivated_searchable_field_no_longer_finds_its_contacts(db) -> None:
+    code = _field(db, "Site access code", searchable=True)
+    _add(db, "Ann", "Lee", custom={"site_access_code": "Wombat42"})
+    fields.set_active(db, field_id=code.id, active=False, actor_id=None)
+    db.commit()
+    assert _names(db, "wombat42") == []
+
+
+def test_list_filters_by_a_single_choice_field(db, mode) -> None:
+    brand = _field(db, "Brand", "select", choices=["Apple", "Samsung", "Other"])
+    _add(db, "Ann", custom={"brand": _choice(brand, "Apple")})
+    _add(db, "Bob", custom={"brand": _choice(brand, "Samsung")})
+    _add(db, "Cid", custom={"brand": _choice(brand, "Other")})
+    _add(db, "Dan")
+    db.commit()
+    apple, samsung = _choice(brand, "Apple"), _choice(brand, "Samsung")
+    assert _names(db, custom=_custom(brand={"values": (apple,)})) == ["Ann"]
+    assert _names(db, custom=_custom(brand={"values": (apple, samsung)})) == ["Ann", "Bob"]
+
+
+def test_list_filters_by_a_multiple_choice_field_matching_any_chosen_option(db, mode) -> None:
+    skills = _field(db, "Skills", "multi_select", choices=["Plumbing", "Wiring", "Roofing"])
+    plumbing, wiring, roofing = (_choice(skills, label) for label in ("Plumbing", "Wiring", "Roofing"))
+    _add(db, "Ann", custom={"skills": [plumbing, wiring]})
+    _add(db, "Bob", custom={"skills": [roofing]})
+    _add(db, "Cid")
+    db.commit()
+    assert _names(db, custom=_custom(skills={"values": (wiring,)})) == ["Ann"]
+    assert _names(db, custom=_custom(skills={"values": (wiring, roofing)})) == ["Ann", "Bob"]
+
+
+def test_list_filters_by_a_ticked_or_unticked_checkbox(db, mode) -> None:
+    _field(db, "Newsletter", "checkbox")
+    _add(db, "Ann", custom={"newsletter": True})
+    _add(db, "Bob", custom={"newsletter": False})
+    _add(db, "Cid")
+    db.commit()
+    assert _names(db, custom=_custom(newsletter={"values": ("1",)})) == ["Ann"]
+    assert _names(db, custom=_custom(newsletter={"values": ("0",)})) == ["Bob", "Cid"]
+    assert _names(db, custom=_custom(newsletter={"values": ("0", "1")})) == ["Ann", "Bob", "Cid"]
+
+
+def test_list_filters_by_a_date_field_range_with_both_ends_included(db, mode) -> None:
+    _field(db, "Next service", "date")
+    for name, day in (("Ann", "2026-03-01"), ("Bob", "2026-03-31"), ("Cid", "2026-04-01"), ("Dan", "2025-12-31")):
+        _add(db, name, custom={"next_service": day})
+    _add(db, "Eve")
+    db.commit()
+    march = _custom(next_service={"date_from": date(2026, 3, 1), "date_to": date(2026, 3, 31)})
+    assert _names(db, custom=march) == ["Ann", "Bob"]
+    assert _names(db, custom=_custom(next_service={"date_from": date(2026, 3, 2)})) == ["Bob", "Cid"]
+    assert _names(db, custom=_custom(next_service={"date_to": date(2025, 12, 31)})) == ["Dan"]
+
+
+def test_custom_filters_combine_with_search_tags_and_other_filters(db, mode) -> None:
+    brand = _field(db, "Brand", "select", choices=["Apple", "Samsung"])
+    apple = _choice(brand, "Apple")
+    _add(db, "Ann", "Martin", custom={"brand": apple}, tags=["VIP"])
+    _add(db, "Bob", "Martin", custom={"brand": apple})
+    _add(db, "Cid", "Martin", custom={"brand": _choice(brand, "Samsung")}, tags=["VIP"])
+    _add(db, "Dan", "Nowak", custom={"brand": apple}, tags=["VIP"])
+    db.commit()
+    vip = tags.search_tags(db, prefix="VIP")[0].id
+    only_apple = _custom(brand={"values": (apple,)})
+    by_name = ContactSort(field="name")
+    assert _names(db, "martin", by_name, custom=only_apple) == ["Ann Martin", "Bob Martin"]
+    assert _names(db, custom=only_apple, tag_ids=(vip,)) == ["Ann Martin", "Dan Nowak"]
+    assert _names(db, "martin", custom=only_apple, tag_ids=(vip,)) == ["Ann Martin"]
+    page = search.search_contacts(db, filter=ContactFilter(custom=only_apple, tag_ids=(vip,)))
+    assert (page.total, page.total_is_estimate) == (2, False)
+    assert search.count_contacts(db, filter=ContactFilter(query="martin", custom=only_apple)) == (2, False)
+
+
+def test_a_filter_on_an_unknown_custom_field_is_ignored(db) -> None:
+    _add(db, "Ann")
+    db.commit()
+    assert _names(db, custom=_custom(nothing_here={"values": ("x",)})) == ["Ann"]
+
+
+def test_custom_filters_round_trip_through_url_parameters(db) -> None:
+    filter = ContactFilter(
+        kind="person",
+        custom=_custom(
+            brand={"values": ("apple", "samsung")},
+            next_service={"date_from": date(2026, 3, 1), "date_to": date(2026, 3, 31)},
+            newsletter={"values": ("1",)},
+        ),
+    )
+    params = search.filter_to_params(filter)
+    assert params == {
+        "kind": "person",
+        "cf.brand": "apple,samsung",
+        "cf.newsletter": "1",
+        "cf.next_service.from": "2026-03-01",
+        "cf.next_service.to": "2026-03-31",
+    }
+    assert search.filter_from_params(params) == filter
+    assert all(search.is_custom_param(name) for name in params if name.startswith("cf."))
+
+
+def test_bad_custom_filter_parameters_are_dropped_without_an_error(db) -> None:
+    params = {
+        "cf.Bad-Key": "x",
+        "cf.brand": "apple,<script>,samsung",
+        "cf.when.from": "yesterday",
+        "cf.when.middle": "2026-01-01",
+        "q": "ann",
+    }
+    filter = search.filter_from_params(params)
+    assert filter.query == "ann"
+    assert filter.custom == _custom(brand={"values": ("apple", "samsung")})
+    assert not search.is_custom_param("cf.when.middle")
+
+
+def test_list_columns_show_custom_values_formatted_for_people(db) -> None:
+    brand = _field(db, "Brand", "select", choices=["Apple", "Samsung"], show_in_list=True)
+    _field(db, "Next service", "date", show_in_list=True)
+    _field(db, "Hidden code", show_in_list=False)
+    _add(db, "Ann", custom={"brand": _choice(brand, "Apple"), "next_service": "2026-03-15", "hidden_code": "x"})
+    _add(db, "Bob")
+    db.commit()
+    listed = search.list_fields(db)
+    assert [(c.key, c.label) for c in listed.columns] == [("brand", "Brand"), ("next_service", "Next service")]
+    assert [f.key for f in listed.filters] == ["brand", "next_service"]
+    rows = search.search_contacts(db, filter=ContactFilter()).rows
+    assert rows[0].custom == {"brand": "Apple", "next_service": "Mar 15, 2026"}
+    assert rows[1].custom == {"brand": "", "next_service": ""}
+    french = search.search_contacts(db, filter=ContactFilter(), locale="fr").rows
+    assert french[0].custom["next_service"] == "15 mars 2026"
