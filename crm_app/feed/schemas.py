@@ -38,6 +38,8 @@ class FeedItem(BaseModel):
     duration_minutes: int | None = None
     task_id: int | None = None
     due_at: datetime | None = None
+    assignee_id: int | None = None
+    assignee_name: str = ""
     done: bool = False
     overdue: bool = False
     file_id: int | None = None

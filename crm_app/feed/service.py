@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from crm_app.auth.models import User
@@ -508,10 +509,12 @@ def _activities(session: Session, contact_id: int, before: Any, exactly: Any, li
 
 
 def _tasks(session: Session, contact_id: int, before: Any, exactly: Any, limit: int) -> list[FeedItem]:
+    assignee = aliased(User)
     rows = session.exec(
-        select(AuditEntry, Task, User.name, User.email)
+        select(AuditEntry, Task, User.name, User.email, assignee.name, assignee.email)
         .outerjoin(Task, Task.id == AuditEntry.entity_id)
         .outerjoin(User, User.id == AuditEntry.actor_id)
+        .outerjoin(assignee, assignee.id == Task.assignee_id)
         .where(AuditEntry.contact_id == contact_id, AuditEntry.entity == "task")
         .where(*_window(AuditEntry.at, before, exactly))
         .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
@@ -532,11 +535,13 @@ def _tasks(session: Session, contact_id: int, before: Any, exactly: Any, limit: 
             new=_text(entry.new) if entry.field else "",
             task_id=entry.entity_id,
             due_at=as_utc(task.due_at) if task is not None else None,
+            assignee_id=task.assignee_id if task is not None else None,
+            assignee_name=_actor(assignee_name, assignee_email),
             done=task is not None and task.done_at is not None,
             overdue=task is not None and _overdue(task.due_at, task.done_at, now),
             deleted=task is None,
         )
-        for entry, task, name, email in rows
+        for entry, task, name, email, assignee_name, assignee_email in rows
     ]
 
 

@@ -146,3 +146,53 @@ def test_a_bad_call_duration_gets_the_services_message(people, duration):
     result = _call(state, "log_activity", {"kind": "call_in", "duration": duration})
     assert "toast" in repr(result) and "duration" in repr(result)
     assert not [r for r in state.rows if r.kind == "activities"]
+
+
+def _task_rows(state: ContactFeedState):
+    return [r for r in state.rows if r.kind == "tasks"]
+
+
+def test_a_task_is_assigned_to_the_chosen_staff_member_or_to_me(people):
+    state = _state(people["alice"], people["contact"])
+    _call(state, "add_task", {"title": "For Bob", "assignee": str(people["bob_id"])})
+    _call(state, "add_task", {"title": "For me", "assignee": "not-a-number"})
+    mine, bobs = _task_rows(state)
+    assert (bobs.title, bobs.assignee) == ("For Bob", "Bob")
+    assert (mine.title, mine.assignee) == ("For me", "Alice")
+    with session_scope() as db:
+        assert [t.title for t in feed_service.my_tasks(db, user_id=people["bob_id"])] == ["For Bob"]
+
+
+def test_a_task_is_edited_inline_title_due_and_assignee(people):
+    state = _state(people["alice"], people["contact"])
+    _call(state, "add_task", {"title": "Call", "due": "2030-05-01T09:30"})
+    (row,) = _task_rows(state)
+    assert row.due_input == "2030-05-01T09:30" and row.event_label == "Task created"
+    _call(state, "start_task_edit", row.id)
+    assert state.editing_task_entry == row.id
+    _call(state, "save_task_edit", {"title": "Call back", "due": "2030-05-02T10:00", "assignee": str(people["bob_id"])})
+    assert state.editing_task_entry == ""
+    latest = _task_rows(state)[0]
+    assert (latest.title, latest.due, latest.assignee, latest.event_label) == (
+        "Call back",
+        "2030-05-02 10:00",
+        "Bob",
+        "Task changed",
+    )
+    _call(state, "start_task_edit", latest.id)
+    _call(state, "save_task_edit", {"title": "Call back", "due": "", "assignee": ""})
+    latest = _task_rows(state)[0]
+    assert (latest.due, latest.assignee) == ("", "")
+
+
+def test_the_task_editor_refuses_an_empty_title_and_unknown_entries(people):
+    state = _state(people["alice"], people["contact"])
+    _call(state, "add_task", {"title": "Keep me"})
+    (row,) = _task_rows(state)
+    for junk in ("task-999999", 5, None, {"id": row.id}):
+        _call(state, "start_task_edit", junk)
+        assert state.editing_task_entry == ""
+    _call(state, "start_task_edit", row.id)
+    result = _call(state, "save_task_edit", {"title": "   "})
+    assert "toast" in repr(result)
+    assert _task_rows(state)[0].title == "Keep me"

@@ -100,6 +100,7 @@ def _composer() -> rx.Component:
         rx.vstack(
             rx.input(name="title", placeholder=t("What needs doing"), required=True, width="100%", id="task-title"),
             rx.input(name="due", type="datetime-local", aria_label=t("Due"), width="100%", id="task-due"),
+            _staff_select("assignee", "task-assignee", t("Assignee")),
             rx.button(t("Add task"), type="submit", size="2", id="task-submit"),
             align="end",
             spacing="2",
@@ -256,6 +257,104 @@ def _comment_actions(row: FeedRow) -> rx.Component:
     )
 
 
+def _task_line(row: FeedRow) -> rx.Component:
+    return rx.hstack(
+        rx.checkbox(
+            checked=row.done,
+            on_change=lambda v: F.toggle_task(row.task_id, v),
+            disabled=~can(Permission.CONTACTS_EDIT),
+            class_name="task-done",
+            aria_label=t("Done"),
+        ),
+        rx.text(
+            row.title, size="2", text_decoration=rx.cond(row.done, "line-through", "none"), class_name="task-title"
+        ),
+        rx.cond(
+            row.due,
+            rx.badge(
+                row.due,
+                color_scheme=rx.cond(row.overdue, "red", "gray"),
+                variant="soft",
+                class_name=rx.cond(row.overdue, "overdue", ""),
+            ),
+        ),
+        rx.cond(
+            row.assignee,
+            rx.badge(
+                rx.icon("user", size=12),
+                row.assignee,
+                variant="outline",
+                color_scheme="gray",
+                class_name="task-assignee",
+            ),
+        ),
+        rx.cond(
+            can(Permission.CONTACTS_EDIT) & (row.task_id > 0),
+            rx.icon_button(
+                rx.icon("pencil", size=12),
+                size="1",
+                variant="ghost",
+                aria_label=t("Edit task"),
+                on_click=F.start_task_edit(row.id),
+                class_name="task-edit",
+            ),
+        ),
+        spacing="2",
+        align="center",
+        wrap="wrap",
+    )
+
+
+def _task_editor(row: FeedRow) -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            rx.input(
+                name="title",
+                default_value=row.title,
+                required=True,
+                width="100%",
+                id="task-edit-title",
+                aria_label=t("Title"),
+            ),
+            rx.input(
+                name="due",
+                type="datetime-local",
+                default_value=row.due_input,
+                width="100%",
+                id="task-edit-due",
+                aria_label=t("Due"),
+            ),
+            rx.el.select(
+                rx.foreach(F.staff, _staff_option),
+                rx.el.option(t("Unassigned"), value=""),
+                name="assignee",
+                default_value=row.assignee_value,
+                id="task-edit-assignee",
+                aria_label=t("Assignee"),
+                style=FULL_WIDTH_SELECT_STYLE,
+            ),
+            rx.hstack(
+                rx.button(
+                    t("Cancel"),
+                    type="button",
+                    variant="soft",
+                    color_scheme="gray",
+                    size="1",
+                    on_click=F.cancel_task_edit,
+                    id="task-edit-cancel",
+                ),
+                rx.button(t("Save"), type="submit", size="1", id="task-edit-save"),
+                spacing="2",
+            ),
+            align="end",
+            spacing="2",
+            width="100%",
+        ),
+        on_submit=F.save_task_edit,
+        width="100%",
+    )
+
+
 def _entry(row: FeedRow) -> rx.Component:
     return rx.hstack(
         rx.center(
@@ -271,32 +370,13 @@ def _entry(row: FeedRow) -> rx.Component:
             rx.hstack(
                 rx.text(row.actor, size="1", weight="bold"),
                 rx.text(row.at, size="1", color_scheme="gray"),
+                rx.cond(row.event_label, rx.text(row.event_label, size="1", color_scheme="gray")),
                 spacing="2",
                 wrap="wrap",
             ),
             rx.cond(
                 row.kind == "tasks",
-                rx.hstack(
-                    rx.checkbox(
-                        checked=row.done,
-                        on_change=lambda v: F.toggle_task(row.task_id, v),
-                        disabled=~can(Permission.CONTACTS_EDIT),
-                        class_name="task-done",
-                    ),
-                    rx.text(row.title, size="2", text_decoration=rx.cond(row.done, "line-through", "none")),
-                    rx.cond(
-                        row.due,
-                        rx.badge(
-                            row.due,
-                            color_scheme=rx.cond(row.overdue, "red", "gray"),
-                            variant="soft",
-                            class_name=rx.cond(row.overdue, "overdue", ""),
-                        ),
-                    ),
-                    spacing="2",
-                    align="center",
-                    wrap="wrap",
-                ),
+                rx.cond(F.editing_task_entry == row.id, _task_editor(row), _task_line(row)),
                 rx.cond(
                     row.title | row.old | row.new,
                     rx.text(

@@ -16,15 +16,16 @@ from crm_app.feed import files as file_service
 from crm_app.feed import service as feed_service
 from crm_app.feed.links import split_links
 from crm_app.feed.schemas import FeedItem
+from crm_app.i18n import _
 from crm_app.ui.state.session import SessionState, _validate, requires
 
 KIND_FILTERS = ("", "changes", "comments", "activities", "tasks", "files")
 ACTIVITY_LABELS = {
-    "call_in": "Incoming call",
-    "call_out": "Outgoing call",
-    "sms_in": "SMS received",
-    "email_in": "E-mail received",
-    "visit": "Visit",
+    "call_in": _("Incoming call"),
+    "call_out": _("Outgoing call"),
+    "sms_in": _("SMS received"),
+    "email_in": _("E-mail received"),
+    "visit": _("Visit"),
 }
 ACTIVITY_ICONS = {
     "call_in": "phone-incoming",
@@ -32,6 +33,12 @@ ACTIVITY_ICONS = {
     "sms_in": "message-square-text",
     "email_in": "mail",
     "visit": "map-pin",
+}
+TASK_EVENTS = {
+    "task_created": _("Task created"),
+    "task_completed": _("Task done"),
+    "task_reopened": _("Task reopened"),
+    "task_updated": _("Task changed"),
 }
 PAGE = 30
 
@@ -70,6 +77,10 @@ class FeedRow:
     done: bool
     overdue: bool
     due: str
+    due_input: str
+    assignee: str
+    assignee_value: str
+    event_label: str
     file_id: int
     thumb: bool
     comment_id: int
@@ -135,6 +146,7 @@ class ContactFeedState(SessionState):
     memo: str = ""
     upload_error: str = ""
     editing_comment_id: int = 0
+    editing_task_entry: str = ""
     staff: list[StaffOption] = []
     _next_before: datetime | None = None
 
@@ -166,10 +178,14 @@ class ContactFeedState(SessionState):
             parts=[BodyPart(text=p.text, href=p.href) for p in split_links(item.body)],
             old=item.old,
             new=item.new,
-            task_id=item.task_id or 0,
+            task_id=0 if item.deleted else item.task_id or 0,
             done=item.done,
             overdue=item.overdue,
             due=_fmt(item.due_at),
+            due_input=item.due_at.strftime("%Y-%m-%dT%H:%M") if item.due_at else "",
+            assignee=item.assignee_name,
+            assignee_value=str(item.assignee_id or ""),
+            event_label=self._t(TASK_EVENTS[item.event]) if item.event in TASK_EVENTS else "",
             file_id=item.file_id or 0 if not item.deleted else 0,
             thumb=item.has_thumbnail,
             comment_id=item.comment_id or 0,
@@ -217,6 +233,7 @@ class ContactFeedState(SessionState):
         self.kind_filter = ""
         self.upload_error = ""
         self.editing_comment_id = 0
+        self.editing_task_entry = ""
         try:
             self._load_staff()
             self._load_page()
@@ -339,9 +356,46 @@ class ContactFeedState(SessionState):
             contact_id=self.contact_id,
             title=str(form.get("title", ""))[:1000],
             due_at=_parse_local(form.get("due")),
-            assignee_id=self._current.id,
+            assignee_id=_user_id(form.get("assignee")) or self._current.id,
             actor_id=self._current.id,
         )
+
+    def _editing_task_id(self) -> int:
+        row = next((r for r in self.rows if r.id == self.editing_task_entry), None)
+        return row.task_id if row is not None else 0
+
+    @requires(Permission.CONTACTS_EDIT)
+    def start_task_edit(self, entry_id: str):
+        """Open the inline editor of the task behind one feed entry."""
+        if isinstance(entry_id, str) and any(r.id == entry_id and r.task_id > 0 for r in self.rows):
+            self.editing_task_entry = entry_id
+
+    @requires(Permission.CONTACTS_EDIT)
+    def cancel_task_edit(self):
+        """Close the task editor without saving."""
+        self.editing_task_entry = ""
+
+    @requires(Permission.CONTACTS_EDIT)
+    def save_task_edit(self, form: dict):
+        """Save the task's title, due time and assignee (an empty assignee leaves it unassigned)."""
+        task_id = self._editing_task_id()
+        if not isinstance(form, dict) or not task_id:
+            return None
+        try:
+            with session_scope() as db:
+                feed_service.update_task(
+                    db,
+                    task_id=task_id,
+                    actor_id=self._current.id,
+                    title=str(form.get("title", ""))[:1000],
+                    due_at=_parse_local(form.get("due")),
+                    assignee_id=_user_id(form.get("assignee")),
+                )
+        except DomainError as err:
+            return rx.toast.error(self._error_text(err))
+        self.editing_task_entry = ""
+        self._load_page()
+        return rx.toast.success(self._t("Task updated."))
 
     @requires(Permission.CONTACTS_EDIT)
     def toggle_task(self, task_id: int, done: Any):
