@@ -474,6 +474,9 @@ def contact_feed() -> rx.Component:
                     t("Older entries"), variant="soft", size="1", on_click=F.load_more, width="100%", id="feed-more"
                 ),
             ),
+            # Scrolled into view, this loads the older entries (assets/feed.js); the button above is the fallback.
+            rx.box(id="feed-end", height="1px", width="100%"),
+            rx.script(src="/feed.js"),
             spacing="2",
             width="100%",
             id="history",

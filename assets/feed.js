@@ -1,0 +1,71 @@
+// The contact feed. Older entries load when the end of the feed (#feed-end) scrolls into view, by clicking
+// the "Older entries" button (#feed-more), which stays as the fallback without IntersectionObserver.
+// Upload zones marked data-capture="environment" get that attribute on their file input (a phone's camera).
+(function () {
+  var observer = null;
+  var watched = null;
+  var busyUntil = 0;
+  var entries = -1;
+  var scheduled = false;
+
+  function visible(el) {
+    if (!el || el.offsetParent === null) return false;
+    var box = el.getBoundingClientRect();
+    return box.top < window.innerHeight + 200 && box.bottom > -200;
+  }
+
+  function loadMore() {
+    var button = document.getElementById("feed-more");
+    if (!button || button.disabled || Date.now() < busyUntil) return;
+    busyUntil = Date.now() + 2000;
+    button.click();
+  }
+
+  function watchEnd() {
+    var end = document.getElementById("feed-end");
+    if (end === watched) return;
+    if (observer) observer.disconnect();
+    observer = null;
+    watched = end;
+    if (end && "IntersectionObserver" in window) {
+      observer = new IntersectionObserver(
+        function (seen) {
+          if (seen.some(function (e) { return e.isIntersecting; })) loadMore();
+        },
+        { rootMargin: "200px 0px" }
+      );
+      observer.observe(end);
+    }
+  }
+
+  function markCapture() {
+    var inputs = document.querySelectorAll("[data-capture] input[type=file]:not([capture])");
+    for (var i = 0; i < inputs.length; i++) {
+      var zone = inputs[i].closest("[data-capture]");
+      inputs[i].setAttribute("capture", zone.getAttribute("data-capture"));
+    }
+  }
+
+  function check() {
+    scheduled = false;
+    watchEnd();
+    markCapture();
+    var count = document.querySelectorAll("#history .feed-entry").length;
+    if (count !== entries) {
+      entries = count;
+      busyUntil = 0;
+    }
+    // A page that arrived while the end stays in view (short pages, tall screens) asks for the next one.
+    if ("IntersectionObserver" in window && visible(watched)) loadMore();
+  }
+
+  function schedule() {
+    if (scheduled) return;
+    scheduled = true;
+    window.requestAnimationFrame(check);
+  }
+
+  new MutationObserver(schedule).observe(document.documentElement, { childList: true, subtree: true });
+  window.addEventListener("scroll", schedule, { passive: true });
+  schedule();
+})();
