@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from crm_app.api.limits import UploadBodyLimit
 from crm_app.auth import service as auth_service
 from crm_app.auth.permissions import Permission, require
 from crm_app.auth.service import CurrentUser
@@ -112,5 +113,5 @@ def build_api() -> Starlette:
 
     return Starlette(
         routes=[Route("/api/me", me), Route("/api/health", health), *FILE_ROUTES],
-        middleware=[Middleware(OriginCheck)],
+        middleware=[Middleware(OriginCheck), Middleware(UploadBodyLimit)],
     )

@@ -32,6 +32,7 @@ SNIFF_BYTES = 8 * 1024
 THUMB_SIZE = 320
 MAX_NAME_CHARS = 200
 MAX_ZIP_ENTRIES = 10_000
+MAX_FILES_PER_UPLOAD = 20
 
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
