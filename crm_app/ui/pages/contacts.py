@@ -7,7 +7,7 @@ from crm_app.contacts.schemas import ContactRow
 from crm_app.ui.components.markers import contact_name
 from crm_app.ui.i18n import t
 from crm_app.ui.layout import page_header
-from crm_app.ui.state.contact_list import ContactListState, SavedViewRow
+from crm_app.ui.state.contact_list import ContactListState, FilterField, ListColumn, SavedViewRow
 from crm_app.ui.state.session import can
 from crm_app.ui.styles import SELECT_STYLE
 
@@ -57,6 +57,54 @@ def _date(key: str) -> rx.Component:
     return rx.input(
         type="date", value=L.params.get(key, ""), on_change=lambda v: L.filter_by(key, v), size="1", id=f"filter-{key}"
     )
+
+
+def _custom_filter(field: FilterField) -> rx.Component:
+    chosen = L.params.get(field.param, "").split(",")
+    dates = rx.hstack(
+        rx.input(
+            type="date",
+            value=L.params.get(field.param + ".from", ""),
+            on_change=lambda v: L.filter_by(field.param + ".from", v),
+            size="1",
+            id="filter-cf-" + field.key + "-from",
+            aria_label=t("From"),
+        ),
+        rx.input(
+            type="date",
+            value=L.params.get(field.param + ".to", ""),
+            on_change=lambda v: L.filter_by(field.param + ".to", v),
+            size="1",
+            id="filter-cf-" + field.key + "-to",
+            aria_label=t("To"),
+        ),
+    )
+    checkbox = rx.el.select(
+        rx.el.option(t("All"), value=""),
+        rx.el.option(t("Ticked"), value="1"),
+        rx.el.option(t("Not ticked"), value="0"),
+        value=L.params.get(field.param, ""),
+        on_change=lambda v: L.filter_by(field.param, v),
+        id="filter-cf-" + field.key,
+        style=SELECT_STYLE,
+    )
+    choices = rx.flex(
+        rx.foreach(
+            field.choices,
+            lambda c: rx.button(
+                c.label,
+                size="1",
+                type="button",
+                variant=rx.cond(chosen.contains(c.value), "solid", "outline"),
+                on_click=L.toggle_choice(field.param, c.value),
+                class_name="filter-choice",
+            ),
+        ),
+        gap="6px",
+        wrap="wrap",
+        id="filter-cf-" + field.key,
+    )
+    return _labelled(field.label, rx.match(field.type, ("date", dates), ("checkbox", checkbox), choices))
 
 
 def _filters_drawer() -> rx.Component:
@@ -152,6 +200,7 @@ def _filters_drawer() -> rx.Component:
                     _labelled(t("Assigned to"), _chips("assigned", L.user_choices)),
                     _labelled(t("Created between"), rx.hstack(_date("created_from"), _date("created_to"))),
                     _labelled(t("Updated between"), rx.hstack(_date("updated_from"), _date("updated_to"))),
+                    rx.foreach(L.custom_filters, _custom_filter),
                     _labelled(
                         t("Save this view"),
                         rx.form(
@@ -293,9 +342,20 @@ def _row(row: ContactRow) -> rx.Component:
             rx.hstack(rx.foreach(row.tags, lambda tag: rx.badge(tag, variant="soft")), wrap="wrap", spacing="1")
         ),
         rx.table.cell(rx.text(row.assigned_user_name, size="2")),
+        rx.foreach(
+            L.custom_columns,
+            lambda c: rx.table.cell(
+                rx.text(row.custom[c.key], size="2", class_name="clip", max_width="200px"),
+                class_name="custom-cell-" + c.key,
+            ),
+        ),
         rx.table.cell(rx.moment(row.updated_at, from_now=True, size="1"), white_space="nowrap"),
         class_name="contact-row",
     )
+
+
+def _custom_header(column: ListColumn) -> rx.Component:
+    return rx.table.column_header_cell(rx.text(column.label), white_space="nowrap", class_name="custom-column")
 
 
 def _table() -> rx.Component:
@@ -313,6 +373,7 @@ def _table() -> rx.Component:
                     _sort_header("City", "city"),
                     rx.table.column_header_cell(t("Tags")),
                     _sort_header("Assigned to", "assigned"),
+                    rx.foreach(L.custom_columns, _custom_header),
                     _sort_header("Updated", "updated"),
                 )
             ),

@@ -30,6 +30,7 @@ PAGE_SIZES = ("25", "50", "100")
 TYPED_CONFIRM_OVER = 100
 MAX_SELECTED = 10_000
 MAX_BULK = 50_000
+MAX_FILTER_CHOICES = 50
 FILTER_KEYS = {
     "q",
     "kind",
@@ -60,6 +61,26 @@ class Choice:
 
 
 @dataclasses.dataclass
+class ListColumn:
+    """A custom field shown as a list column."""
+
+    key: str
+    label: str
+    type: str
+
+
+@dataclasses.dataclass
+class FilterField:
+    """A custom field the list can filter by: its URL parameter, label, type and choices."""
+
+    key: str
+    param: str
+    label: str
+    type: str
+    choices: list[Choice]
+
+
+@dataclasses.dataclass
 class SavedViewRow:
     """One saved view of the signed-in user."""
 
@@ -71,7 +92,8 @@ class SavedViewRow:
 def _clean_params(params: dict[str, Any]) -> dict[str, str]:
     out = {}
     for key, value in params.items():
-        if key in FILTER_KEYS and isinstance(value, str) and value and len(value) <= 400:
+        known = key in FILTER_KEYS or search.is_custom_param(key)
+        if known and isinstance(value, str) and value and len(value) <= 400:
             out[key] = value
     return out
 
@@ -89,6 +111,8 @@ class ContactListState(SessionState):
     tag_choices: list[Choice] = []
     channel_choices: list[Choice] = []
     user_choices: list[Choice] = []
+    custom_columns: list[ListColumn] = []
+    custom_filters: list[FilterField] = []
     views: list[SavedViewRow] = []
     bulk_tag: str = ""
     confirm_action: str = ""
@@ -152,7 +176,13 @@ class ContactListState(SessionState):
                 sort=search.sort_from_params(self.params),
                 page=self.page,
                 page_size=self.page_size,
+                locale=self.locale,
             )
+        checkboxes = [c.key for c in self.custom_columns if c.type == "checkbox"]
+        for row in result.rows:
+            for key in checkboxes:
+                if row.custom.get(key):
+                    row.custom[key] = self._t(row.custom[key])
         self.rows = result.rows
         self.total = result.total
         self.total_is_estimate = result.total_is_estimate
@@ -179,6 +209,18 @@ class ContactListState(SessionState):
                 Choice(value=str(c.id), label=c.name) for c in contact_lists.list_channels(db, include_inactive=True)
             ]
             self.user_choices = [Choice(value=str(u.id), label=u.name or u.email) for u in auth_service.list_users(db)]
+            listed = search.list_fields(db)
+            self.custom_columns = [ListColumn(key=f.key, label=f.label, type=f.type) for f in listed.columns]
+            self.custom_filters = [
+                FilterField(
+                    key=f.key,
+                    param=search.CUSTOM_PARAM_PREFIX + f.key,
+                    label=f.label,
+                    type=f.type,
+                    choices=[Choice(value=c.id, label=c.label) for c in f.choices if c.active][:MAX_FILTER_CHOICES],
+                )
+                for f in listed.filters
+            ]
             self.views = [
                 SavedViewRow(id=v.id, name=v.name, query=urlencode(v.params))
                 for v in search.list_views(db, user_id=self._current.id)
@@ -209,7 +251,9 @@ class ContactListState(SessionState):
     @requires(Permission.CONTACTS_VIEW)
     def filter_by(self, key: str, value: Any):
         """Turn one filter on, change it, or (with an empty value) off."""
-        if key not in FILTER_KEYS or key in ("q", "sort", "dir"):
+        if not isinstance(key, str) or key in ("q", "sort", "dir"):
+            return None
+        if key not in FILTER_KEYS and not search.is_custom_param(key):
             return None
         text = value if isinstance(value, str) else ("1" if value is True else "")
         params = {k: v for k, v in self.params.items() if k != key}
@@ -239,6 +283,20 @@ class ContactListState(SessionState):
         params = {k: v for k, v in self.params.items() if k != key}
         if ids:
             params[key] = ",".join(ids[:50])
+        self.params = params
+        return self._changed()
+
+    @requires(Permission.CONTACTS_VIEW)
+    def toggle_choice(self, param: str, choice_id: str):
+        """Add or remove one option of a custom choice field in its filter."""
+        field = next((f for f in self.custom_filters if f.param == param), None)
+        if field is None or not isinstance(choice_id, str) or choice_id not in {c.value for c in field.choices}:
+            return None
+        chosen = [v for v in self.params.get(param, "").split(",") if v]
+        chosen = [v for v in chosen if v != choice_id] if choice_id in chosen else [*chosen, choice_id]
+        params = {k: v for k, v in self.params.items() if k != param}
+        if chosen:
+            params[param] = ",".join(chosen[:50])
         self.params = params
         return self._changed()
 
