@@ -78,9 +78,9 @@ def check_password_policy(password: str, *, email: str = "", name: str = "") -> 
     if not isinstance(password, str):
         raise ValidationError("Enter a password.", field="password")
     if len(password) < MIN_LENGTH:
-        raise ValidationError(f"Use at least {MIN_LENGTH} characters.", field="password")
+        raise ValidationError("Use at least {count} characters.", field="password", params={"count": MIN_LENGTH})
     if len(password) > MAX_LENGTH:
-        raise ValidationError(f"Use at most {MAX_LENGTH} characters.", field="password")
+        raise ValidationError("Use at most {count} characters.", field="password", params={"count": MAX_LENGTH})
     lowered = password.strip().lower()
     email = (email or "").strip().lower()
     personal = {email, email.split("@", 1)[0], (name or "").strip().lower()} - {""}

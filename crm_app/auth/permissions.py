@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from crm_app.core.errors import PermissionDenied
+from crm_app.i18n import _
 
 ADMIN = "admin"
 MANAGER = "manager"
@@ -57,21 +58,21 @@ MINIMUM_ROLE: dict[Permission, str] = {
     Permission.SETTINGS_ADMIN: ADMIN,
 }
 
-# What the refusal message says the caller tried to do.
-_ACTIONS: dict[Permission, str] = {
-    Permission.CONTACTS_VIEW: "view contacts",
-    Permission.CONTACTS_EDIT: "edit contacts",
-    Permission.CONTACTS_ARCHIVE: "archive contacts",
-    Permission.CONTACTS_DELETE: "delete contacts",
-    Permission.TAGS_BULK: "tag contacts in bulk",
-    Permission.TAGS_MANAGE: "rename, merge or delete tags",
-    Permission.SETTINGS_LISTS: "change lists and defaults",
-    Permission.FORMS_MANAGE: "manage forms",
-    Permission.IMPORT: "import contacts",
-    Permission.EXPORT: "export contacts",
-    Permission.MESSAGES_SEND: "send messages",
-    Permission.USERS_MANAGE: "manage users",
-    Permission.SETTINGS_ADMIN: "change administration settings",
+# The refusal message of each permission (msgids).
+_REFUSALS: dict[Permission, str] = {
+    Permission.CONTACTS_VIEW: _("You don't have permission to view contacts."),
+    Permission.CONTACTS_EDIT: _("You don't have permission to edit contacts."),
+    Permission.CONTACTS_ARCHIVE: _("You don't have permission to archive contacts."),
+    Permission.CONTACTS_DELETE: _("You don't have permission to delete contacts."),
+    Permission.TAGS_BULK: _("You don't have permission to tag contacts in bulk."),
+    Permission.TAGS_MANAGE: _("You don't have permission to rename, merge or delete tags."),
+    Permission.SETTINGS_LISTS: _("You don't have permission to change lists and defaults."),
+    Permission.FORMS_MANAGE: _("You don't have permission to manage forms."),
+    Permission.IMPORT: _("You don't have permission to import contacts."),
+    Permission.EXPORT: _("You don't have permission to export contacts."),
+    Permission.MESSAGES_SEND: _("You don't have permission to send messages."),
+    Permission.USERS_MANAGE: _("You don't have permission to manage users."),
+    Permission.SETTINGS_ADMIN: _("You don't have permission to change administration settings."),
 }
 
 
@@ -110,7 +111,7 @@ def require(role: str | None, permission: Permission | str) -> None:
     if has_permission(role, permission):
         return
     try:
-        action = _ACTIONS[Permission(permission)]
+        message = _REFUSALS[Permission(permission)]
     except ValueError:
-        action = "do this"
-    raise PermissionDenied(f"You don't have permission to {action}.")
+        message = _("You don't have permission to do that.")
+    raise PermissionDenied(message)

@@ -29,6 +29,8 @@ from crm_app.settings import settings
 
 LOCALES: tuple[str, ...] = ("en", "fr", "pl")
 SIGN_IN_FAILED = _("E-mail or password is incorrect.")
+THROTTLED_ONE_MINUTE = _("Too many sign-in attempts. Try again in 1 minute.")
+THROTTLED_MINUTES = _("Too many sign-in attempts. Try again in {minutes} minutes.")
 ONE_TIME_PASSWORD_LENGTH = 14
 # No 0/O/o, 1/l/I: easy to read aloud and to type from a screen.
 _READABLE_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -131,7 +133,7 @@ def _clean_name(name: object) -> str:
 
 def _check_role(role: object) -> str:
     if not is_valid_role(role):
-        raise ValidationError(f"Choose one of: {', '.join(ROLES)}.", field="role")
+        raise ValidationError("Choose one of: {choices}.", field="role", params={"choices": ", ".join(ROLES)})
     return str(role)
 
 
@@ -301,7 +303,7 @@ def change_password(
     try:
         passwords.check_password_policy(new_password, email=user.email, name=user.name)
     except ValidationError as exc:
-        raise ValidationError(exc.message, field="new_password") from exc
+        raise ValidationError(exc.msgid, field="new_password", params=exc.params) from exc
     if passwords.verify_password(user.password_hash, new_password):
         raise ValidationError("Choose a password different from the current one.", field="new_password")
     user.password_hash = passwords.hash_password(new_password)
@@ -317,7 +319,7 @@ def change_password(
 def set_locale(session: Session, *, user_id: int, locale: str) -> UserRead:
     """Choose the language of one's own interface."""
     if locale not in LOCALES:
-        raise ValidationError(f"Choose one of: {', '.join(LOCALES)}.", field="locale")
+        raise ValidationError("Choose one of: {choices}.", field="locale", params={"choices": ", ".join(LOCALES)})
     user = _get_user_row(session, user_id)
     if user.locale == locale:
         return _read(user)
@@ -349,15 +351,10 @@ def _session_lifetime(remember: bool) -> timedelta:
     return timedelta(hours=settings.session_idle_hours)
 
 
-def _throttle_wait(session: Session, *, email: str, client_ip: str, now: datetime) -> timedelta | None:
-    """How long until this e-mail and IP may try again; None when they may try now."""
+def _wait_after_failures(session: Session, who: Any, *, now: datetime) -> timedelta | None:
+    """How long until the failures matching ``who`` drop below the limit; None when they already are."""
     limit = settings.login_max_failures
-    if limit <= 0:
-        return None
     window = timedelta(minutes=settings.login_window_minutes)
-    who = LoginAttempt.email == email
-    if client_ip:
-        who = or_(who, LoginAttempt.client_ip == client_ip)
     recent = session.exec(
         select(LoginAttempt.at)
         .where(col(LoginAttempt.success).is_(False), LoginAttempt.at >= now - window, who)
@@ -369,6 +366,21 @@ def _throttle_wait(session: Session, *, email: str, client_ip: str, now: datetim
     # Allowed again once the limit-th most recent failure leaves the window.
     oldest = as_utc(recent[-1]) or now
     return max(oldest + window - now, timedelta(0))
+
+
+def _throttle_wait(session: Session, *, email: str, client_ip: str, now: datetime) -> timedelta | None:
+    """How long until this account and this address may try again; None when both may try now.
+
+    Failures are counted for the account and for the client address separately: either one reaching the
+    limit throttles, but failures on other accounts from other addresses never add up.
+    """
+    if settings.login_max_failures <= 0:
+        return None
+    waits = [_wait_after_failures(session, LoginAttempt.email == email, now=now)]
+    if client_ip:
+        waits.append(_wait_after_failures(session, LoginAttempt.client_ip == client_ip, now=now))
+    found = [wait for wait in waits if wait is not None]
+    return max(found) if found else None
 
 
 def _record_attempt(session: Session, *, email: str, client_ip: str, success: bool, at: datetime) -> None:
@@ -396,8 +408,9 @@ def sign_in(
         _record_attempt(session, email=email_key, client_ip=client_ip, success=False, at=now)
         session.commit()
         minutes = max(1, math.ceil(wait.total_seconds() / 60))
-        unit = "minute" if minutes == 1 else "minutes"
-        raise ThrottledError(f"Too many sign-in attempts. Try again in {minutes} {unit}.")
+        if minutes == 1:
+            raise ThrottledError(THROTTLED_ONE_MINUTE)
+        raise ThrottledError(THROTTLED_MINUTES, params={"minutes": minutes})
 
     usable = isinstance(password, str) and 0 < len(password) <= passwords.MAX_LENGTH
     user = session.exec(select(User).where(User.email == email_key)).first() if email_key else None

@@ -17,17 +17,30 @@ class ErrorCode(StrEnum):
 
 
 class DomainError(Exception):
-    """Base of every error a service raises on purpose."""
+    """Base of every error a service raises on purpose.
+
+    ``message`` is a msgid, optionally with ``{placeholders}`` filled from ``params``: ``msgid`` and ``params``
+    are what the UI translates; ``message`` (and ``errors[field]``) hold the filled-in English text.
+    """
 
     code: ErrorCode = ErrorCode.VALIDATION
 
-    def __init__(self, message: str, *, field: str | None = None, errors: dict[str, str] | None = None):
-        super().__init__(message)
-        self.message = message
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        errors: dict[str, str] | None = None,
+        params: dict[str, object] | None = None,
+    ):
+        self.msgid = message
+        self.params = dict(params or {})
+        self.message = message.format(**self.params) if self.params else message
+        super().__init__(self.message)
         self.field = field
         self.errors = dict(errors or {})
         if field and field not in self.errors:
-            self.errors[field] = message
+            self.errors[field] = self.message
 
 
 class ValidationError(DomainError):

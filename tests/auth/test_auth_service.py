@@ -21,6 +21,7 @@ from crm_app.core.errors import NotFoundError, ThrottledError, ValidationError
 from crm_app.core.models import AuditEntry
 from crm_app.core.timeutil import as_utc, utcnow
 from crm_app.db import build_engine
+from crm_app.i18n import translate
 from crm_app.settings import settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -282,6 +283,53 @@ def test_sign_in_is_throttled_after_five_failures_from_one_ip_for_any_account(db
         sign_in(db, client_ip="203.0.113.7")
     current, _ = sign_in(db, client_ip="198.51.100.1")
     assert current.email == "anna@example.com"
+
+
+def test_failures_of_an_account_and_of_an_address_are_counted_separately(db):
+    make_user(db)
+    for i in range(3):
+        fail_sign_in(db, "anna@example.com", client_ip=f"10.0.0.{i}")
+    for i in range(4):
+        fail_sign_in(db, f"guess{i}@example.com", client_ip="203.0.113.7")
+    current, _ = sign_in(db, client_ip="203.0.113.7")
+    assert current.email == "anna@example.com"
+
+
+def test_the_longer_wait_of_account_and_address_applies(db):
+    make_user(db)
+    for _ in range(5):
+        fail_sign_in(db, "someone@example.com", client_ip="203.0.113.7")
+    db.exec(update(LoginAttempt).values(at=utcnow() - timedelta(minutes=8)))
+    db.commit()
+    for i in range(5):
+        fail_sign_in(db, "anna@example.com", client_ip=f"10.0.0.{i}")
+    with pytest.raises(ThrottledError) as by_address:
+        sign_in(db, "nobody@example.com", client_ip="203.0.113.7")
+    assert by_address.value.params == {"minutes": 2}
+    with pytest.raises(ThrottledError) as by_both:
+        sign_in(db, client_ip="203.0.113.7")
+    assert by_both.value.params == {"minutes": 10}
+
+
+def test_the_throttle_message_is_a_msgid_with_the_minutes_as_a_parameter(db):
+    make_user(db)
+    for _ in range(5):
+        fail_sign_in(db, "anna@example.com")
+    db.exec(update(LoginAttempt).values(at=utcnow() - timedelta(minutes=9, seconds=30)))
+    db.commit()
+    with pytest.raises(ThrottledError) as one:
+        sign_in(db)
+    assert one.value.msgid == "Too many sign-in attempts. Try again in 1 minute."
+    assert one.value.params == {}
+    db.exec(update(LoginAttempt).values(at=utcnow()))
+    db.commit()
+    with pytest.raises(ThrottledError) as many:
+        sign_in(db)
+    assert many.value.msgid == "Too many sign-in attempts. Try again in {minutes} minutes."
+    assert many.value.params == {"minutes": 10}
+    french = translate("fr", many.value.msgid, **many.value.params)
+    assert french == "Trop de tentatives de connexion. Réessayez dans 10 minutes."
+    assert "10" in translate("pl", many.value.msgid, **many.value.params)
 
 
 def test_four_failures_do_not_throttle(db):

@@ -62,6 +62,7 @@ def test_policy_rejects_a_password_shorter_than_ten_characters(password):
     with pytest.raises(ValidationError) as caught:
         check_password_policy(password)
     assert caught.value.errors == {"password": "Use at least 10 characters."}
+    assert (caught.value.msgid, caught.value.params) == ("Use at least {count} characters.", {"count": 10})
 
 
 def test_policy_rejects_a_password_longer_than_a_thousand_characters():

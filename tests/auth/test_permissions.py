@@ -13,6 +13,7 @@ from crm_app.auth.permissions import (
     require,
 )
 from crm_app.core.errors import PermissionDenied
+from crm_app.i18n import translate
 
 P = Permission
 
@@ -63,3 +64,12 @@ def test_require_raises_permission_denied_with_a_readable_message():
     assert caught.value.message == "You don't have permission to manage users."
     with pytest.raises(PermissionDenied, match="You don't have permission to"):
         require("nobody", Permission.CONTACTS_VIEW)
+
+
+def test_every_refusal_is_a_whole_sentence_translated_in_french_and_polish():
+    for permission in Permission:
+        with pytest.raises(PermissionDenied) as caught:
+            require(None, permission)
+        assert caught.value.message.startswith("You don't have permission to ")
+        for locale in ("fr", "pl"):
+            assert translate(locale, caught.value.msgid) != caught.value.msgid, (locale, caught.value.msgid)

@@ -164,10 +164,12 @@ class SessionState(rx.State):
         return translate(self.locale, msgid, **values)
 
     def _error_text(self, err: DomainError) -> str:
-        return translate(self.locale, err.message)
+        return translate(self.locale, err.msgid, **err.params)
 
     def _field_errors(self, err: DomainError) -> dict[str, str]:
-        return {k: translate(self.locale, v) for k, v in err.errors.items()}
+        return {
+            k: self._error_text(err) if v == err.message else translate(self.locale, v) for k, v in err.errors.items()
+        }
 
     @rx.var
     def signed_in(self) -> bool:
