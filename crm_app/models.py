@@ -15,6 +15,7 @@ from crm_app.contacts.models import (
     Tag,
 )
 from crm_app.core.models import AppSetting, AuditEntry
+from crm_app.exchange.models import ExportJob, ImportJob, ImportRow
 from crm_app.feed.models import Activity, Attachment, Comment, Task
 from crm_app.fields.models import FieldDefinition, FormSection
 
@@ -31,8 +32,11 @@ __all__ = [
     "ContactTag",
     "Counter",
     "Email",
+    "ExportJob",
     "FieldDefinition",
     "FormSection",
+    "ImportJob",
+    "ImportRow",
     "LoginAttempt",
     "Phone",
     "PhoneType",

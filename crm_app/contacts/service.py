@@ -49,6 +49,7 @@ from crm_app.contacts.search import reindex_contacts
 from crm_app.core import audit
 from crm_app.core.app_settings import AccountSettings, get_settings
 from crm_app.core.errors import ConflictError, NotFoundError, ValidationError
+from crm_app.core.memo import memoized
 from crm_app.core.models import AuditEntry
 from crm_app.core.timeutil import as_utc, utcnow
 from crm_app.feed.files import remove_files_after_commit
@@ -282,6 +283,10 @@ class _Existing:
 
 
 def _phone_type_names(session: Session) -> dict[str, str]:
+    return memoized(session, "phone_type_names", lambda: _load_phone_type_names(session))
+
+
+def _load_phone_type_names(session: Session) -> dict[str, str]:
     names = {key: key for key in BUILTIN_PHONE_TYPES}
     names.update({label.casefold(): key for key, label in BUILTIN_PHONE_LABELS.items()})
     for name in session.exec(select(PhoneType.name)).all():

@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from crm_app.core import audit
 from crm_app.core.errors import ValidationError
+from crm_app.core.memo import memoized
 from crm_app.core.models import AppSetting
 from crm_app.core.timeutil import utcnow
 
@@ -93,6 +94,10 @@ def _check(key: str, value: Any, current: AccountSettings) -> Any:
 
 def get_settings(session: Session) -> AccountSettings:
     """Read every account setting in one query; missing or unreadable values fall back to defaults."""
+    return memoized(session, "account_settings", lambda: _load_settings(session))
+
+
+def _load_settings(session: Session) -> AccountSettings:
     rows = session.exec(select(AppSetting).where(AppSetting.key.in_(KEYS))).all()
     values: dict[str, Any] = {}
     for row in rows:

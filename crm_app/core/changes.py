@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 _KEY = "crm_changed_contacts"
 _DELETED_KEY = "crm_deleted_contacts"
+_LIST_KEY = "crm_contact_list_changed"
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,11 @@ def mark_changed(session: Session, contact_ids: Iterable[int], *, deleted: bool 
     bucket.update(int(i) for i in contact_ids if i is not None)
 
 
+def mark_list_changed(session: Session) -> None:
+    """Record that contacts were added in bulk: open lists refresh, no open profile needs telling."""
+    session.info[_LIST_KEY] = True
+
+
 def _contact_id_of(obj: object) -> int | None:
     from crm_app.contacts.models import Contact
 
@@ -80,7 +86,8 @@ def _collect(session: Session, _flush_context) -> None:
 def _announce(session: Session) -> None:
     changed = session.info.pop(_KEY, set())
     deleted = session.info.pop(_DELETED_KEY, set())
-    if not (changed or deleted) or not _listeners:
+    list_changed = session.info.pop(_LIST_KEY, False)
+    if not (changed or deleted or list_changed) or not _listeners:
         return
     note = ContactsChanged(changed=frozenset(changed - deleted), deleted=frozenset(deleted))
     for listener in list(_listeners):
@@ -94,3 +101,4 @@ def _announce(session: Session) -> None:
 def _forget(session: Session) -> None:
     session.info.pop(_KEY, None)
     session.info.pop(_DELETED_KEY, None)
+    session.info.pop(_LIST_KEY, None)

@@ -28,6 +28,7 @@ from crm_app.contacts.search import reindex_custom_field
 from crm_app.core import audit
 from crm_app.core.app_settings import get_settings
 from crm_app.core.errors import DomainError, NotFoundError, ValidationError
+from crm_app.core.memo import memoized
 from crm_app.core.models import AuditEntry
 from crm_app.core.timeutil import as_utc, utcnow
 from crm_app.fields.models import FieldDefinition, FormSection
@@ -433,6 +434,10 @@ def form_for(session: Session, *, kind: str, include_inactive: bool = False) -> 
 
 def builtin_states(session: Session, *, kind: str) -> dict[str, BuiltinState]:
     """Whether each built-in part is shown and required for ``kind`` (defaults when not set up yet; no writes)."""
+    return memoized(session, ("builtin_states", kind), lambda: _load_builtin_states(session, kind))
+
+
+def _load_builtin_states(session: Session, kind: str) -> dict[str, BuiltinState]:
     rows = {
         row.key: row
         for row in session.exec(
@@ -1124,6 +1129,10 @@ def delete_field(session: Session, *, field_id: int, actor_id: int | None, confi
 
 
 def _definitions_by_kind(session: Session) -> dict[str, dict[str, FieldDefinition]]:
+    return memoized(session, "custom_definitions", lambda: _load_definitions_by_kind(session))
+
+
+def _load_definitions_by_kind(session: Session) -> dict[str, dict[str, FieldDefinition]]:
     result: dict[str, dict[str, FieldDefinition]] = {kind: {} for kind in KINDS}
     stmt = select(FieldDefinition).where(FieldDefinition.builtin.is_(False))
     for row in session.exec(stmt):

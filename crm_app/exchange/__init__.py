@@ -1,0 +1,1 @@
+"""Excel/CSV exchange: sample workbook, import (mapping, dry run, batches, undo) and export."""

@@ -1,0 +1,342 @@
+"""Spreadsheet files in and out: store an upload, refuse what is not a safe spreadsheet, read its rows.
+
+Every refusal is a ``ValidationError`` with a message a manager can act on. Nothing here writes contacts.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import os
+import uuid
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import IO, Any
+
+import openpyxl
+from defusedxml import DefusedXmlException
+from openpyxl.utils.exceptions import InvalidFileException
+
+from crm_app.core.errors import ValidationError
+from crm_app.exchange.sheets import unquote_csv
+from crm_app.settings import settings
+
+XLSX = "xlsx"
+CSV = "csv"
+FORMATS = (XLSX, CSV)
+MAX_ZIP_ENTRIES = 10_000
+MAX_UNCOMPRESSED_BYTES = 1_500 * 1024 * 1024
+MAX_ENTRY_RATIO = 200
+MAX_COLUMNS = 200
+MAX_CELL_CHARS = 32_767
+CSV_DELIMITERS = ",;\t|"
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
+_ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
+_POLISH = set("ąćęłńśźżĄĆĘŁŃŚŹŻ")
+_WESTERN = set("àâçéèêëîïôûùüÿœæÀÂÇÉÈÊËÎÏÔÛÙÜŸŒÆäöß")
+_CHUNK = 1024 * 1024
+
+
+def require_defused_xml() -> None:
+    """Refuse to run without defusedxml: openpyxl then parses XML with entity expansion (billion laughs)."""
+    if not getattr(openpyxl, "DEFUSEDXML", False):
+        raise RuntimeError("defusedxml is not installed: spreadsheet imports would be open to XML bombs.")
+
+
+require_defused_xml()
+
+
+def exchange_dir(kind: str) -> Path:
+    """The private folder of imported (``imports``) or exported (``exports``) files."""
+    folder = Path(settings.upload_dir) / kind
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """An upload kept under a generated name, with what was learnt about it."""
+
+    stored_name: str
+    path: Path
+    size: int
+    sha256: str
+    file_format: str
+
+
+def _too_large_message(limit_mb: int) -> str:
+    return f"This file is larger than the {limit_mb} MB limit for imports."
+
+
+def store_import_file(stream: IO[bytes], *, max_bytes: int | None = None) -> StoredFile:
+    """Copy an upload into the imports folder (streamed, size-limited, hashed) and check what it is."""
+    limit = int(max_bytes if max_bytes is not None else settings.max_import_mb * 1024 * 1024)
+    stored_name = uuid.uuid4().hex
+    folder = exchange_dir("imports")
+    partial = folder / f"{stored_name}.part"
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with partial.open("wb") as out:
+            while chunk := stream.read(_CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise ValidationError(_too_large_message(max(1, limit // (1024 * 1024))), field="file")
+                digest.update(chunk)
+                out.write(chunk)
+        if size == 0:
+            raise ValidationError("This file is empty.", field="file")
+        file_format = sniff_format(partial)
+        final = folder / f"{stored_name}.{file_format}"
+        os.replace(partial, final)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return StoredFile(stored_name=final.name, path=final, size=size, sha256=digest.hexdigest(), file_format=file_format)
+
+
+def stored_path(stored_name: str, kind: str = "imports") -> Path:
+    """The path of a stored exchange file (names are generated, never taken from users)."""
+    name = Path(stored_name).name
+    return exchange_dir(kind) / name
+
+
+def sniff_format(path: Path) -> str:
+    """``xlsx`` or ``csv`` by content; a clear refusal for anything else (or anything unsafe)."""
+    with path.open("rb") as fh:
+        head = fh.read(_CHUNK)
+    if head.startswith(_ZIP_MAGIC):
+        check_xlsx_container(path)
+        return XLSX
+    if head.startswith(_OLE_MAGIC):
+        if _ENCRYPTED_MARK in head or _ENCRYPTED_MARK in _read_all_capped(path):
+            raise ValidationError(
+                "This workbook is protected by a password. Remove the password in Excel (File → Info → "
+                "Protect workbook), save it and upload it again.",
+                field="file",
+            )
+        raise ValidationError(
+            "This is an old Excel 97–2003 (.xls) file. Open it in Excel and save it as .xlsx, then upload it again.",
+            field="file",
+        )
+    if _looks_like_text(head):
+        return CSV
+    raise ValidationError(
+        "This is not a spreadsheet. Upload an Excel workbook (.xlsx) or a CSV file.",
+        field="file",
+    )
+
+
+def _read_all_capped(path: Path, cap: int = 8 * _CHUNK) -> bytes:
+    with path.open("rb") as fh:
+        return fh.read(cap)
+
+
+def _looks_like_text(head: bytes) -> bool:
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return True
+    if b"\x00" in head:
+        return False
+    sample = head[:4096]
+    control = sum(1 for byte in sample if byte < 32 and byte not in (9, 10, 13))
+    return control == 0
+
+
+def check_xlsx_container(path: Path) -> None:
+    """Refuse zip bombs and non-workbooks before any XML is parsed: entry count, sizes, ratios, workbook part."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+            if len(entries) > MAX_ZIP_ENTRIES:
+                raise ValidationError(
+                    f"This file holds {len(entries):,} parts, more than a workbook ever needs: it was refused.",
+                    field="file",
+                )
+            total = 0
+            for entry in entries:
+                total += entry.file_size
+                ratio = entry.file_size / max(entry.compress_size, 1)
+                if entry.file_size > 1024 * 1024 and ratio > MAX_ENTRY_RATIO:
+                    raise ValidationError(
+                        "This file unpacks to far more data than it holds (a “zip bomb”): it was refused.",
+                        field="file",
+                    )
+            if total > MAX_UNCOMPRESSED_BYTES:
+                raise ValidationError(
+                    "This workbook unpacks to more than 1.5 GB: split it into smaller files.", field="file"
+                )
+            names = {entry.filename for entry in entries}
+    except zipfile.BadZipFile as exc:
+        raise ValidationError(
+            "This file is damaged (not a readable .xlsx). Open it in Excel, save it again and retry.", field="file"
+        ) from exc
+    if "xl/workbook.xml" not in names:
+        raise ValidationError(
+            "This is a zip file but not an Excel workbook. Upload an .xlsx workbook or a CSV file.", field="file"
+        )
+
+
+# ---------------------------------------------------------------- reading rows
+
+
+@dataclass
+class Sheet:
+    """An opened sheet: its name and its rows as (row number, values)."""
+
+    name: str
+    rows: Iterator[tuple[int, tuple[Any, ...]]]
+
+
+def _xlsx_problem(exc: Exception) -> ValidationError:
+    if isinstance(exc, DefusedXmlException):
+        return ValidationError(
+            "This workbook contains XML entity declarations (a known attack on spreadsheet readers): it was refused.",
+            field="file",
+        )
+    return ValidationError(
+        "This workbook could not be read (it may be damaged). Open it in Excel, save it again and retry.",
+        field="file",
+    )
+
+
+def _pick_sheet(workbook: Any) -> Any:
+    sheets = [ws for ws in workbook.worksheets if getattr(ws, "sheet_state", "visible") == "visible"]
+    sheets = sheets or list(workbook.worksheets)
+    if not sheets:
+        raise ValidationError("This workbook has no sheet to import.", field="file")
+    for ws in sheets:
+        if ws.title.strip().casefold() in ("contacts", "clients", "kontakty", "klienci"):
+            return ws
+    return sheets[0]
+
+
+def _xlsx_rows(ws: Any) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    # A lying <dimension> tag must not drop rows: read-only mode trusts it unless reset.
+    ws.reset_dimensions()
+    yield from enumerate(ws.iter_rows(values_only=True), start=1)
+
+
+def _decode_csv(raw: bytes) -> str:
+    if raw.startswith(codecs.BOM_UTF8):
+        return raw[len(codecs.BOM_UTF8) :].decode("utf-8", errors="strict")
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return raw.decode("utf-16")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    polish = raw.decode("cp1250", errors="replace")
+    western = raw.decode("cp1252", errors="replace")
+    score_pl = sum(1 for ch in polish if ch in _POLISH)
+    score_w = sum(1 for ch in western if ch in _WESTERN)
+    return polish if score_pl > score_w else western
+
+
+def _csv_rows(text: str) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    sample = text[:65536]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=CSV_DELIMITERS)
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = max(CSV_DELIMITERS, key=lambda d: sample.split("\n", 1)[0].count(d))
+        if sample.split("\n", 1)[0].count(delimiter) == 0:
+            delimiter = ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True)
+    try:
+        for number, values in enumerate(reader, start=1):
+            yield number, tuple(unquote_csv(value) for value in values)
+    except csv.Error as exc:
+        raise ValidationError(f"This CSV file could not be read: {exc}.", field="file") from exc
+
+
+@contextmanager
+def open_sheet(path: Path, file_format: str) -> Iterator[Sheet]:
+    """Open a stored file and stream its rows; every failure becomes a clear ``ValidationError``."""
+    if file_format == CSV:
+        raw = path.read_bytes()
+        yield Sheet(name="", rows=_csv_rows(_decode_csv(raw)))
+        return
+    check_xlsx_container(path)
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (DefusedXmlException, InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise _xlsx_problem(exc) from exc
+    except Exception as exc:  # openpyxl raises many kinds of errors on damaged parts
+        raise _xlsx_problem(exc) from exc
+    try:
+        ws = _pick_sheet(workbook)
+        yield Sheet(name=ws.title, rows=_guarded(_xlsx_rows(ws)))
+    finally:
+        workbook.close()
+
+
+def _guarded(rows: Iterator[tuple[int, tuple[Any, ...]]]) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    try:
+        yield from rows
+    except ValidationError:
+        raise
+    except Exception as exc:
+        raise _xlsx_problem(exc) from exc
+
+
+def is_blank(value: Any) -> bool:
+    """Whether a cell holds nothing (None or only spaces)."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def header_and_rows(
+    sheet: Sheet, *, max_rows: int | None = None
+) -> tuple[int, list[str], Iterator[tuple[int, tuple[Any, ...]]]]:
+    """The header row (the first row with a value), its labels, and the data rows after it (blank rows left out)."""
+    limit = int(max_rows if max_rows is not None else settings.max_import_rows)
+    for number, values in sheet.rows:
+        if all(is_blank(v) for v in values):
+            continue
+        headers = [cell_text(v).strip() for v in values]
+        while headers and not headers[-1]:
+            headers.pop()
+        if len(headers) > MAX_COLUMNS:
+            raise ValidationError(
+                f"This sheet has {len(headers)} columns; at most {MAX_COLUMNS} can be imported.", field="file"
+            )
+        return number, headers, _data_rows(sheet.rows, len(headers), number, limit)
+    raise ValidationError("This file has no rows: the first row should hold the column names.", field="file")
+
+
+def _data_rows(
+    rows: Iterator[tuple[int, tuple[Any, ...]]], width: int, header_row: int, limit: int
+) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    count = 0
+    for number, values in rows:
+        if all(is_blank(v) for v in values):
+            continue
+        count += 1
+        if count > limit:
+            raise ValidationError(
+                f"This file has more than {limit:,} rows. Split it into files of at most {limit:,} rows.",
+                field="file",
+            )
+        cells = tuple(values[:width]) + (None,) * (width - len(values))
+        yield number, cells
+
+
+def cell_text(value: Any) -> str:
+    """A cell as text: whole numbers without ".0", dates in ISO form."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time(0) else value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)

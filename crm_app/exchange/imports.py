@@ -1,0 +1,1281 @@
+"""Imports: upload → mapping → dry run → batched, resumable run → error report → undo.
+
+Every row gets an account (created, updated, unchanged, skipped or rejected with its column and reason).
+The run commits in batches; each batch writes its contacts, its ``import_row`` lines and the job's progress in
+one transaction, so a crash or a cancel leaves whole batches and the run resumes after the last one. Rows
+are matched to existing contacts (and to earlier rows of the same file) by reference, e-mail or phone, so
+running the same file again creates nobody twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import socket
+import time
+from collections import Counter as Tally
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import Engine, delete, func, select, update
+from sqlmodel import Session
+
+from crm_app.auth.models import User
+from crm_app.contacts import batch
+from crm_app.contacts.bulk import bulk_delete
+from crm_app.contacts.models import AcquisitionChannel, Address, Contact, ContactTag, Email, Phone, PhoneType
+from crm_app.contacts.schemas import BUILTIN_PHONE_TYPES, ContactIn, EmailIn, PhoneIn
+from crm_app.contacts.search import fold, reindex_contacts
+from crm_app.contacts.service import BUILTIN_PHONE_LABELS, apply_update, text_problem
+from crm_app.core import changes
+from crm_app.core.app_settings import get_settings
+from crm_app.core.audit import json_safe
+from crm_app.core.errors import ConflictError, NotFoundError, ValidationError
+from crm_app.core.memo import reading_config_once
+from crm_app.core.timeutil import as_utc, utcnow
+from crm_app.db import get_engine, session_scope
+from crm_app.exchange.columns import (
+    ColumnPlan,
+    CustomColumn,
+    all_targets,
+    check_mapping,
+    propose_mapping,
+)
+from crm_app.exchange.files import (
+    StoredFile,
+    cell_text,
+    header_and_rows,
+    open_sheet,
+    stored_path,
+)
+from crm_app.exchange.models import ImportJob, ImportRow
+from crm_app.exchange.parse import ParseContext, Problem, RowInput, address_inputs, country_lookup, read_row
+from crm_app.exchange.schemas import MATCH_KEYS, DryRun, ImportOptions, ImportRead, PreviewRead, Reason
+from crm_app.fields.models import FieldDefinition
+from crm_app.fields.types import choices_from_options, is_empty
+from crm_app.i18n import LOCALES, normalise_locale, translate
+from crm_app.settings import settings
+
+log = logging.getLogger(__name__)
+
+STALE_AFTER = timedelta(seconds=90)
+PREVIEW_ROWS = 10
+MAX_REASONS = 30
+MAX_REASON_ROWS = 8
+RUNNING = "running"
+DONE = "done"
+CANCELLED = "cancelled"
+FAILED = "failed"
+UNDONE = "undone"
+UNDOING = "undoing"
+CHECKING = "checking"
+CHECKED = "checked"
+UPLOADED = "uploaded"
+RESUMABLE = frozenset({CANCELLED, FAILED, RUNNING})
+REFERENCE_LIMIT = 40
+
+
+# ---------------------------------------------------------------- reading an import
+
+
+def _job(session: Session, import_id: Any) -> ImportJob:
+    try:
+        job = session.get(ImportJob, int(import_id))
+    except (TypeError, ValueError):
+        job = None
+    if job is None:
+        raise NotFoundError("This import does not exist.")
+    return job
+
+
+def _options(job: ImportJob) -> ImportOptions:
+    try:
+        return ImportOptions.model_validate(job.options or {})
+    except ValueError:
+        return ImportOptions()
+
+
+def _is_stale(job: ImportJob, now: datetime | None = None) -> bool:
+    if job.status not in (RUNNING, CHECKING, UNDOING) or job.heartbeat_at is None:
+        return False
+    return (now or utcnow()) - as_utc(job.heartbeat_at) > STALE_AFTER
+
+
+def import_read(session: Session, job: ImportJob) -> ImportRead:
+    """The import as a DTO."""
+    creator = session.get(User, job.created_by_id) if job.created_by_id else None
+    dry = DryRun.model_validate(job.dry_run) if job.dry_run else DryRun()
+    seconds = job.run_seconds or 0.0
+    return ImportRead(
+        id=job.id,
+        created_at=as_utc(job.created_at),
+        created_by_name=(creator.name or creator.email) if creator else "",
+        file_name=job.file_name,
+        file_format=job.file_format,
+        file_size=job.file_size,
+        sheet_name=job.sheet_name,
+        headers=[str(h) for h in job.headers],
+        mapping=list(job.mapping),
+        options=_options(job),
+        status=job.status,
+        dry_run=dry,
+        total_rows=job.total_rows,
+        processed_rows=job.processed_rows,
+        created_count=job.created_count,
+        updated_count=job.updated_count,
+        skipped_count=job.skipped_count,
+        rejected_count=job.rejected_count,
+        started_at=as_utc(job.started_at),
+        finished_at=as_utc(job.finished_at),
+        run_seconds=round(seconds, 2),
+        rows_per_second=round(job.processed_rows / seconds, 1) if seconds > 0 else 0.0,
+        cancel_requested=job.cancel_requested,
+        stale=_is_stale(job),
+        error=job.error,
+        undone_at=as_utc(job.undone_at),
+        undo_report=dict(job.undo_report or {}),
+    )
+
+
+def get_import(session: Session, *, import_id: Any) -> ImportRead:
+    """One import; NotFoundError when unknown."""
+    return import_read(session, _job(session, import_id))
+
+
+def list_imports(session: Session, *, limit: int = 50) -> list[ImportRead]:
+    """The latest imports, newest first."""
+    jobs = session.execute(select(ImportJob).order_by(ImportJob.id.desc()).limit(limit)).scalars().all()
+    return [import_read(session, job) for job in jobs]
+
+
+# ---------------------------------------------------------------- configuration for reading rows
+
+
+def custom_columns(session: Session) -> list[CustomColumn]:
+    """The active custom fields of both forms as columns (a key shared by both forms is one column)."""
+    rows = session.execute(
+        select(FieldDefinition)
+        .where(FieldDefinition.builtin.is_(False), FieldDefinition.active.is_(True))
+        .order_by(FieldDefinition.kind.desc(), FieldDefinition.position, FieldDefinition.id)
+    ).scalars()
+    columns: dict[str, CustomColumn] = {}
+    for row in rows:
+        labels = tuple(c.label for c in choices_from_options(row.options) if c.active)
+        if row.key in columns:
+            known = columns[row.key]
+            columns[row.key] = CustomColumn(known.key, known.label, known.type, (*known.kinds, row.kind), known.choices)
+        else:
+            columns[row.key] = CustomColumn(row.key, row.label, row.type, (row.kind,), labels)
+    return list(columns.values())
+
+
+def phone_type_lookup(session: Session) -> dict[str, str]:
+    """Folded phone type names (built-in labels in every language, custom types) -> stored type."""
+    lookup: dict[str, str] = {}
+    for key in BUILTIN_PHONE_TYPES:
+        lookup[key] = key
+        for locale in LOCALES:
+            lookup[fold(translate(locale, BUILTIN_PHONE_LABELS[key]))] = key
+    for name in session.execute(select(PhoneType.name)).scalars():
+        lookup.setdefault(fold(name), name)
+    return lookup
+
+
+def _user_lookup(session: Session) -> dict[str, int]:
+    lookup: dict[str, int] = {}
+    names = Tally()
+    users = session.execute(select(User.id, User.email, User.name).where(User.active.is_(True))).all()
+    for _uid, _email, name in users:
+        if name:
+            names[fold(name.strip())] += 1
+    for uid, email, name in users:
+        lookup[fold(email)] = uid
+        if name and names[fold(name.strip())] == 1:
+            lookup.setdefault(fold(name.strip()), uid)
+    return lookup
+
+
+def _channel_lookup(session: Session) -> dict[str, int]:
+    rows = session.execute(
+        select(AcquisitionChannel.id, AcquisitionChannel.name).where(AcquisitionChannel.active.is_(True))
+    ).all()
+    return {fold(name.strip()): cid for cid, name in rows}
+
+
+def _plans(job: ImportJob) -> list[ColumnPlan]:
+    plans = [ColumnPlan.from_dict(item) for item in job.mapping]
+    width = len(job.headers)
+    return (plans + [ColumnPlan() for _ in range(width - len(plans))])[:width]
+
+
+def parse_context(session: Session, job: ImportJob) -> ParseContext:
+    """Everything reading this import's rows needs, loaded once."""
+    options = _options(job)
+    return ParseContext(
+        headers=[str(h) for h in job.headers],
+        plans=_plans(job),
+        region=get_settings(session).default_region,
+        locale=normalise_locale(options.locale),
+        phone_types=phone_type_lookup(session),
+        users=_user_lookup(session),
+        channels=_channel_lookup(session),
+        custom={column.key: column for column in custom_columns(session)},
+        countries=_COUNTRIES,
+    )
+
+
+_COUNTRIES = country_lookup()
+
+
+# ---------------------------------------------------------------- upload, preview, mapping
+
+
+def _clean_file_name(name: str) -> str:
+    base = os.path.basename(str(name or "").replace("\\", "/")).replace("\x00", "")
+    base = "".join(ch for ch in base if ch.isprintable()).strip() or "import"
+    return base[-200:]
+
+
+def create_import(
+    session: Session, *, stored: StoredFile, file_name: str, actor_id: int | None, locale: str = "en"
+) -> ImportRead:
+    """Register an uploaded file: read its headers, propose a mapping; ValidationError when unreadable."""
+    try:
+        with open_sheet(stored.path, stored.file_format) as sheet:
+            header_row, headers, _rows = header_and_rows(sheet)
+            sheet_name = sheet.name
+    except ValidationError:
+        stored.path.unlink(missing_ok=True)
+        raise
+    account = get_settings(session)
+    plans = propose_mapping(
+        headers,
+        custom=custom_columns(session),
+        phone_type_names=[name for name in session.execute(select(PhoneType.name)).scalars()],
+        channel_defaults=account.channel_defaults,
+    )
+    options = ImportOptions(locale=normalise_locale(locale))
+    mapped = {plan.target for plan in plans}
+    options.match_on = [key for key in MATCH_KEYS if key != "reference" or "reference" in mapped]
+    job = ImportJob(
+        created_by_id=actor_id,
+        file_name=_clean_file_name(file_name),
+        stored_name=stored.stored_name,
+        file_format=stored.file_format,
+        file_size=stored.size,
+        file_sha256=stored.sha256,
+        sheet_name=sheet_name[:100],
+        header_row=header_row,
+        headers=headers,
+        mapping=[plan.as_dict() for plan in plans],
+        options=options.model_dump(),
+        status=UPLOADED,
+    )
+    session.add(job)
+    session.flush()
+    return import_read(session, job)
+
+
+def preview(session: Session, *, import_id: Any, rows: int = PREVIEW_ROWS) -> PreviewRead:
+    """The header and the first data rows of the file, as text."""
+    job = _job(session, import_id)
+    sample: list[list[str]] = []
+    with open_sheet(stored_path(job.stored_name), job.file_format) as sheet:
+        header_row, headers, data = header_and_rows(sheet)
+        for _number, cells in data:
+            sample.append([cell_text(v)[:200] for v in cells])
+            if len(sample) >= rows:
+                break
+    return PreviewRead(headers=headers, rows=sample, header_row=header_row)
+
+
+def mapping_targets(session: Session, *, locale: str = "en") -> list[dict[str, str]]:
+    """Every field a column can be mapped to: value, label, group."""
+    return [t.__dict__ for t in all_targets(custom_columns(session), locale)]
+
+
+def _fingerprint(job: ImportJob) -> str:
+    payload = json.dumps({"mapping": job.mapping, "options": job.options, "file": job.file_sha256}, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def _editable(job: ImportJob) -> None:
+    if job.status not in (UPLOADED, CHECKED):
+        raise ValidationError("This import has started: its mapping and options can no longer change.")
+
+
+def update_mapping(session: Session, *, import_id: Any, mapping: Any, options: Any, actor_id: int | None) -> ImportRead:
+    """Change the column mapping and the duplicate options (a new dry run is then needed)."""
+    job = _job(session, import_id)
+    _editable(job)
+    if not isinstance(mapping, list) or len(mapping) != len(job.headers):
+        raise ValidationError("The mapping must have one entry per column of the file.", field="mapping")
+    plans = [ColumnPlan.from_dict(item) for item in mapping]
+    targets = {t.value for t in all_targets(custom_columns(session))}
+    types = set(phone_type_lookup(session).values())
+    problems = check_mapping(plans, valid_targets=targets)
+    for index, plan in enumerate(plans):
+        if plan.target == "phones" and plan.phone_type not in types:
+            problems.setdefault(index, "Choose Mobile, Work, Home or a phone type from the settings.")
+    if problems:
+        raise ValidationError(
+            "Some columns need your attention.", errors={f"mapping.{i}": msg for i, msg in problems.items()}
+        )
+    try:
+        parsed = ImportOptions.model_validate({**(job.options or {}), **(options if isinstance(options, dict) else {})})
+    except ValueError as exc:
+        raise ValidationError("Choose what to do with rows that match an existing contact.", field="options") from exc
+    parsed.match_on = [key for key in MATCH_KEYS if key in set(parsed.match_on)]
+    parsed.locale = normalise_locale(parsed.locale)
+    job.mapping = [plan.as_dict() for plan in plans]
+    job.options = parsed.model_dump()
+    if job.status == CHECKED:
+        job.status = UPLOADED
+    session.add(job)
+    session.flush()
+    return import_read(session, job)
+
+
+# ---------------------------------------------------------------- deciding what each row does
+
+
+@dataclass
+class Outcome:
+    """What happened (or would happen) to one row."""
+
+    row: RowInput
+    action: str
+    contact_id: int | None = None
+    problems: list[Problem] = field(default_factory=list)
+    reason: str = ""
+    before: dict[str, Any] | None = None
+    version_after: int | None = None
+    keys: list[str] = field(default_factory=list)
+
+
+_DUPLICATE_MESSAGES = {
+    "reference": "Same reference as row {row} of this file.",
+    "email": "Same e-mail address as row {row} of this file.",
+    "phone": "Same phone number as row {row} of this file.",
+}
+
+
+def _column_of(row: RowInput, ctx: ParseContext, key: str) -> str:
+    """The header of the column behind a validation error key ("phones.1.number", "custom.brand", "city")."""
+    head = key.split(".")[0]
+    index = None
+    if head in ("phones", "emails") and key.count(".") >= 1:
+        items = row.phones if head == "phones" else row.emails
+        try:
+            position = int(key.split(".")[1])
+            index = items[position].column if position < len(items) else None
+        except (ValueError, IndexError):
+            index = None
+    elif head == "custom":
+        index = row.columns.get(key)
+    elif head == "addresses":
+        try:
+            position = int(key.split(".")[1])
+            groups = sorted(row.addresses)
+            index = row.columns.get(f"address{groups[position]}") if position < len(groups) else None
+        except (ValueError, IndexError):
+            index = None
+    else:
+        aliases = {
+            "assigned_user_id": "assigned",
+            "acquisition_channel_id": "channel",
+            "discount_percent": "discount",
+        }
+        index = row.columns.get(aliases.get(head, head))
+        if index is None and head in ("first_name", "last_name", "company_name"):
+            index = row.columns.get("name")
+    if index is None or index >= len(ctx.headers):
+        return ""
+    return ctx.headers[index]
+
+
+def _problems_from(error: ValidationError, row: RowInput, ctx: ParseContext) -> list[Problem]:
+    if not error.errors:
+        return [Problem(column="", message=error.message)]
+    return [Problem(column=_column_of(row, ctx, key), message=message) for key, message in error.errors.items()]
+
+
+def _new_phone(cell: Any) -> PhoneIn:
+    defaults = cell.column_defaults
+    return PhoneIn(
+        number=cell.raw,
+        type=cell.type or defaults["type"],
+        whatsapp=cell.consents.get("whatsapp", defaults["whatsapp"]),
+        viber=cell.consents.get("viber", defaults["viber"]),
+        sms=cell.consents.get("sms", defaults["sms"]),
+    )
+
+
+def _new_email(cell: Any) -> EmailIn:
+    return EmailIn(address=cell.address, email_ok=cell.consent if cell.consent is not None else cell.column_default)
+
+
+def new_contact_input(row: RowInput) -> ContactIn:
+    """A new contact made of everything the row provides."""
+    return ContactIn(
+        kind=row.kind or "person",
+        **row.scalars,
+        phones=[_new_phone(p) for p in row.phones],
+        emails=[_new_email(e) for e in row.emails],
+        addresses=address_inputs(row),
+        tags=list(row.tags),
+        custom=dict(row.custom),
+    )
+
+
+def _is_blank_value(value: Any) -> bool:
+    if value is None or value is False or (isinstance(value, str) and not value.strip()):
+        return True
+    if isinstance(value, str):
+        with contextlib.suppress(InvalidOperation):
+            return Decimal(value.replace(",", ".").rstrip("%").strip() or "0") == 0 and not value.strip("0.,% ")
+    return False
+
+
+def merged_input(file: batch.ContactFile, row: RowInput, *, overwrite: bool) -> ContactIn:
+    """The stored contact with the row's values: only into empty fields, or over them with ``overwrite``.
+
+    Nothing is ever removed: empty cells keep what is stored, numbers and e-mails are added, and a consent
+    the row does not state stays as it is (with ``overwrite`` a stated consent replaces the stored one).
+    """
+    data = batch.input_from_file(file)
+    for name, value in row.scalars.items():
+        current = getattr(data, name)
+        if name == "discount_percent":
+            empty = Decimal(file.contact.discount_percent or 0) == 0
+        else:
+            empty = _is_blank_value(current)
+        if overwrite or empty:
+            setattr(data, name, value)
+    for key, value in row.custom.items():
+        if overwrite or is_empty(data.custom.get(key)) or data.custom.get(key) is False:
+            data.custom[key] = value
+    stored_phones = {p.e164: item for p, item in zip(file.phones, data.phones, strict=True)}
+    for cell in row.phones:
+        item = stored_phones.get(cell.e164)
+        if item is None:
+            data.phones.append(_new_phone(cell))
+            continue
+        if overwrite and cell.type:
+            item.type = cell.type
+        for channel, given in cell.consents.items():
+            if overwrite or given:
+                setattr(item, channel, given)
+    stored_emails = {e.address.casefold(): item for e, item in zip(file.emails, data.emails, strict=True)}
+    for cell in row.emails:
+        item = stored_emails.get(cell.address.casefold())
+        if item is None:
+            data.emails.append(_new_email(cell))
+        elif cell.consent is not None and (overwrite or cell.consent):
+            item.email_ok = cell.consent
+    # Sheets list the main address first, then the others in their order (as exports write them).
+    ordered = sorted(data.addresses, key=lambda a: not a.is_main)
+    for position, new in enumerate(address_inputs(row)):
+        if position >= len(ordered):
+            new.is_main = not data.addresses
+            data.addresses.append(new)
+            ordered.append(new)
+            continue
+        target = ordered[position]
+        for part in ("label", "line1", "line2", "postcode", "city", "region", "country"):
+            value = getattr(new, part)
+            if value and (overwrite or not getattr(target, part)):
+                setattr(target, part, value)
+    known = {name.casefold() for name in data.tags}
+    data.tags += [name for name in row.tags if name.casefold() not in known]
+    return data
+
+
+def _row_cells(cells: tuple[Any, ...]) -> list[Any]:
+    """Cells in JSON form for the error report (dates tagged so they come back as dates)."""
+    out: list[Any] = []
+    for value in cells:
+        if isinstance(value, datetime):
+            out.append({"$datetime": value.isoformat()})
+        elif isinstance(value, date):
+            out.append({"$date": value.isoformat()})
+        elif isinstance(value, Decimal):
+            out.append(str(value))
+        elif value is None or isinstance(value, bool | int | float | str):
+            out.append(value)
+        else:
+            out.append(str(value))
+    return out
+
+
+def cells_back(cells: list[Any] | None) -> list[Any]:
+    """The stored cells of a rejected row, with dates restored."""
+    out: list[Any] = []
+    for value in cells or []:
+        if isinstance(value, dict) and "$datetime" in value:
+            out.append(datetime.fromisoformat(value["$datetime"]))
+        elif isinstance(value, dict) and "$date" in value:
+            out.append(date.fromisoformat(value["$date"]))
+        else:
+            out.append(value)
+    return out
+
+
+class Planner:
+    """Decides, batch by batch, what each row does; with ``write`` it also writes the batch."""
+
+    def __init__(self, job: ImportJob, ctx: ParseContext, *, write: bool, actor_id: int | None):
+        self.job = job
+        self.ctx = ctx
+        self.options = _options(job)
+        self.write = write
+        self.actor_id = actor_id
+        self.match_on = [key for key in MATCH_KEYS if key in self.options.match_on]
+        self.seen: dict[str, int] = {}
+        self.touched: dict[int, int] = {}
+        self.tally: Tally[str] = Tally()
+        self.reasons: dict[tuple[str, str, str], list[int]] = {}
+        self.reason_counts: Tally[tuple[str, str, str]] = Tally()
+        self.keyless = 0
+        self.note = f"{job.file_name} (import #{job.id})"
+
+    # -- memory of earlier batches (a resumed run)
+
+    def restore(self, session: Session) -> None:
+        """Re-learn the keys and contacts of the rows earlier batches handled."""
+        rows = session.execute(
+            select(ImportRow.row_number, ImportRow.keys, ImportRow.contact_id, ImportRow.action).where(
+                ImportRow.import_id == self.job.id
+            )
+        ).all()
+        for number, keys, contact_id, action in rows:
+            for key in (keys or "").split("\n"):
+                if key:
+                    self.seen.setdefault(key, number)
+            if contact_id is not None and action in ("updated", "unchanged", "skipped"):
+                self.touched.setdefault(contact_id, number)
+
+    # -- the decisions
+
+    def _keys(self, row: RowInput) -> list[str]:
+        found = row.keys
+        return [f"{kind}:{value}" for kind in self.match_on for value in found[kind]]
+
+    def _matches(self, session: Session, rows: list[RowInput]) -> dict[str, set[int]]:
+        wanted: dict[str, set[str]] = {kind: set() for kind in MATCH_KEYS}
+        for row in rows:
+            for kind in self.match_on:
+                wanted[kind].update(row.keys[kind])
+        found: dict[str, set[int]] = {}
+
+        def add(prefix: str, value: str, contact_id: int) -> None:
+            found.setdefault(f"{prefix}:{value}", set()).add(contact_id)
+
+        refs = sorted(wanted["reference"])
+        for start in range(0, len(refs), 900):
+            chunk = refs[start : start + 900]
+            for cid, ref in session.execute(
+                select(Contact.id, Contact.reference).where(Contact.reference.in_(chunk + [r.lower() for r in chunk]))
+            ):
+                add("reference", ref.upper(), cid)
+        addresses = sorted(wanted["email"])
+        for start in range(0, len(addresses), 900):
+            chunk = addresses[start : start + 900]
+            for cid, address in session.execute(
+                select(Email.contact_id, Email.address).where(Email.address.in_(chunk))
+            ):
+                add("email", address.casefold(), cid)
+        numbers = sorted(wanted["phone"])
+        for start in range(0, len(numbers), 900):
+            chunk = numbers[start : start + 900]
+            for cid, e164 in session.execute(select(Phone.contact_id, Phone.e164).where(Phone.e164.in_(chunk))):
+                add("phone", e164, cid)
+        return found
+
+    def _count(self, outcome: Outcome) -> None:
+        self.tally[outcome.action] += 1
+        if outcome.action in ("rejected", "skipped", "unchanged"):
+            items = outcome.problems or [Problem(column="", message=outcome.reason)]
+            for problem in items[:3]:
+                key = (outcome.action, problem.column, problem.message)
+                self.reason_counts[key] += 1
+                rows = self.reasons.setdefault(key, [])
+                if len(rows) < MAX_REASON_ROWS:
+                    rows.append(outcome.row.number)
+
+    @staticmethod
+    def _reject(row: RowInput, problems: list[Problem], keys: list[str] | None = None) -> Outcome:
+        return Outcome(row=row, action="rejected", problems=problems, keys=list(keys or []))
+
+    def _check_reference(self, row: RowInput) -> list[Problem]:
+        if not row.reference:
+            return []
+        column = self.ctx.headers[row.columns["reference"]] if "reference" in row.columns else ""
+        if len(row.reference) > REFERENCE_LIMIT or text_problem(row.reference):
+            return [Problem(column=column, message="This reference cannot be used (too long or invalid characters).")]
+        return []
+
+    def decide(self, session: Session, rows: list[RowInput]) -> list[Outcome]:
+        """What each row of one batch does (and, with ``write``, do it)."""
+        outcomes: list[Outcome] = []
+        pending: list[tuple[RowInput, list[str]]] = []
+        for row in rows:
+            problems = [*row.problems, *self._check_reference(row)]
+            if problems:
+                outcomes.append(self._reject(row, problems))
+                continue
+            if row.is_empty():
+                outcomes.append(Outcome(row=row, action="skipped", reason="Nothing to import in this row."))
+                continue
+            keys = self._keys(row)
+            earlier = next((k for k in keys if k in self.seen), None)
+            for key in keys:
+                self.seen.setdefault(key, row.number)
+            if earlier is not None:
+                message = _DUPLICATE_MESSAGES[earlier.split(":", 1)[0]].format(row=self.seen[earlier])
+                outcomes.append(self._reject(row, [Problem(column="", message=message)], keys))
+                continue
+            if not keys:
+                self.keyless += 1
+            pending.append((row, keys))
+        found = self._matches(session, [row for row, _keys in pending])
+        creates: list[tuple[RowInput, list[str], batch.ContactPlan]] = []
+        updates: list[tuple[RowInput, list[str], int]] = []
+        references_in_batch: set[str] = set()
+        for row, keys in pending:
+            matched: set[int] = set()
+            for key in keys:
+                matched |= found.get(key, set())
+            if len(matched) > 1:
+                outcomes.append(
+                    self._reject(
+                        row,
+                        [Problem(column="", message="This row matches several existing contacts: merge them first.")],
+                    )
+                )
+                continue
+            if matched:
+                contact_id = next(iter(matched))
+                if contact_id in self.touched:
+                    message = f"Matches the same contact as row {self.touched[contact_id]} of this file."
+                    outcomes.append(self._reject(row, [Problem(column="", message=message)]))
+                    continue
+                self.touched[contact_id] = row.number
+                if self.options.on_match == "skip":
+                    outcomes.append(
+                        Outcome(
+                            row=row,
+                            action="skipped",
+                            contact_id=contact_id,
+                            reason="Matches an existing contact: left as it is (duplicate rule).",
+                        )
+                    )
+                else:
+                    updates.append((row, keys, contact_id))
+                continue
+            if row.reference:
+                if row.reference.upper() in references_in_batch or (
+                    "reference" not in self.match_on and f"reference:{row.reference.upper()}" in found
+                ):
+                    outcomes.append(
+                        self._reject(
+                            row,
+                            [
+                                Problem(
+                                    column=self.ctx.headers[row.columns["reference"]],
+                                    message="This reference is already used by another contact.",
+                                )
+                            ],
+                        )
+                    )
+                    continue
+                references_in_batch.add(row.reference.upper())
+            try:
+                plan = batch.validate_new(
+                    session, data=new_contact_input(row), settings=get_settings(session), locale=self.ctx.locale
+                )
+            except ValidationError as error:
+                outcomes.append(self._reject(row, _problems_from(error, row, self.ctx), keys))
+                continue
+            creates.append((row, keys, plan))
+        if "reference" not in self.match_on:
+            self._check_free_references(session, creates, outcomes)
+        outcomes += self._creates(session, creates)
+        outcomes += self._updates(session, updates)
+        keys_of = {row.number: keys for row, keys in pending}
+        for outcome in outcomes:
+            outcome.keys = outcome.keys or keys_of.get(outcome.row.number, [])
+            self._count(outcome)
+        return outcomes
+
+    def _check_free_references(self, session: Session, creates: list, outcomes: list[Outcome]) -> None:
+        wanted = [row.reference for row, _keys, _plan in creates if row.reference]
+        if not wanted:
+            return
+        free = batch.free_references(session, wanted)
+        kept = []
+        for item in creates:
+            row = item[0]
+            if row.reference and row.reference not in free:
+                column = self.ctx.headers[row.columns["reference"]]
+                outcomes.append(
+                    self._reject(
+                        row, [Problem(column=column, message="This reference is already used by another contact.")]
+                    )
+                )
+            else:
+                kept.append(item)
+        creates[:] = kept
+
+    def _creates(self, session: Session, creates: list[tuple[RowInput, list[str], Any]]) -> list[Outcome]:
+        if not creates:
+            return []
+        if not self.write:
+            return [Outcome(row=row, action="created") for row, _keys, _plan in creates]
+        items = [
+            batch.NewContact(plan=plan, reference=row.reference, archived=bool(row.archived), note=self.note)
+            for row, _keys, plan in creates
+        ]
+        ids = batch.insert_contacts(session, items, actor_id=self.actor_id, settings=get_settings(session))
+        return [
+            Outcome(row=row, action="created", contact_id=cid, version_after=1)
+            for (row, _keys, _plan), cid in zip(creates, ids, strict=True)
+        ]
+
+    def _updates(self, session: Session, updates: list[tuple[RowInput, list[str], int]]) -> list[Outcome]:
+        if not updates:
+            return []
+        files = batch.load_files(session, [cid for _row, _keys, cid in updates])
+        account = get_settings(session)
+        overwrite = self.options.on_match == "overwrite"
+        outcomes: list[Outcome] = []
+        written: list[int] = []
+        history: list[dict[str, Any]] = []
+        for row, _keys, contact_id in updates:
+            file = files.get(contact_id)
+            if file is None:
+                outcomes.append(self._reject(row, [Problem(column="", message="The matching contact was deleted.")]))
+                continue
+            data = merged_input(file, row, overwrite=overwrite)
+            try:
+                plan = batch.plan_update(
+                    session,
+                    contact=file.contact,
+                    old=file,
+                    data=data,
+                    settings=account,
+                    version=file.contact.version,
+                    locale=self.ctx.locale,
+                )
+            except ValidationError as error:
+                outcomes.append(self._reject(row, _problems_from(error, row, self.ctx)))
+                continue
+            if plan.empty:
+                outcomes.append(
+                    Outcome(row=row, action="unchanged", contact_id=contact_id, reason="Already up to date.")
+                )
+                continue
+            if not self.write:
+                outcomes.append(Outcome(row=row, action="updated", contact_id=contact_id))
+                continue
+            before = _before(file.contact, plan)
+            try:
+                with session.begin_nested():
+                    added = apply_update(session, plan, actor_id=self.actor_id)
+                    session.flush()
+            except ConflictError:
+                outcomes.append(
+                    self._reject(
+                        row,
+                        [Problem(column="", message="Someone changed this contact during the import: import again.")],
+                    )
+                )
+                continue
+            before["added"] = [[_entity(obj), obj.id] for obj in added]
+            outcomes.append(
+                Outcome(
+                    row=row,
+                    action="updated",
+                    contact_id=contact_id,
+                    before=before,
+                    version_after=plan.version + 1,
+                )
+            )
+            written.append(contact_id)
+            history += batch.history_rows([contact_id], actor_id=self.actor_id, kind="imported", new=self.note)
+        if written:
+            batch.insert_audit_rows(session, history)
+            reindex_contacts(session, contact_ids=written)
+        return outcomes
+
+    def summary(self, rows: int, seconds: float) -> DryRun:
+        """The counts and the most frequent reasons so far."""
+        reasons = [
+            Reason(
+                action=action, column=column, message=message, count=count, rows=self.reasons[(action, column, message)]
+            )
+            for (action, column, message), count in self.reason_counts.most_common(MAX_REASONS)
+        ]
+        return DryRun(
+            rows=rows,
+            create=self.tally["created"],
+            update=self.tally["updated"],
+            unchanged=self.tally["unchanged"],
+            skip=self.tally["skipped"],
+            reject=self.tally["rejected"],
+            reasons=reasons,
+            seconds=round(seconds, 2),
+        )
+
+
+def _entity(obj: Any) -> str:
+    return {Phone: "phone", Email: "email", Address: "address"}.get(type(obj), "tag")
+
+
+def _before(contact: Contact, plan: batch.UpdatePlan) -> dict[str, Any]:
+    """What an update overwrites, for undo: old scalar values and the old values of changed child rows."""
+    old_sets = []
+    for action, target, values in plan.children.writes:
+        if action == "set":
+            old_sets.append([_entity(target), target.id, {key: json_safe(getattr(target, key)) for key in values}])
+    return {
+        "version_before": plan.version,
+        "scalars": {name: json_safe(getattr(contact, name)) for name in plan.scalar_values},
+        "set": old_sets,
+    }
+
+
+# ---------------------------------------------------------------- dry run
+
+
+def _iter_batches(rows: Iterator[tuple[int, tuple[Any, ...]]], size: int) -> Iterator[list[tuple[int, tuple]]]:
+    chunk: list[tuple[int, tuple]] = []
+    for item in rows:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _warnings(session: Session, job: ImportJob, planner: Planner) -> list[str]:
+    warnings = []
+    earlier = session.execute(
+        select(ImportJob.id, ImportJob.finished_at)
+        .where(
+            ImportJob.file_sha256 == job.file_sha256,
+            ImportJob.id != job.id,
+            ImportJob.status == DONE,
+        )
+        .order_by(ImportJob.id.desc())
+        .limit(1)
+    ).first()
+    if earlier is not None:
+        warnings.append(
+            f"This file was already imported (import #{earlier[0]}). Rows matching existing contacts follow your "
+            "duplicate rule; no contact is created twice when it has a reference, e-mail or phone."
+        )
+    if planner.keyless:
+        warnings.append(
+            f"{planner.keyless} rows have no reference, e-mail or phone to match on: importing this file twice "
+            "would create them twice."
+        )
+    targets = {plan.target for plan in _plans(job)}
+    if not targets & {"first_name", "last_name", "company_name", "name"}:
+        warnings.append("No column is mapped to a name: rows without a name will be rejected.")
+    return warnings
+
+
+def _set_dry_state(engine: Engine, import_id: int, values: dict[str, Any]) -> None:
+    with session_scope(engine) as s:
+        s.execute(update(ImportJob).where(ImportJob.id == import_id).values(**values))
+
+
+def dry_run(
+    *, import_id: int, engine: Engine | None = None, on_progress: Callable[[int], None] | None = None
+) -> DryRun:
+    """Read the whole file and decide every row without writing a contact; the result is kept on the import."""
+    engine = engine or get_engine()
+    started = time.monotonic()
+    with session_scope(engine) as s:
+        job = _job(s, import_id)
+        _editable(job)
+        ctx = parse_context(s, job)
+        s.expunge(job)
+    _set_dry_state(engine, job.id, {"status": CHECKING, "heartbeat_at": utcnow()})
+    planner = Planner(job, ctx, write=False, actor_id=None)
+    total = 0
+    try:
+        with open_sheet(stored_path(job.stored_name), job.file_format) as sheet:
+            _header_row, _headers, rows = header_and_rows(sheet)
+            for chunk in _iter_batches(rows, settings.import_batch_size):
+                with Session(engine, expire_on_commit=False) as s, reading_config_once(s):
+                    planner.decide(s, [read_row(ctx, number, cells) for number, cells in chunk])
+                    s.rollback()
+                total += len(chunk)
+                if on_progress is not None:
+                    on_progress(total)
+                _set_dry_state(
+                    engine, job.id, {"heartbeat_at": utcnow(), "dry_run": {"state": "running", "rows": total}}
+                )
+    except ValidationError as error:
+        _set_dry_state(engine, job.id, {"status": UPLOADED, "dry_run": {"state": "failed", "error": error.message}})
+        raise
+    except Exception:
+        log.exception("dry run of import %s failed", import_id)
+        _set_dry_state(engine, job.id, {"status": UPLOADED, "dry_run": {"state": "failed"}})
+        raise
+    result = planner.summary(total, time.monotonic() - started)
+    result.state = "done"
+    with session_scope(engine) as s:
+        fresh = _job(s, import_id)
+        result.warnings = _warnings(s, fresh, planner)
+        result.fingerprint = _fingerprint(fresh)
+        fresh.dry_run = result.model_dump()
+        fresh.total_rows = total
+        fresh.status = CHECKED
+        s.add(fresh)
+    return result
+
+
+# ---------------------------------------------------------------- the run
+
+
+def worker_name() -> str:
+    """Who runs a job: host and process."""
+    return f"{socket.gethostname()}:{os.getpid()}"[:120]
+
+
+def start_import(session: Session, *, import_id: Any, actor_id: int | None, worker: str) -> ImportRead:
+    """Claim a checked (or cancelled, failed, interrupted) import for this worker; the caller then runs it."""
+    job = _job(session, import_id)
+    if job.status == CHECKED:
+        if (job.dry_run or {}).get("fingerprint") != _fingerprint(job):
+            raise ValidationError("The mapping or the options changed since the dry run: check the file again.")
+    elif job.status in RESUMABLE:
+        if job.status == RUNNING and not _is_stale(job):
+            raise ValidationError("This import is already running.")
+    elif job.status == DONE:
+        raise ValidationError("This import is finished.")
+    else:
+        raise ValidationError("Check the file first (dry run), then import it.")
+    same_beat = (
+        ImportJob.heartbeat_at.is_(None) if job.heartbeat_at is None else ImportJob.heartbeat_at == job.heartbeat_at
+    )
+    claimed = session.execute(
+        update(ImportJob)
+        .where(ImportJob.id == job.id, ImportJob.status == job.status, same_beat)
+        .values(
+            status=RUNNING,
+            worker=worker,
+            heartbeat_at=utcnow(),
+            cancel_requested=False,
+            error="",
+            started_at=job.started_at or utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        raise ValidationError("Another worker has just started this import.")
+    session.refresh(job)
+    return import_read(session, job)
+
+
+def request_cancel(session: Session, *, import_id: Any) -> ImportRead:
+    """Ask a running import to stop after its current batch (it can be resumed later)."""
+    job = _job(session, import_id)
+    if job.status != RUNNING:
+        raise ValidationError("This import is not running.")
+    job.cancel_requested = True
+    session.add(job)
+    session.flush()
+    return import_read(session, job)
+
+
+class _Lost(Exception):
+    """The job is no longer ours (another worker resumed it after a stall)."""
+
+
+def _write_rows(session: Session, import_id: int, outcomes: list[Outcome], planner: Planner) -> None:
+    rows = []
+    for outcome in outcomes:
+        keys = "\n".join(outcome.keys)
+        rows.append(
+            {
+                "import_id": import_id,
+                "row_number": outcome.row.number,
+                "action": outcome.action,
+                "contact_id": outcome.contact_id,
+                "keys": keys,
+                "problems": [p.as_dict() for p in (outcome.problems or [])]
+                or ([{"column": "", "message": outcome.reason}] if outcome.reason else []),
+                "cells": _row_cells(outcome.row.cells) if outcome.action == "rejected" else None,
+                "before": outcome.before,
+                "version_after": outcome.version_after,
+                "undone": False,
+            }
+        )
+    if rows:
+        session.execute(ImportRow.__table__.insert(), rows)
+
+
+def _commit_batch(
+    engine: Engine,
+    job: ImportJob,
+    planner: Planner,
+    ctx: ParseContext,
+    chunk: list[tuple[int, tuple]],
+    worker: str,
+    elapsed: float,
+) -> bool:
+    """Write one batch and the job's progress in one transaction; False when a cancel was asked for."""
+    with session_scope(engine) as s, reading_config_once(s):
+        state = s.execute(
+            select(ImportJob.status, ImportJob.worker, ImportJob.cancel_requested).where(ImportJob.id == job.id)
+        ).one()
+        if state.status != RUNNING or state.worker != worker:
+            raise _Lost
+        if state.cancel_requested:
+            s.execute(
+                update(ImportJob)
+                .where(ImportJob.id == job.id)
+                .values(status=CANCELLED, cancel_requested=False, heartbeat_at=utcnow(), run_seconds=elapsed)
+            )
+            return False
+        outcomes = planner.decide(s, [read_row(ctx, number, cells) for number, cells in chunk])
+        _write_rows(s, job.id, outcomes, planner)
+        tally = Tally(o.action for o in outcomes)
+        s.execute(
+            update(ImportJob)
+            .where(ImportJob.id == job.id)
+            .values(
+                next_row=chunk[-1][0] + 1,
+                processed_rows=ImportJob.processed_rows + len(chunk),
+                created_count=ImportJob.created_count + tally["created"],
+                updated_count=ImportJob.updated_count + tally["updated"],
+                skipped_count=ImportJob.skipped_count + tally["skipped"] + tally["unchanged"],
+                rejected_count=ImportJob.rejected_count + tally["rejected"],
+                heartbeat_at=utcnow(),
+                run_seconds=elapsed,
+            )
+        )
+    return True
+
+
+def run_import(
+    *,
+    import_id: int,
+    worker: str,
+    engine: Engine | None = None,
+    stop_after_batches: int | None = None,
+) -> ImportRead:
+    """Import the rows of a claimed job from where it stopped, batch by batch, until done or cancelled."""
+    engine = engine or get_engine()
+    with session_scope(engine) as s:
+        job = _job(s, import_id)
+        if job.status != RUNNING or job.worker != worker:
+            raise ValidationError("Start the import before running it.")
+        ctx = parse_context(s, job)
+        planner = Planner(job, ctx, write=True, actor_id=job.created_by_id)
+        planner.restore(s)
+        base_seconds = job.run_seconds or 0.0
+        next_row = job.next_row
+        s.expunge(job)
+    started = time.monotonic()
+    batches = 0
+    try:
+        with open_sheet(stored_path(job.stored_name), job.file_format) as sheet:
+            _header_row, _headers, rows = header_and_rows(sheet)
+            pending = ((number, cells) for number, cells in rows if number >= next_row)
+            for chunk in _iter_batches(pending, settings.import_batch_size):
+                elapsed = base_seconds + time.monotonic() - started
+                if not _commit_batch(engine, job, planner, ctx, chunk, worker, elapsed):
+                    break
+                batches += 1
+                if stop_after_batches is not None and batches >= stop_after_batches:
+                    break
+            else:
+                _finish(engine, job.id, worker, base_seconds + time.monotonic() - started)
+    except _Lost:
+        log.warning("import %s was taken over by another worker", import_id)
+    except ValidationError as error:
+        _fail(engine, job.id, worker, error.message)
+    except Exception as error:
+        log.exception("import %s failed", import_id)
+        _fail(engine, job.id, worker, f"The import stopped on an unexpected error ({type(error).__name__}).")
+    with session_scope(engine) as s:
+        return get_import(s, import_id=import_id)
+
+
+def _finish(engine: Engine, import_id: int, worker: str, elapsed: float) -> None:
+    with session_scope(engine) as s:
+        s.execute(
+            update(ImportJob)
+            .where(ImportJob.id == import_id, ImportJob.worker == worker, ImportJob.status == RUNNING)
+            .values(status=DONE, finished_at=utcnow(), heartbeat_at=utcnow(), run_seconds=elapsed)
+        )
+        changes.mark_list_changed(s)
+
+
+def _fail(engine: Engine, import_id: int, worker: str, message: str) -> None:
+    with session_scope(engine) as s:
+        s.execute(
+            update(ImportJob)
+            .where(ImportJob.id == import_id, ImportJob.worker == worker)
+            .values(status=FAILED, error=message[:2000], heartbeat_at=utcnow())
+        )
+
+
+# ---------------------------------------------------------------- error report
+
+
+def rejected_rows(session: Session, *, import_id: Any) -> Iterator[tuple[int, list[Any], list[dict[str, str]]]]:
+    """(row number, original cells, problems) of every rejected row, in file order."""
+    job = _job(session, import_id)
+    result = session.execute(
+        select(ImportRow.row_number, ImportRow.cells, ImportRow.problems)
+        .where(ImportRow.import_id == job.id, ImportRow.action == "rejected")
+        .order_by(ImportRow.row_number)
+        .execution_options(yield_per=2000)
+    )
+    for number, cells, problems in result:
+        yield number, cells_back(cells), list(problems or [])
+
+
+# ---------------------------------------------------------------- undo
+
+
+def _restore_values(session: Session, row: ImportRow) -> None:
+    before = row.before or {}
+    scalars = dict(before.get("scalars") or {})
+    if "discount_percent" in scalars and scalars["discount_percent"] is not None:
+        scalars["discount_percent"] = Decimal(str(scalars["discount_percent"]))
+    models = {"phone": Phone, "email": Email, "address": Address}
+    for entity, row_id in before.get("added") or []:
+        if entity == "tag":
+            session.execute(
+                delete(ContactTag).where(ContactTag.contact_id == row.contact_id, ContactTag.tag_id == row_id)
+            )
+        elif entity in models:
+            session.execute(delete(models[entity]).where(models[entity].id == row_id))
+    for entity, row_id, values in before.get("set") or []:
+        if entity in models:
+            session.execute(update(models[entity]).where(models[entity].id == row_id).values(**values))
+    claimed = session.execute(
+        update(Contact)
+        .where(Contact.id == row.contact_id, Contact.version == row.version_after)
+        .values(**scalars, version=Contact.version + 1, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        raise ConflictError("changed")
+
+
+def undo_import(
+    *, import_id: int, actor_id: int | None, engine: Engine | None = None, batch_size: int = 500
+) -> dict[str, Any]:
+    """Remove the contacts an import created and put back the values it overwrote, except where a contact
+    changed since the import (those are kept and listed). Batches commit as they go; the report is kept."""
+    engine = engine or get_engine()
+    with session_scope(engine) as s:
+        job = _job(s, import_id)
+        if job.status not in (DONE, CANCELLED, FAILED, UNDOING):
+            raise ValidationError("Only a finished, cancelled or failed import can be undone.")
+        s.execute(update(ImportJob).where(ImportJob.id == job.id).values(status=UNDOING, heartbeat_at=utcnow()))
+        note = f"{job.file_name} (import #{job.id})"
+    removed = restored = 0
+    kept: list[dict[str, Any]] = []
+    while True:
+        with session_scope(engine) as s:
+            rows = (
+                s.execute(
+                    select(ImportRow)
+                    .where(
+                        ImportRow.import_id == import_id,
+                        ImportRow.undone.is_(False),
+                        ImportRow.action.in_(("created", "updated")),
+                    )
+                    .order_by(ImportRow.row_number)
+                    .limit(batch_size)
+                )
+                .scalars()
+                .all()
+            )
+            if not rows:
+                break
+            versions = dict(
+                s.execute(
+                    select(Contact.id, Contact.version).where(
+                        Contact.id.in_([r.contact_id for r in rows if r.contact_id])
+                    )
+                ).all()
+            )
+            to_delete: list[int] = []
+            history: list[dict[str, Any]] = []
+            for row in rows:
+                row.undone = True
+                s.add(row)
+                current = versions.get(row.contact_id)
+                if current is None:
+                    continue
+                if current != row.version_after:
+                    kept.append({"row": row.row_number, "contact_id": row.contact_id})
+                    continue
+                if row.action == "created":
+                    to_delete.append(row.contact_id)
+                    continue
+                try:
+                    with s.begin_nested():
+                        _restore_values(s, row)
+                except ConflictError:
+                    kept.append({"row": row.row_number, "contact_id": row.contact_id})
+                    continue
+                restored += 1
+                history += batch.history_rows([row.contact_id], actor_id=actor_id, kind="import_undone", new=note)
+            if to_delete:
+                removed += bulk_delete(s, ids=to_delete, actor_id=actor_id, batch_size=None).changed
+            if history:
+                batch.insert_audit_rows(s, history)
+                reindex_contacts(s, contact_ids=[h["contact_id"] for h in history])
+                changes.mark_changed(s, [h["contact_id"] for h in history])
+            changes.mark_list_changed(s)
+            s.execute(update(ImportJob).where(ImportJob.id == import_id).values(heartbeat_at=utcnow()))
+    with session_scope(engine) as s:
+        labels = dict(
+            s.execute(
+                select(Contact.id, Contact.display_name + " (" + Contact.reference + ")").where(
+                    Contact.id.in_([k["contact_id"] for k in kept][:500])
+                )
+            ).all()
+        )
+        report = {
+            "removed": removed,
+            "restored": restored,
+            "kept": [{**k, "label": labels.get(k["contact_id"], "")} for k in kept[:500]],
+            "kept_count": len(kept),
+        }
+        job = _job(s, import_id)
+        job.status = UNDONE
+        job.undone_at = utcnow()
+        job.undone_by_id = actor_id
+        job.undo_report = report
+        s.add(job)
+    return report
+
+
+def count_rows(session: Session, *, import_id: int, action: str) -> int:
+    """How many rows of an import ended with ``action``."""
+    return int(
+        session.execute(
+            select(func.count())
+            .select_from(ImportRow)
+            .where(ImportRow.import_id == import_id, ImportRow.action == action)
+        ).scalar_one()
+    )

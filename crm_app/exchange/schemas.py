@@ -1,0 +1,98 @@
+"""What the import and export services hand out: plain pydantic models, no ORM objects."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+MATCH_KEYS = ("reference", "email", "phone")
+ON_MATCH = ("skip", "fill", "overwrite")
+OnMatch = Literal["skip", "fill", "overwrite"]
+
+
+class ImportOptions(BaseModel):
+    """How rows meet existing contacts: which keys match, and what a match does."""
+
+    match_on: list[str] = Field(default_factory=lambda: ["reference", "email", "phone"])
+    on_match: OnMatch = "skip"
+    locale: str = "en"
+
+
+class Reason(BaseModel):
+    """Why rows were skipped or rejected, with how many and the first row numbers."""
+
+    action: str
+    column: str
+    message: str
+    count: int
+    rows: list[int]
+
+
+class DryRun(BaseModel):
+    """What an import would do (or did): counts per action, reasons and warnings."""
+
+    state: str = ""
+    rows: int = 0
+    create: int = 0
+    update: int = 0
+    unchanged: int = 0
+    skip: int = 0
+    reject: int = 0
+    reasons: list[Reason] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    fingerprint: str = ""
+    seconds: float = 0.0
+
+
+class ImportRead(BaseModel):
+    """An import as its page shows it."""
+
+    id: int
+    created_at: datetime
+    created_by_name: str
+    file_name: str
+    file_format: str
+    file_size: int
+    sheet_name: str
+    headers: list[str]
+    mapping: list[dict[str, Any]]
+    options: ImportOptions
+    status: str
+    dry_run: DryRun
+    total_rows: int | None
+    processed_rows: int
+    created_count: int
+    updated_count: int
+    skipped_count: int
+    rejected_count: int
+    started_at: datetime | None
+    finished_at: datetime | None
+    run_seconds: float
+    rows_per_second: float
+    cancel_requested: bool
+    stale: bool
+    error: str
+    undone_at: datetime | None
+    undo_report: dict[str, Any]
+
+
+class PreviewRead(BaseModel):
+    """The first rows of a file, as text, under its headers."""
+
+    headers: list[str]
+    rows: list[list[str]]
+    header_row: int
+
+
+class ExportRead(BaseModel):
+    """An export as the list shows it."""
+
+    id: int
+    status: str
+    file_format: str
+    total_rows: int
+    written_rows: int
+    file_name: str
+    error: str
