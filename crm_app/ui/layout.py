@@ -6,35 +6,41 @@ from collections.abc import Callable
 
 import reflex as rx
 
+from crm_app.auth.permissions import Permission
 from crm_app.ui.i18n import t
-from crm_app.ui.state.session import SessionState
+from crm_app.ui.state.session import SessionState, can
 from crm_app.ui.styles import SIDEBAR_WIDTH
 
-NAV_ITEMS: list[tuple[str, str, str, str | None]] = [
-    ("Contacts", "/contacts", "users", None),
-    ("My tasks", "/tasks", "square-check", None),
-    ("Settings", "/settings", "settings", None),
+# Label, target, icon, and the permission without which the item is hidden (the page refuses anyway).
+NAV_ITEMS: list[tuple[str, str, str, Permission]] = [
+    ("Contacts", "/contacts", "users", Permission.CONTACTS_VIEW),
+    ("My tasks", "/tasks", "square-check", Permission.CONTACTS_VIEW),
+    ("Settings", "/settings", "settings", Permission.CONTACTS_VIEW),
 ]
 
 
-def _nav_link(label: str, href: str, icon: str) -> rx.Component:
+def _nav_link(label: str, href: str, icon: str, permission: Permission) -> rx.Component:
     active = SessionState.router.url.path.startswith(href)
-    return rx.link(
-        rx.hstack(rx.icon(icon, size=18), rx.text(t(label), size="3"), spacing="3", align="center"),
-        href=href,
-        underline="none",
-        color=rx.cond(active, rx.color("accent", 11), rx.color("gray", 12)),
-        background=rx.cond(active, rx.color("accent", 3), "transparent"),
-        border_radius="8px",
-        padding="8px 12px",
-        width="100%",
-        _hover={"background": rx.color("gray", 3)},
+    return rx.cond(
+        can(permission),
+        rx.link(
+            rx.hstack(rx.icon(icon, size=18), rx.text(t(label), size="3"), spacing="3", align="center"),
+            href=href,
+            underline="none",
+            color=rx.cond(active, rx.color("accent", 11), rx.color("gray", 12)),
+            background=rx.cond(active, rx.color("accent", 3), "transparent"),
+            border_radius="8px",
+            padding="8px 12px",
+            width="100%",
+            _hover={"background": rx.color("gray", 3)},
+            class_name="nav-link",
+        ),
     )
 
 
 def _nav_links() -> rx.Component:
     return rx.vstack(
-        *[_nav_link(label, href, icon) for label, href, icon, _perm in NAV_ITEMS],
+        *[_nav_link(*item) for item in NAV_ITEMS],
         spacing="1",
         width="100%",
     )

@@ -10,6 +10,8 @@ from sqlmodel import select
 
 from crm_app.auth import service as auth_service
 from crm_app.auth.models import User
+from crm_app.contacts import service as contacts
+from crm_app.contacts.schemas import ContactIn, PhoneIn
 from tests.e2e.helpers import PASSWORD, make_user, sign_in
 
 
@@ -52,17 +54,36 @@ def test_one_time_password_forces_a_new_password(app_server, phone):
 
 
 def test_viewer_sees_no_edit_controls(app_server, desktop):
+    with app_server.session() as db:
+        contact = contacts.create_contact(
+            db,
+            data=ContactIn(
+                kind="person", first_name="Vivienne", last_name="Readonly", phones=[PhoneIn(number="+33 6 11 22 33 44")]
+            ),
+            actor_id=None,
+        )
     email = make_user(app_server, "viewer")
     sign_in(desktop, email)
     expect(desktop.get_by_role("heading", name="Contacts")).to_be_visible()
     expect(desktop.locator("#new-person")).to_have_count(0)
+    desktop.goto(f"/contacts/{contact.id}")
+    expect(desktop.locator("#f-first_name")).to_have_value("Vivienne")
+    expect(desktop.locator("#f-first_name")).to_have_attribute("readonly", "")
+    expect(desktop.locator("#f-memo")).to_have_attribute("readonly", "")
+    expect(desktop.locator("#history")).to_be_visible()
+    for control in ("#save", "#add-phone", "#add-email", "#add-address", "#tag-input", "#comment-body", "#task-title"):
+        expect(desktop.locator(control)).to_have_count(0)
+    desktop.screenshot(path="test-results/contact-viewer-desktop.png")
 
 
 def test_manager_and_staff_see_different_menus(app_server, desktop):
-    admin = make_user(app_server, "admin")
-    sign_in(desktop, admin)
+    manager = make_user(app_server, "manager")
+    sign_in(desktop, manager)
     desktop.goto("/settings")
-    expect(desktop.get_by_text("Users", exact=True)).to_be_visible()
+    expect(desktop.get_by_text("Contact forms", exact=True)).to_be_visible()
+    expect(desktop.get_by_text("Tags", exact=True)).to_be_visible()
+    expect(desktop.get_by_text("Users", exact=True)).to_have_count(0)
+    expect(desktop.locator(".nav-link >> visible=true")).to_have_count(3)
     desktop.locator("#user-menu >> visible=true").click()
     desktop.locator("#sign-out").click()
     desktop.wait_for_url("**/signin**")
@@ -70,7 +91,9 @@ def test_manager_and_staff_see_different_menus(app_server, desktop):
     sign_in(desktop, staff)
     desktop.goto("/settings")
     expect(desktop.get_by_text("My account", exact=True)).to_be_visible()
-    expect(desktop.get_by_text("Users", exact=True)).to_have_count(0)
+    expect(desktop.get_by_text("Phone types", exact=True)).to_have_count(0)
+    for entry in ("Contact forms", "Tags", "Users"):
+        expect(desktop.get_by_text(entry, exact=True)).to_have_count(0)
 
 
 def test_deactivated_user_is_signed_out_at_the_next_event(app_server, desktop):
