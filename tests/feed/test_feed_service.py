@@ -263,7 +263,9 @@ def test_task_changes_appear_in_the_feed_and_the_history(session, alice, bob, co
 
 
 def test_task_entries_show_the_current_assignee(session, alice, bob, contact):
-    task = feed_service.create_task(session, contact_id=contact.id, title="Visit", assignee_id=bob.id, actor_id=alice.id)
+    task = feed_service.create_task(
+        session, contact_id=contact.id, title="Visit", assignee_id=bob.id, actor_id=alice.id
+    )
     (created,) = feed_service.feed(session, contact_id=contact.id, kinds={"tasks"}).items
     assert (created.assignee_id, created.assignee_name, created.actor_name) == (bob.id, "Bob Stone", "Alice Martin")
     feed_service.update_task(session, task_id=task.id, assignee_id=None, actor_id=alice.id)

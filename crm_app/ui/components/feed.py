@@ -5,6 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from crm_app.auth.permissions import Permission
+from crm_app.feed.files import EXTENSIONS, IMAGE_TYPES, MAX_FILES_PER_UPLOAD
+from crm_app.settings import settings
 from crm_app.ui.i18n import t
 from crm_app.ui.state.feed import ACTIVITY_LABELS, BodyPart, ContactFeedState, FeedRow, StaffOption, VersionLine
 from crm_app.ui.state.session import can
@@ -12,6 +14,12 @@ from crm_app.ui.styles import FULL_WIDTH_SELECT_STYLE
 
 F = ContactFeedState
 UPLOAD_ID = "feed-upload"
+CAMERA_ID = "feed-camera"
+# What the file picker offers (any image opens the phone's camera or gallery; the server checks the content).
+ACCEPT: dict[str, list[str]] = {
+    "image/*": [ext for kind in IMAGE_TYPES for ext in EXTENSIONS[kind]],
+    **{kind: list(exts) for kind, exts in EXTENSIONS.items() if kind not in IMAGE_TYPES},
+}
 
 
 def _filters() -> rx.Component:
@@ -44,6 +52,75 @@ def _staff_select(name: str, id_: str, label: rx.Var) -> rx.Component:
         aria_label=label,
         title=label,
         style=FULL_WIDTH_SELECT_STYLE,
+    )
+
+
+def _send(upload_id: str):
+    return F.upload(rx.upload_files(upload_id=upload_id, on_upload_progress=F.upload_progress))
+
+
+def _uploads() -> rx.Component:
+    """Drop zone (several files), a camera button on a phone, progress while sending, refusals by name."""
+    return rx.vstack(
+        rx.upload(
+            rx.vstack(
+                rx.icon("upload", size=20),
+                rx.text(t("Drop files here or tap to choose (photos, PDF…)"), size="1", align="center"),
+                align="center",
+                spacing="1",
+            ),
+            id=UPLOAD_ID,
+            multiple=True,
+            max_files=MAX_FILES_PER_UPLOAD,
+            max_size=settings.max_upload_mb * 1024 * 1024,
+            accept=ACCEPT,
+            border=f"1px dashed {rx.color('gray', 8)}",
+            border_radius="8px",
+            padding="12px",
+            width="100%",
+            cursor="pointer",
+            on_drop=_send(UPLOAD_ID),
+            on_drop_rejected=F.files_refused,
+        ),
+        rx.upload(
+            rx.button(rx.icon("camera", size=16), t("Take a photo"), type="button", variant="soft", width="100%"),
+            id=CAMERA_ID,
+            multiple=False,
+            max_files=1,
+            max_size=settings.max_upload_mb * 1024 * 1024,
+            accept={"image/*": ACCEPT["image/*"]},
+            no_drag=True,
+            custom_attrs={"data-capture": "environment"},
+            class_name="phone-only",
+            width="100%",
+            border="none",
+            padding="0",
+            on_drop=_send(CAMERA_ID),
+            on_drop_rejected=F.files_refused,
+        ),
+        rx.cond(
+            F.upload_percent >= 0,
+            rx.vstack(
+                rx.progress(value=F.upload_percent, max=100, width="100%"),
+                rx.text(
+                    rx.cond(F.upload_percent < 100, t("Sending…"), t("Checking the files…")),
+                    " ",
+                    F.upload_percent.to_string(),
+                    " %",
+                    size="1",
+                    color_scheme="gray",
+                ),
+                spacing="1",
+                width="100%",
+                id="upload-progress",
+            ),
+        ),
+        rx.cond(
+            F.upload_error,
+            rx.text(F.upload_error, color_scheme="red", size="1", class_name="pre-wrap", id="upload-error"),
+        ),
+        spacing="2",
+        width="100%",
     )
 
 
@@ -110,35 +187,7 @@ def _composer() -> rx.Component:
         reset_on_submit=True,
         width="100%",
     )
-    upload = rx.vstack(
-        rx.upload(
-            rx.vstack(
-                rx.icon("upload", size=20),
-                rx.text(t("Drop files here or tap to choose (photos, PDF…)"), size="1", align="center"),
-                align="center",
-                spacing="1",
-            ),
-            id=UPLOAD_ID,
-            multiple=True,
-            max_files=20,
-            border=f"1px dashed {rx.color('gray', 8)}",
-            border_radius="8px",
-            padding="12px",
-            width="100%",
-            cursor="pointer",
-            on_drop=F.upload(rx.upload_files(upload_id=UPLOAD_ID)),
-        ),
-        rx.cond(
-            rx.selected_files(UPLOAD_ID).length() > 0,
-            rx.text(rx.selected_files(UPLOAD_ID).join(", "), size="1", color_scheme="gray"),
-        ),
-        rx.cond(
-            F.upload_error,
-            rx.text(F.upload_error, color_scheme="red", size="1", class_name="pre-wrap", id="upload-error"),
-        ),
-        spacing="2",
-        width="100%",
-    )
+    upload = _uploads()
     return rx.tabs.root(
         rx.tabs.list(
             rx.tabs.trigger(t("Comment"), value="comment"),

@@ -17,6 +17,7 @@ from crm_app.feed import service as feed_service
 from crm_app.feed.links import split_links
 from crm_app.feed.schemas import FeedItem
 from crm_app.i18n import _
+from crm_app.settings import settings
 from crm_app.ui.state.session import SessionState, _validate, requires
 
 KIND_FILTERS = ("", "changes", "comments", "activities", "tasks", "files")
@@ -147,6 +148,7 @@ class ContactFeedState(SessionState):
     upload_error: str = ""
     editing_comment_id: int = 0
     editing_task_entry: str = ""
+    upload_percent: int = -1
     staff: list[StaffOption] = []
     _next_before: datetime | None = None
 
@@ -408,26 +410,60 @@ class ContactFeedState(SessionState):
         return self._write(action, "Task updated.", task_id=tid, actor_id=self._current.id)
 
     @requires(Permission.CONTACTS_EDIT)
+    def upload_progress(self, progress: dict):
+        """Show how much of the files the browser has sent (0-100 %)."""
+        value = progress.get("progress") if isinstance(progress, dict) else None
+        if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1:
+            self.upload_percent = int(value * 100)
+
+    @requires(Permission.CONTACTS_EDIT)
+    def files_refused(self, rejections: list):
+        """Say which files the browser refused before sending them (too large, wrong type, too many)."""
+        if not isinstance(rejections, list):
+            return None
+        reasons = {
+            "file-too-large": self._t("larger than the {mb} MB limit", mb=settings.max_upload_mb),
+            "file-invalid-type": self._t("this type of file is not accepted"),
+            "too-many-files": self._t("at most {n} files at once", n=file_service.MAX_FILES_PER_UPLOAD),
+        }
+        lines = []
+        for rejection in rejections[: file_service.MAX_FILES_PER_UPLOAD]:
+            file = rejection.get("file") if isinstance(rejection, dict) else None
+            errors = rejection.get("errors") if isinstance(rejection, dict) else None
+            name = file.get("path") or file.get("name") if isinstance(file, dict) else ""
+            codes = [e.get("code") for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
+            reason = next((reasons[c] for c in codes if c in reasons), self._t("refused"))
+            lines.append(f"{file_service.display_name(name)}: {reason}")
+        self.upload_error = "\n".join(lines)
+        return rx.toast.error(self._t("Some files were refused.")) if lines else None
+
+    @requires(Permission.CONTACTS_EDIT)
     async def upload(self, uploads: list[rx.UploadFile]):
-        """Store the chosen files (checked by content; images get thumbnails)."""
+        """Store the chosen files (checked by content; images get thumbnails), off the event loop."""
         self.upload_error = ""
         if not self.contact_id or not isinstance(uploads, list):
+            self.upload_percent = -1
             return None
+        contact_id, actor_id = self.contact_id, self._current.id
         stored, problems = 0, []
-        for upload in uploads[:20]:
-            try:
+        extra = uploads[file_service.MAX_FILES_PER_UPLOAD :]
+        for upload in uploads[: file_service.MAX_FILES_PER_UPLOAD]:
+
+            def store(upload=upload):
                 with session_scope() as db:
                     file_service.store_upload(
-                        db,
-                        contact_id=self.contact_id,
-                        filename=upload.name or "file",
-                        stream=upload.file,
-                        actor_id=self._current.id,
+                        db, contact_id=contact_id, filename=upload.name or "file", stream=upload.file, actor_id=actor_id
                     )
+
+            try:
+                await rx.run_in_thread(store)
                 stored += 1
             except DomainError as err:
-                problems.append(f"{upload.name}: {self._error_text(err)}")
+                problems.append(f"{file_service.display_name(upload.name)}: {self._error_text(err)}")
+        if extra:
+            problems.append(self._t("at most {n} files at once", n=file_service.MAX_FILES_PER_UPLOAD))
         self.upload_error = "\n".join(problems)
+        self.upload_percent = -1
         self._load_page()
         if problems:
             return rx.toast.error(self._t("Some files were refused."))
