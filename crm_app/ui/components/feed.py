@@ -404,6 +404,73 @@ def _task_editor(row: FeedRow) -> rx.Component:
     )
 
 
+def _image_viewer(row: FeedRow) -> rx.Component:
+    """The thumbnail; clicked, a dialog with the full image (authenticated route) and a download link."""
+    full = "/api/files/" + row.file_id.to_string()
+    return rx.dialog.root(
+        rx.dialog.trigger(
+            rx.el.button(
+                rx.image(
+                    src=full + "?thumb=1",
+                    max_height="120px",
+                    border_radius="6px",
+                    class_name="feed-thumb",
+                    alt=row.title,
+                    display="block",
+                ),
+                type="button",
+                aria_label=t("Open image"),
+                title=row.title,
+                background="none",
+                border="none",
+                padding="0",
+                cursor="zoom-in",
+                class_name="feed-thumb-open",
+            ),
+        ),
+        rx.dialog.content(
+            rx.vstack(
+                rx.hstack(
+                    rx.dialog.title(row.title, size="3", margin="0", class_name="clip", flex="1", min_width="0"),
+                    rx.dialog.close(
+                        rx.icon_button(
+                            rx.icon("x", size=16), variant="ghost", color_scheme="gray", aria_label=t("Close")
+                        )
+                    ),
+                    width="100%",
+                    align="center",
+                ),
+                rx.center(
+                    rx.image(
+                        src=full,
+                        alt=row.title,
+                        max_width="100%",
+                        max_height="calc(100dvh - 180px)",
+                        object_fit="contain",
+                        class_name="viewer-image",
+                    ),
+                    width="100%",
+                    background=rx.color("gray", 3),
+                    border_radius="6px",
+                ),
+                rx.el.a(
+                    rx.hstack(rx.icon("download", size=14), t("Download"), spacing="1", align="center"),
+                    href=full,
+                    download=row.title,
+                    class_name="viewer-download",
+                    color=rx.color("accent", 11),
+                    font_size="14px",
+                ),
+                spacing="3",
+                width="100%",
+            ),
+            max_width="min(96vw, 1100px)",
+            padding="16px",
+            id="image-viewer",
+        ),
+    )
+
+
 def _entry(row: FeedRow) -> rx.Component:
     return rx.hstack(
         rx.center(
@@ -454,17 +521,7 @@ def _entry(row: FeedRow) -> rx.Component:
                 rx.hstack(
                     rx.cond(
                         row.thumb,
-                        rx.link(
-                            rx.image(
-                                src="/api/files/" + row.file_id.to_string() + "?thumb=1",
-                                max_height="120px",
-                                border_radius="6px",
-                                class_name="feed-thumb",
-                                alt=row.title,
-                            ),
-                            href="/api/files/" + row.file_id.to_string(),
-                            is_external=True,
-                        ),
+                        _image_viewer(row),
                         rx.link(
                             rx.hstack(rx.icon("download", size=14), t("Download"), spacing="1"),
                             href="/api/files/" + row.file_id.to_string(),
