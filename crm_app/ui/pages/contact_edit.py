@@ -914,7 +914,8 @@ def _new_kind_switch() -> rx.Component:
 
 
 def contact_page() -> rx.Component:
-    """Identity left, details centre, history right on a desktop; one column on a phone."""
+    """Identity left, details centre, feed right on a desktop; on a phone the details and the feed are two tabs."""
+    phone_tab_panel = {"@media (max-width: 767px)": {"&[data-state='inactive']": {"display": "none"}}}
     return rx.cond(
         S.not_found,
         rx.center(
@@ -977,32 +978,57 @@ def contact_page() -> rx.Component:
                     S.form_error, icon="triangle-alert", color_scheme="red", margin_bottom="12px", id="form-error"
                 ),
             ),
-            rx.grid(
-                rx.box(_identity(), grid_area="identity"),
-                rx.vstack(
-                    _names(),
-                    rx.cond(_shown("phones"), _phones()),
-                    rx.cond(_shown("emails"), _emails()),
-                    rx.cond(_shown("addresses"), _addresses()),
-                    _custom_sections(),
-                    _tags(),
-                    rx.cond(_shown("acquisition_channel_id") | _shown("discount_percent"), _commercial()),
-                    rx.cond(_shown("memo"), _memo()),
-                    spacing="3",
+            # On a phone the details and the feed are two tabs; from 768 px on, both panels show side by side
+            # (force-mounted, so their forms keep what was typed when switching tabs).
+            rx.tabs.root(
+                rx.grid(
+                    rx.box(_identity(), grid_area="identity"),
+                    rx.tabs.list(
+                        rx.tabs.trigger(t("Details"), value="details", id="tab-details", flex="1"),
+                        rx.tabs.trigger(t("Feed"), value="feed", id="tab-feed", flex="1"),
+                        grid_area="tabs",
+                        class_name="phone-only",
+                    ),
+                    rx.tabs.content(
+                        rx.vstack(
+                            _names(),
+                            rx.cond(_shown("phones"), _phones()),
+                            rx.cond(_shown("emails"), _emails()),
+                            rx.cond(_shown("addresses"), _addresses()),
+                            _custom_sections(),
+                            _tags(),
+                            rx.cond(_shown("acquisition_channel_id") | _shown("discount_percent"), _commercial()),
+                            rx.cond(_shown("memo"), _memo()),
+                            spacing="3",
+                            width="100%",
+                        ),
+                        value="details",
+                        force_mount=True,
+                        grid_area="details",
+                        min_width="0",
+                        style=phone_tab_panel,
+                    ),
+                    rx.tabs.content(
+                        contact_feed(),
+                        value="feed",
+                        force_mount=True,
+                        grid_area="history",
+                        min_width="0",
+                        style=phone_tab_panel,
+                    ),
+                    grid_template_columns=["1fr", "1fr", "260px 1fr", "280px 1fr 320px"],
+                    grid_template_areas=[
+                        '"identity" "tabs" "details" "history"',
+                        '"identity" "tabs" "details" "history"',
+                        '"identity details" "history details"',
+                        '"identity details history"',
+                    ],
+                    gap="16px",
                     width="100%",
-                    grid_area="details",
+                    align_items="start",
                 ),
-                rx.box(contact_feed(), grid_area="history"),
-                grid_template_columns=["1fr", "1fr", "260px 1fr", "280px 1fr 320px"],
-                grid_template_areas=[
-                    '"identity" "details" "history"',
-                    '"identity" "details" "history"',
-                    '"identity details" "history details"',
-                    '"identity details history"',
-                ],
-                gap="16px",
+                default_value="details",
                 width="100%",
-                align_items="start",
             ),
             _delete_dialog(),
             _conflict_dialog(),
