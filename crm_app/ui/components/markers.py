@@ -12,15 +12,21 @@ def contact_name(
     archived: rx.Var | None = None,
     size: str = "2",
     weight: str = "medium",
+    wrap: bool = False,
 ) -> rx.Component:
-    """The display name followed by the markers that must show wherever the name does."""
+    """The display name followed by the markers that must show wherever the name does (cut or wrapped, never hidden)."""
     return rx.hstack(
-        rx.text(name, size=size, weight=weight, class_name="clip"),
+        rx.text(name, size=size, weight=weight, class_name="pre-wrap" if wrap else "clip", min_width="0"),
         rx.cond(
             is_supplier,
             rx.tooltip(
                 rx.icon(
-                    "truck", size=16, color=rx.color("blue", 10), aria_label=t("Supplier"), class_name="marker-supplier"
+                    "truck",
+                    size=16,
+                    color=rx.color("blue", 10),
+                    aria_label=t("Supplier"),
+                    class_name="marker-supplier",
+                    flex_shrink="0",
                 ),
                 content=t("Supplier"),
             ),
@@ -46,4 +52,5 @@ def contact_name(
         spacing="2",
         align="center",
         min_width="0",
+        max_width="100%",
     )

@@ -90,10 +90,11 @@ def _identity() -> rx.Component:
             rx.hstack(
                 rx.avatar(fallback=rx.cond(S.kind == "person", "P", "O"), size="4", radius="full"),
                 rx.vstack(
-                    contact_name(S.title, S.is_supplier, S.is_conflict, S.archived, size="4", weight="bold"),
+                    contact_name(S.title, S.is_supplier, S.is_conflict, S.archived, size="4", weight="bold", wrap=True),
                     rx.text(rx.cond(S.kind == "person", t("Person"), t("Organisation")), size="1", color_scheme="gray"),
                     spacing="1",
                     min_width="0",
+                    flex="1",
                 ),
                 align="center",
                 width="100%",
@@ -173,6 +174,7 @@ def _identity() -> rx.Component:
             width="100%",
         ),
         width="100%",
+        id="identity",
     )
 
 
@@ -248,34 +250,17 @@ def _phone_row(phone: PhoneForm, i: rx.Var) -> rx.Component:
                     read_only=~CAN_EDIT,
                     aria_label=t("Phone number"),
                 ),
-                flex="2",
-                min_width="170px",
+                flex="1",
+                min_width="0",
             ),
             rx.box(
                 _select(
                     S.phone_types, phone.type, lambda v: S.edit_phone(i, "type", v), "", "phone-type", allow_empty=False
                 ),
-                flex="1",
-                min_width="110px",
-            ),
-            rx.cond(
-                phone.tel_link,
-                rx.link(
-                    rx.icon_button(rx.icon("phone", size=16), variant="soft", aria_label=t("Call")), href=phone.tel_link
-                ),
-            ),
-            rx.cond(
-                CAN_EDIT,
-                rx.icon_button(
-                    rx.icon("trash-2", size=16),
-                    variant="ghost",
-                    color_scheme="red",
-                    aria_label=t("Remove phone"),
-                    on_click=S.remove_phone(i),
-                ),
+                width="112px",
+                flex_shrink="0",
             ),
             gap="8px",
-            wrap="wrap",
             align="center",
             width="100%",
         ),
@@ -287,11 +272,34 @@ def _phone_row(phone: PhoneForm, i: rx.Var) -> rx.Component:
             rx.cond(phone.whatsapp_link, rx.link("WhatsApp ↗", href=phone.whatsapp_link, size="1", is_external=True)),
             rx.cond(phone.viber_link, rx.link("Viber ↗", href=phone.viber_link, size="1")),
             rx.cond(phone.sms_link, rx.link("SMS ↗", href=phone.sms_link, size="1")),
-            gap="12px",
+            rx.hstack(
+                rx.cond(
+                    phone.tel_link,
+                    rx.link(
+                        rx.icon_button(rx.icon("phone", size=16), variant="soft", aria_label=t("Call")),
+                        href=phone.tel_link,
+                    ),
+                ),
+                rx.cond(
+                    CAN_EDIT,
+                    rx.icon_button(
+                        rx.icon("trash-2", size=16),
+                        variant="ghost",
+                        color_scheme="red",
+                        aria_label=t("Remove phone"),
+                        on_click=S.remove_phone(i),
+                    ),
+                ),
+                spacing="2",
+                align="center",
+                margin_left="auto",
+            ),
+            gap="8px 12px",
             wrap="wrap",
             align="center",
+            width="100%",
         ),
-        spacing="1",
+        spacing="2",
         width="100%",
         class_name="phone-row",
         padding_bottom="8px",
