@@ -7,6 +7,8 @@ written with one executemany, the version of every changed contact bumped and it
 Transactions: with ``batch_size=None`` the whole action runs in the caller's transaction (flushed, the
 caller commits, like every other service). With a ``batch_size`` (default 1,000) the action **commits after
 each batch**, so a long action holds the SQLite write lock only briefly and what is done stays done.
+Every batch marks the contacts it changed (``crm_app.core.changes.mark_changed``), so each commit tells every
+open list and contact file at once; ``on_batch`` gets the running totals after each batch (a progress bar).
 Resuming: every action is idempotent per contact (a contact that already has the tag, is already archived,
 already assigned to that person... is skipped and counted in ``skipped``), so after a crash or a cancel the
 same call simply runs again and only does the rest; ``matched`` minus ``skipped`` is what that run changed.
@@ -33,12 +35,16 @@ from crm_app.contacts.search import (
     reindex_contacts,
 )
 from crm_app.core.audit import json_safe
+from crm_app.core.changes import mark_changed
 from crm_app.core.errors import NotFoundError, ValidationError
 from crm_app.core.models import AuditEntry
 from crm_app.core.timeutil import utcnow
 
 DEFAULT_BATCH = 1000
 MAX_BATCH = 10_000
+
+
+Progress = Callable[["BulkResult"], None]
 
 
 class BulkResult(BaseModel):
@@ -76,8 +82,9 @@ def _run(
     filter: ContactFilter | None,
     batch_size: int | None,
     apply: Callable[[list[int]], tuple[int, int]],
+    on_batch: Progress | None = None,
 ) -> BulkResult:
-    """Call ``apply(batch) -> (matched, changed)`` per batch; commit after each one when batching."""
+    """Call ``apply(batch) -> (matched, changed)`` per batch; commit after each one when batching, then report."""
     size = MAX_BATCH if batch_size is None else max(1, min(int(batch_size), MAX_BATCH))
     result = BulkResult()
     for chunk in _batches(session, ids, filter, size):
@@ -90,6 +97,8 @@ def _run(
             session.flush()
         else:
             session.commit()
+        if on_batch is not None:
+            on_batch(result.model_copy())
     return result
 
 
@@ -98,7 +107,9 @@ def _existing(session: Session, chunk: list[int], *conditions: Any) -> list[int]
 
 
 def _touch(session: Session, contact_ids: list[int], actor_id: int | None, **values: Any) -> None:
-    """Bump the version of changed contacts (optimistic locking sees the change), with ``values`` set."""
+    """Bump the version of changed contacts (optimistic locking sees the change), with ``values`` set; marks them
+    changed so the commit of this batch reaches every open view."""
+    mark_changed(session, contact_ids)
     session.execute(
         update(Contact)
         .where(Contact.id.in_(contact_ids))
@@ -144,6 +155,7 @@ def bulk_add_tag(
     tag_id: int,
     actor_id: int | None,
     batch_size: int | None = DEFAULT_BATCH,
+    on_batch: Progress | None = None,
 ) -> BulkResult:
     """Put a tag on the chosen contacts; contacts that already have it are skipped."""
     tag = _tag(session, tag_id)
@@ -171,7 +183,7 @@ def bulk_add_tag(
             index_tag_added(session, contact_ids=missing, tag_name=tag_name)
         return len(present), len(missing)
 
-    return _run(session, ids=ids, filter=filter, batch_size=batch_size, apply=apply)
+    return _run(session, ids=ids, filter=filter, batch_size=batch_size, apply=apply, on_batch=on_batch)
 
 
 def bulk_remove_tag(
@@ -182,6 +194,7 @@ def bulk_remove_tag(
     tag_id: int,
     actor_id: int | None,
     batch_size: int | None = DEFAULT_BATCH,
+    on_batch: Progress | None = None,
 ) -> BulkResult:
     """Take a tag off the chosen contacts; contacts without it are skipped."""
     tag = _tag(session, tag_id)
@@ -212,7 +225,7 @@ def bulk_remove_tag(
             reindex_contacts(session, contact_ids=tagged)
         return len(present), len(tagged)
 
-    return _run(session, ids=ids, filter=filter, batch_size=batch_size, apply=apply)
+    return _run(session, ids=ids, filter=filter, batch_size=batch_size, apply=apply, on_batch=on_batch)
 
 
 def bulk_assign(
@@ -223,6 +236,7 @@ def bulk_assign(
     user_id: int | None,
     actor_id: int | None,
     batch_size: int | None = DEFAULT_BATCH,
+    on_batch: Progress | None = None,
 ) -> BulkResult:
     """Assign the chosen contacts to a staff member (``None``: to nobody); those already assigned so are skipped."""
     names: dict[int, str] = {}
@@ -265,7 +279,7 @@ def bulk_assign(
             index_assigned(session, contact_ids=changed_ids, user_name=name_of(user_id) or "")
         return len(rows), len(changing)
 
-    return _run(session, ids=ids, filter=filter, batch_size=batch_size, apply=apply)
+    return _run(session, ids=ids, filter=filter, batch_size=batch_size, apply=apply, on_batch=on_batch)
 
 
 def _set_archived(
@@ -276,6 +290,7 @@ def _set_archived(
     archive: bool,
     actor_id: int | None,
     batch_size: int | None,
+    on_batch: Progress | None,
 ) -> BulkResult:
     def apply(chunk: list[int]) -> tuple[int, int]:
         present = _existing(session, chunk)
@@ -287,7 +302,7 @@ def _set_archived(
             _audit(session, actor_id, [{"contact_id": cid, "kind": kind} for cid in todo])
         return len(present), len(todo)
 
-    return _run(session, ids=ids, filter=filter, batch_size=batch_size, apply=apply)
+    return _run(session, ids=ids, filter=filter, batch_size=batch_size, apply=apply, on_batch=on_batch)
 
 
 def bulk_archive(
@@ -297,9 +312,12 @@ def bulk_archive(
     filter: ContactFilter | None = None,
     actor_id: int | None,
     batch_size: int | None = DEFAULT_BATCH,
+    on_batch: Progress | None = None,
 ) -> BulkResult:
     """Archive the chosen contacts (hidden from the default list, restorable); archived ones are skipped."""
-    return _set_archived(session, ids=ids, filter=filter, archive=True, actor_id=actor_id, batch_size=batch_size)
+    return _set_archived(
+        session, ids=ids, filter=filter, archive=True, actor_id=actor_id, batch_size=batch_size, on_batch=on_batch
+    )
 
 
 def bulk_restore(
@@ -309,9 +327,12 @@ def bulk_restore(
     filter: ContactFilter | None = None,
     actor_id: int | None,
     batch_size: int | None = DEFAULT_BATCH,
+    on_batch: Progress | None = None,
 ) -> BulkResult:
     """Bring archived contacts back; contacts that are not archived are skipped."""
-    return _set_archived(session, ids=ids, filter=filter, archive=False, actor_id=actor_id, batch_size=batch_size)
+    return _set_archived(
+        session, ids=ids, filter=filter, archive=False, actor_id=actor_id, batch_size=batch_size, on_batch=on_batch
+    )
 
 
 def bulk_delete(
@@ -321,6 +342,7 @@ def bulk_delete(
     filter: ContactFilter | None = None,
     actor_id: int | None,
     batch_size: int | None = DEFAULT_BATCH,
+    on_batch: Progress | None = None,
 ) -> BulkResult:
     """Delete the chosen contacts for good with their phones, e-mails, addresses, tags, history and search rows.
 
@@ -343,6 +365,7 @@ def bulk_delete(
                 delete(AuditEntry).where(AuditEntry.contact_id.in_(found)).execution_options(synchronize_session=False)
             )
             session.execute(delete(Contact).where(Contact.id.in_(found)).execution_options(synchronize_session=False))
+            mark_changed(session, found, deleted=True)
             _audit(
                 session,
                 actor_id,
@@ -357,4 +380,4 @@ def bulk_delete(
                     session.expunge(contact)
         return len(found), len(found)
 
-    return _run(session, ids=ids, filter=filter, batch_size=batch_size, apply=apply)
+    return _run(session, ids=ids, filter=filter, batch_size=batch_size, apply=apply, on_batch=on_batch)

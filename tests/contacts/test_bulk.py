@@ -12,6 +12,7 @@ from crm_app.contacts import bulk, search, service, tags
 from crm_app.contacts.models import Address, Contact, ContactSearch, ContactTag, Email, Phone
 from crm_app.contacts.schemas import AddressIn, EmailIn, PhoneIn
 from crm_app.contacts.search import ContactFilter
+from crm_app.core import changes
 from crm_app.core.errors import NotFoundError, ValidationError
 from crm_app.core.models import AuditEntry
 from tests.contacts.factories import make_user, person
@@ -256,3 +257,74 @@ def test_a_tag_added_in_bulk_is_indexed_like_a_full_reindex(db) -> None:
     assert _names(db, "salon 20") == ["Ann Martin"]
     search.reindex_contacts(db, contact_ids=ids)
     assert _names(db, "salon-2025") == ["Ann Martin"]
+
+
+# ---------------------------------------------------------------- every batch reaches the open views
+
+
+@pytest.fixture
+def announced() -> Iterator[list[changes.ContactsChanged]]:
+    """What each commit announced to the live views."""
+    notes: list[changes.ContactsChanged] = []
+    changes.subscribe(notes.append)
+    yield notes
+    changes.unsubscribe(notes.append)
+
+
+def test_each_batch_of_a_bulk_action_announces_the_contacts_it_changed(db, announced) -> None:
+    ids = [_add(db, f"Name{index}") for index in range(5)]
+    vip = _tag_id(db, "VIP")
+    db.commit()
+    announced.clear()
+    bulk.bulk_add_tag(db, filter=ContactFilter(query="martin"), tag_id=vip, actor_id=None, batch_size=2)
+    assert [sorted(note.changed) for note in announced] == [ids[0:2], ids[2:4], ids[4:5]]
+
+
+@pytest.mark.parametrize("action", ["remove_tag", "assign", "archive", "restore"])
+def test_every_bulk_action_announces_only_the_contacts_it_changed(db, announced, action) -> None:
+    ids = [_add(db, name) for name in ("Ann", "Bob", "Cid")]
+    vip = _tag_id(db, "VIP")
+    alice = make_user(db)
+    bulk.bulk_add_tag(db, ids=ids[:2], tag_id=vip, actor_id=None, batch_size=None)
+    bulk.bulk_assign(db, ids=ids[2:], user_id=alice.id, actor_id=None, batch_size=None)
+    bulk.bulk_archive(db, ids=ids[1:], actor_id=None, batch_size=None)
+    db.commit()
+    announced.clear()
+    calls = {
+        "remove_tag": lambda: bulk.bulk_remove_tag(db, ids=ids, tag_id=vip, actor_id=None),
+        "assign": lambda: bulk.bulk_assign(db, ids=ids, user_id=alice.id, actor_id=None),
+        "archive": lambda: bulk.bulk_archive(db, ids=ids, actor_id=None),
+        "restore": lambda: bulk.bulk_restore(db, ids=ids, actor_id=None),
+    }
+    calls[action]()
+    expected = {"remove_tag": ids[:2], "assign": ids[:2], "archive": ids[:1], "restore": ids[1:]}[action]
+    assert [sorted(note.changed) for note in announced] == [expected]
+
+
+def test_bulk_delete_announces_the_deleted_contacts(db, announced) -> None:
+    ids = [_add(db, name) for name in ("Ann", "Bob")]
+    db.commit()
+    announced.clear()
+    bulk.bulk_delete(db, ids=ids, actor_id=None)
+    assert [(sorted(note.deleted), sorted(note.changed)) for note in announced] == [(ids, [])]
+
+
+def test_one_transaction_bulk_actions_announce_at_the_callers_commit(db, announced) -> None:
+    ids = [_add(db, name) for name in ("Ann", "Bob")]
+    db.commit()
+    announced.clear()
+    bulk.bulk_archive(db, ids=ids, actor_id=None, batch_size=None)
+    assert announced == []
+    db.commit()
+    assert [sorted(note.changed) for note in announced] == [ids]
+
+
+def test_bulk_actions_report_running_totals_after_each_batch(db) -> None:
+    ids = [_add(db, f"Name{index}") for index in range(5)]
+    bulk.bulk_archive(db, ids=ids[:1], actor_id=None, batch_size=None)
+    db.commit()
+    seen: list[tuple[int, int, int]] = []
+    bulk.bulk_archive(
+        db, ids=ids, actor_id=None, batch_size=2, on_batch=lambda r: seen.append((r.matched, r.changed, r.batches))
+    )
+    assert seen == [(2, 1, 1), (4, 3, 2), (5, 4, 3)]

@@ -91,6 +91,31 @@ def test_bulk_tag_three_contacts_across_two_pages(app_server, desktop, listed):
         assert len(db.exec(select(ContactTag).where(ContactTag.tag_id == tag.id)).all()) == 3
 
 
+def test_a_bulk_tag_on_all_matching_shows_progress_and_reaches_an_open_profile_off_the_page(
+    app_server, browser, desktop, listed
+):
+    with app_server.session() as db:
+        last = db.exec(select(Contact).where(Contact.first_name == "Bulk00")).one()
+    other = browser.new_context(base_url=app_server.url, viewport={"width": 1280, "height": 800}).new_page()
+    try:
+        sign_in(other, make_user(app_server, "staff"))
+        other.goto(f"/contacts/{last.id}")
+        expect(other.locator("#f-last_name")).to_have_value("Listperson")
+        sign_in(desktop, make_user(app_server, "staff"))
+        desktop.goto("/contacts?q=Listperson&size=25")
+        expect(desktop.locator(".contact-row")).to_have_count(25)
+        desktop.locator("#select-page").click()
+        desktop.locator("#select-all-matching").click()
+        expect(desktop.locator("#selection-count")).to_contain_text("30")
+        desktop.locator("#bulk-tag").fill("Everyone")
+        desktop.locator("#bulk-add-tag").click()
+        expect(desktop.locator("#bulk-report")).to_contain_text("30 changed")
+        expect(desktop.locator("#bulk-progress")).to_have_count(0)
+        expect(other.locator(".tag-chip", has_text="Everyone")).to_be_visible(timeout=10_000)
+    finally:
+        other.context.close()
+
+
 def test_phone_shows_cards_with_tap_to_call(app_server, phone, listed):
     sign_in(phone, make_user(app_server, "staff"))
     phone.locator("#contact-search").fill("Agnieszka")

@@ -461,9 +461,16 @@ def _bulk_bar() -> rx.Component:
                         rx.el.datalist(
                             rx.foreach(L.tag_choices, lambda c: rx.el.option(value=c.label)), id="bulk-tag-options"
                         ),
-                        rx.button(t("Add tag"), size="1", on_click=L.bulk_add_tag, id="bulk-add-tag"),
                         rx.button(
-                            t("Remove tag"), size="1", variant="soft", on_click=L.bulk_remove_tag, id="bulk-remove-tag"
+                            t("Add tag"), size="1", on_click=L.bulk_add_tag, disabled=L.bulk_busy, id="bulk-add-tag"
+                        ),
+                        rx.button(
+                            t("Remove tag"),
+                            size="1",
+                            variant="soft",
+                            on_click=L.bulk_remove_tag,
+                            disabled=L.bulk_busy,
+                            id="bulk-remove-tag",
                         ),
                         spacing="1",
                         align="center",
@@ -477,6 +484,7 @@ def _bulk_bar() -> rx.Component:
                         rx.foreach(L.user_choices, lambda c: rx.el.option(c.label, value=c.value)),
                         value="",
                         on_change=L.bulk_assign,
+                        disabled=L.bulk_busy,
                         id="bulk-assign",
                         style=SELECT_STYLE,
                     ),
@@ -484,8 +492,22 @@ def _bulk_bar() -> rx.Component:
                 rx.cond(
                     can(Permission.CONTACTS_ARCHIVE),
                     rx.hstack(
-                        rx.button(t("Archive"), size="1", variant="soft", on_click=L.bulk_archive, id="bulk-archive"),
-                        rx.button(t("Restore"), size="1", variant="soft", on_click=L.bulk_restore, id="bulk-restore"),
+                        rx.button(
+                            t("Archive"),
+                            size="1",
+                            variant="soft",
+                            on_click=L.bulk_archive,
+                            disabled=L.bulk_busy,
+                            id="bulk-archive",
+                        ),
+                        rx.button(
+                            t("Restore"),
+                            size="1",
+                            variant="soft",
+                            on_click=L.bulk_restore,
+                            disabled=L.bulk_busy,
+                            id="bulk-restore",
+                        ),
                         spacing="1",
                     ),
                 ),
@@ -497,6 +519,7 @@ def _bulk_bar() -> rx.Component:
                         color_scheme="red",
                         variant="soft",
                         on_click=L.ask_bulk_delete,
+                        disabled=L.bulk_busy,
                         id="bulk-delete",
                     ),
                 ),
@@ -508,6 +531,30 @@ def _bulk_bar() -> rx.Component:
             width="100%",
             margin_bottom="8px",
             id="bulk-bar",
+        ),
+    )
+
+
+def _bulk_progress() -> rx.Component:
+    return rx.cond(
+        L.bulk_busy,
+        rx.card(
+            rx.vstack(
+                rx.hstack(
+                    rx.spinner(size="2"),
+                    rx.text(t("Bulk action running…"), size="2", weight="medium"),
+                    rx.spacer(),
+                    rx.text(L.bulk_progress_label, size="2", color_scheme="gray", id="bulk-progress-label"),
+                    width="100%",
+                    align="center",
+                ),
+                rx.progress(value=L.bulk_percent, max=100, width="100%"),
+                spacing="2",
+                width="100%",
+            ),
+            width="100%",
+            margin_bottom="8px",
+            id="bulk-progress",
         ),
     )
 
@@ -592,6 +639,7 @@ def contacts_page() -> rx.Component:
                 L.bulk_report, icon="check", color_scheme="green", size="1", margin_bottom="8px", id="bulk-report"
             ),
         ),
+        _bulk_progress(),
         _bulk_bar(),
         rx.cond(
             L.total == 0,

@@ -7,29 +7,30 @@ or "everything matching the filter".
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import functools
 import json
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
 import reflex as rx
 
 from crm_app.auth import service as auth_service
-from crm_app.auth.permissions import Permission
+from crm_app.auth.permissions import Permission, has_permission
 from crm_app.contacts import bulk, search
 from crm_app.contacts import lists as contact_lists
 from crm_app.contacts import tags as tag_service
-from crm_app.contacts.schemas import ContactRow
-from crm_app.core import changes
+from crm_app.contacts.schemas import ContactPage, ContactRow
 from crm_app.core.errors import DomainError, NotFoundError
 from crm_app.db import session_scope
 from crm_app.ui.state.live import LIST_TOKEN, ListPulse
-from crm_app.ui.state.session import SessionState, _validate, requires
+from crm_app.ui.state.session import SessionState, _to_sign_in, _validate, requires
 
 PAGE_SIZES = ("25", "50", "100")
 TYPED_CONFIRM_OVER = 100
 MAX_SELECTED = 10_000
-MAX_BULK = 50_000
 MAX_FILTER_CHOICES = 50
 FILTER_KEYS = {
     "q",
@@ -89,6 +90,66 @@ class SavedViewRow:
     query: str
 
 
+@dataclasses.dataclass
+class _Choices:
+    """What the pickers, saved views and custom columns need, read in one go."""
+
+    tags: list[Choice]
+    channels: list[Choice]
+    users: list[Choice]
+    fields: search.ListFields
+    views: list[SavedViewRow]
+
+
+BULK_ACTIONS: dict[str, tuple[Callable[..., bulk.BulkResult], str, Permission]] = {
+    "add_tag": (bulk.bulk_add_tag, "Tag added", Permission.TAGS_BULK),
+    "remove_tag": (bulk.bulk_remove_tag, "Tag removed", Permission.TAGS_BULK),
+    "assign": (bulk.bulk_assign, "Assigned", Permission.CONTACTS_EDIT),
+    "archive": (bulk.bulk_archive, "Archived", Permission.CONTACTS_ARCHIVE),
+    "restore": (bulk.bulk_restore, "Restored", Permission.CONTACTS_ARCHIVE),
+    "delete": (bulk.bulk_delete, "Deleted", Permission.CONTACTS_DELETE),
+}
+
+
+def _tag_id(db: Any, name: str, *, create: bool, actor_id: int) -> int:
+    wanted = name.strip().casefold()
+    for tag in tag_service.list_tags(db):
+        if tag.name.casefold() == wanted:
+            return tag.id
+    if not create:
+        raise NotFoundError("There is no tag with that name.")
+    return tag_service.create_tag(db, name=name, actor_id=actor_id).id
+
+
+def _run_job(job: dict[str, Any], on_batch: bulk.Progress) -> bulk.BulkResult:
+    """Run a prepared bulk action (in a worker thread): batches of 1,000 contacts, each committed."""
+    fn = BULK_ACTIONS[job["action"]][0]
+    extra = dict(job["extra"])
+    with session_scope() as db:
+        if "tag_name" in extra:
+            creating = job["action"] == "add_tag"
+            extra = {"tag_id": _tag_id(db, extra.pop("tag_name"), create=creating, actor_id=job["actor_id"])}
+        target = {"ids": job["ids"]} if job["ids"] is not None else {"filter": search.filter_from_params(job["params"])}
+        return fn(db, **target, **extra, actor_id=job["actor_id"], on_batch=on_batch)
+
+
+def _background_task(fn: Callable) -> Callable:
+    """Guard a background task: nobody without a valid session (it may not write state outside ``async with``).
+
+    The task itself checks the permission of the job it runs; the job is only ever prepared by a handler
+    that holds that permission.
+    """
+
+    @functools.wraps(fn)
+    async def wrapper(self: ContactListState, *args: Any, **kwargs: Any):
+        if _validate(self.token) is None:
+            return _to_sign_in(session_ended=False)
+        return await fn(self, *args, **kwargs)
+
+    wrapper._crm_permission = Permission.CONTACTS_VIEW  # type: ignore[attr-defined]
+    return wrapper
+
+
 def _clean_params(params: dict[str, Any]) -> dict[str, str]:
     out = {}
     for key, value in params.items():
@@ -118,7 +179,12 @@ class ContactListState(SessionState):
     confirm_action: str = ""
     confirm_text: str = ""
     bulk_busy: bool = False
+    bulk_done: int = 0
+    bulk_total: int = 0
+    bulk_total_is_estimate: bool = False
     bulk_report: str = ""
+
+    _bulk_job: dict[str, Any] | None = None
 
     @rx.var
     def query(self) -> str:
@@ -159,6 +225,19 @@ class ContactListState(SessionState):
         return len([k for k in self.params if k not in ("q", "sort", "dir", "size")])
 
     @rx.var
+    def bulk_percent(self) -> int:
+        """How far the running bulk action is (0-100)."""
+        return min(100, 100 * self.bulk_done // self.bulk_total) if self.bulk_total > 0 else 0
+
+    @rx.var
+    def bulk_progress_label(self) -> str:
+        """ "1,000 of 12,345 contacts" while a bulk action runs."""
+        total = f"{self.bulk_total:,}"
+        if self.bulk_total_is_estimate:
+            total = self._t("about {n}", n=total)
+        return self._t("{done} of {total} contacts", done=f"{self.bulk_done:,}", total=total)
+
+    @rx.var
     def needs_typed_confirm(self) -> bool:
         """Big destructive actions ask to type the count."""
         return self.selection_count > TYPED_CONFIRM_OVER
@@ -168,16 +247,18 @@ class ContactListState(SessionState):
     def _filter(self) -> search.ContactFilter:
         return search.filter_from_params(self.params)
 
-    def _load(self) -> None:
-        with session_scope() as db:
-            result = search.search_contacts(
-                db,
-                filter=self._filter(),
-                sort=search.sort_from_params(self.params),
-                page=self.page,
-                page_size=self.page_size,
-                locale=self.locale,
-            )
+    def _page_query(self) -> Callable[[], ContactPage]:
+        """The database read of the visible page, as a function that can run in a worker thread."""
+        filter_, sort = self._filter(), search.sort_from_params(self.params)
+        page, size, locale = self.page, self.page_size, self.locale
+
+        def read() -> ContactPage:
+            with session_scope() as db:
+                return search.search_contacts(db, filter=filter_, sort=sort, page=page, page_size=size, locale=locale)
+
+        return read
+
+    def _show(self, result: ContactPage) -> None:
         checkboxes = [c.key for c in self.custom_columns if c.type == "checkbox"]
         for row in result.rows:
             for key in checkboxes:
@@ -186,6 +267,9 @@ class ContactListState(SessionState):
         self.rows = result.rows
         self.total = result.total
         self.total_is_estimate = result.total_is_estimate
+
+    def _load(self) -> None:
+        self._show(self._page_query()())
 
     def _url_script(self) -> rx.event.EventSpec:
         url = "/contacts" + (f"?{urlencode(self.params)}" if self.params else "")
@@ -202,29 +286,47 @@ class ContactListState(SessionState):
         if _validate(self.token) is not None and self.router.url.path.rstrip("/") == "/contacts":
             self._load()
 
-    def _load_choices(self) -> None:
-        with session_scope() as db:
-            self.tag_choices = [Choice(value=str(t.id), label=t.name) for t in tag_service.list_tags(db)]
-            self.channel_choices = [
-                Choice(value=str(c.id), label=c.name) for c in contact_lists.list_channels(db, include_inactive=True)
-            ]
-            self.user_choices = [Choice(value=str(u.id), label=u.name or u.email) for u in auth_service.list_users(db)]
-            listed = search.list_fields(db)
-            self.custom_columns = [ListColumn(key=f.key, label=f.label, type=f.type) for f in listed.columns]
-            self.custom_filters = [
-                FilterField(
-                    key=f.key,
-                    param=search.CUSTOM_PARAM_PREFIX + f.key,
-                    label=f.label,
-                    type=f.type,
-                    choices=[Choice(value=c.id, label=c.label) for c in f.choices if c.active][:MAX_FILTER_CHOICES],
+    def _choices_query(self, user_id: int | None = None) -> Callable[[], _Choices]:
+        """The database read of the pickers, saved views and custom columns, runnable in a worker thread."""
+        owner = user_id if user_id is not None else self._current.id
+
+        def read() -> _Choices:
+            with session_scope() as db:
+                return _Choices(
+                    tags=[Choice(value=str(t.id), label=t.name) for t in tag_service.list_tags(db)],
+                    channels=[
+                        Choice(value=str(c.id), label=c.name)
+                        for c in contact_lists.list_channels(db, include_inactive=True)
+                    ],
+                    users=[Choice(value=str(u.id), label=u.name or u.email) for u in auth_service.list_users(db)],
+                    fields=search.list_fields(db),
+                    views=[
+                        SavedViewRow(id=v.id, name=v.name, query=urlencode(v.params))
+                        for v in search.list_views(db, user_id=owner)
+                    ],
                 )
-                for f in listed.filters
-            ]
-            self.views = [
-                SavedViewRow(id=v.id, name=v.name, query=urlencode(v.params))
-                for v in search.list_views(db, user_id=self._current.id)
-            ]
+
+        return read
+
+    def _apply_choices(self, choices: _Choices) -> None:
+        self.tag_choices = choices.tags
+        self.channel_choices = choices.channels
+        self.user_choices = choices.users
+        self.custom_columns = [ListColumn(key=f.key, label=f.label, type=f.type) for f in choices.fields.columns]
+        self.custom_filters = [
+            FilterField(
+                key=f.key,
+                param=search.CUSTOM_PARAM_PREFIX + f.key,
+                label=f.label,
+                type=f.type,
+                choices=[Choice(value=c.id, label=c.label) for c in f.choices if c.active][:MAX_FILTER_CHOICES],
+            )
+            for f in choices.fields.filters
+        ]
+        self.views = choices.views
+
+    def _load_choices(self) -> None:
+        self._apply_choices(self._choices_query()())
 
     @requires(Permission.CONTACTS_VIEW)
     async def load(self):
@@ -414,92 +516,118 @@ class ContactListState(SessionState):
         """What the user typed in the confirmation box."""
         self.confirm_text = str(value or "")[:20]
 
-    def _target(self) -> dict[str, Any]:
-        if self.all_matching:
-            return {"filter": self._filter()}
-        return {"ids": list(self.selected)}
-
-    def _tag_id(self, db, name: str, *, create: bool) -> int:
-        wanted = name.strip().casefold()
-        for tag in tag_service.list_tags(db):
-            if tag.name.casefold() == wanted:
-                return tag.id
-        if not create:
-            raise NotFoundError(self._t("There is no tag with that name."))
-        return tag_service.create_tag(db, name=name, actor_id=self._current.id).id
-
-    def _report(self, result: bulk.BulkResult, done: str) -> list:
-        self.bulk_report = self._t(
-            "{done}: {changed} changed, {skipped} unchanged.",
-            done=done,
-            changed=f"{result.changed:,}",
-            skipped=f"{result.skipped:,}",
-        )
-        self.selected = []
-        self.all_matching = False
-        self.confirm_action = ""
-        self.confirm_text = ""
-        self._load()
-        self._load_choices()
-        return [rx.toast.success(self.bulk_report)]
-
-    def _run(self, action: str, extra: dict[str, Any]):
+    def _start(self, action: str, extra: dict[str, Any]):
+        """Prepare a bulk action for ``run_bulk_job`` (which runs it in the background) and start it."""
+        if self.bulk_busy:
+            return rx.toast.warning(self._t("A bulk action is already running: wait for it to finish."))
         if not self.selection_count:
             return rx.toast.warning(self._t("Select contacts first."))
-        if self.selection_count > MAX_BULK:
-            return rx.toast.error(
-                self._t("At most {n} contacts at a time: narrow the filter first.", n=f"{MAX_BULK:,}")
-            )
-        functions = {
-            "add_tag": (bulk.bulk_add_tag, "Tag added"),
-            "remove_tag": (bulk.bulk_remove_tag, "Tag removed"),
-            "assign": (bulk.bulk_assign, "Assigned"),
-            "archive": (bulk.bulk_archive, "Archived"),
-            "restore": (bulk.bulk_restore, "Restored"),
-            "delete": (bulk.bulk_delete, "Deleted"),
+        self._bulk_job = {
+            "action": action,
+            "extra": extra,
+            "ids": None if self.all_matching else list(self.selected),
+            "params": dict(self.params),
+            "actor_id": self._current.id,
         }
-        fn, done = functions[action]
-        target = self._target()
+        self.bulk_busy = True
+        self.bulk_done = 0
+        self.bulk_total = self.selection_count
+        self.bulk_total_is_estimate = self.all_matching and self.total_is_estimate
+        self.bulk_report = ""
+        self.confirm_action = ""
+        self.confirm_text = ""
+        return ContactListState.run_bulk_job
+
+    @rx.event(background=True)
+    @_background_task
+    async def run_bulk_job(self):
+        """Run the bulk action a bulk button prepared, batch by batch, publishing the progress after each batch."""
+        if self._bulk_job is None:
+            return None
+        async with self:
+            job, self._bulk_job = self._bulk_job, None
+        if job is None:
+            return None
+        _fn, done_msgid, permission = BULK_ACTIONS[job["action"]]
+        user = _validate(self.token)
+        if user is None or user.id != job["actor_id"] or not has_permission(user.role, permission):
+            async with self:
+                self.bulk_busy = False
+            return rx.toast.error(self._t("You don't have permission to do that."))
+        loop = asyncio.get_running_loop()
+        progress: asyncio.Queue[int] = asyncio.Queue()
+
+        def on_batch(result: bulk.BulkResult) -> None:
+            loop.call_soon_threadsafe(progress.put_nowait, result.matched)
+
+        work = asyncio.ensure_future(rx.run_in_thread(functools.partial(_run_job, job, on_batch)))
+        waiting: asyncio.Future | None = None
+        while True:
+            waiting = waiting or asyncio.ensure_future(progress.get())
+            await asyncio.wait({work, waiting}, return_when=asyncio.FIRST_COMPLETED)
+            if waiting.done():
+                done = waiting.result()
+                waiting = None
+                while not progress.empty():
+                    done = progress.get_nowait()
+                async with self:
+                    self.bulk_done = done
+            elif work.done():
+                waiting.cancel()
+                break
         try:
-            with session_scope() as db:
-                if "tag_name" in extra:
-                    extra = {"tag_id": self._tag_id(db, extra.pop("tag_name"), create=action == "add_tag")}
-                result = fn(db, **target, **extra, actor_id=self._current.id)
-                changes.mark_changed(db, target.get("ids") or [r.id for r in self.rows])
+            result = work.result()
         except DomainError as err:
+            async with self:
+                self.bulk_busy = False
             return rx.toast.error(self._error_text(err))
-        return self._report(result, self._t(done))
+        page = await rx.run_in_thread(self._page_query())
+        choices = await rx.run_in_thread(self._choices_query())
+        async with self:
+            self.bulk_busy = False
+            self.bulk_report = self._t(
+                "{done}: {changed} changed, {skipped} unchanged.",
+                done=self._t(done_msgid),
+                changed=f"{result.changed:,}",
+                skipped=f"{result.skipped:,}",
+            )
+            self.selected = []
+            self.all_matching = False
+            self._apply_choices(choices)
+            self._show(page)
+            report = self.bulk_report
+        return rx.toast.success(report)
 
     @requires(Permission.TAGS_BULK)
     def bulk_add_tag(self):
         """Put the typed tag on every selected contact."""
         if not self.bulk_tag.strip():
             return rx.toast.warning(self._t("Type the tag to add."))
-        return self._run("add_tag", {"tag_name": self.bulk_tag.strip()})
+        return self._start("add_tag", {"tag_name": self.bulk_tag.strip()})
 
     @requires(Permission.TAGS_BULK)
     def bulk_remove_tag(self):
         """Take the typed tag off every selected contact."""
         if not self.bulk_tag.strip():
             return rx.toast.warning(self._t("Type the tag to remove."))
-        return self._run("remove_tag", {"tag_name": self.bulk_tag.strip()})
+        return self._start("remove_tag", {"tag_name": self.bulk_tag.strip()})
 
     @requires(Permission.CONTACTS_EDIT)
     def bulk_assign(self, user_id: str):
         """Assign every selected contact to a staff member (or to nobody)."""
         if not isinstance(user_id, str) or not (user_id.isdigit() or user_id == "none"):
             return None
-        return self._run("assign", {"user_id": None if user_id == "none" else int(user_id)})
+        return self._start("assign", {"user_id": None if user_id == "none" else int(user_id)})
 
     @requires(Permission.CONTACTS_ARCHIVE)
     def bulk_archive(self):
         """Archive every selected contact."""
-        return self._run("archive", {})
+        return self._start("archive", {})
 
     @requires(Permission.CONTACTS_ARCHIVE)
     def bulk_restore(self):
         """Restore every selected contact."""
-        return self._run("restore", {})
+        return self._start("restore", {})
 
     @requires(Permission.CONTACTS_DELETE)
     def ask_bulk_delete(self):
@@ -518,4 +646,4 @@ class ContactListState(SessionState):
         """Delete every selected contact (more than 100 asks to type the count)."""
         if self.needs_typed_confirm and self.confirm_text.replace(",", "").strip() != str(self.selection_count):
             return rx.toast.error(self._t("Type the number of contacts to confirm."))
-        return self._run("delete", {})
+        return self._start("delete", {})

@@ -1,0 +1,139 @@
+"""The contact list state: bulk actions handed to a background job, progress, small state, the search race."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from typing import Any
+
+import pytest
+import reflex as rx
+from reflex.istate.data import RouterData
+from sqlmodel import SQLModel, select
+
+import crm_app.crm_app  # noqa: F401  (registers every state and handler)
+from crm_app.auth import service as auth_service
+from crm_app.contacts import service as contacts
+from crm_app.contacts.models import ContactTag, Tag
+from crm_app.contacts.search import create_search_structures
+from crm_app.db import build_engine, reset_engines, session_scope
+from crm_app.settings import settings
+from crm_app.ui.state import contact_list
+from crm_app.ui.state.contact_list import ContactListState
+from tests.contacts.factories import person
+
+PASSWORD = "list-state-password-77"
+
+
+@pytest.fixture
+def app_db(tmp_path, monkeypatch):
+    """The app's own database on a fresh file with every table and the search index."""
+    url = f"sqlite:///{tmp_path / 'list.db'}"
+    monkeypatch.setattr(settings, "database_url", url)
+    reset_engines()
+    engine = build_engine(url)
+    SQLModel.metadata.create_all(engine)
+    with engine.begin() as conn:
+        create_search_structures(conn)
+    engine.dispose()
+    yield url
+    reset_engines()
+
+
+def _token(role: str = "staff", email: str = "lister@example.com") -> str:
+    with session_scope() as db:
+        auth_service.create_user(db, email=email, name="Lister", role=role, password=PASSWORD, actor_id=None)
+    with session_scope() as db:
+        return auth_service.sign_in(db, email=email, password=PASSWORD)[1]
+
+
+def _people(*names: str) -> list[int]:
+    with session_scope() as db:
+        return [
+            contacts.create_contact(
+                db,
+                data=person(first_name=name, last_name="Statelist", phones=[], emails=[], addresses=[]),
+                actor_id=None,
+            ).id
+            for name in names
+        ]
+
+
+def _state(token: str, query: str = "") -> ContactListState:
+    root = rx.State()
+    path = "/contacts" + (f"?{query}" if query else "")
+    root.router = RouterData.from_router_data({"pathname": "/contacts", "asPath": path, "headers": {}})
+    state = root.get_substate(ContactListState.get_full_name().split(".")[1:])
+    state.token = token
+    return state
+
+
+def _call(state: ContactListState, name: str, *args: Any) -> Any:
+    result = ContactListState.event_handlers[name].fn(state, *args)
+    return asyncio.run(result) if inspect.isawaitable(result) else result
+
+
+def _tagged(name: str) -> int:
+    with session_scope() as db:
+        tag = db.exec(select(Tag).where(Tag.name == name)).first()
+        return 0 if tag is None else len(db.exec(select(ContactTag).where(ContactTag.tag_id == tag.id)).all())
+
+
+def test_a_bulk_button_prepares_a_job_and_hands_it_to_the_background_run(app_db) -> None:
+    ids = _people("Ann", "Bob", "Cid")
+    state = _state(_token())
+    state.selected = ids[:2]
+    _call(state, "type_bulk_tag", "Chosen")
+    started = _call(state, "bulk_add_tag")
+    assert "run_bulk_job" in repr(started)
+    assert (state.bulk_busy, state.bulk_done, state.bulk_total) == (True, 0, 2)
+    assert state._bulk_job["ids"] == ids[:2]
+    assert _tagged("Chosen") == 0
+
+
+def test_a_second_bulk_action_waits_until_the_running_one_is_done(app_db) -> None:
+    ids = _people("Ann")
+    state = _state(_token())
+    state.selected = ids
+    _call(state, "bulk_archive")
+    refused = _call(state, "bulk_restore")
+    assert "already running" in repr(refused)
+    assert state._bulk_job["action"] == "archive"
+
+
+def test_the_prepared_job_runs_on_every_matching_contact_and_reports_each_batch(app_db) -> None:
+    _people("Ann", "Bob", "Cid")
+    _people("Dan")
+    with session_scope() as db:
+        actor = auth_service.create_user(
+            db, email="boss@example.com", name="Boss", role="manager", password=PASSWORD, actor_id=None
+        )[0]
+    job = {
+        "action": "add_tag",
+        "extra": {"tag_name": "Everyone"},
+        "ids": None,
+        "params": {"q": "Statelist"},
+        "actor_id": actor.id,
+    }
+    seen: list[int] = []
+    result = contact_list._run_job(job, lambda r: seen.append(r.matched))
+    assert (result.changed, seen, _tagged("Everyone")) == (4, [4], 4)
+
+
+def test_deleting_many_contacts_still_asks_to_type_their_number(app_db) -> None:
+    state = _state(_token("manager"))
+    state.all_matching = True
+    state.total = 150_000
+    refused = _call(state, "bulk_delete")
+    assert "Type the number" in repr(refused)
+    assert state._bulk_job is None
+    state.confirm_text = "150,000"
+    assert "run_bulk_job" in repr(_call(state, "bulk_delete"))
+
+
+def test_staff_cannot_start_a_bulk_delete(app_db) -> None:
+    state = _state(_token("staff"))
+    state.selected = _people("Ann")
+    refused = _call(state, "bulk_delete")
+    assert "permission" in repr(refused)
+    assert state._bulk_job is None
