@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 import reflex as rx
+from reflex.istate.data import RouterData
+from reflex_base.event import Event
+from reflex_base.utils.format import format_event_handler
+from sqlmodel import SQLModel
 
-import crm_app.crm_app  # noqa: F401  (builds the state tree of the real app)
+import crm_app.crm_app as app_module
 from crm_app.auth import service as auth_service
 from crm_app.auth.passwords import check_password_policy
+from crm_app.contacts import service as contacts
+from crm_app.contacts.search import create_search_structures
 from crm_app.core.errors import ThrottledError, ValidationError
-from crm_app.ui.state.session import SessionState
+from crm_app.db import build_engine, reset_engines, session_scope
+from crm_app.settings import settings
+from crm_app.ui.state.contact_edit import ContactEditState
+from crm_app.ui.state.contact_list import ContactListState
+from crm_app.ui.state.session import AuthMiddleware, SessionState, _event_user
+from crm_app.ui.state.users import UsersState
+from tests.contacts.factories import person
+
+PASSWORD = "admin-password-long-77"
 
 
 def _session_state(locale: str) -> SessionState:
@@ -30,3 +46,111 @@ def test_field_errors_with_placeholders_are_translated_too():
     with pytest.raises(ValidationError) as caught:
         check_password_policy("short")
     assert state._field_errors(caught.value) == {"password": "Użyj co najmniej 10 znaków."}
+
+
+@pytest.fixture
+def app_db(tmp_path, monkeypatch):
+    """The app's database on a fresh file; shared states stay unlinked (no server to push through)."""
+    url = f"sqlite:///{tmp_path / 'session.db'}"
+    monkeypatch.setattr(settings, "database_url", url)
+    reset_engines()
+    engine = build_engine(url)
+    SQLModel.metadata.create_all(engine)
+    with engine.begin() as conn:
+        create_search_structures(conn)
+    engine.dispose()
+
+    async def stay_unlinked(self, token):
+        return self
+
+    monkeypatch.setattr(rx.SharedState, "_link_to", stay_unlinked)
+    yield url
+    reset_engines()
+
+
+def _call(state: rx.State, handler: str, *args):
+    """Run one event handler of the state as one new event (no user remembered from the last one)."""
+    _event_user.set(None)
+    result = type(state).event_handlers[handler].fn(state, *args)
+    return asyncio.run(result) if asyncio.iscoroutine(result) else result
+
+
+def _signed_in_tab() -> tuple[rx.State, int]:
+    """A tab of a French-speaking admin with the contact list, the users table and a contact file loaded."""
+    with session_scope() as db:
+        admin, _ = auth_service.create_user(
+            db, email="admin@example.com", name="Ad", role="admin", password=PASSWORD, actor_id=None
+        )
+        auth_service.set_locale(db, user_id=admin.id, locale="fr")
+        contact = contacts.create_contact(db, data=person(first_name="Zofia"), actor_id=admin.id)
+    with session_scope() as db:
+        _user, token = auth_service.sign_in(db, email="admin@example.com", password=PASSWORD)
+    root = rx.State()
+    path = f"/contacts/{contact.id}"
+    root.router = RouterData.from_router_data({"pathname": path, "asPath": path, "headers": {}})
+    session = _state(root, SessionState)
+    session.token = token
+    _call(session, "check_session")
+    _call(_state(root, ContactListState), "load")
+    _call(_state(root, UsersState), "load")
+    editor = _state(root, ContactEditState)
+    _call(editor, "load")
+    editor.draft = '{"key": "1", "fields": {"first_name": "Zosia"}}'
+    assert _state(root, ContactListState).rows and _state(root, UsersState).users
+    assert editor.contact_id == contact.id and session.user_id > 0
+    return root, contact.id
+
+
+def _state(root: rx.State, cls: type[rx.State]) -> rx.State:
+    return root.get_substate(cls.get_full_name().split(".")[1:])
+
+
+def _assert_cleared(root: rx.State) -> None:
+    assert _state(root, ContactListState).rows == []
+    assert _state(root, ContactListState).user_choices == []
+    assert _state(root, UsersState).users == []
+    editor = _state(root, ContactEditState)
+    assert editor.contact_id == 0 and editor.first_name == ""
+    session = _state(root, SessionState)
+    assert session.user_id == 0 and session.perms == [] and session.locale == "fr"
+
+
+def test_signing_out_clears_every_loaded_state_of_the_tab_and_the_draft(app_db):
+    root, _contact_id = _signed_in_tab()
+    session = _state(root, SessionState)
+    _call(session, "sign_out")
+    _assert_cleared(root)
+    assert _state(root, ContactEditState).draft == ""
+    assert session.token == ""
+
+
+def test_a_revoked_session_refused_by_a_handler_clears_the_tab_but_keeps_the_typed_draft(app_db):
+    root, _contact_id = _signed_in_tab()
+    with session_scope() as db:
+        auth_service.sign_out(db, token=_state(root, SessionState).token)
+    listing = _state(root, ContactListState)
+    refusal = _call(listing, "search", "Zofia")
+    assert "/signin?ended=1" in repr(refusal)
+    _assert_cleared(root)
+    assert "Zosia" in _state(root, ContactEditState).draft
+
+
+def test_a_revoked_session_refused_by_the_middleware_clears_the_tab_and_sends_the_cleared_values(app_db):
+    root, _contact_id = _signed_in_tab()
+    with session_scope() as db:
+        auth_service.sign_out(db, token=_state(root, SessionState).token)
+    event = Event(name=format_event_handler(ContactListState.event_handlers["search"]), payload={"text": "Z"})
+    update = asyncio.run(AuthMiddleware().preprocess(app_module.app, root, event))
+    assert update is not None and "/signin?ended=1" in repr(update.events)
+    _assert_cleared(root)
+    assert "Zosia" in _state(root, ContactEditState).draft
+    sent = update.delta[ContactListState.get_full_name()]
+    assert sent["rows_rx_state_"] == []
+
+
+def test_a_page_load_without_a_session_clears_what_the_tab_still_holds(app_db):
+    root, _contact_id = _signed_in_tab()
+    with session_scope() as db:
+        auth_service.sign_out(db, token=_state(root, SessionState).token)
+    assert "/signin" in repr(_call(_state(root, SessionState), "check_session"))
+    _assert_cleared(root)

@@ -12,10 +12,11 @@ import contextvars
 import functools
 import inspect
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import reflex as rx
+from reflex.istate.storage import ClientStorageBase
 from reflex.middleware import Middleware
 from reflex.state import StateUpdate
 from reflex_base.event import Event
@@ -90,7 +91,7 @@ def requires(permission: Permission) -> Callable:
             user = _validate(self.token)
             if user is None:
                 was_signed_in = self.user_id > 0
-                self._forget_user()
+                _session_of(self)._clear_tab()
                 return None, _to_sign_in(session_ended=was_signed_in)
             if user.must_change_password and fn.__name__ not in ("change_own_password", "sign_out"):
                 return None, [rx.redirect(CHANGE_PASSWORD_ROUTE)]
@@ -160,6 +161,25 @@ class SessionState(rx.State):
         self.perms = []
         self._current = None
 
+    def _clear_tab(self, *, keep_browser_storage: bool = True) -> None:
+        """Forget the user and everything the tab's other states hold (rows, the open contact, user lists).
+
+        Only the states in memory are reset; ``_load_tab_states`` first brings in the ones a Redis-backed
+        tab left in the store. The language stays: the sign-in page keeps speaking it. What the browser
+        keeps in its own storage (an unsaved draft) stays too unless ``keep_browser_storage`` is False:
+        a session that ended by itself must not throw away typed work.
+        """
+        self._forget_user()
+        for substate in self.substates.values():
+            kept = list(_browser_storage(substate)) if keep_browser_storage else []
+            substate.reset()
+            for state, name, value in kept:
+                setattr(state, name, value)
+
+    async def _load_tab_states(self) -> None:
+        for cls in _tab_state_classes():
+            await self.get_state(cls)
+
     def _t(self, msgid: str, **values: object) -> str:
         return translate(self.locale, msgid, **values)
 
@@ -187,7 +207,7 @@ class SessionState(rx.State):
         """On every protected page load: resume the session or go to the sign-in page."""
         user = _validate(self.token)
         if user is None:
-            self._forget_user()
+            self._clear_tab()
             path = self.router.url.path or "/"
             target = SIGN_IN_ROUTE if path in ("/", "") else f"{SIGN_IN_ROUTE}?next={path}"
             return rx.redirect(target)
@@ -209,17 +229,46 @@ class SessionState(rx.State):
         return None
 
     @requires(Permission.CONTACTS_VIEW)
-    def sign_out(self):
-        """End this session everywhere it is used and go to the sign-in page."""
+    async def sign_out(self):
+        """End this session, clear everything this tab loaded and go to the sign-in page."""
         with session_scope() as db:
             auth_service.sign_out(db, token=self.token)
         self.token = ""
-        self._forget_user()
+        await self._load_tab_states()
+        self._clear_tab(keep_browser_storage=False)
         return [
             rx.remove_cookie(COOKIE_NAME, {"path": "/"}),
             rx.remove_local_storage("crm_contact_draft"),
             rx.redirect(SIGN_IN_ROUTE),
         ]
+
+
+def _tab_state_classes() -> list[type[SessionState]]:
+    """Every state class below SessionState: the data one tab can load."""
+    found: list[type[SessionState]] = []
+    pending = list(SessionState.get_substates())
+    while pending:
+        cls = pending.pop()
+        found.append(cls)
+        pending.extend(cls.get_substates())
+    return found
+
+
+def _browser_storage(state: rx.State) -> Iterator[tuple[rx.State, str, object]]:
+    """The LocalStorage/SessionStorage vars of a state and its substates, with their current values."""
+    cls = type(state)
+    for name, field in cls.__fields__.items():
+        if field._owner is cls and isinstance(field.default_value(), ClientStorageBase):
+            yield state, name, getattr(state, name)
+    for substate in state.substates.values():
+        yield from _browser_storage(substate)
+
+
+def _session_of(state: SessionState) -> SessionState:
+    """The SessionState instance a state of the tab hangs under (the state itself when it is one)."""
+    while type(state) is not SessionState and isinstance(state.parent_state, SessionState):
+        state = state.parent_state
+    return state
 
 
 def handler_of(event_name: str) -> Callable | None:
@@ -258,7 +307,9 @@ class AuthMiddleware(Middleware):
         if user is not None:
             return None
         was_signed_in = session_state.user_id > 0
-        session_state._forget_user()
+        if was_signed_in:
+            await session_state._load_tab_states()
+        session_state._clear_tab()
         events = Event.from_event_type(_to_sign_in(session_ended=was_signed_in))
         root = state._get_root_state()
         delta = await root._get_resolved_delta()
