@@ -1,0 +1,100 @@
+"""The demo seed: a first look at a realistic client base, created once and never touched again."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import text
+from sqlmodel import SQLModel, func, select
+
+from crm_app import demo
+from crm_app.auth import service as auth_service
+from crm_app.auth.models import User
+from crm_app.contacts.models import Address, Contact, Phone
+from crm_app.contacts.search import create_search_structures
+from crm_app.db import build_engine, reset_engines, session_scope
+from crm_app.settings import settings
+
+
+@pytest.fixture
+def app_db(tmp_path, monkeypatch):
+    """The app's database on a fresh, empty file with every table."""
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    monkeypatch.setattr(settings, "database_url", url)
+    reset_engines()
+    engine = build_engine(url)
+    SQLModel.metadata.create_all(engine)
+    with engine.begin() as conn:
+        create_search_structures(conn)
+    engine.dispose()
+    yield url
+    reset_engines()
+
+
+def _everything() -> dict[str, list[str]]:
+    with session_scope() as db:
+        conn = db.connection()
+        return {
+            name: sorted(repr(tuple(row)) for row in conn.execute(text(f'SELECT * FROM "{name}"')))
+            for name in sa_inspect(conn).get_table_names()
+        }
+
+
+def _seed() -> tuple[bool, str]:
+    out = io.StringIO()
+    created = demo.seed(out=out)
+    return created, out.getvalue()
+
+
+def test_the_demo_seed_creates_about_thirty_persons_and_organisations_with_phones_and_addresses(app_db):
+    created, _output = _seed()
+    assert created is True
+    with session_scope() as db:
+        contacts = db.exec(select(Contact)).all()
+        assert 25 <= len(contacts) <= 40
+        kinds = {c.kind for c in contacts}
+        assert kinds == {"person", "organization"}
+        assert sum(c.kind == "organization" for c in contacts) >= 5
+        with_phone = set(db.exec(select(Phone.contact_id)).all())
+        assert with_phone == {c.id for c in contacts}
+        assert db.exec(select(func.count()).select_from(Address)).one() >= 20
+        countries = set(db.exec(select(Address.country)).all())
+        assert {"FR", "PL", "GB"} <= {c.upper() for c in countries}
+        names = " ".join(c.display_name for c in contacts)
+    for name in ("Lefèbvre", "Wiśniewska", "Kowalski", "Smith", "Jones", "Moreau"):
+        assert name in names
+
+
+def test_the_demo_seed_prints_the_administrator_credentials_that_work(app_db):
+    _created, output = _seed()
+    assert settings.demo_admin_email in output
+    assert settings.demo_admin_password in output
+    with session_scope() as db:
+        user, _token = auth_service.sign_in(db, email=settings.demo_admin_email, password=settings.demo_admin_password)
+    assert user.role == "admin"
+
+
+def test_a_second_run_changes_nothing_and_keeps_the_data(app_db):
+    _seed()
+    with session_scope() as db:
+        contact = db.exec(select(Contact).order_by(Contact.id)).first()
+        contact.memo = "Edited after the first run."
+        db.add(contact)
+    before = _everything()
+    created, output = _seed()
+    assert created is False
+    assert settings.demo_admin_password not in output
+    assert _everything() == before
+
+
+def test_the_demo_seed_adds_no_demo_admin_to_a_database_that_has_users(app_db):
+    with session_scope() as db:
+        auth_service.create_user(
+            db, email="owner@example.com", name="Owner", role="admin", password="owner-password-long-1", actor_id=None
+        )
+    _created, output = _seed()
+    assert settings.demo_admin_password not in output
+    with session_scope() as db:
+        assert db.exec(select(User.email)).all() == ["owner@example.com"]
