@@ -1,12 +1,52 @@
-"""The Reflex application: theme, pages, the auth middleware and the REST API."""
+"""The Reflex application: theme, pages, the auth middleware, the REST API and start-up tasks."""
+
+import logging
 
 import reflex as rx
+from sqlalchemy.exc import SQLAlchemyError
 
 from crm_app.api.routes import build_api
+from crm_app.auth import service as auth_service
+from crm_app.core.errors import DomainError
+from crm_app.db import session_scope
+from crm_app.settings import settings
 from crm_app.ui import routes
 from crm_app.ui.state import live
 from crm_app.ui.state.session import AuthMiddleware
 from crm_app.ui.styles import base_style, stylesheets
+
+log = logging.getLogger(__name__)
+
+
+def _admin_exists() -> bool:
+    with session_scope() as db:
+        return auth_service.admin_exists(db)
+
+
+def bootstrap_admin_on_start() -> bool:
+    """Create the administrator of CRM_BOOTSTRAP_ADMIN_EMAIL/PASSWORD unless one exists; return whether created.
+
+    Every worker runs this at start: the first creates the account, the others find an administrator (or,
+    racing, lose on the unique e-mail) and do nothing. A problem is logged, never stops the app.
+    """
+    email, password = settings.bootstrap_admin_email, settings.bootstrap_admin_password
+    if not email or not password:
+        return False
+    try:
+        with session_scope() as db:
+            created = auth_service.bootstrap_admin(db, email=email, password=password)
+    except DomainError as error:
+        if error.msgid == auth_service.USER_EXISTS and _admin_exists():
+            return False  # another worker created it at the same moment
+        log.error("CRM_BOOTSTRAP_ADMIN_EMAIL: the administrator was not created: %s", error.message)
+        return False
+    except SQLAlchemyError:
+        log.exception("CRM_BOOTSTRAP_ADMIN_EMAIL: the administrator was not created (is the database migrated?)")
+        return False
+    if created:
+        log.warning("Created administrator %s from CRM_BOOTSTRAP_ADMIN_EMAIL.", email.strip().lower())
+    return created
+
 
 app = rx.App(
     style=base_style,
@@ -19,3 +59,4 @@ app = rx.App(
 app.add_middleware(AuthMiddleware())
 routes.register(app)
 live.install(app)
+app.register_lifespan_task(bootstrap_admin_on_start)

@@ -29,6 +29,7 @@ from crm_app.settings import settings
 
 LOCALES: tuple[str, ...] = ("en", "fr", "pl")
 SIGN_IN_FAILED = _("E-mail or password is incorrect.")
+USER_EXISTS = _("A user with this e-mail already exists.")
 THROTTLED_ONE_MINUTE = _("Too many sign-in attempts. Try again in 1 minute.")
 THROTTLED_MINUTES = _("Too many sign-in attempts. Try again in {minutes} minutes.")
 ONE_TIME_PASSWORD_LENGTH = 14
@@ -196,9 +197,8 @@ def create_user(
         one_time = password = generate_one_time_password()
     else:
         passwords.check_password_policy(password, email=email, name=name)
-    exists_message = "A user with this e-mail already exists."
     if session.exec(select(User.id).where(User.email == email)).first() is not None:
-        raise ValidationError(exists_message, field="email")
+        raise ValidationError(USER_EXISTS, field="email")
     locale = settings.default_locale if settings.default_locale in LOCALES else "en"
     user = User(
         email=email,
@@ -212,7 +212,7 @@ def create_user(
         with session.begin_nested():
             session.add(user)
     except IntegrityError as exc:  # another request created the same e-mail meanwhile
-        raise ValidationError(exists_message, field="email") from exc
+        raise ValidationError(USER_EXISTS, field="email") from exc
     _audit(
         session,
         actor_id=actor_id,
@@ -332,9 +332,14 @@ def set_locale(session: Session, *, user_id: int, locale: str) -> UserRead:
     return _read(user)
 
 
+def admin_exists(session: Session) -> bool:
+    """Whether any administrator account exists (active or not)."""
+    return session.exec(select(User.id).where(User.role == ADMIN).limit(1)).first() is not None
+
+
 def bootstrap_admin(session: Session, *, email: str, password: str, name: str = "Administrator") -> bool:
     """Create an administrator when none exists yet; return whether one was created."""
-    if session.exec(select(User.id).where(User.role == ADMIN).limit(1)).first() is not None:
+    if admin_exists(session):
         return False
     if not isinstance(password, str) or not password:
         raise ValidationError("Enter a password.", field="password")
