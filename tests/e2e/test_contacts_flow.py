@@ -29,6 +29,7 @@ def test_create_a_person_with_a_phone_and_find_it_after_reload(app_server, deskt
     expect(desktop.locator("#reference")).to_contain_text("C-")
     desktop.goto("/contacts")
     desktop.reload()
+    expect(desktop.locator("#range-label")).to_contain_text("of")
     desktop.locator("#contact-search").fill("lemaitre")
     row = desktop.locator(".contact-row", has_text="Zoé Lemaître")
     expect(row).to_be_visible()

@@ -271,6 +271,9 @@ def _toolbar() -> rx.Component:
                     width="100%",
                     id="contact-search",
                     type="search",
+                    # Read-only until the page's load has run: it sets the search from the URL, which would
+                    # otherwise wipe what was typed meanwhile.
+                    read_only=~rx.State.is_hydrated,
                 ),
                 debounce_timeout=200,
             ),
