@@ -1,6 +1,7 @@
 // The contact feed. Older entries load when the end of the feed (#feed-end) scrolls into view, by clicking
 // the "Older entries" button (#feed-more), which stays as the fallback without IntersectionObserver.
 // Upload zones marked data-capture="environment" get that attribute on their file input (a phone's camera).
+// window.crmFeedUploadProgress(fraction) fills #upload-progress while files are sent; -1 hides it.
 (function () {
   var observer = null;
   var watched = null;
@@ -58,6 +59,28 @@
     // A page that arrived while the end stays in view (short pages, tall screens) asks for the next one.
     if ("IntersectionObserver" in window && visible(watched)) loadMore();
   }
+
+  var hideTimer = null;
+
+  window.crmFeedUploadProgress = function (fraction) {
+    var box = document.getElementById("upload-progress");
+    if (!box) return;
+    if (hideTimer) window.clearTimeout(hideTimer);
+    hideTimer = null;
+    if (typeof fraction !== "number" || fraction < 0) {
+      box.style.display = "none";
+      return;
+    }
+    var percent = Math.max(0, Math.min(100, Math.round(fraction * 100)));
+    box.style.display = "block";
+    box.querySelector(".upload-progress-fill").style.width = percent + "%";
+    box.querySelector("[role=progressbar]").setAttribute("aria-valuenow", String(percent));
+    box.querySelector(".upload-percent").textContent = String(percent);
+    box.querySelector(".upload-sending").style.display = percent < 100 ? "inline" : "none";
+    box.querySelector(".upload-checking").style.display = percent < 100 ? "none" : "inline";
+    // The server answers by hiding the bar; should an answer never come (a refused request), do not hang on.
+    if (percent >= 100) hideTimer = window.setTimeout(function () { box.style.display = "none"; }, 120000);
+  };
 
   function schedule() {
     if (scheduled) return;

@@ -55,8 +55,49 @@ def _staff_select(name: str, id_: str, label: rx.Var) -> rx.Component:
     )
 
 
+def _show_progress(progress: rx.Var) -> rx.event.EventSpec:
+    """Client side only (assets/feed.js): a server event per progress tick would queue behind the upload itself."""
+    fraction = progress.to(dict)["progress"]
+    return rx.call_function(rx.Var(f"(() => window.crmFeedUploadProgress?.({fraction!s}))"))
+
+
 def _send(upload_id: str):
-    return F.upload(rx.upload_files(upload_id=upload_id, on_upload_progress=F.upload_progress))
+    return F.upload(rx.upload_files(upload_id=upload_id, on_upload_progress=_show_progress))
+
+
+def _progress_bar() -> rx.Component:
+    """Hidden until files are being sent; assets/feed.js fills it and the upload handler hides it when done."""
+    return rx.box(
+        rx.box(
+            rx.box(
+                class_name="upload-progress-fill",
+                height="100%",
+                width="0%",
+                background=rx.color("accent", 9),
+                border_radius="3px",
+                transition="width 0.2s",
+            ),
+            role="progressbar",
+            aria_label=t("Upload progress"),
+            height="6px",
+            width="100%",
+            background=rx.color("gray", 4),
+            border_radius="3px",
+            overflow="hidden",
+        ),
+        rx.text(
+            rx.text.span(t("Sending…"), class_name="upload-sending"),
+            rx.text.span(t("Checking the files…"), class_name="upload-checking", display="none"),
+            " ",
+            rx.text.span("0", class_name="upload-percent"),
+            " %",
+            size="1",
+            color_scheme="gray",
+        ),
+        id="upload-progress",
+        display="none",
+        width="100%",
+    )
 
 
 def _uploads() -> rx.Component:
@@ -98,23 +139,7 @@ def _uploads() -> rx.Component:
             on_drop=_send(CAMERA_ID),
             on_drop_rejected=F.files_refused,
         ),
-        rx.cond(
-            F.upload_percent >= 0,
-            rx.vstack(
-                rx.progress(value=F.upload_percent, max=100, width="100%"),
-                rx.text(
-                    rx.cond(F.upload_percent < 100, t("Sending…"), t("Checking the files…")),
-                    " ",
-                    F.upload_percent.to_string(),
-                    " %",
-                    size="1",
-                    color_scheme="gray",
-                ),
-                spacing="1",
-                width="100%",
-                id="upload-progress",
-            ),
-        ),
+        _progress_bar(),
         rx.cond(
             F.upload_error,
             rx.text(F.upload_error, color_scheme="red", size="1", class_name="pre-wrap", id="upload-error"),
@@ -405,7 +430,11 @@ def _task_editor(row: FeedRow) -> rx.Component:
 
 
 def _image_viewer(row: FeedRow) -> rx.Component:
-    """The thumbnail; clicked, a dialog with the full image (authenticated route) and a download link."""
+    """The thumbnail; clicked, a dialog with the full image (authenticated route) and a download link.
+
+    Reflex renders ``a`` as a React Router link: ``reload_document`` leaves the click to the browser, which honours
+    ``download`` instead of routing to the file URL inside the app.
+    """
     full = "/api/files/" + row.file_id.to_string()
     return rx.dialog.root(
         rx.dialog.trigger(
@@ -457,6 +486,7 @@ def _image_viewer(row: FeedRow) -> rx.Component:
                     rx.hstack(rx.icon("download", size=14), t("Download"), spacing="1", align="center"),
                     href=full,
                     download=row.title,
+                    reload_document=True,
                     class_name="viewer-download",
                     color=rx.color("accent", 11),
                     font_size="14px",
@@ -522,12 +552,14 @@ def _entry(row: FeedRow) -> rx.Component:
                     rx.cond(
                         row.thumb,
                         _image_viewer(row),
-                        rx.link(
-                            rx.hstack(rx.icon("download", size=14), t("Download"), spacing="1"),
+                        rx.el.a(
+                            rx.hstack(rx.icon("download", size=14), t("Download"), spacing="1", align="center"),
                             href="/api/files/" + row.file_id.to_string(),
+                            download=row.title,
+                            reload_document=True,
                             class_name="feed-download",
-                            is_external=True,
-                            size="2",
+                            color=rx.color("accent", 11),
+                            font_size="14px",
                         ),
                     ),
                     rx.cond(

@@ -42,6 +42,8 @@ TASK_EVENTS = {
     "task_updated": _("Task changed"),
 }
 PAGE = 30
+# Hides the upload progress bar that assets/feed.js fills in the browser while the files are sent.
+UPLOAD_DONE = rx.call_script("window.crmFeedUploadProgress && window.crmFeedUploadProgress(-1)")
 
 
 @dataclasses.dataclass
@@ -148,7 +150,6 @@ class ContactFeedState(SessionState):
     upload_error: str = ""
     editing_comment_id: int = 0
     editing_task_entry: str = ""
-    upload_percent: int = -1
     staff: list[StaffOption] = []
     _next_before: datetime | None = None
 
@@ -410,13 +411,6 @@ class ContactFeedState(SessionState):
         return self._write(action, "Task updated.", task_id=tid, actor_id=self._current.id)
 
     @requires(Permission.CONTACTS_EDIT)
-    def upload_progress(self, progress: dict):
-        """Show how much of the files the browser has sent (0-100 %)."""
-        value = progress.get("progress") if isinstance(progress, dict) else None
-        if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1:
-            self.upload_percent = int(value * 100)
-
-    @requires(Permission.CONTACTS_EDIT)
     def files_refused(self, rejections: list):
         """Say which files the browser refused before sending them (too large, wrong type, too many)."""
         if not isinstance(rejections, list):
@@ -442,8 +436,7 @@ class ContactFeedState(SessionState):
         """Store the chosen files (checked by content; images get thumbnails), off the event loop."""
         self.upload_error = ""
         if not self.contact_id or not isinstance(uploads, list):
-            self.upload_percent = -1
-            return None
+            return UPLOAD_DONE
         contact_id, actor_id = self.contact_id, self._current.id
         stored, problems = 0, []
         extra = uploads[file_service.MAX_FILES_PER_UPLOAD :]
@@ -463,11 +456,10 @@ class ContactFeedState(SessionState):
         if extra:
             problems.append(self._t("at most {n} files at once", n=file_service.MAX_FILES_PER_UPLOAD))
         self.upload_error = "\n".join(problems)
-        self.upload_percent = -1
         self._load_page()
         if problems:
-            return rx.toast.error(self._t("Some files were refused."))
-        return rx.toast.success(self._t("{n} file(s) added.", n=stored))
+            return [UPLOAD_DONE, rx.toast.error(self._t("Some files were refused."))]
+        return [UPLOAD_DONE, rx.toast.success(self._t("{n} file(s) added.", n=stored))]
 
     @requires(Permission.CONTACTS_EDIT)
     def delete_file(self, file_id: int):
