@@ -7,18 +7,20 @@ statements instead of one ORM round trip each.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlmodel import Session
 
 from crm_app.contacts.models import Address, Contact, ContactTag, Counter, Email, Phone, Tag
 from crm_app.contacts.schemas import AddressIn, ContactIn, EmailIn, PhoneIn
 from crm_app.contacts.search import reindex_contacts
 from crm_app.contacts.service import (
+    CONFLICT_MESSAGE,
     REFERENCE_COUNTER,
     UpdatePlan,
     _Existing,
@@ -32,6 +34,7 @@ from crm_app.contacts.service import (
 from crm_app.core import changes
 from crm_app.core.app_settings import AccountSettings
 from crm_app.core.audit import json_safe
+from crm_app.core.errors import ConflictError
 from crm_app.core.models import AuditEntry
 from crm_app.core.timeutil import utcnow
 
@@ -240,3 +243,105 @@ def insert_audit_rows(session: Session, rows: list[dict[str, Any]]) -> None:
     """Write history lines with one multi-row statement per thousand."""
     for start in range(0, len(rows), 1000):
         session.execute(insert(AuditEntry.__table__), rows[start : start + 1000])
+
+
+_CHILD_ENTITIES = {Phone: "phone", Email: "email", Address: "address"}
+
+
+def _claim_versions(session: Session, plans: Sequence[UpdatePlan], actor_id: int | None, now: datetime) -> None:
+    """One ``UPDATE ... WHERE id = ? AND version = ?`` per set of changed columns, executed for many contacts."""
+    table = Contact.__table__
+    groups: dict[tuple[str, ...], list[UpdatePlan]] = defaultdict(list)
+    for plan in plans:
+        groups[tuple(sorted(plan.scalar_values))].append(plan)
+    for columns, group in groups.items():
+        stmt = (
+            update(table)
+            .where(table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version"))
+            .values(
+                {
+                    **{name: bindparam(f"b_{name}") for name in columns},
+                    "version": bindparam("b_next"),
+                    "updated_at": bindparam("b_at"),
+                    "updated_by_id": bindparam("b_by"),
+                }
+            )
+        )
+        params = [
+            {
+                "b_id": plan.contact.id,
+                "b_version": plan.version,
+                "b_next": plan.version + 1,
+                "b_at": now,
+                "b_by": actor_id,
+                **{f"b_{name}": plan.scalar_values[name] for name in columns},
+            }
+            for plan in group
+        ]
+        if session.execute(stmt, params).rowcount != len(group):
+            raise ConflictError(CONFLICT_MESSAGE)
+
+
+def apply_updates(
+    session: Session, plans: Sequence[UpdatePlan], *, actor_id: int | None, note: str = ""
+) -> list[list[tuple[str, int]]]:
+    """Write many planned updates set-based: versions claimed (ConflictError if any moved on), child rows,
+    tags and history (plus one "imported"-style line with ``note`` when given); returns per plan the
+    (entity, id) of every row it added."""
+    if not plans:
+        return []
+    now = utcnow()
+    _claim_versions(session, plans, actor_id, now)
+    added: list[list[tuple[str, int]]] = [[] for _ in plans]
+    inserts: dict[type, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
+    audits: list[dict[str, Any]] = []
+    tag_names = list(dict.fromkeys(name for plan in plans for name in plan.tags_to_add))
+    tags = {tag.name.casefold(): tag for tag in get_or_create_tags(session, tag_names)} if tag_names else {}
+    links: list[dict[str, Any]] = []
+    for index, plan in enumerate(plans):
+        contact_id = plan.contact.id
+        for action, target, values in plan.children.writes:
+            if action == "add":
+                inserts[target].append((index, {"contact_id": contact_id, **values}))
+            elif action == "set":
+                session.execute(update(type(target).__table__).where(type(target).id == target.id).values(**values))
+            else:
+                session.execute(delete(type(target).__table__).where(type(target).id == target.id))
+        entries = [*plan.audits, *plan.children.audits]
+        for tag in plan.tags_to_remove:
+            session.execute(
+                delete(ContactTag.__table__).where(ContactTag.contact_id == contact_id, ContactTag.tag_id == tag.id)
+            )
+            entries.append({"kind": "tag_removed", "entity": "tag", "entity_id": tag.id, "old": tag.name})
+        for name in plan.tags_to_add:
+            tag = tags[name.casefold()]
+            links.append({"contact_id": contact_id, "tag_id": tag.id})
+            added[index].append(("tag", tag.id))
+            entries.append({"kind": "tag_added", "entity": "tag", "entity_id": tag.id, "new": tag.name})
+        for entry in entries:
+            row = _audit_row(now, actor_id, contact_id, entry["kind"], field=entry.get("field", ""))
+            row.update(
+                entity=entry.get("entity", "contact"),
+                entity_id=entry.get("entity_id", contact_id),
+                old=json_safe(entry.get("old")),
+                new=json_safe(entry.get("new")),
+            )
+            audits.append(row)
+        if note:
+            audits.append(_audit_row(now, actor_id, contact_id, "imported", new=note))
+    for model, items in inserts.items():
+        table = model.__table__
+        result = session.execute(
+            insert(table).returning(table.c.id, sort_by_parameter_order=True), [values for _index, values in items]
+        )
+        for (index, _values), row_id in zip(items, result.scalars(), strict=True):
+            added[index].append((_CHILD_ENTITIES[model], row_id))
+    if links:
+        session.execute(insert(ContactTag.__table__), links)
+    insert_audit_rows(session, audits)
+    for plan in plans:
+        session.expire(plan.contact)
+    ids = [plan.contact.id for plan in plans]
+    reindex_contacts(session, contact_ids=ids)
+    changes.mark_changed(session, ids)
+    return added

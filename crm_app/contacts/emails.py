@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from email_validator import EmailNotValidError, validate_email
 
 from crm_app.core.errors import ValidationError
@@ -18,6 +20,7 @@ def _message(exc: EmailNotValidError) -> str:
     return text
 
 
+@lru_cache(maxsize=131_072)
 def normalise_email(raw: str) -> str:
     """A valid address with its domain in lower case; ValidationError says what is wrong."""
     text = (raw or "").strip()

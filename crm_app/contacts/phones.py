@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import NamedTuple
 
 import phonenumbers
@@ -12,6 +13,7 @@ from phonenumbers import NumberParseException, PhoneNumberFormat, ValidationResu
 from crm_app.core.errors import ValidationError
 
 MAX_RAW_LENGTH = 60
+PARSE_CACHE_SIZE = 131_072
 MIN_SEARCH_DIGITS = 3
 _ALLOWED_CHARS = re.compile(r"^[0-9+\-\s().\/]*$")
 _EN = Locale("en")
@@ -49,8 +51,12 @@ def _fail(message: str) -> ValidationError:
     return ValidationError(message, field="number")
 
 
+@lru_cache(maxsize=PARSE_CACHE_SIZE)
 def parse_phone(raw: str, region: str) -> ParsedPhone:
-    """Parse a typed number with the account's region; the ValidationError says why it is refused."""
+    """Parse a typed number with the account's region; the ValidationError says why it is refused.
+
+    Results are remembered (imports check every number twice: to match rows, then to save them).
+    """
     text = (raw or "").strip()
     if not text:
         raise _fail("Enter a phone number.")

@@ -193,7 +193,9 @@ def readable_address(address: Address) -> str:
 
 def tags_by_key(session: Session) -> dict[str, Tag]:
     """Every tag keyed by its case-folded name (the tag table is small)."""
-    return {tag.name.casefold(): tag for tag in session.exec(select(Tag)).all()}
+    return memoized(
+        session, "tags_by_key", lambda: {tag.name.casefold(): tag for tag in session.exec(select(Tag)).all()}
+    )
 
 
 def get_or_create_tags(session: Session, names: list[str]) -> list[Tag]:
@@ -388,7 +390,8 @@ def _validate_phones(
         match = old_by_id.get(item.id) if item.id not in used_ids else None
         if match is not None:
             used_ids.add(match.id)
-            if match.e164 == parsed.e164 and raw in _written_forms(match, settings.default_region):
+            same_number = match.e164 == parsed.e164
+            if same_number and raw != match.raw and raw in _written_forms(match, settings.default_region):
                 raw = match.raw
         consents = {}
         for channel in CHANNELS:
@@ -962,7 +965,7 @@ def apply_update(session: Session, changes: UpdatePlan, *, actor_id: int | None)
     for tag in changes.tags_to_remove:
         session.exec(delete(ContactTag).where(ContactTag.contact_id == contact.id, ContactTag.tag_id == tag.id))
         audits.append({"kind": "tag_removed", "entity": "tag", "entity_id": tag.id, "old": tag.name})
-    for tag in get_or_create_tags(session, changes.tags_to_add):
+    for tag in get_or_create_tags(session, changes.tags_to_add) if changes.tags_to_add else []:
         session.add(ContactTag(contact_id=contact.id, tag_id=tag.id))
         added.append(tag)
         audits.append({"kind": "tag_added", "entity": "tag", "entity_id": tag.id, "new": tag.name})

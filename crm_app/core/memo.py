@@ -35,3 +35,10 @@ def memoized(session: Session, key: Hashable, load: Callable[[], T]) -> T:
     if key not in cache:
         cache[key] = load()
     return cache[key]
+
+
+def forget(session: Session, key: Hashable) -> None:
+    """Drop one remembered read (after a rollback made it stale)."""
+    cache: dict[Hashable, Any] | None = session.info.get(_KEY)
+    if cache is not None:
+        cache.pop(key, None)

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, delete, func, select, update
@@ -32,12 +33,12 @@ from crm_app.contacts.bulk import bulk_delete
 from crm_app.contacts.models import AcquisitionChannel, Address, Contact, ContactTag, Email, Phone, PhoneType
 from crm_app.contacts.schemas import BUILTIN_PHONE_TYPES, ContactIn, EmailIn, PhoneIn
 from crm_app.contacts.search import fold, reindex_contacts
-from crm_app.contacts.service import BUILTIN_PHONE_LABELS, apply_update, text_problem
+from crm_app.contacts.service import BUILTIN_PHONE_LABELS, text_problem
 from crm_app.core import changes
 from crm_app.core.app_settings import get_settings
 from crm_app.core.audit import json_safe
 from crm_app.core.errors import ConflictError, NotFoundError, ValidationError
-from crm_app.core.memo import reading_config_once
+from crm_app.core.memo import forget, reading_config_once
 from crm_app.core.timeutil import as_utc, utcnow
 from crm_app.db import get_engine, session_scope
 from crm_app.exchange.columns import (
@@ -755,8 +756,7 @@ class Planner:
         account = get_settings(session)
         overwrite = self.options.on_match == "overwrite"
         outcomes: list[Outcome] = []
-        written: list[int] = []
-        history: list[dict[str, Any]] = []
+        planned: list[tuple[RowInput, int, Any, dict]] = []
         for row, _keys, contact_id in updates:
             file = files.get(contact_id)
             if file is None:
@@ -784,34 +784,38 @@ class Planner:
             if not self.write:
                 outcomes.append(Outcome(row=row, action="updated", contact_id=contact_id))
                 continue
-            before = _before(file.contact, plan)
-            try:
-                with session.begin_nested():
-                    added = apply_update(session, plan, actor_id=self.actor_id)
-                    session.flush()
-            except ConflictError:
-                outcomes.append(
-                    self._reject(
-                        row,
-                        [Problem(column="", message="Someone changed this contact during the import: import again.")],
-                    )
+            planned.append((row, contact_id, plan, _before(file.contact, plan)))
+        if planned:
+            outcomes += self._write_updates(session, planned)
+        return outcomes
+
+    def _write_updates(self, session: Session, planned: list[tuple[RowInput, int, Any, dict]]) -> list[Outcome]:
+        """All updates of a batch set-based; if a contact moved on meanwhile (another worker), one by one."""
+        try:
+            with session.begin_nested():
+                added = batch.apply_updates(
+                    session, [plan for _r, _c, plan, _b in planned], actor_id=self.actor_id, note=self.note
                 )
-                continue
-            before["added"] = [[_entity(obj), obj.id] for obj in added]
+        except ConflictError:
+            added = None
+            forget(session, "tags_by_key")
+        outcomes: list[Outcome] = []
+        for index, (row, contact_id, plan, before) in enumerate(planned):
+            if added is None:
+                try:
+                    with session.begin_nested():
+                        rows_added = batch.apply_updates(session, [plan], actor_id=self.actor_id, note=self.note)[0]
+                except ConflictError:
+                    forget(session, "tags_by_key")
+                    message = "Someone changed this contact during the import: import again."
+                    outcomes.append(self._reject(row, [Problem(column="", message=message)]))
+                    continue
+            else:
+                rows_added = added[index]
+            before["added"] = [list(item) for item in rows_added]
             outcomes.append(
-                Outcome(
-                    row=row,
-                    action="updated",
-                    contact_id=contact_id,
-                    before=before,
-                    version_after=plan.version + 1,
-                )
+                Outcome(row=row, action="updated", contact_id=contact_id, before=before, version_after=plan.version + 1)
             )
-            written.append(contact_id)
-            history += batch.history_rows([contact_id], actor_id=self.actor_id, kind="imported", new=self.note)
-        if written:
-            batch.insert_audit_rows(session, history)
-            reindex_contacts(session, contact_ids=written)
         return outcomes
 
     def summary(self, rows: int, seconds: float) -> DryRun:
@@ -865,6 +869,48 @@ def _iter_batches(rows: Iterator[tuple[int, tuple[Any, ...]]], size: int) -> Ite
         yield chunk
 
 
+def _cache_path(job: ImportJob) -> Path:
+    return stored_path(f"{job.stored_name}.rows")
+
+
+@contextlib.contextmanager
+def _data_rows(job: ImportJob, *, keep: bool) -> Iterator[Iterator[tuple[int, tuple[Any, ...]]]]:
+    """The data rows of the import's file: from the row cache a first read left (JSON lines, much faster than
+    parsing the workbook again), else from the file itself, writing the cache as it goes when ``keep``."""
+    cache = _cache_path(job)
+    if cache.exists():
+        with cache.open(encoding="utf-8") as fh:
+            yield (
+                (int(number), tuple(cells_back(cells)))
+                for number, cells in (json.loads(line) for line in fh if line.strip())
+            )
+        return
+    with open_sheet(stored_path(job.stored_name), job.file_format) as sheet:
+        _header_row, _headers, rows = header_and_rows(sheet)
+        if not keep:
+            yield rows
+            return
+        partial = cache.with_suffix(".part")
+        with partial.open("w", encoding="utf-8") as out:
+
+            def teed() -> Iterator[tuple[int, tuple[Any, ...]]]:
+                for number, cells in rows:
+                    out.write(json.dumps([number, _row_cells(cells)], ensure_ascii=False) + "\n")
+                    yield number, cells
+
+            yield teed()
+        complete = next(rows, None) is None
+        if complete:
+            os.replace(partial, cache)
+        else:
+            partial.unlink(missing_ok=True)
+
+
+def _drop_cache(job: ImportJob) -> None:
+    with contextlib.suppress(OSError):
+        _cache_path(job).unlink(missing_ok=True)
+
+
 def _warnings(session: Session, job: ImportJob, planner: Planner) -> list[str]:
     warnings = []
     earlier = session.execute(
@@ -913,8 +959,7 @@ def dry_run(
     planner = Planner(job, ctx, write=False, actor_id=None)
     total = 0
     try:
-        with open_sheet(stored_path(job.stored_name), job.file_format) as sheet:
-            _header_row, _headers, rows = header_and_rows(sheet)
+        with _data_rows(job, keep=True) as rows:
             for chunk in _iter_batches(rows, settings.import_batch_size):
                 with Session(engine, expire_on_commit=False) as s, reading_config_once(s):
                     planner.decide(s, [read_row(ctx, number, cells) for number, cells in chunk])
@@ -1091,8 +1136,7 @@ def run_import(
     started = time.monotonic()
     batches = 0
     try:
-        with open_sheet(stored_path(job.stored_name), job.file_format) as sheet:
-            _header_row, _headers, rows = header_and_rows(sheet)
+        with _data_rows(job, keep=False) as rows:
             pending = ((number, cells) for number, cells in rows if number >= next_row)
             for chunk in _iter_batches(pending, settings.import_batch_size):
                 elapsed = base_seconds + time.monotonic() - started
@@ -1103,6 +1147,7 @@ def run_import(
                     break
             else:
                 _finish(engine, job.id, worker, base_seconds + time.monotonic() - started)
+                _drop_cache(job)
     except _Lost:
         log.warning("import %s was taken over by another worker", import_id)
     except ValidationError as error:

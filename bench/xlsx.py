@@ -1,0 +1,278 @@
+"""Excel import and export at scale; prints one JSON object.
+
+    python -m bench.xlsx                       # 100,000 rows into a database of 100,000 contacts (SQLite)
+    python -m bench.xlsx --rows 20000 --existing 20000
+
+Seeds the database with ``bench.seed``, writes a realistic workbook (15 columns, 5% invalid rows, 10% rows
+matching existing contacts by e-mail), then times in separate processes (so each peak memory is its own):
+openpyxl alone reading the file, the import end to end (upload checks, mapping, dry run, run), and an export
+of 100,000 contacts. Targets: import ≤ 60 s and ≤ 3 × openpyxl alone, export ≤ 20 s, peak memory ≤ 500 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+HEADERS = [
+    "Type",
+    "Prénom",
+    "Nom",
+    "Société",
+    "Téléphone",
+    "E-mail",
+    "Adresse",
+    "Code postal",
+    "Ville",
+    "Pays",
+    "Tags",
+    "Notes",
+    "SIRET",
+    "Fournisseur",
+    "Remise",
+]
+FIRST = ["Jean", "Marie", "Zofia", "Łukasz", "Anna", "Émile", "Olivia", "Jakub", "Chloé", "Piotr", "Harry", "Agnès"]
+LAST = ["Martin", "Nowak", "Kowalski", "Lefèvre", "Wiśniewska", "Smith", "Dubois", "Zieliński", "Brown", "Moreau"]
+CITIES = [("Paris", "75011", "France"), ("Kraków", "31-001", "Pologne"), ("Lyon", "69002", "FR"), ("London", "", "GB")]
+TAGS = ["VIP", "Client", "Garantie", "Relance", "Nouveau"]
+
+
+def _peak_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _phone(rng: random.Random) -> str:
+    if rng.random() < 0.5:
+        return f"06 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}"
+    return f"+48 {rng.randint(500, 799)} {rng.randint(100, 999)} {rng.randint(100, 999)}"
+
+
+def write_workbook(path: Path, rows: int, existing_emails: list[str], seed: int = 7) -> dict[str, int]:
+    """A messy but realistic file: persons and companies, some invalid cells, some known e-mails."""
+    from openpyxl import Workbook
+
+    rng = random.Random(seed)
+    workbook = Workbook(write_only=True)
+    ws = workbook.create_sheet("Clients")
+    ws.append(HEADERS)
+    counts = {"invalid": 0, "matching": 0}
+    for n in range(rows):
+        company = rng.random() < 0.2
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        city, postcode, country = rng.choice(CITIES)
+        email = f"{first.lower()}.{last.lower()}.{n}@example.com".replace("ł", "l").replace("ś", "s")
+        if existing_emails and rng.random() < 0.10:
+            email = rng.choice(existing_emails)
+            counts["matching"] += 1
+        phone = _phone(rng)
+        discount: object = rng.choice([0, 5, 10, "7,5"])
+        if rng.random() < 0.05:
+            counts["invalid"] += 1
+            broken = rng.randrange(4)
+            if broken == 0:
+                phone = "06 12"
+            elif broken == 1:
+                email = "not-an-address@"
+            elif broken == 2:
+                country = "Atlantis"
+            else:
+                discount = 150
+        ws.append(
+            [
+                "Entreprise" if company else "Particulier",
+                "" if company else first,
+                "" if company else last,
+                f"{last} & Fils SARL" if company else "",
+                phone,
+                email,
+                f"{rng.randint(1, 120)} rue de la République",
+                postcode,
+                city,
+                country,
+                "; ".join(rng.sample(TAGS, rng.randint(0, 2))),
+                "Client fidèle\nrappeler en juin" if rng.random() < 0.1 else "",
+                f"{rng.randint(10**13, 10**14 - 1)}" if company else "",
+                "oui" if company and rng.random() < 0.3 else "non",
+                discount,
+            ]
+        )
+    workbook.save(path)
+    return counts
+
+
+def phase_openpyxl(path: str) -> dict:
+    """openpyxl alone: read every value of the file in read-only mode."""
+    import openpyxl
+
+    cpu = time.process_time()
+    started = time.perf_counter()
+    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    ws = workbook.worksheets[0]
+    ws.reset_dimensions()
+    cells = sum(len(row) for row in ws.iter_rows(values_only=True))
+    workbook.close()
+    return {
+        "seconds": round(time.perf_counter() - started, 2),
+        "cpu_s": round(time.process_time() - cpu, 2),
+        "cells": cells,
+        "peak_mb": _peak_mb(),
+    }
+
+
+def phase_import(path: str, database_url: str, upload_dir: str) -> dict:
+    """Upload checks, mapping, dry run and run, as the import page does them."""
+    os.environ["CRM_DATABASE_URL"] = database_url
+    os.environ["CRM_UPLOAD_DIR"] = upload_dir
+    from crm_app.db import get_engine, session_scope
+    from crm_app.exchange import files, imports
+
+    engine = get_engine(database_url)
+    cpu = time.process_time()
+    started = time.perf_counter()
+    with open(path, "rb") as fh:
+        stored = files.store_import_file(fh)
+    with session_scope(engine) as s:
+        job = imports.create_import(s, stored=stored, file_name="clients.xlsx", actor_id=None, locale="fr")
+        job = imports.update_mapping(
+            s, import_id=job.id, mapping=job.mapping, options={"on_match": "fill"}, actor_id=None
+        )
+    uploaded, cpu_uploaded = time.perf_counter(), time.process_time()
+    dry = imports.dry_run(import_id=job.id, engine=engine)
+    checked, cpu_checked = time.perf_counter(), time.process_time()
+    with session_scope(engine) as s:
+        imports.start_import(s, import_id=job.id, actor_id=None, worker="bench")
+    done = imports.run_import(import_id=job.id, worker="bench", engine=engine)
+    finished = time.perf_counter()
+    return {
+        "upload_s": round(uploaded - started, 2),
+        "dry_run_s": round(checked - uploaded, 2),
+        "run_s": round(finished - checked, 2),
+        "end_to_end_s": round(finished - started, 2),
+        "cpu_s": {
+            "upload": round(cpu_uploaded - cpu, 2),
+            "dry_run": round(cpu_checked - cpu_uploaded, 2),
+            "run": round(time.process_time() - cpu_checked, 2),
+            "total": round(time.process_time() - cpu, 2),
+        },
+        "rows_per_s_run": round(done.processed_rows / max(finished - checked, 1e-9)),
+        "status": done.status,
+        "created": done.created_count,
+        "updated": done.updated_count,
+        "skipped": done.skipped_count,
+        "rejected": done.rejected_count,
+        "dry_run": {k: getattr(dry, k) for k in ("create", "update", "unchanged", "skip", "reject")},
+        "peak_mb": _peak_mb(),
+    }
+
+
+def phase_export(database_url: str, upload_dir: str, count: int) -> dict:
+    """An export of ``count`` contacts (.xlsx), as the list's Export does it."""
+    os.environ["CRM_DATABASE_URL"] = database_url
+    os.environ["CRM_UPLOAD_DIR"] = upload_dir
+    from sqlalchemy import select
+
+    from crm_app.contacts.models import Contact
+    from crm_app.db import get_engine, session_scope
+    from crm_app.exchange import export
+
+    engine = get_engine(database_url)
+    with session_scope(engine) as s:
+        ids = list(s.execute(select(Contact.id).order_by(Contact.id).limit(count)).scalars())
+        scope = export.Scope(ids=tuple(ids))
+        job = export.create_export(s, scope=scope, file_format="xlsx", actor_id=None)
+    started = time.perf_counter()
+    done = export.run_export(export_id=job.id, scope=scope, engine=engine, locale="fr")
+    seconds = time.perf_counter() - started
+    return {"seconds": round(seconds, 2), "rows": done.written_rows, "peak_mb": _peak_mb()}
+
+
+def _child(*args: str) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.xlsx", "--phase", *args], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"phase {args[0]} failed:\n{out.stderr[-4000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--existing", type=int, default=100_000)
+    parser.add_argument("--export", type=int, default=100_000)
+    parser.add_argument("--phase", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.phase:
+        name, *rest = args.phase
+        result = {"openpyxl": phase_openpyxl, "import": phase_import, "export": phase_export}[name](
+            *[int(r) if r.isdigit() else r for r in rest]
+        )
+        print(json.dumps(result))
+        return
+    work = Path(tempfile.mkdtemp(prefix="crm-bench-xlsx-"))
+    database_url = f"sqlite:///{work / 'bench.db'}"
+    seed = subprocess.run(
+        [sys.executable, "-m", "bench.seed", "--contacts", str(args.existing), "--database-url", database_url]
+        + ["--fresh"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if seed.returncode != 0:
+        raise SystemExit(f"seeding failed:\n{seed.stderr[-4000:]}")
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        emails = [row[0] for row in conn.execute(text("SELECT address FROM email ORDER BY id LIMIT 50000"))]
+    engine.dispose()
+    path = work / "clients.xlsx"
+    started = time.perf_counter()
+    counts = write_workbook(path, args.rows, emails)
+    written = time.perf_counter() - started
+    reading = _child("openpyxl", str(path))
+    importing = _child("import", str(path), database_url, str(work / "files"))
+    exporting = _child("export", database_url, str(work / "files"), str(args.export))
+    ratio = importing["end_to_end_s"] / max(reading["seconds"], 1e-9)
+    print(
+        json.dumps(
+            {
+                "rows": args.rows,
+                "existing_contacts": args.existing,
+                "columns": len(HEADERS),
+                "file_mb": round(path.stat().st_size / 1024 / 1024, 1),
+                "file_written_s": round(written, 2),
+                "invalid_rows_written": counts["invalid"],
+                "matching_rows_written": counts["matching"],
+                "openpyxl_read": reading,
+                "import": importing,
+                "import_vs_openpyxl": round(ratio, 2),
+                "export": exporting,
+                "targets": {
+                    "import_le_60s": importing["end_to_end_s"] <= 60,
+                    "import_le_3x_openpyxl": ratio <= 3,
+                    "export_le_20s": exporting["seconds"] <= 20,
+                    "memory_le_500mb": max(importing["peak_mb"], exporting["peak_mb"]) <= 500,
+                },
+                "work_dir": str(work),
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
