@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import reflex as rx
 
+from crm_app.i18n import _
+from crm_app.ui.i18n import t
 from crm_app.ui.layout import app_shell
 from crm_app.ui.pages.auth import change_password_page, signin_page
 from crm_app.ui.pages.contact_edit import contact_page
@@ -31,7 +33,7 @@ class Route:
 
     path: str
     page: Callable[[], rx.Component]
-    title: str
+    title: str  # a msgid: the tab's title follows the user's language
     on_load: list = field(default_factory=list)
     public: bool = False
     shell: bool = True
@@ -42,21 +44,21 @@ def _index() -> rx.Component:
 
 
 ROUTES: list[Route] = [
-    Route("/signin", signin_page, "Sign in", [SignInState.open_sign_in], public=True, shell=False),
-    Route("/change-password", change_password_page, "Choose your password", shell=False),
+    Route("/signin", signin_page, _("Sign in"), [SignInState.open_sign_in], public=True, shell=False),
+    Route("/change-password", change_password_page, _("Choose your password"), shell=False),
     Route("/", _index, "crm_app", [rx.redirect("/contacts")]),
-    Route("/contacts", contacts_page, "Contacts", [ContactListState.load]),
-    Route("/contacts/new", contact_page, "New contact", [ContactEditState.load]),
-    Route("/contacts/[contact_id]", contact_page, "Contact", [ContactEditState.load, ContactFeedState.load]),
-    Route("/tasks", tasks_page, "My tasks", [MyTasksState.load]),
-    Route("/settings", settings_page, "Settings"),
-    Route("/settings/users", users_page, "Users", [UsersState.load]),
-    Route("/settings/phone-types", phone_types_page, "Phone types", [PhoneTypesState.load]),
-    Route("/settings/campaigns", campaigns_page, "Marketing campaigns", [ChannelsState.load]),
-    Route("/settings/tags", tags_page, "Tags", [TagsState.load]),
-    Route("/settings/contacts", contact_settings_page, "Contact settings", [AccountSettingsState.load]),
-    Route("/settings/forms", form_builder_page, "Contact forms", [FormBuilderState.load]),
-    Route("/account", account_page, "My account"),
+    Route("/contacts", contacts_page, _("Contacts"), [ContactListState.load]),
+    Route("/contacts/new", contact_page, _("New contact"), [ContactEditState.load]),
+    Route("/contacts/[contact_id]", contact_page, _("Contact"), [ContactEditState.load, ContactFeedState.load]),
+    Route("/tasks", tasks_page, _("My tasks"), [MyTasksState.load]),
+    Route("/settings", settings_page, _("Settings")),
+    Route("/settings/users", users_page, _("Users"), [UsersState.load]),
+    Route("/settings/phone-types", phone_types_page, _("Phone types"), [PhoneTypesState.load]),
+    Route("/settings/campaigns", campaigns_page, _("Marketing campaigns"), [ChannelsState.load]),
+    Route("/settings/tags", tags_page, _("Tags"), [TagsState.load]),
+    Route("/settings/contacts", contact_settings_page, _("Contact settings"), [AccountSettingsState.load]),
+    Route("/settings/forms", form_builder_page, _("Contact forms"), [FormBuilderState.load]),
+    Route("/account", account_page, _("My account")),
 ]
 
 
@@ -65,4 +67,4 @@ def register(app: rx.App) -> None:
     for route in ROUTES:
         page = app_shell(route.page) if route.shell else route.page
         on_load = list(route.on_load) if route.public else [SessionState.check_session, *route.on_load]
-        app.add_page(page, route=route.path, title=f"{route.title} · crm_app", on_load=on_load)
+        app.add_page(page, route=route.path, title=t(route.title) + " · crm_app", on_load=on_load)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from babel.messages.pofile import read_po
 
 import crm_app.crm_app  # noqa: F401  (builds the state tree of the real app)
 from crm_app.auth.permissions import ROLES, Permission, has_permission
+from crm_app.i18n import LOCALE_DIR
 from crm_app.ui.layout import NAV_ITEMS, _nav_link
 from crm_app.ui.pages.settings import SETTINGS_LINKS
 from crm_app.ui.routes import ROUTES
@@ -42,3 +44,13 @@ def test_roles_see_different_settings_entries():
     assert {"Contact forms", "Tags"} <= entries("manager")
     assert not {"Contact forms", "Tags", "Users"} & entries("staff")
     assert entries("viewer") == {"My account"}
+
+
+@pytest.mark.parametrize("locale", ["fr", "pl"])
+def test_every_page_title_and_menu_entry_is_translated(locale):
+    path = LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as handle:
+        messages = read_po(handle, locale=locale)
+    wanted = {r.title for r in ROUTES if r.title != "crm_app"} | {label for label, _href, _perm in ENTRIES}
+    untranslated = sorted(m for m in wanted if m not in messages or not messages[m].string)
+    assert not untranslated, f"{locale} lacks {untranslated}"
