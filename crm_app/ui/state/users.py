@@ -13,6 +13,17 @@ from crm_app.db import session_scope
 from crm_app.ui.state.session import SessionState, requires
 
 
+def _as_id(value: object) -> int:
+    """The positive record id the browser sent (a number or digits), else 0."""
+    if isinstance(value, bool):
+        return 0
+    if isinstance(value, int):
+        return value if 0 < value < 2**63 else 0
+    if isinstance(value, str) and value.isdigit() and len(value) < 19:
+        return int(value)
+    return 0
+
+
 @dataclasses.dataclass
 class UserRow:
     """One line of the users table."""
@@ -94,24 +105,31 @@ class UsersState(SessionState):
     @requires(Permission.USERS_MANAGE)
     def change_role(self, user_id: int, role: str):
         """Give a user another role."""
-        if role not in ROLES:
+        user_id = _as_id(user_id)
+        if not isinstance(role, str) or role not in ROLES:
             return rx.toast.error(self._t("Unknown role."))
-        _result, error = self._act(auth_service.change_role, user_id=int(user_id), role=role)
+        if not user_id:
+            return None
+        _result, error = self._act(auth_service.change_role, user_id=user_id, role=role)
         return error or rx.toast.success(self._t("Role changed."))
 
     @requires(Permission.USERS_MANAGE)
     def toggle_active(self, user_id: int):
         """Deactivate (signing them out everywhere at once) or reactivate a user."""
+        user_id = _as_id(user_id)
         row = next((u for u in self.users if u.id == user_id), None)
         if row is None:
             return None
-        _result, error = self._act(auth_service.set_active, user_id=int(user_id), active=not row.active)
+        _result, error = self._act(auth_service.set_active, user_id=user_id, active=not row.active)
         return error or rx.toast.success(self._t("Saved."))
 
     @requires(Permission.USERS_MANAGE)
     def reset_password(self, user_id: int):
         """Issue a new one-time password."""
-        password, error = self._act(auth_service.reset_password, user_id=int(user_id))
+        user_id = _as_id(user_id)
+        if not user_id:
+            return None
+        password, error = self._act(auth_service.reset_password, user_id=user_id)
         if error:
             return error
         self.one_time_password = password
