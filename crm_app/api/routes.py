@@ -107,11 +107,19 @@ async def health(_request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
+def _is_guarded(route: object) -> bool:
+    return hasattr(getattr(route, "endpoint", None), "_crm_permission")
+
+
 def build_api() -> Starlette:
     """The Starlette app Reflex mounts its own routes onto."""
     from crm_app.api.files import FILE_ROUTES  # files.py imports require_api from this module
 
+    routes = [Route("/api/me", me), Route("/api/health", health), *FILE_ROUTES]
+    unguarded = [r.path for r in routes if r.path not in PUBLIC_ROUTES and not _is_guarded(r)]
+    if unguarded:
+        raise RuntimeError(f"API routes without require_api and not in PUBLIC_ROUTES: {unguarded}")
     return Starlette(
-        routes=[Route("/api/me", me), Route("/api/health", health), *FILE_ROUTES],
+        routes=routes,
         middleware=[Middleware(OriginCheck), Middleware(UploadBodyLimit)],
     )

@@ -9,9 +9,11 @@ import re
 import pytest
 from sqlalchemy import update
 from sqlmodel import SQLModel
+from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from crm_app.api import files as api_files
 from crm_app.api.routes import PUBLIC_ROUTES, build_api
 from crm_app.auth import service as auth_service
 from crm_app.auth.models import User
@@ -84,6 +86,15 @@ def test_every_route_but_the_public_ones_goes_through_the_permission_wrapper():
             assert permission is None, f"{route.path} is public and checks a permission"
         else:
             assert isinstance(permission, Permission), f"{route.path} is not wrapped with require_api"
+
+
+def test_the_api_does_not_start_with_a_route_that_skips_the_wrapper(monkeypatch):
+    async def open_door(_request):
+        return JSONResponse({"secret": 1})
+
+    monkeypatch.setattr(api_files, "FILE_ROUTES", [*api_files.FILE_ROUTES, Route("/api/open", open_door)])
+    with pytest.raises(RuntimeError, match="/api/open"):
+        build_api()
 
 
 def test_every_route_but_the_public_ones_answers_401_without_a_session(client):
