@@ -704,27 +704,36 @@ _DOC_COLUMNS = ("name_key", "name_doc", "body_doc", "city_key", "email_key", "ph
 _UPSERT_ROWS = 500
 
 
+@lru_cache(maxsize=16)
+def _upsert_sql(dialect: str, paramstyle: str, count: int) -> str:
+    """``INSERT ... ON CONFLICT DO UPDATE ... WHERE changed`` for ``count`` rows, as driver SQL (compiled once)."""
+    columns = ("contact_id", *_DOC_COLUMNS)
+    mark = "?" if paramstyle == "qmark" else "%s"
+    values = ", ".join(["(" + ", ".join([mark] * len(columns)) + ")"] * count)
+    changed = " OR ".join(f"contact_search.{name} <> excluded.{name}" for name in _DOC_COLUMNS)
+    assignments = ", ".join(f"{name} = excluded.{name}" for name in _DOC_COLUMNS)
+    return (
+        f"INSERT INTO contact_search ({', '.join(columns)}) VALUES {values} "
+        f"ON CONFLICT (contact_id) DO UPDATE SET {assignments} WHERE {changed}"
+    )
+
+
 def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
     """Write search rows with one multi-row INSERT ... ON CONFLICT UPDATE (only rows that changed) per 500.
 
     One statement, not one per row: SQLite's FTS5 flushes its pending changes into a new index segment at
     the end of every statement that touches it, so row-by-row writes cost a segment (and merges) each.
+    The statement text is built once per size and sent as driver SQL: compiling thousands of bound values
+    through the expression layer cost more than the write itself.
     """
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    target = ContactSearch.__table__.c
+    dialect = session.get_bind().dialect
+    columns = ("contact_id", *_DOC_COLUMNS)
+    connection = _core(session)
     for start in range(0, len(rows), _UPSERT_ROWS):
-        stmt = dialect_insert(ContactSearch.__table__).values(rows[start : start + _UPSERT_ROWS])
-        changed = or_(*(target[name] != stmt.excluded[name] for name in _DOC_COLUMNS))
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[target.contact_id],
-            set_={name: stmt.excluded[name] for name in _DOC_COLUMNS},
-            where=changed,
-        )
-        _core(session).execute(stmt)
+        chunk = rows[start : start + _UPSERT_ROWS]
+        sql = _upsert_sql(dialect.name, dialect.paramstyle, len(chunk))
+        params = tuple(row[name] for row in chunk for name in columns)
+        connection.exec_driver_sql(sql, params)
 
 
 def reindex_contacts(session: Session, *, contact_ids: Iterable[int]) -> None:
@@ -1753,6 +1762,59 @@ def matching_ids_after(session: Session, *, filter: ContactFilter, after_id: int
     """The next ``limit`` matching ids above ``after_id``, in id order (bulk actions walk the list with it)."""
     plan = _make_plan(session, filter)
     return list(_core(session).execute(_ordered_candidates(plan, after_id, limit)).scalars().all())
+
+
+# ---------------------------------------------------------------- filter pickers
+
+PICKER_LIMIT = 30
+
+
+def _prefix_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
+def _picked_first(chosen: list[tuple[int, str]], found: Iterable[tuple[int, str]], limit: int) -> list[tuple[int, str]]:
+    seen = {item_id for item_id, _label in chosen}
+    return chosen + [item for item in found if item[0] not in seen][:limit]
+
+
+def tag_choices(
+    session: Session, *, prefix: str = "", selected: Sequence[int] = (), limit: int = PICKER_LIMIT
+) -> list[tuple[int, str]]:
+    """(id, name) of the tags a filter picker offers: the chosen ones, then up to ``limit`` starting with ``prefix``."""
+    text = " ".join(str(prefix or "").split())[:80].casefold()
+    limit = max(1, min(int(limit), 100))
+    wanted = [int(i) for i in selected][:MAX_LIST_FILTER]
+    chosen = list(
+        _core(session).execute(select(Tag.id, Tag.name).where(Tag.id.in_(wanted)).order_by(Tag.name)) if wanted else []
+    )
+    stmt = select(Tag.id, Tag.name).order_by(func.lower(Tag.name), Tag.id).limit(limit + len(chosen))
+    if text:
+        stmt = stmt.where(func.lower(Tag.name).like(_prefix_pattern(text), escape="\\"))
+    return _picked_first([tuple(row) for row in chosen], (tuple(row) for row in _core(session).execute(stmt)), limit)
+
+
+def user_choices(
+    session: Session, *, prefix: str = "", selected: Sequence[int] = (), limit: int = PICKER_LIMIT
+) -> list[tuple[int, str]]:
+    """(id, name or e-mail) of the staff a picker offers: the chosen ones, then up to ``limit`` active users whose
+    name or e-mail starts with ``prefix``."""
+    text = " ".join(str(prefix or "").split())[:80].casefold()
+    limit = max(1, min(int(limit), 100))
+    wanted = [int(i) for i in selected][:MAX_LIST_FILTER]
+    label = func.coalesce(func.nullif(User.name, ""), User.email)
+    chosen = list(
+        _core(session).execute(select(User.id, label).where(User.id.in_(wanted)).order_by(label)) if wanted else []
+    )
+    stmt = select(User.id, label).where(User.active.is_(True)).order_by(func.lower(label), User.id)
+    if text:
+        pattern = _prefix_pattern(text)
+        stmt = stmt.where(
+            or_(func.lower(User.name).like(pattern, escape="\\"), func.lower(User.email).like(pattern, escape="\\"))
+        )
+    found = _core(session).execute(stmt.limit(limit + len(chosen)))
+    return _picked_first([tuple(row) for row in chosen], (tuple(row) for row in found), limit)
 
 
 # ---------------------------------------------------------------- saved views

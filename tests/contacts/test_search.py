@@ -882,3 +882,23 @@ def test_list_columns_show_custom_values_formatted_for_people(db) -> None:
     assert rows[1].custom == {"brand": "", "next_service": ""}
     french = search.search_contacts(db, filter=ContactFilter(), locale="fr").rows
     assert french[0].custom["next_service"] == "15 mars 2026"
+
+
+# ---------------------------------------------------------------- filter pickers
+
+
+def test_tag_choices_offer_the_chosen_tags_then_a_few_matching_ones(db) -> None:
+    ids = {name: tags.create_tag(db, name=name, actor_id=None).id for name in ("Alpha", "alps", "Beta", "Al_pha")}
+    assert [name for _id, name in search.tag_choices(db, prefix="al")] == ["Al_pha", "Alpha", "alps"]
+    assert [name for _id, name in search.tag_choices(db, prefix="al_")] == ["Al_pha"]
+    chosen = search.tag_choices(db, prefix="al", selected=[ids["Beta"]], limit=2)
+    assert [name for _id, name in chosen] == ["Beta", "Al_pha", "Alpha"]
+
+
+def test_user_choices_offer_active_staff_by_name_or_e_mail_prefix(db) -> None:
+    make_user(db, name="Ann Martin")
+    bob = make_user(db, name="Bob Nowak")
+    gone = make_user(db, name="Anne Gone", active=False)
+    assert [name for _id, name in search.user_choices(db, prefix="ann")] == ["Ann Martin"]
+    assert len(search.user_choices(db, prefix="user")) == 2
+    assert [uid for uid, _name in search.user_choices(db, prefix="bob", selected=[gone.id])] == [gone.id, bob.id]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
+import threading
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ from sqlmodel import SQLModel, select
 import crm_app.crm_app  # noqa: F401  (registers every state and handler)
 from crm_app.auth import service as auth_service
 from crm_app.contacts import service as contacts
+from crm_app.contacts import tags as tag_service
 from crm_app.contacts.models import ContactTag, Tag
 from crm_app.contacts.search import create_search_structures
 from crm_app.db import build_engine, reset_engines, session_scope
@@ -38,6 +41,16 @@ def app_db(tmp_path, monkeypatch):
     engine.dispose()
     yield url
     reset_engines()
+
+
+@pytest.fixture(autouse=True)
+def unlinked(monkeypatch):
+    """``load`` links the tab to the shared list pulse, which needs the running app: stay unlinked here."""
+
+    async def stay_unlinked(self, token):
+        return self
+
+    monkeypatch.setattr(rx.SharedState, "_link_to", stay_unlinked)
 
 
 def _token(role: str = "staff", email: str = "lister@example.com") -> str:
@@ -137,3 +150,74 @@ def test_staff_cannot_start_a_bulk_delete(app_db) -> None:
     refused = _call(state, "bulk_delete")
     assert "permission" in repr(refused)
     assert state._bulk_job is None
+
+
+# ---------------------------------------------------------------- list handlers off the event loop, small state
+
+
+def test_list_handlers_that_query_the_database_are_coroutines() -> None:
+    for name in ("load", "search", "filter_by", "go_to_page", "toggle_flag", "sort_by", "find_tags", "find_users"):
+        assert inspect.iscoroutinefunction(ContactListState.event_handlers[name].fn), name
+
+
+def test_searching_reads_the_page_in_a_worker_thread_not_on_the_event_loop(app_db, monkeypatch) -> None:
+    _people("Ann")
+    state = _state(_token())
+    threads: list[int] = []
+    real = contact_list.search.search_contacts
+
+    def spy(*args: Any, **kwargs: Any):
+        threads.append(threading.get_ident())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(contact_list.search, "search_contacts", spy)
+    _call(state, "search", "ann")
+    _call(state, "go_to_page", 1)
+    _call(state, "filter_by", "kind", "person")
+    assert len(threads) == 3 and threading.get_ident() not in threads
+    assert [row.display_name for row in state.rows] == ["Ann Statelist"]
+
+
+def test_the_pickers_hold_a_few_tags_and_staff_and_find_the_others_on_demand(app_db) -> None:
+    with session_scope() as db:
+        for index in range(80):
+            tag_service.create_tag(db, name=f"Tag{index:03d}", actor_id=None)
+            auth_service.create_user(
+                db,
+                email=f"s{index:03d}@example.com",
+                name=f"Staff {index:03d}",
+                role="staff",
+                password=PASSWORD,
+                actor_id=None,
+            )
+        chosen = tag_service.search_tags(db, prefix="Tag077")[0].id
+    state = _state(_token(), query=f"tags={chosen}")
+    _call(state, "load")
+    assert len(state.tag_choices) <= 31 and len(state.user_choices) <= 31
+    assert state.tag_choices[0].value == str(chosen)
+    _call(state, "find_tags", "tag05")
+    assert [c.label for c in state.tag_choices] == ["Tag077", *(f"Tag05{n}" for n in range(10))]
+    _call(state, "find_users", "staff 07")
+    assert [c.label for c in state.user_choices] == [f"Staff 07{n}" for n in range(10)]
+
+
+def test_a_loaded_list_of_fifty_rows_keeps_its_state_under_fifty_kilobytes(app_db) -> None:
+    with session_scope() as db:
+        for index in range(60):
+            contacts.create_contact(
+                db,
+                data=person(
+                    first_name=f"Person{index:02d}",
+                    last_name="Statelist-Withalongername",
+                    tags=["VIP", "Newsletter", "Prospect"],
+                ),
+                actor_id=None,
+            )
+        for index in range(200):
+            tag_service.create_tag(db, name=f"Label number {index:03d}", actor_id=None)
+    state = _state(_token())
+    _call(state, "load")
+    assert len(state.rows) == 50
+    own = {name: getattr(state, name) for name in ContactListState.base_vars}
+    size = len(json.dumps(own, default=str))
+    assert size < 50_000, size

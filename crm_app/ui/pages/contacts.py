@@ -49,6 +49,23 @@ def _chips(key: str, choices: rx.Var) -> rx.Component:
     )
 
 
+def _finder(placeholder: rx.Var, value: rx.Var, on_change: rx.EventHandler, id_: str) -> rx.Component:
+    """A small search box that narrows a picker (only the first matches live in the page's state)."""
+    return rx.debounce_input(
+        rx.input(
+            rx.input.slot(rx.icon("search", size=12)),
+            placeholder=placeholder,
+            value=value,
+            on_change=on_change,
+            size="1",
+            type="search",
+            id=id_,
+            width="100%",
+        ),
+        debounce_timeout=250,
+    )
+
+
 def _labelled(label: rx.Var, control: rx.Component) -> rx.Component:
     return rx.vstack(rx.text(label, size="1", weight="medium", color_scheme="gray"), control, spacing="1", width="100%")
 
@@ -172,6 +189,7 @@ def _filters_drawer() -> rx.Component:
                     _labelled(
                         t("Tags"),
                         rx.vstack(
+                            _finder(t("Find a tag…"), L.tag_query, L.find_tags, "find-tag"),
                             _chips("tags", L.tag_choices),
                             rx.el.select(
                                 rx.el.option(t("Any of these tags"), value="any"),
@@ -197,7 +215,15 @@ def _filters_drawer() -> rx.Component:
                         ),
                     ),
                     _labelled(t("How did they find us?"), _chips("channels", L.channel_choices)),
-                    _labelled(t("Assigned to"), _chips("assigned", L.user_choices)),
+                    _labelled(
+                        t("Assigned to"),
+                        rx.vstack(
+                            _finder(t("Find a staff member…"), L.user_query, L.find_users, "find-user"),
+                            _chips("assigned", L.user_choices),
+                            spacing="2",
+                            width="100%",
+                        ),
+                    ),
                     _labelled(t("Created between"), rx.hstack(_date("created_from"), _date("created_to"))),
                     _labelled(t("Updated between"), rx.hstack(_date("updated_from"), _date("updated_to"))),
                     rx.foreach(L.custom_filters, _custom_filter),

@@ -17,7 +17,6 @@ from urllib.parse import urlencode
 
 import reflex as rx
 
-from crm_app.auth import service as auth_service
 from crm_app.auth.permissions import Permission, has_permission
 from crm_app.contacts import bulk, search
 from crm_app.contacts import lists as contact_lists
@@ -25,13 +24,14 @@ from crm_app.contacts import tags as tag_service
 from crm_app.contacts.schemas import ContactPage, ContactRow
 from crm_app.core.errors import DomainError, NotFoundError
 from crm_app.db import session_scope
-from crm_app.ui.state.live import LIST_TOKEN, ListPulse
+from crm_app.ui.state.live import watch_list
 from crm_app.ui.state.session import SessionState, _to_sign_in, _validate, requires
 
 PAGE_SIZES = ("25", "50", "100")
 TYPED_CONFIRM_OVER = 100
-MAX_SELECTED = 10_000
+MAX_SELECTED = 2_000
 MAX_FILTER_CHOICES = 50
+MAX_CHANNEL_CHOICES = 50
 FILTER_KEYS = {
     "q",
     "kind",
@@ -172,6 +172,8 @@ class ContactListState(SessionState):
     tag_choices: list[Choice] = []
     channel_choices: list[Choice] = []
     user_choices: list[Choice] = []
+    tag_query: str = ""
+    user_query: str = ""
     custom_columns: list[ListColumn] = []
     custom_filters: list[FilterField] = []
     views: list[SavedViewRow] = []
@@ -268,37 +270,69 @@ class ContactListState(SessionState):
         self.total = result.total
         self.total_is_estimate = result.total_is_estimate
 
-    def _load(self) -> None:
-        self._show(self._page_query()())
-
     def _url_script(self) -> rx.event.EventSpec:
         url = "/contacts" + (f"?{urlencode(self.params)}" if self.params else "")
         return rx.call_script(f"window.history.replaceState(window.history.state, '', {json.dumps(url)})")
 
-    def _changed(self) -> rx.event.EventSpec:
+    async def _reload(self) -> None:
+        """Read the visible page in a worker thread: a slow query never stalls the other browsers."""
+        self._show(await rx.run_in_thread(self._page_query()))
+
+    async def _changed(self) -> rx.event.EventSpec:
         self.page = 1
         self.all_matching = False
-        self._load()
+        await self._reload()
         return self._url_script()
 
-    def _pushed_change(self) -> None:
+    async def _pushed_change(self) -> None:
         """Called by the live pusher when contacts changed: refresh the visible page."""
         if _validate(self.token) is not None and self.router.url.path.rstrip("/") == "/contacts":
-            self._load()
+            await self._reload()
+
+    def _tags_query(self) -> Callable[[Any], list[Choice]]:
+        """The tags the picker offers (the chosen ones, then the first matching ``tag_query``), at most 30 more."""
+        prefix, chosen = self.tag_query, search.filter_from_params(self.params).tag_ids
+
+        def read(db: Any) -> list[Choice]:
+            found = search.tag_choices(db, prefix=prefix, selected=chosen)
+            return [Choice(value=str(tag_id), label=name) for tag_id, name in found]
+
+        return read
+
+    def _users_query(self) -> Callable[[Any], list[Choice]]:
+        """The staff the pickers offer (the chosen ones, then the first matching ``user_query``), at most 30 more."""
+        prefix, chosen = self.user_query, search.filter_from_params(self.params).assigned_user_ids
+
+        def read(db: Any) -> list[Choice]:
+            found = search.user_choices(db, prefix=prefix, selected=chosen)
+            return [Choice(value=str(user_id), label=name) for user_id, name in found]
+
+        return read
+
+    @staticmethod
+    async def _read(query: Callable[[Any], Any]) -> Any:
+        """Run a database read in a worker thread, in a session of its own."""
+
+        def run() -> Any:
+            with session_scope() as db:
+                return query(db)
+
+        return await rx.run_in_thread(run)
 
     def _choices_query(self, user_id: int | None = None) -> Callable[[], _Choices]:
         """The database read of the pickers, saved views and custom columns, runnable in a worker thread."""
         owner = user_id if user_id is not None else self._current.id
+        tags, users = self._tags_query(), self._users_query()
 
         def read() -> _Choices:
             with session_scope() as db:
                 return _Choices(
-                    tags=[Choice(value=str(t.id), label=t.name) for t in tag_service.list_tags(db)],
+                    tags=tags(db),
                     channels=[
                         Choice(value=str(c.id), label=c.name)
                         for c in contact_lists.list_channels(db, include_inactive=True)
-                    ],
-                    users=[Choice(value=str(u.id), label=u.name or u.email) for u in auth_service.list_users(db)],
+                    ][:MAX_CHANNEL_CHOICES],
+                    users=users(db),
                     fields=search.list_fields(db),
                     views=[
                         SavedViewRow(id=v.id, name=v.name, query=urlencode(v.params))
@@ -325,33 +359,47 @@ class ContactListState(SessionState):
         ]
         self.views = choices.views
 
-    def _load_choices(self) -> None:
-        self._apply_choices(self._choices_query()())
+    async def _reload_choices(self) -> None:
+        self._apply_choices(await rx.run_in_thread(self._choices_query()))
 
     @requires(Permission.CONTACTS_VIEW)
     async def load(self):
         """Read the filter from the URL, show the first page and follow changes live."""
-        pulse = await self.get_state(ListPulse)
-        await pulse._link_to(LIST_TOKEN)
+        await watch_list(self)
         self.params = _clean_params(dict(self.router.url.query_parameters))
         self.page = 1
         self.selected = []
         self.all_matching = False
         self.bulk_report = ""
-        self._load_choices()
-        self._load()
+        self.tag_query = ""
+        self.user_query = ""
+        choices = await rx.run_in_thread(self._choices_query())
+        self._apply_choices(choices)
+        await self._reload()
+
+    @requires(Permission.CONTACTS_VIEW)
+    async def find_tags(self, text: str):
+        """Offer the tags whose name starts with what was typed in the tag filter."""
+        self.tag_query = str(text or "")[:80] if isinstance(text, str) else ""
+        self.tag_choices = await self._read(self._tags_query())
+
+    @requires(Permission.CONTACTS_VIEW)
+    async def find_users(self, text: str):
+        """Offer the staff whose name or e-mail starts with what was typed in the staff filter."""
+        self.user_query = str(text or "")[:80] if isinstance(text, str) else ""
+        self.user_choices = await self._read(self._users_query())
 
     # ---- search, filters, order, paging ----------------------------------------------------------
 
     @requires(Permission.CONTACTS_VIEW)
-    def search(self, value: str):
+    async def search(self, value: str):
         """Search as the user types (the input is debounced)."""
         text = str(value or "")[:200]
         self.params = _clean_params({**self.params, "q": text})
-        return self._changed()
+        return await self._changed()
 
     @requires(Permission.CONTACTS_VIEW)
-    def filter_by(self, key: str, value: Any):
+    async def filter_by(self, key: str, value: Any):
         """Turn one filter on, change it, or (with an empty value) off."""
         if not isinstance(key, str) or key in ("q", "sort", "dir"):
             return None
@@ -362,10 +410,10 @@ class ContactListState(SessionState):
         if text and text != "all":
             params[key] = text[:400]
         self.params = _clean_params(params)
-        return self._changed()
+        return await self._changed()
 
     @requires(Permission.CONTACTS_VIEW)
-    def toggle_flag(self, key: str):
+    async def toggle_flag(self, key: str):
         """The one-click filters: Suppliers, Conflict, Unassigned."""
         if key not in ("supplier", "conflict", "unassigned"):
             return None
@@ -373,10 +421,10 @@ class ContactListState(SessionState):
         if params.pop(key, None) is None:
             params[key] = "1"
         self.params = params
-        return self._changed()
+        return await self._changed()
 
     @requires(Permission.CONTACTS_VIEW)
-    def toggle_id(self, key: str, value: str):
+    async def toggle_id(self, key: str, value: str):
         """Add or remove one tag, channel or staff member in a multi-value filter."""
         if key not in ("tags", "channels", "assigned") or not isinstance(value, str) or not value.isdigit():
             return None
@@ -386,10 +434,10 @@ class ContactListState(SessionState):
         if ids:
             params[key] = ",".join(ids[:50])
         self.params = params
-        return self._changed()
+        return await self._changed()
 
     @requires(Permission.CONTACTS_VIEW)
-    def toggle_choice(self, param: str, choice_id: str):
+    async def toggle_choice(self, param: str, choice_id: str):
         """Add or remove one option of a custom choice field in its filter."""
         field = next((f for f in self.custom_filters if f.param == param), None)
         if field is None or not isinstance(choice_id, str) or choice_id not in {c.value for c in field.choices}:
@@ -400,16 +448,16 @@ class ContactListState(SessionState):
         if chosen:
             params[param] = ",".join(chosen[:50])
         self.params = params
-        return self._changed()
+        return await self._changed()
 
     @requires(Permission.CONTACTS_VIEW)
-    def clear_filters(self):
+    async def clear_filters(self):
         """Back to the default view, keeping the search text."""
         self.params = _clean_params({"q": self.params.get("q", "")})
-        return self._changed()
+        return await self._changed()
 
     @requires(Permission.CONTACTS_VIEW)
-    def sort_by(self, field: str):
+    async def sort_by(self, field: str):
         """Sort by a column; a second click reverses the order."""
         if field not in search.SORT_FIELDS:
             return None
@@ -418,10 +466,10 @@ class ContactListState(SessionState):
         params = {k: v for k, v in self.params.items() if k not in ("sort", "dir")}
         params.update(search.sort_to_params(search.ContactSort(field=field, direction=direction)))
         self.params = params
-        return self._changed()
+        return await self._changed()
 
     @requires(Permission.CONTACTS_VIEW)
-    def change_page_size(self, size: str):
+    async def change_page_size(self, size: str):
         """25, 50 or 100 rows per page."""
         if size not in PAGE_SIZES:
             return None
@@ -429,23 +477,23 @@ class ContactListState(SessionState):
         if size != "50":
             params["size"] = size
         self.params = params
-        return self._changed()
+        return await self._changed()
 
     @requires(Permission.CONTACTS_VIEW)
-    def go_to_page(self, page: int):
+    async def go_to_page(self, page: int):
         """Show another page."""
         try:
             wanted = int(page)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             return None
         self.page = min(max(1, wanted), self.page_count)
-        self._load()
+        await self._reload()
         return None
 
     # ---- saved views --------------------------------------------------------------------------
 
     @requires(Permission.CONTACTS_VIEW)
-    def save_view(self, form: dict):
+    async def save_view(self, form: dict):
         """Name the current filter set and keep it."""
         if not isinstance(form, dict):
             return None
@@ -455,18 +503,18 @@ class ContactListState(SessionState):
                 search.save_view(db, user_id=self._current.id, name=name, params=dict(self.params))
         except DomainError as err:
             return rx.toast.error(self._error_text(err))
-        self._load_choices()
+        await self._reload_choices()
         return rx.toast.success(self._t("View saved."))
 
     @requires(Permission.CONTACTS_VIEW)
-    def delete_view(self, view_id: int):
+    async def delete_view(self, view_id: int):
         """Forget a saved view."""
         try:
             with session_scope() as db:
                 search.delete_view(db, user_id=self._current.id, view_id=int(view_id))
         except (DomainError, TypeError, ValueError) as err:
             return rx.toast.error(self._error_text(err) if isinstance(err, DomainError) else self._t("Unknown view."))
-        self._load_choices()
+        await self._reload_choices()
         return None
 
     # ---- selection and bulk actions -------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import inspect
 import logging
 import time
 
@@ -141,7 +142,9 @@ class LivePusher:
         try:
             async with self.app.modify_state(BaseStateToken(ident=client_token, cls=cls)) as root:
                 target = await root.get_state(cls)
-                getattr(target, method)(*args)
+                refreshed = getattr(target, method)(*args)
+                if inspect.isawaitable(refreshed):
+                    await refreshed
         except Exception:
             log.exception("live push to %s failed", client_token)
 
