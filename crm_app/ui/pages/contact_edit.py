@@ -986,8 +986,8 @@ def contact_page() -> rx.Component:
                     S.form_error, icon="triangle-alert", color_scheme="red", margin_bottom="12px", id="form-error"
                 ),
             ),
-            # On a phone the details and the feed are two tabs; from 768 px on, both panels show side by side
-            # (force-mounted, so their forms keep what was typed when switching tabs).
+            # On a phone the details and the feed are two tabs sharing one grid area; from 768 px on, both panels
+            # show side by side (force-mounted, so their forms keep what was typed when switching tabs).
             rx.tabs.root(
                 rx.grid(
                     rx.box(_identity(), grid_area="identity"),
@@ -1012,7 +1012,7 @@ def contact_page() -> rx.Component:
                         ),
                         value="details",
                         force_mount=True,
-                        grid_area="details",
+                        grid_area=["panel", "panel", "details", "details"],
                         min_width="0",
                         style=phone_tab_panel,
                     ),
@@ -1020,14 +1020,14 @@ def contact_page() -> rx.Component:
                         contact_feed(),
                         value="feed",
                         force_mount=True,
-                        grid_area="history",
+                        grid_area=["panel", "panel", "history", "history"],
                         min_width="0",
                         style=phone_tab_panel,
                     ),
                     grid_template_columns=["1fr", "1fr", "260px 1fr", "280px 1fr 320px"],
                     grid_template_areas=[
-                        '"identity" "tabs" "details" "history"',
-                        '"identity" "tabs" "details" "history"',
+                        '"identity" "tabs" "panel"',
+                        '"identity" "tabs" "panel"',
                         '"identity details" "history details"',
                         '"identity details history"',
                     ],
