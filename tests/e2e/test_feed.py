@@ -54,7 +54,9 @@ def _open_feed(page: Page, viewport: str, contact_id: int):
 
 
 def _shot(page: Page, name: str, viewport: str) -> None:
+    """A full-page screenshot from the top (scrolled, sticky bars would be drawn mid-page)."""
     RESULTS.mkdir(exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(RESULTS / f"feed-{name}-{viewport}.png"), full_page=True)
 
 

@@ -228,3 +228,13 @@ def test_an_upload_stores_each_file_names_the_refused_ones_and_hides_the_progres
     assert "crmFeedUploadProgress(-1)" in repr(result)
     assert state.upload_error.startswith("holiday.jpg: ")
     assert [r.title for r in state.rows if r.kind == "files"] == ["quote.pdf"]
+
+
+def test_a_live_push_keeps_the_edit_links_on_my_own_comments(people):
+    state = _state(people["alice"], people["contact"])
+    state._pushed_change(people["contact"])
+    (row,) = [r for r in state.rows if r.comment_id == people["comment"]]
+    assert row.mine
+    stranger = _state("not-a-session", people["contact"])
+    stranger._pushed_change(people["contact"])
+    assert stranger.rows == []

@@ -223,7 +223,9 @@ class ContactFeedState(SessionState):
 
     def _pushed_change(self, contact_id: int) -> None:
         """Called by the live pusher: new entries appear for everyone who has the contact open."""
-        if contact_id == self.contact_id and _validate(self.token) is not None:
+        user = _validate(self.token) if contact_id == self.contact_id else None
+        if user is not None:
+            self._current = user  # "mine" (edit and delete links) is decided per viewer
             try:
                 self._load_page()
             except DomainError:
