@@ -12,6 +12,7 @@ import io
 import os
 import uuid
 import zipfile
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -194,8 +195,17 @@ class Sheet:
     rows: Iterator[tuple[int, tuple[Any, ...]]]
 
 
+def _caused_by_xml_attack(exc: BaseException | None) -> bool:
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, DefusedXmlException):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
 def _xlsx_problem(exc: Exception) -> ValidationError:
-    if isinstance(exc, DefusedXmlException):
+    if _caused_by_xml_attack(exc):
         return ValidationError(
             "This workbook contains XML entity declarations (a known attack on spreadsheet readers): it was refused.",
             field="file",
@@ -232,11 +242,16 @@ def _decode_csv(raw: bytes) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    polish = raw.decode("cp1250", errors="replace")
-    western = raw.decode("cp1252", errors="replace")
-    score_pl = sum(1 for ch in polish if ch in _POLISH)
-    score_w = sum(1 for ch in western if ch in _WESTERN)
-    return polish if score_pl > score_w else western
+    # Not UTF-8: Central European (Polish) or Western Windows code page. Only bytes the two read differently
+    # tell them apart: whichever turns more of them into letters of its languages wins.
+    score_pl = score_w = 0
+    for byte, count in Counter(b for b in raw if b >= 0x80).items():
+        as_pl = bytes([byte]).decode("cp1250", errors="replace")
+        as_w = bytes([byte]).decode("cp1252", errors="replace")
+        if as_pl != as_w:
+            score_pl += count * (as_pl in _POLISH)
+            score_w += count * (as_w in _WESTERN)
+    return raw.decode("cp1250" if score_pl > score_w else "cp1252", errors="replace")
 
 
 def _csv_rows(text: str) -> Iterator[tuple[int, tuple[Any, ...]]]:

@@ -7,6 +7,7 @@ Reading is forgiving where people are inconsistent (yes/oui/tak, dates as text, 
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -32,6 +33,7 @@ from crm_app.exchange.columns import (
     split_address_target,
 )
 from crm_app.exchange.files import cell_text, is_blank
+from crm_app.fields.types import parse_date_text
 from crm_app.i18n import LOCALES, translate
 
 MAX_ITEMS_PER_CELL = 20
@@ -191,18 +193,42 @@ def parse_kind(value: Any) -> str | None:
     raise ValueError(text)
 
 
+def _date_from_text(value: Any, locale: str) -> Any:
+    """A date written as text: in the import's language first, else the one reading that makes sense
+    (31/03/2024 can only be day first). Ambiguous or wrong text is left for validation to refuse."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return parse_date_text(value, locale)
+    except ValidationError:
+        pass
+    readings = set()
+    for other in ("en", "fr"):
+        with contextlib.suppress(ValidationError):
+            readings.add(parse_date_text(value, other))
+    return readings.pop() if len(readings) == 1 else value
+
+
 def _text_cell(value: Any) -> str:
     return cell_text(value).strip()
 
 
 def _phone_digits_from_number(value: int | float) -> str:
+    """The digits of a phone Excel stored as a number; refused when the number shows digits were lost."""
     if isinstance(value, float):
         if not value.is_integer():
             raise ValidationError(
                 "Excel stored this phone number as a decimal number; format the column as Text and type it again."
             )
         value = int(value)
-    return str(value)
+    digits = str(abs(value))
+    if len(digits) >= 10 and digits.endswith("0000"):
+        raise ValidationError(
+            f"Excel stored this phone number as the number {digits} (shown as {float(digits):.2E}): its last "
+            "digits are probably lost. Format the column as Text in the spreadsheet, type the number again "
+            "and import again."
+        )
+    return digits
 
 
 def _parse_phone_text(text: str, region: str) -> tuple[str, str]:
@@ -359,7 +385,9 @@ class _Reader:
             text = cell_text(value)
             self.row.custom[key] = [part.strip() for part in re.split(r"[;,\n]", text) if part.strip()]
         elif column.type == "date":
-            self.row.custom[key] = value.date() if isinstance(value, datetime) else value
+            self.row.custom[key] = (
+                value.date() if isinstance(value, datetime) else _date_from_text(value, self.ctx.locale)
+            )
         elif column.type in ("number", "decimal"):
             self.row.custom[key] = value if isinstance(value, int | float) else _text_cell(value)
         elif column.type == "long_text":
