@@ -18,6 +18,8 @@ from crm_app.contacts.schemas import AddressIn, ContactIn, PhoneIn
 from crm_app.contacts.search import create_search_structures
 from crm_app.core.app_settings import update_settings
 from crm_app.db import build_engine, reset_engines, session_scope
+from crm_app.fields import service as fields
+from crm_app.fields.schemas import FieldCreate, FieldUpdate
 from crm_app.settings import settings
 from crm_app.ui.state.contact_edit import ContactEditState
 from crm_app.ui.state.session import _validate
@@ -259,3 +261,149 @@ def test_save_ok_on_an_existing_contact_bumps_the_version_and_toasts(staff_token
     assert "Saved." in toasts(result)
     assert editor.version == 2 and not editor.dirty
     assert stored(contact_id).memo == "Prefers mornings"
+
+
+# ---------------------------------------------------------------- the form of the contact's type
+
+
+def add_field(kind: str, label: str, type_: str = "text", **values: Any):
+    with session_scope() as db:
+        return fields.create_field(db, kind=kind, data=FieldCreate(label=label, type=type_, **values), actor_id=None)
+
+
+def form_field(kind: str, key: str):
+    with session_scope() as db:
+        return fields.form_for(db, kind=kind, include_inactive=True).field(key)
+
+
+def card_keys(editor: ContactEditState) -> list[tuple[str, list[str]]]:
+    return [(card.title, [part.key for part in card.parts]) for card in editor.form_cards]
+
+
+def part(editor: ContactEditState, key: str):
+    return next(p for card in editor.form_cards for p in card.parts if p.key == key)
+
+
+def test_a_new_contact_starts_with_each_fields_default_value(staff_token) -> None:
+    size = add_field("person", "Shoe size", "number", default_value="42")
+    add_field("person", "Newsletter", "checkbox", default_value="yes")
+    colour = add_field("person", "Colour", "select", choices=["Red", "Blue"])
+    with session_scope() as db:
+        fields.update_field(db, field_id=colour.id, data=FieldUpdate(default_value="Blue"), actor_id=None)
+    add_field("person", "Notes", "text")
+    editor = new_editor(staff_token)
+    assert editor.custom_text["shoe_size"] == "42"
+    assert editor.custom_text["colour"] == form_field("person", "colour").default_value
+    assert editor.custom_check["newsletter"] is True
+    assert editor.custom_text.get("notes", "") == ""
+    assert size.default_value == 42
+    editor.edit_field("first_name", "Lou")
+    editor.save()
+    assert stored(editor.contact_id).custom == {"shoe_size": 42, "newsletter": True, "colour": "blue"}
+
+
+def test_an_existing_contact_is_not_given_defaults_it_does_not_hold(staff_token) -> None:
+    contact_id = make_contact()
+    add_field("person", "Shoe size", "number", default_value="42")
+    editor = open_editor(staff_token, contact_id)
+    assert editor.custom_text["shoe_size"] == ""
+
+
+def test_switching_type_on_the_creation_form_gives_the_new_forms_defaults(staff_token) -> None:
+    add_field("organization", "Seats", "number", default_value="5")
+    editor = new_editor(staff_token)
+    editor.edit_field("kind", "organization")
+    assert editor.custom_text["seats"] == "5"
+
+
+def test_the_form_follows_the_managers_order_and_sections(staff_token) -> None:
+    add_field("person", "Gate code", "text")
+    with session_scope() as db:
+        workshop = fields.create_section(db, kind="person", title="Workshop", actor_id=None)
+        form = fields.form_for(db, kind="person", include_inactive=True)
+        fields.move_field_to(db, field_id=form.field("memo").id, section_id=None, position=0, actor_id=None)
+        fields.move_field_to(
+            db, field_id=form.field("discount_percent").id, section_id=workshop.id, position=0, actor_id=None
+        )
+        fields.move_field_to(db, field_id=form.field("gate_code").id, section_id=workshop.id, position=1, actor_id=None)
+        fields.update_field(db, field_id=form.field("emails").id, data=FieldUpdate(required=True), actor_id=None)
+    editor = new_editor(staff_token)
+    assert card_keys(editor) == [
+        ("", ["memo"]),
+        ("", ["phones"]),
+        ("", ["emails"]),
+        ("", ["addresses"]),
+        ("", ["is_supplier", "acquisition_channel_id", "assigned_user_id"]),
+        ("Workshop", ["discount_percent", "gate_code"]),
+    ]
+    assert part(editor, "emails").required is True
+    assert part(editor, "phones").required is False
+    assert (part(editor, "discount_percent").label, part(editor, "discount_percent").sub) == (
+        "Personal discount (%)",
+        True,
+    )
+    assert part(editor, "memo").wide and not part(editor, "assigned_user_id").wide
+
+
+def test_a_hidden_builtin_is_left_out_and_a_renamed_one_keeps_the_managers_label(staff_token) -> None:
+    with session_scope() as db:
+        form = fields.form_for(db, kind="organization", include_inactive=True)
+        fields.set_active(db, field_id=form.field("addresses").id, active=False, actor_id=None)
+        fields.update_field(
+            db, field_id=form.field("registration_no").id, data=FieldUpdate(label="SIRET"), actor_id=None
+        )
+    editor = new_editor(staff_token, "organization")
+    keys = [key for _title, keys in card_keys(editor) for key in keys]
+    assert "addresses" not in keys and "registration_no" in keys
+    assert part(editor, "registration_no").label == "SIRET"
+
+
+def test_switching_type_keeps_the_values_the_other_form_lacks_and_gives_them_back(staff_token) -> None:
+    add_field("person", "Shoe size", "number")
+    add_field("person", "Hobby", "text")
+    add_field("organization", "Hobby", "text")
+    editor = new_editor(staff_token)
+    editor.edit_custom("shoe_size", "44")
+    editor.edit_custom("hobby", "Chess")
+    editor.edit_field("kind", "organization")
+    assert editor.kept_aside == ["Shoe size"]
+    assert editor.custom_text["hobby"] == "Chess"
+    assert "shoe_size" not in editor._custom_payload()
+    editor.edit_field("kind", "person")
+    assert editor.kept_aside == []
+    assert (editor.custom_text["shoe_size"], editor.custom_text["hobby"]) == ("44", "Chess")
+
+
+def test_values_kept_aside_survive_a_reload_through_the_draft(staff_token) -> None:
+    add_field("person", "Shoe size", "number")
+    editor = new_editor(staff_token)
+    editor.edit_field("first_name", "Lou")
+    editor.edit_custom("shoe_size", "44")
+    editor.edit_field("kind", "organization")
+    draft = editor.draft
+    reopened = new_editor(staff_token)
+    reopened._restore_draft(draft)
+    assert reopened.kind == "organization" and reopened.kept_aside == ["Shoe size"]
+    reopened.edit_field("kind", "person")
+    assert reopened.custom_text["shoe_size"] == "44"
+
+
+def test_a_deactivated_choice_the_contact_holds_is_listed_marked_inactive(staff_token) -> None:
+    brand = add_field("person", "Brand", "select", choices=["Apple", "Samsung"])
+    tags = add_field("person", "Interests", "multi_select", choices=["Golf", "Tennis"])
+    contact_id = make_contact(custom={"brand": "samsung", "interests": ["tennis"]})
+    with session_scope() as db:
+        fields.set_choice_active(db, field_id=brand.id, choice_id="samsung", active=False, actor_id=None)
+        fields.set_choice_active(db, field_id=tags.id, choice_id="tennis", active=False, actor_id=None)
+    editor = open_editor(staff_token, contact_id)
+    assert editor.custom_text["brand"] == "samsung"
+    assert [(o.value, o.label) for o in part(editor, "brand").choices] == [
+        ("apple", "Apple"),
+        ("samsung", "Samsung (inactive)"),
+    ]
+    assert [o.label for o in part(editor, "interests").choices] == ["Golf", "Tennis (inactive)"]
+    editor.edit_field("last_name", "Jones")
+    editor.save()
+    assert editor.errors == {}
+    assert stored(contact_id).custom == {"brand": "samsung", "interests": ["tennis"]}
+    assert [o.value for o in part(new_editor(staff_token), "brand").choices] == ["apple"]

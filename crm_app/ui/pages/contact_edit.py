@@ -12,8 +12,9 @@ from crm_app.ui.state.contact_edit import (
     AddressForm,
     ConflictRow,
     ContactEditState,
-    CustomField,
     EmailForm,
+    FormCard,
+    FormItem,
     PhoneForm,
 )
 from crm_app.ui.state.live import ContactPulse, Viewer
@@ -36,13 +37,25 @@ def _err(key: rx.Var | str) -> rx.Component:
     )
 
 
-def _label(text: rx.Var, html_for: str = "") -> rx.Component:
-    return rx.text(text, as_="label", html_for=html_for, size="1", weight="medium", color_scheme="gray")
+def _required_mark(required: rx.Var | bool) -> rx.Component:
+    return rx.cond(required, rx.text.span(" *", color=rx.color("red", 10), class_name="required-mark"))
 
 
-def _text_field(label: rx.Var, name: str, value: rx.Var, **props) -> rx.Component:
+def _label(text: rx.Var, html_for: str = "", required: rx.Var | bool = False) -> rx.Component:
+    return rx.text(
+        text,
+        _required_mark(required),
+        as_="label",
+        html_for=html_for,
+        size="1",
+        weight="medium",
+        color_scheme="gray",
+    )
+
+
+def _text_field(label: rx.Var, name: str, value: rx.Var, required: rx.Var | bool = False, **props) -> rx.Component:
     return rx.vstack(
-        _label(label, f"f-{name}"),
+        _label(label, f"f-{name}", required),
         rx.input(
             id=f"f-{name}",
             value=value,
@@ -114,45 +127,6 @@ def _identity() -> rx.Component:
                 rx.data_list.item(rx.data_list.label(t("Updated")), rx.data_list.value(S.updated_label)),
                 orientation="vertical",
                 size="1",
-            ),
-            rx.cond(
-                _shown("registration_no"),
-                _text_field(t("Registration number (company ID / VAT)"), "registration_no", S.registration_no),
-            ),
-            rx.cond(
-                _shown("assigned_user_id"),
-                rx.vstack(
-                    _label(t("Assigned to"), "f-assigned"),
-                    _select(
-                        S.users,
-                        S.assigned_user_id,
-                        lambda v: S.edit_field("assigned_user_id", v),
-                        t("Nobody"),
-                        "f-assigned",
-                    ),
-                    _err("assigned_user_id"),
-                    spacing="1",
-                    width="100%",
-                ),
-            ),
-            rx.cond(
-                _shown("is_supplier"),
-                rx.text(
-                    rx.hstack(
-                        rx.switch(
-                            checked=S.is_supplier,
-                            on_change=lambda v: S.edit_field("is_supplier", v),
-                            disabled=~CAN_EDIT,
-                            id="f-supplier",
-                        ),
-                        rx.icon("truck", size=16),
-                        t("Supplier"),
-                        spacing="2",
-                        align="center",
-                    ),
-                    as_="label",
-                    size="2",
-                ),
             ),
             rx.text(
                 rx.hstack(
@@ -307,17 +281,35 @@ def _phone_row(phone: PhoneForm, i: rx.Var) -> rx.Component:
     )
 
 
-def _phones() -> rx.Component:
-    return _section(
-        t("Phones"),
+def _part_heading(item: FormItem, add: rx.Component) -> rx.Component:
+    """The heading of a list part (phones, e-mails, addresses, memo) with its add button."""
+    return rx.hstack(
+        rx.cond(
+            item.sub,
+            rx.heading(item.label, _required_mark(item.required), size="2", as_="h3"),
+            rx.heading(item.label, _required_mark(item.required), size="3", as_="h2"),
+        ),
+        rx.spacer(),
+        add,
+        width="100%",
+        align="center",
+    )
+
+
+def _add_button(label: rx.Var, on_click, id_: str) -> rx.Component:
+    return rx.cond(
+        CAN_EDIT,
+        rx.button(rx.icon("plus", size=14), label, variant="soft", size="1", on_click=on_click, id=id_),
+    )
+
+
+def _phones(item: FormItem) -> rx.Component:
+    return rx.vstack(
+        _part_heading(item, _add_button(t("Add phone"), S.add_phone, "add-phone")),
         _err("phones"),
         rx.foreach(S.phones, _phone_row),
-        action=rx.cond(
-            CAN_EDIT,
-            rx.button(
-                rx.icon("plus", size=14), t("Add phone"), variant="soft", size="1", on_click=S.add_phone, id="add-phone"
-            ),
-        ),
+        spacing="3",
+        width="100%",
     )
 
 
@@ -378,22 +370,13 @@ def _email_row(email: EmailForm, i: rx.Var) -> rx.Component:
     )
 
 
-def _emails() -> rx.Component:
-    return _section(
-        t("E-mails"),
+def _emails(item: FormItem) -> rx.Component:
+    return rx.vstack(
+        _part_heading(item, _add_button(t("Add e-mail"), S.add_email, "add-email")),
         _err("emails"),
         rx.foreach(S.emails, _email_row),
-        action=rx.cond(
-            CAN_EDIT,
-            rx.button(
-                rx.icon("plus", size=14),
-                t("Add e-mail"),
-                variant="soft",
-                size="1",
-                on_click=S.add_email,
-                id="add-email",
-            ),
-        ),
+        spacing="3",
+        width="100%",
     )
 
 
@@ -487,22 +470,13 @@ def _address_block(a: AddressForm, i: rx.Var) -> rx.Component:
     )
 
 
-def _addresses() -> rx.Component:
-    return _section(
-        t("Addresses"),
+def _addresses(item: FormItem) -> rx.Component:
+    return rx.vstack(
+        _part_heading(item, _add_button(t("Add address"), S.add_address, "add-address")),
         _err("addresses"),
         rx.foreach(S.addresses, _address_block),
-        action=rx.cond(
-            CAN_EDIT,
-            rx.button(
-                rx.icon("plus", size=14),
-                t("Add address"),
-                variant="soft",
-                size="1",
-                on_click=S.add_address,
-                id="add-address",
-            ),
-        ),
+        spacing="3",
+        width="100%",
     )
 
 
@@ -563,49 +537,79 @@ def _tags() -> rx.Component:
     )
 
 
-def _commercial() -> rx.Component:
-    return _section(
-        t("Commercial"),
-        rx.flex(
-            rx.cond(
-                _shown("acquisition_channel_id"),
-                rx.vstack(
-                    _label(t("How did they find us?"), "f-channel"),
-                    _select(
-                        S.channels,
-                        S.acquisition_channel_id,
-                        lambda v: S.edit_field("acquisition_channel_id", v),
-                        t("Not known"),
-                        "f-channel",
-                    ),
-                    _err("acquisition_channel_id"),
-                    spacing="1",
-                    flex="2",
-                    min_width="200px",
-                ),
-            ),
-            rx.cond(
-                _shown("discount_percent"),
-                rx.box(
-                    _text_field(
-                        t("Personal discount (%)"), "discount_percent", S.discount_percent, input_mode="decimal"
-                    ),
-                    flex="1",
-                    min_width="140px",
-                ),
-            ),
-            gap="12px",
-            wrap="wrap",
-            width="100%",
-        ),
+def _registration(item: FormItem) -> rx.Component:
+    return _text_field(item.label, "registration_no", S.registration_no, item.required)
+
+
+def _assigned(item: FormItem) -> rx.Component:
+    return rx.vstack(
+        _label(item.label, "f-assigned", item.required),
+        _select(S.users, S.assigned_user_id, lambda v: S.edit_field("assigned_user_id", v), t("Nobody"), "f-assigned"),
+        _err("assigned_user_id"),
+        spacing="1",
+        width="100%",
     )
 
 
-def _shown(key: str) -> rx.Var:
-    return ~S.builtin_hidden.contains(key)
+def _channel(item: FormItem) -> rx.Component:
+    return rx.vstack(
+        _label(item.label, "f-channel", item.required),
+        _select(
+            S.channels,
+            S.acquisition_channel_id,
+            lambda v: S.edit_field("acquisition_channel_id", v),
+            t("Not known"),
+            "f-channel",
+        ),
+        _err("acquisition_channel_id"),
+        spacing="1",
+        width="100%",
+    )
 
 
-def _custom_input(f: CustomField) -> rx.Component:
+def _discount(item: FormItem) -> rx.Component:
+    return _text_field(item.label, "discount_percent", S.discount_percent, item.required, input_mode="decimal")
+
+
+def _supplier(item: FormItem) -> rx.Component:
+    return rx.text(
+        rx.hstack(
+            rx.switch(
+                checked=S.is_supplier,
+                on_change=lambda v: S.edit_field("is_supplier", v),
+                disabled=~CAN_EDIT,
+                id="f-supplier",
+            ),
+            rx.icon("truck", size=16),
+            item.label,
+            spacing="2",
+            align="center",
+        ),
+        as_="label",
+        size="2",
+    )
+
+
+def _memo(item: FormItem) -> rx.Component:
+    return rx.vstack(
+        _part_heading(item, rx.fragment()),
+        rx.text_area(
+            value=S.memo,
+            on_change=lambda v: S.edit_field("memo", v),
+            rows="5",
+            width="100%",
+            id="f-memo",
+            read_only=~CAN_EDIT,
+            placeholder=t("Notes about this client"),
+            aria_label=item.label,
+        ),
+        _err("memo"),
+        spacing="3",
+        width="100%",
+    )
+
+
+def _custom_input(f: FormItem) -> rx.Component:
     key = "custom." + f.key
     fid = "c-" + f.key
     text_value = S.custom_text.get(f.key, "")
@@ -676,15 +680,7 @@ def _custom_input(f: CustomField) -> rx.Component:
         ),
     )
     return rx.vstack(
-        rx.text(
-            f.label,
-            rx.cond(f.required, rx.text.span(" *", color=rx.color("red", 10))),
-            as_="label",
-            html_for=fid,
-            size="1",
-            weight="medium",
-            color_scheme="gray",
-        ),
+        _label(f.label, fid, f.required),
         control,
         rx.cond(f.help, rx.text(f.help, size="1", color_scheme="gray")),
         _err(key),
@@ -694,20 +690,51 @@ def _custom_input(f: CustomField) -> rx.Component:
     )
 
 
-def _custom_sections() -> rx.Component:
-    return rx.fragment(
-        rx.foreach(
-            S.custom_sections,
-            lambda sec: _section(
-                sec.title,
-                rx.grid(
-                    rx.foreach(sec.fields, _custom_input),
-                    columns=rx.breakpoints(initial="1", sm="2"),
-                    gap="12px",
-                    width="100%",
-                ),
-            ),
+def _form_item(item: FormItem) -> rx.Component:
+    return rx.box(
+        rx.match(
+            item.key,
+            ("phones", _phones(item)),
+            ("emails", _emails(item)),
+            ("addresses", _addresses(item)),
+            ("registration_no", _registration(item)),
+            ("assigned_user_id", _assigned(item)),
+            ("acquisition_channel_id", _channel(item)),
+            ("discount_percent", _discount(item)),
+            ("is_supplier", _supplier(item)),
+            ("memo", _memo(item)),
+            _custom_input(item),
         ),
+        grid_column=rx.cond(item.wide, "1 / -1", "auto"),
+        min_width="0",
+        class_name="form-part",
+        custom_attrs={"data-part": item.key},
+    )
+
+
+def _form_card(card: FormCard) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.cond(card.title, rx.heading(card.title, size="3", as_="h2", class_name="section-title")),
+            rx.grid(
+                rx.foreach(card.parts, _form_item),
+                grid_template_columns="repeat(auto-fill, minmax(min(100%, 200px), 1fr))",
+                gap="12px",
+                width="100%",
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+        class_name="form-card",
+        custom_attrs={"data-section": card.title},
+    )
+
+
+def _form() -> rx.Component:
+    """The contact's form in the order and sections the managers set for its type."""
+    return rx.fragment(
+        rx.foreach(S.form_cards, _form_card),
         rx.cond(
             S.hidden_custom.length() > 0,
             rx.callout(
@@ -718,23 +745,28 @@ def _custom_sections() -> rx.Component:
                 id="hidden-values",
             ),
         ),
-    )
-
-
-def _memo() -> rx.Component:
-    return _section(
-        t("Memo"),
-        rx.text_area(
-            value=S.memo,
-            on_change=lambda v: S.edit_field("memo", v),
-            rows="5",
-            width="100%",
-            id="f-memo",
-            read_only=~CAN_EDIT,
-            placeholder=t("Notes about this client"),
+        rx.cond(
+            S.kept_aside.length() > 0,
+            rx.callout(
+                rx.cond(
+                    S.kind == "person",
+                    t("Not on the person form, so not saved; switch back to Organisation to get them again:"),
+                    t("Not on the organisation form, so not saved; switch back to Person to get them again:"),
+                )
+                + " "
+                + S.kept_aside.join(", "),
+                icon="archive",
+                color_scheme="amber",
+                size="1",
+                id="kept-aside",
+            ),
         ),
-        _err("memo"),
     )
+
+
+def _details() -> rx.Component:
+    """The contact's name, its form and its tags."""
+    return rx.vstack(_names(), _form(), _tags(), spacing="3", width="100%")
 
 
 # ---- history ---------------------------------------------------------------------------------
@@ -998,18 +1030,7 @@ def contact_page() -> rx.Component:
                         class_name="phone-only",
                     ),
                     rx.tabs.content(
-                        rx.vstack(
-                            _names(),
-                            rx.cond(_shown("phones"), _phones()),
-                            rx.cond(_shown("emails"), _emails()),
-                            rx.cond(_shown("addresses"), _addresses()),
-                            _custom_sections(),
-                            _tags(),
-                            rx.cond(_shown("acquisition_channel_id") | _shown("discount_percent"), _commercial()),
-                            rx.cond(_shown("memo"), _memo()),
-                            spacing="3",
-                            width="100%",
-                        ),
+                        _details(),
                         value="details",
                         force_mount=True,
                         grid_area=["panel", "panel", "details", "details"],

@@ -29,7 +29,8 @@ from crm_app.core.app_settings import get_settings
 from crm_app.core.errors import ConflictError, DomainError, NotFoundError, ValidationError
 from crm_app.db import session_scope
 from crm_app.fields import service as field_service
-from crm_app.fields.types import get_type
+from crm_app.fields.types import get_type, is_empty
+from crm_app.i18n import _
 from crm_app.ui.state.live import FORMS_TOKEN, ContactPulse, FormPulse, Viewer, contact_token, prune
 from crm_app.ui.state.session import SessionState, _validate, requires
 
@@ -103,23 +104,43 @@ class Option:
 
 
 @dataclasses.dataclass
-class CustomField:
-    """A custom field of the contact's form."""
+class FormItem:
+    """One part of the contact's form, built-in (phones, memo...) or custom, where the manager put it."""
 
     key: str
+    builtin: bool
     label: str
     type: str
     help: str
     required: bool
     choices: list[Option]
+    wide: bool = False
+    sub: bool = False
 
 
 @dataclasses.dataclass
-class CustomSection:
-    """A heading and the custom fields under it."""
+class FormCard:
+    """A card of the form: a section's heading and its parts, or one list (phones...) or a run of fields."""
 
     title: str
-    fields: list[CustomField]
+    parts: list[FormItem]
+
+
+# The built-in parts as the contact file names them while the manager kept the default label.
+BUILTIN_FORM_LABELS = {
+    "phones": _("Phones"),
+    "emails": _("E-mails"),
+    "addresses": _("Addresses"),
+    "registration_no": _("Registration number (company ID / VAT)"),
+    "is_supplier": _("Supplier"),
+    "acquisition_channel_id": _("How did they find us?"),
+    "discount_percent": _("Personal discount (%)"),
+    "assigned_user_id": _("Assigned to"),
+    "memo": _("Memo"),
+}
+# Built-in parts that take a card of their own above the first section heading.
+STANDALONE_PARTS = ("phones", "emails", "addresses", "memo")
+WIDE_CUSTOM_TYPES = ("long_text", "multi_select")
 
 
 @dataclasses.dataclass
@@ -261,13 +282,12 @@ class ContactEditState(SessionState):
     saving: bool = False
     confirm_delete: bool = False
 
-    custom_sections: list[CustomSection] = []
+    form_cards: list[FormCard] = []
     custom_text: dict[str, str] = {}
     custom_multi: dict[str, list[str]] = {}
     custom_check: dict[str, bool] = {}
     hidden_custom: list[str] = []
-    builtin_hidden: list[str] = []
-    builtin_required: dict[str, bool] = {}
+    kept_aside: list[str] = []
     form_notice: str = ""
 
     draft: str = rx.LocalStorage("", name=DRAFT_KEY)
@@ -281,6 +301,10 @@ class ContactEditState(SessionState):
     _just_created: int = 0
     _region: str = "FR"
     _custom_types: dict[str, str] = {}
+    _custom_defaults: dict[str, Any] = {}
+    _form_layout: list[dict[str, Any]] = []
+    _held_choices: dict[str, list[str]] = {}
+    _aside: dict[str, dict[str, Any]] = {}
     _form_kind: str = ""
     _base: dict[str, Any] = {}
     _pending: dict[str, Any] = {}
@@ -322,12 +346,20 @@ class ContactEditState(SessionState):
     def _fill(self, c: ContactRead) -> None:
         self.contact_id = c.id
         self.version = c.version
+        self._held_choices = {
+            key: [str(v) for v in (value if isinstance(value, list) else [value])]
+            for key, value in (c.custom or {}).items()
+            if value is not None
+        }
         if self._form_kind != c.kind:
             with session_scope() as db:
                 self._load_form(db, c.kind)
+        self._build_cards()
         self.custom_text, self.custom_multi, self.custom_check = {}, {}, {}
         self._apply(self._form_values(c))
         self.hidden_custom = list(c.hidden_custom)
+        self._aside = {}
+        self.kept_aside = []
         self.form_notice = ""
         self.display_name = c.display_name
         self.reference = c.reference
@@ -369,11 +401,15 @@ class ContactEditState(SessionState):
         self.discount_percent = "0"
         self.is_supplier = False
         self.archived = False
+        self._held_choices = {}
         with session_scope() as db:
             defaults = get_settings(db).channel_defaults
             self._load_form(db, self.kind)
         self.custom_text, self.custom_multi, self.custom_check = {}, {}, {}
+        self._apply_defaults()
         self.hidden_custom = []
+        self._aside = {}
+        self.kept_aside = []
         self.form_notice = ""
         self.phones = [
             PhoneForm(
@@ -485,7 +521,13 @@ class ContactEditState(SessionState):
     def _touch(self) -> None:
         self.dirty = True
         self.draft = json.dumps(
-            {"key": self._draft_key(), "version": self.version, "base": self._base, "fields": self._fields()}
+            {
+                "key": self._draft_key(),
+                "version": self.version,
+                "base": self._base,
+                "fields": self._fields(),
+                "aside": self._aside,
+            }
         )
 
     def _draft_key(self) -> str:
@@ -506,9 +548,20 @@ class ContactEditState(SessionState):
             if self.contact_id and isinstance(draft.get("base"), dict):
                 self._base = draft["base"]
                 self.version = int(draft.get("version") or self.version)
+            if fields.get("kind") in ("person", "organization") and fields["kind"] != self._form_kind:
+                with session_scope() as db:
+                    self._load_form(db, fields["kind"])
             self._apply(fields)
         except (TypeError, ValueError):
             return
+        aside = draft.get("aside")
+        if isinstance(aside, dict):
+            self._aside = {
+                str(key)[:100]: {"label": entry["label"][:200], "value": entry.get("value")}
+                for key, entry in list(aside.items())[:MAX_ROWS]
+                if isinstance(entry, dict) and isinstance(entry.get("label"), str) and key not in self._custom_types
+            }
+            self.kept_aside = [entry["label"] for entry in self._aside.values()]
         self.dirty = True
         self.draft = saved
         self.form_notice = self._t("Your unsaved changes were restored.")
@@ -520,11 +573,7 @@ class ContactEditState(SessionState):
             self.is_supplier = _as_bool(value)
         elif name == "kind":
             if value in ("person", "organization") and value != self.kind:
-                typed = self._custom_payload()
-                self.kind = value
-                with session_scope() as db:
-                    self._load_form(db, value)
-                self._apply_custom({f"custom.{k}": v for k, v in typed.items()})
+                self._switch_form(value)
         elif isinstance(name, str) and name in TEXT_FIELDS:
             setattr(self, name, str(value if value is not None else "")[: TEXT_FIELDS[name]])
         else:
@@ -733,29 +782,126 @@ class ContactEditState(SessionState):
     # ---- the form of the contact's type (custom fields, shown built-ins) ------------------------
 
     def _load_form(self, db, kind: str) -> None:
+        """Read the form of ``kind`` in the manager's order: built-in parts and custom fields, by section."""
         self._form_kind = kind
         form = field_service.form_for(db, kind=kind)
         states = field_service.builtin_states(db, kind=kind)
-        self.builtin_hidden = [key for key, state in states.items() if not state.active]
-        self.builtin_required = {key: state.required for key, state in states.items()}
-        sections = []
+        specs = field_service.BUILTIN_SPECS
+        layout: list[dict[str, Any]] = []
+        custom: list[Any] = []
         for section in form.sections:
-            fields = [
-                CustomField(
-                    key=f.key,
-                    label=f.label,
-                    type=f.type,
-                    help=f.help_text,
-                    required=f.required,
-                    choices=[Option(value=c.id, label=c.label) for c in f.choices if c.active],
+            rows = []
+            for f in section.fields:
+                if f.builtin:
+                    if f.key not in specs or f.key not in BUILTIN_FORM_LABELS:
+                        continue
+                    label = self._t(BUILTIN_FORM_LABELS[f.key]) if f.label == specs[f.key].label else f.label
+                    required = states[f.key].required if f.key in states else False
+                    rows.append(
+                        {
+                            "key": f.key,
+                            "builtin": True,
+                            "label": label,
+                            "type": "builtin",
+                            "help": "",
+                            "required": required,
+                            "choices": [],
+                        }
+                    )
+                else:
+                    custom.append(f)
+                    rows.append(
+                        {
+                            "key": f.key,
+                            "builtin": False,
+                            "label": f.label,
+                            "type": f.type,
+                            "help": f.help_text,
+                            "required": f.required,
+                            "choices": [[c.id, c.label, c.active] for c in f.choices],
+                        }
+                    )
+            if rows:
+                layout.append({"title": section.title, "fields": rows})
+        self._form_layout = layout
+        self._custom_types = {f.key: f.type for f in custom}
+        self._custom_defaults = {f.key: f.default_value for f in custom if f.default_value is not None}
+        self._build_cards()
+
+    def _item(self, row: dict[str, Any], *, sub: bool) -> FormItem:
+        """One part of the form; a choice no longer offered stays listed (marked) while this contact holds it."""
+        held = set(self._held_choices.get(row["key"], []))
+        inactive = self._t("(inactive)")
+        choices = [
+            Option(value=choice_id, label=label if active else f"{label} {inactive}")
+            for choice_id, label, active in row["choices"]
+            if active or choice_id in held
+        ]
+        wide = row["key"] in STANDALONE_PARTS if row["builtin"] else row["type"] in WIDE_CUSTOM_TYPES
+        return FormItem(
+            key=row["key"],
+            builtin=row["builtin"],
+            label=row["label"],
+            type=row["type"],
+            help=row["help"],
+            required=row["required"],
+            choices=choices,
+            wide=wide,
+            sub=sub,
+        )
+
+    def _build_cards(self) -> None:
+        """Cards in form order: each section under its heading; above the first heading, phones, e-mails,
+        addresses and the memo each get a card and the fields between them share one."""
+        cards: list[FormCard] = []
+        run: list[FormItem] = []
+        for section in self._form_layout:
+            if section["title"]:
+                if run:
+                    cards.append(FormCard(title="", parts=run))
+                    run = []
+                cards.append(
+                    FormCard(title=section["title"], parts=[self._item(r, sub=True) for r in section["fields"]])
                 )
-                for f in section.fields
-                if not f.builtin and f.active
-            ]
-            if fields:
-                sections.append(CustomSection(title=section.title or self._t("More details"), fields=fields))
-        self.custom_sections = sections
-        self._custom_types = {f.key: f.type for sec in sections for f in sec.fields}
+                continue
+            for row in section["fields"]:
+                if row["builtin"] and row["key"] in STANDALONE_PARTS:
+                    if run:
+                        cards.append(FormCard(title="", parts=run))
+                        run = []
+                    cards.append(FormCard(title="", parts=[self._item(row, sub=False)]))
+                else:
+                    run.append(self._item(row, sub=False))
+        if run:
+            cards.append(FormCard(title="", parts=run))
+        self.form_cards = cards
+
+    def _apply_defaults(self, *, exclude: set[str] = frozenset()) -> None:
+        """Pre-fill the custom fields that have a default value (except ``exclude``), as a new contact gets them."""
+        defaults = {k: v for k, v in self._custom_defaults.items() if k not in exclude}
+        inputs = self._custom_inputs(defaults)
+        self._apply_custom({name: value for name, value in inputs.items() if name.removeprefix("custom.") in defaults})
+
+    def _custom_labels(self) -> dict[str, str]:
+        return {row["key"]: row["label"] for sec in self._form_layout for row in sec["fields"] if not row["builtin"]}
+
+    def _switch_form(self, kind: str) -> None:
+        """The creation form changes type: values the new form lacks are set aside (and come back), not lost."""
+        typed = self._custom_payload()
+        labels = self._custom_labels()
+        before = set(self._custom_types)
+        aside = dict(self._aside)
+        for key, value in typed.items():
+            if not is_empty(value) and value is not False:
+                aside[key] = {"label": labels.get(key, key), "value": value}
+        self.kind = kind
+        with session_scope() as db:
+            self._load_form(db, kind)
+        self._apply_defaults(exclude=before)
+        self._apply_custom({f"custom.{k}": v for k, v in typed.items()})
+        self._apply_custom({f"custom.{k}": entry["value"] for k, entry in aside.items() if k in self._custom_types})
+        self._aside = {k: entry for k, entry in aside.items() if k not in self._custom_types}
+        self.kept_aside = [entry["label"] for entry in self._aside.values()]
 
     def _custom_inputs(self, stored: dict[str, Any]) -> dict[str, Any]:
         """Stored custom values as the form holds them, keyed ``custom.<key>``."""
@@ -803,8 +949,11 @@ class ContactEditState(SessionState):
         if kind != self.kind or _validate(self.token) is None:
             return
         typed = self._custom_payload()
+        before = set(self._custom_types)
         with session_scope() as db:
             self._load_form(db, self.kind)
+        if not self.contact_id:
+            self._apply_defaults(exclude=before)
         self._apply_custom({f"custom.{k}": v for k, v in typed.items()})
         self.form_notice = self._t("The form was just updated by a manager.")
 
