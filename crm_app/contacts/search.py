@@ -69,7 +69,7 @@ from crm_app.fields.models import FieldDefinition
 from crm_app.fields.types import Choice, choices_from_options, get_type
 
 SortField = Literal[
-    "relevance", "name", "reference", "kind", "city", "updated", "created", "assigned", "email", "phone"
+    "relevance", "name", "reference", "kind", "city", "updated", "created", "assigned", "email", "phone", "tags"
 ]
 SORT_FIELDS: tuple[str, ...] = SortField.__args__
 PAGE_SIZES = (25, 50, 100)
@@ -1154,6 +1154,10 @@ class _Plan:
             return _per_row(exists().where(ContactTag.contact_id == Contact.id, ContactTag.tag_id.in_(tag_ids)))
         return Contact.id.in_(select(ContactTag.contact_id).where(ContactTag.tag_id.in_(tag_ids)))
 
+    def matches_all(self, id_expr: Any) -> ColumnElement[bool]:
+        """EXISTS: the contact ``id_expr`` passes every filter and the search query."""
+        return _per_row(exists().where(Contact.id == id_expr, *self.conditions(hint=True)))
+
     def contact_matches(self, id_expr: Any, *, with_tags: bool = True) -> ColumnElement[bool]:
         """EXISTS: the contact ``id_expr`` passes every filter (not the search query)."""
         conditions = self.conditions(hint=True, with_query=False, with_tags=with_tags)
@@ -1359,9 +1363,40 @@ def _ranked_many(plan: _Plan) -> list[_Phase]:
     return phases
 
 
+MAX_TAG_PHASES = 200
+
+
+def _first_tag_name() -> Any:
+    """SQL: the contact's first tag name (tags show A-Z), "" without tags (sorts those first A-Z, last Z-A)."""
+    first = select(func.min(Tag.name)).join(ContactTag, ContactTag.tag_id == Tag.id)
+    return func.coalesce(first.where(ContactTag.contact_id == Contact.id).scalar_subquery(), literal(""))
+
+
+def _sorted_by_tags(plan: _Plan, descending: bool, tag_order: list[int]) -> list[_Phase]:
+    """Many matches by first tag: untagged contacts, then one index-driven phase per tag in name order (the
+    contacts whose first tag it is, by id); Z-A walks the same phases backwards."""
+    untagged = select(Contact.id, Contact.id).where(
+        ~exists().where(ContactTag.contact_id == Contact.id), *plan.conditions(hint=True)
+    )
+    phases = [_Phase(stmt=untagged, keys=[Contact.id], descending=descending)]
+    for index, tag_id in enumerate(tag_order):
+        tagged = ContactTag.__table__.alias(f"first_tag_{index}")
+        earlier = tag_order[:index]
+        checks = [tagged.c.tag_id == tag_id, plan.matches_all(tagged.c.contact_id)]
+        if earlier:
+            checks.append(~exists().where(ContactTag.contact_id == tagged.c.contact_id, ContactTag.tag_id.in_(earlier)))
+        stmt = select(tagged.c.contact_id, tagged.c.contact_id).where(*checks)
+        phases.append(_Phase(stmt=stmt, keys=[tagged.c.contact_id], descending=descending))
+    return phases[::-1] if descending else phases
+
+
 def _sorted_few(plan: _Plan, sort: ContactSort, ids: list[int]) -> list[_Phase]:
     """A few matches (their ids) sorted by a column in one statement."""
     descending = sort.direction == "desc"
+    if sort.field == "tags":
+        keys = [_first_tag_name(), Contact.id]
+        stmt = select(Contact.id, *keys).where(Contact.id.in_(ids))
+        return [_Phase(stmt=stmt, keys=keys, descending=descending, force_sort=plan.dialect == "sqlite")]
     if sort.field in _CONTACT_SORTS:
         keys = _CONTACT_SORTS[sort.field]()
         stmt = select(Contact.id, *keys).where(Contact.id.in_(ids))
@@ -1371,9 +1406,16 @@ def _sorted_few(plan: _Plan, sort: ContactSort, ids: list[int]) -> list[_Phase]:
     return [_Phase(stmt=stmt, keys=keys, descending=descending, force_sort=plan.dialect == "sqlite")]
 
 
-def _sorted_many(plan: _Plan, sort: ContactSort) -> list[_Phase]:
+def _sorted_many(plan: _Plan, sort: ContactSort, tag_order: list[int] | None = None) -> list[_Phase]:
     """Many matches sorted by a column: walk that column's index and check each contact (stops at the page)."""
     descending = sort.direction == "desc"
+    if sort.field == "tags":
+        if tag_order is not None:
+            return _sorted_by_tags(plan, descending, tag_order)
+        keys = [_first_tag_name(), Contact.id]
+        return [
+            _Phase(stmt=select(Contact.id, *keys).where(*plan.conditions(hint=True)), keys=keys, descending=descending)
+        ]
     if sort.field in _CONTACT_SORTS:
         keys = _CONTACT_SORTS[sort.field]()
         stmt = select(Contact.id, *keys).where(*plan.conditions(hint=True))
@@ -1382,6 +1424,12 @@ def _sorted_many(plan: _Plan, sort: ContactSort) -> list[_Phase]:
     matches = _per_row(exists().where(Contact.id == ContactSearch.contact_id, *plan.conditions(hint=True)))
     stmt = select(ContactSearch.contact_id, *keys).where(matches)
     return [_Phase(stmt=stmt, keys=keys, descending=descending)]
+
+
+def _tag_order(session: Session) -> list[int] | None:
+    """Tag ids by name (the order of the first-tag sort), or None when there are too many for one phase each."""
+    ids = list(_core(session).execute(select(Tag.id).order_by(Tag.name).limit(MAX_TAG_PHASES + 1)).scalars())
+    return ids if len(ids) <= MAX_TAG_PHASES else None
 
 
 def _count_rows(session: Session, stmt: Any, limit: int) -> int:
@@ -1645,7 +1693,8 @@ def search_contacts(
     if sort.field == "relevance":
         phases = _ranked_few(plan, few) if selective else _ranked_many(plan)
     else:
-        phases = _sorted_few(plan, sort, few) if selective else _sorted_many(plan, sort)
+        tag_order = _tag_order(session) if sort.field == "tags" and not selective else None
+        phases = _sorted_few(plan, sort, few) if selective else _sorted_many(plan, sort, tag_order)
 
     state = {"f": _fingerprint(filter, sort), "s": int(selective)}
     decoded = _decode_cursor(cursor, state, phases) if cursor else None

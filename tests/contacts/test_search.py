@@ -902,3 +902,29 @@ def test_user_choices_offer_active_staff_by_name_or_e_mail_prefix(db) -> None:
     assert [name for _id, name in search.user_choices(db, prefix="ann")] == ["Ann Martin"]
     assert len(search.user_choices(db, prefix="user")) == 2
     assert [uid for uid, _name in search.user_choices(db, prefix="bob", selected=[gone.id])] == [gone.id, bob.id]
+
+
+# ---------------------------------------------------------------- sort by tags
+
+
+@pytest.mark.parametrize("direction", ["asc", "desc"])
+def test_the_list_sorts_by_first_tag_name_and_pages_the_same_way_with_cursors(db, mode, direction) -> None:
+    for first, labels in (
+        ("Ann", ["Wholesale", "Export"]),
+        ("Bob", []),
+        ("Cid", ["Alpha"]),
+        ("Dan", ["Export"]),
+        ("Eve", ["Zulu", "Beta"]),
+        ("Fay", []),
+        ("Gus", ["Alpha", "Zulu"]),
+    ):
+        _add(db, first, "Tagsort", tags=labels)
+    db.commit()
+    sort = ContactSort(field="tags", direction=direction)
+    filter = ContactFilter(query="tagsort")
+    order = ["Bob", "Fay", "Cid", "Gus", "Eve", "Ann", "Dan"]
+    expected = [f"{name} Tagsort" for name in (order if direction == "asc" else order[::-1])]
+    everything = [row.display_name for row in search.search_contacts(db, filter=filter, sort=sort).rows]
+    assert everything == expected
+    assert _walk(db, filter, sort, 2) == everything
+    assert search.sort_from_params(search.sort_to_params(sort)) == sort

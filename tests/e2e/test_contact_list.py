@@ -91,6 +91,19 @@ def test_bulk_tag_three_contacts_across_two_pages(app_server, desktop, listed):
         assert len(db.exec(select(ContactTag).where(ContactTag.tag_id == tag.id)).all()) == 3
 
 
+def test_the_tags_column_sorts_by_first_tag_and_back(app_server, desktop, listed):
+    sign_in(desktop, make_user(app_server, "staff"))
+    desktop.goto("/contacts?q=Listperson&size=25")
+    expect(desktop.locator(".contact-row")).to_have_count(25)
+    desktop.locator(".sort-tags").click()
+    expect(desktop).to_have_url(re.compile(r"sort=tags"))
+    first_tags = desktop.locator(".contact-row").first.locator("td").nth(6)
+    expect(first_tags).to_have_text("")
+    desktop.locator(".sort-tags").click()
+    expect(desktop).to_have_url(re.compile(r"sort=tags&dir=desc"))
+    expect(desktop.locator(".contact-row").first.locator("td").nth(6)).not_to_have_text("")
+
+
 def test_a_bulk_tag_on_all_matching_shows_progress_and_reaches_an_open_profile_off_the_page(
     app_server, browser, desktop, listed
 ):
@@ -122,6 +135,12 @@ def test_phone_shows_cards_with_tap_to_call(app_server, phone, listed):
     card = phone.locator(".contact-card", has_text="Agnieszka Wiśniewska")
     expect(card).to_be_visible()
     expect(card.locator("a[href^='tel:']")).to_have_attribute("href", "tel:+33612345678")
+    expect(card.locator("a[href^='tel:']")).to_contain_text("+33 6 12 34 56 78")
+    phone.locator("#contact-search").fill("Pièces")
+    expect(phone.locator(".contact-card")).to_have_count(1)
+    phone.locator("#contact-search").fill("Agnieszka")
+    expect(card).to_be_visible()
+    phone.screenshot(path="test-results/list-cards-phone.png")
     phone.locator("#open-filters").click()
     expect(phone.locator("#filters-drawer")).to_be_visible()
     phone.screenshot(path="test-results/list-filters-phone.png")

@@ -400,7 +400,7 @@ def _table() -> rx.Component:
                     _sort_header("Phone", "phone"),
                     _sort_header("E-mail", "email"),
                     _sort_header("City", "city"),
-                    rx.table.column_header_cell(t("Tags")),
+                    _sort_header("Tags", "tags"),
                     _sort_header("Assigned to", "assigned"),
                     rx.foreach(L.custom_columns, _custom_header),
                     _sort_header("Updated", "updated"),
@@ -437,14 +437,21 @@ def _card(row: ContactRow) -> rx.Component:
             rx.cond(
                 row.main_phone,
                 rx.link(
-                    rx.icon_button(
-                        rx.icon("phone", size=18), size="3", radius="full", variant="soft", aria_label=t("Call")
+                    rx.button(
+                        rx.icon("phone", size=16),
+                        rx.text(row.main_phone, size="2", white_space="nowrap"),
+                        size="2",
+                        radius="full",
+                        variant="soft",
                     ),
                     href=row.main_phone_tel,
+                    class_name="card-call",
+                    flex_shrink="0",
                 ),
             ),
             align="center",
             width="100%",
+            spacing="3",
         ),
         class_name="contact-card",
         width="100%",
