@@ -102,6 +102,12 @@ def test_a_manager_shapes_the_organisation_and_person_forms(app_server, desktop)
     above = _move_up(page, app_server, "organization", "device_brand")
     keys = _keys(app_server, "organization")
     assert keys.index("device_brand") == keys.index(above) - 1
+
+    # Drag and drop on a desktop: dropped on the upper half of the first row, it becomes the first field.
+    first = keys[0]
+    brand.drag_to(_row(page, first), target_position={"x": 60, "y": 6})
+    expect(page.locator("#form-fields .field-row").first).to_have_attribute("data-key", "device_brand")
+    assert _keys(app_server, "organization")[:2] == ["device_brand", first]
     page.screenshot(path="test-results/form-builder-organisation-desktop.png", full_page=True)
 
     # Edit: the key is read-only now; a choice is added to the list.
@@ -159,6 +165,13 @@ def test_a_manager_shapes_the_organisation_and_person_forms(app_server, desktop)
     _add_field(page, "Old code", "text")
     _save_field(page)
     expect(_row(page, "old_code")).to_be_visible()
+
+    # Dragged onto a section's heading, a field becomes the first of that section.
+    workshop_block = page.locator(".form-section[data-section='Workshop']")
+    _row(page, "old_code").drag_to(workshop_block.locator(".section-header"))
+    expect(workshop_block.locator(".field-row").first).to_have_attribute("data-key", "old_code")
+    workshop = next(s for s in _form(app_server, "person").sections if s.title == "Workshop")
+    assert [f.key for f in workshop.fields] == ["old_code", "next_service"]
     with app_server.session() as db:
         holder = create_contact(
             db, data=ContactIn(kind="person", first_name="Olga", custom={"old_code": "AB-12"}), actor_id=None

@@ -140,6 +140,7 @@ def _flag_badge(flag: rx.Var, label: str, class_name: str, color: str = "gray") 
 
 def _field_row(row: FieldRow) -> rx.Component:
     name = rx.flex(
+        rx.icon("grip-vertical", size=16, color=rx.color("gray", 9), class_name="drag-handle hide-on-phone"),
         rx.text(
             row.label,
             size="2",
@@ -234,7 +235,7 @@ def _field_row(row: FieldRow) -> rx.Component:
         background=rx.cond(row.active, "transparent", rx.color("gray", 2)),
         width="100%",
         class_name="field-row",
-        custom_attrs={"data-key": row.key},
+        custom_attrs={"data-key": row.key, "data-field-id": row.id},
     )
 
 
@@ -316,6 +317,7 @@ def _section_header(block: SectionBlock) -> rx.Component:
         background=rx.color("gray", 2),
         border_bottom=ROW_BORDER,
         width="100%",
+        class_name="section-header",
     )
 
 
@@ -337,7 +339,7 @@ def _section_block(block: SectionBlock) -> rx.Component:
         background=rx.color("gray", 1),
         width="100%",
         class_name=rx.cond(block.id == 0, "form-section untitled", "form-section"),
-        custom_attrs={"data-section": block.title},
+        custom_attrs={"data-section": block.title, "data-section-id": block.id},
     )
 
 
@@ -943,7 +945,16 @@ def form_builder_page() -> rx.Component:
                 ),
                 _kind_tabs(),
                 _toolbar(),
+                rx.text(
+                    t("On a computer, drag a field by its row to move it; the arrows move it one place."),
+                    size="1",
+                    color_scheme="gray",
+                    class_name="hide-on-phone",
+                ),
                 rx.vstack(rx.foreach(S.sections, _section_block), spacing="3", width="100%", id="form-fields"),
+                # assets/form_builder.js writes a dropped field's new place here; its change reaches the server.
+                rx.el.input(id="field-drop", on_change=S.drop_field, style={"display": "none"}, aria_hidden="true"),
+                rx.script(src="/form_builder.js"),
                 _add_dialog(),
                 _edit_dialog(),
                 _delete_dialog(),

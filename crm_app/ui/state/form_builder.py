@@ -368,6 +368,21 @@ class FormBuilderState(SessionState):
         return self._failed(err) if err else self._changed()
 
     @requires(Permission.FORMS_MANAGE)
+    def drop_field(self, value: str):
+        """A field dragged to a place: "field id:section id (0 for the top group):position[:anything]"."""
+        parts = [part.strip() for part in value.split(":")] if isinstance(value, str) and len(value) < 100 else []
+        if len(parts) < 3 or not (parts[2].isascii() and parts[2].isdigit() and len(parts[2]) <= 4):
+            return None
+        row = self._row(parts[0])
+        top = parts[1] == "0"
+        section_id = None if top else self._has_section(parts[1])
+        if row is None or (section_id is None and not top):
+            return None
+        position = int(parts[2])
+        _result, err = self._run(field_service.move_field_to, field_id=row.id, section_id=section_id, position=position)
+        return self._failed(err) if err else self._changed()
+
+    @requires(Permission.FORMS_MANAGE)
     def toggle_active(self, field_id: int, active: bool):
         """Show or hide a field; a hidden custom field keeps its values and gets them back when shown."""
         row, flag = self._row(field_id), _as_flag(active)
