@@ -93,6 +93,10 @@ def test_a_manager_shapes_the_organisation_and_person_forms(app_server, desktop)
     brand = _row(page, "device_brand")
     expect(brand).to_contain_text("Single choice")
     expect(brand).to_contain_text("Required")
+    latest = page.locator("#form-history .history-row").first
+    expect(latest).to_contain_text("Device brand — Field added")
+    expect(latest).to_contain_text("Single choice")
+    expect(latest).to_contain_text("Manager")
     created = _form(app_server, "organization").field("device_brand")
     assert created is not None and created.type == "select" and created.required
     assert [c.label for c in created.choices] == ["Apple", "Samsung", "Other"]
@@ -104,10 +108,13 @@ def test_a_manager_shapes_the_organisation_and_person_forms(app_server, desktop)
     assert keys.index("device_brand") == keys.index(above) - 1
 
     # Drag and drop on a desktop: dropped on the upper half of the first row, it becomes the first field.
+    # (A tall window keeps both rows on screen: a scroll between press and move would drag another row.)
     first = keys[0]
+    page.set_viewport_size({"width": 1280, "height": 1400})
     brand.drag_to(_row(page, first), target_position={"x": 60, "y": 6})
     expect(page.locator("#form-fields .field-row").first).to_have_attribute("data-key", "device_brand")
     assert _keys(app_server, "organization")[:2] == ["device_brand", first]
+    page.set_viewport_size({"width": 1280, "height": 800})
     page.screenshot(path="test-results/form-builder-organisation-desktop.png", full_page=True)
 
     # Edit: the key is read-only now; a choice is added to the list.
@@ -168,7 +175,9 @@ def test_a_manager_shapes_the_organisation_and_person_forms(app_server, desktop)
 
     # Dragged onto a section's heading, a field becomes the first of that section.
     workshop_block = page.locator(".form-section[data-section='Workshop']")
+    page.set_viewport_size({"width": 1280, "height": 1400})
     _row(page, "old_code").drag_to(workshop_block.locator(".section-header"))
+    page.set_viewport_size({"width": 1280, "height": 800})
     expect(workshop_block.locator(".field-row").first).to_have_attribute("data-key", "old_code")
     workshop = next(s for s in _form(app_server, "person").sections if s.title == "Workshop")
     assert [f.key for f in workshop.fields] == ["old_code", "next_service"]
@@ -190,6 +199,14 @@ def test_a_manager_shapes_the_organisation_and_person_forms(app_server, desktop)
     page.locator("#delete-confirm").click()
     expect(_row(page, "old_code")).to_have_count(0)
     assert _form(app_server, "person").field("old_code") is None
+    history = page.locator("#form-history .history-row")
+    expect(history.first).to_contain_text("Old code — Field deleted")
+    expect(history.first).to_contain_text("1 value erased")
+    expect(history.filter(has_text="Old code — Moved")).to_contain_text("Workshop · 1")
+    expect(history.filter(has_text="Next service — Taken off the form")).to_have_count(1)
+    expect(history.filter(has_text="Registration number — Put back on the form")).to_have_count(1)
+    page.locator("#form-history").scroll_into_view_if_needed()
+    page.screenshot(path="test-results/form-builder-history-desktop.png")
     with app_server.session() as db:
         assert "old_code" not in (db.exec(select(Contact).where(Contact.id == holder.id)).one().custom or {})
 

@@ -805,3 +805,35 @@ def test_every_definition_change_is_versioned_in_the_audit_history(session) -> N
     sections = audit_entries(session, "form_section")
     assert [(e.kind, e.new) for e in sections] == [("created", "Details")]
     assert len(service.field_history(session)) == 4
+
+
+def test_form_history_names_each_field_and_section_of_that_form_newest_first(session) -> None:
+    manager = make_user(session, name="Maria", role="manager")
+    size = service.create_field(session, kind="person", data=FieldCreate(label="Size"), actor_id=manager.id)
+    service.create_field(session, kind="organization", data=FieldCreate(label="Seats"), actor_id=manager.id)
+    service.update_field(session, field_id=size.id, data=FieldUpdate(required=True), actor_id=manager.id)
+    section = service.create_section(session, kind="person", title="Details", actor_id=manager.id)
+    service.rename_section(session, section_id=section.id, title="Workshop", actor_id=manager.id)
+    history = service.form_history(session, kind="person")
+    assert [(h.entity, h.subject, h.kind, h.field, h.old, h.new, h.actor_name) for h in history] == [
+        ("section", "Workshop", "renamed", "title", "Details", "Workshop", "Maria"),
+        ("section", "Workshop", "created", "title", None, "Details", "Maria"),
+        ("field", "Size", "changed", "required", False, True, "Maria"),
+        ("field", "Size", "created", "", None, history[-1].new, "Maria"),
+    ]
+    assert [h.subject for h in service.form_history(session, kind="organization")] == ["Seats"]
+
+
+def test_form_history_keeps_naming_a_deleted_field_and_respects_the_limit(session) -> None:
+    old = add_field(session, "Old code")
+    service.update_field(session, field_id=old.id, data=FieldUpdate(help_text="Gone soon"), actor_id=None)
+    service.delete_field(session, field_id=old.id, actor_id=None, confirm=True)
+    history = service.form_history(session, kind="person")
+    assert [(h.subject, h.kind) for h in history] == [
+        ("Old code", "deleted"),
+        ("Old code", "changed"),
+        ("Old code", "created"),
+    ]
+    assert history[0].new == {"values_removed": 0}
+    assert len(service.form_history(session, kind="person", limit=2)) == 2
+    assert service.form_history(session, kind="organization") == []

@@ -7,7 +7,14 @@ import reflex as rx
 from crm_app.auth.permissions import Permission
 from crm_app.ui.i18n import t
 from crm_app.ui.layout import page_header
-from crm_app.ui.state.form_builder import TYPE_OPTIONS, ChoiceRow, FieldRow, FormBuilderState, SectionBlock
+from crm_app.ui.state.form_builder import (
+    TYPE_OPTIONS,
+    ChoiceRow,
+    FieldRow,
+    FormBuilderState,
+    HistoryRow,
+    SectionBlock,
+)
 from crm_app.ui.state.session import can
 from crm_app.ui.styles import FULL_WIDTH_SELECT_STYLE
 
@@ -925,6 +932,40 @@ def _delete_section_dialog() -> rx.Component:
     )
 
 
+# ---- history ---------------------------------------------------------------------------------
+
+
+def _history_row(row: HistoryRow) -> rx.Component:
+    return rx.vstack(
+        rx.text(row.at, " · ", row.actor, size="1", color_scheme="gray"),
+        rx.text(rx.text.strong(row.subject), " — ", row.action, size="2", class_name="pre-wrap"),
+        rx.cond(row.change, rx.text(row.change, size="1", color_scheme="gray", class_name="pre-wrap")),
+        spacing="0",
+        width="100%",
+        padding="8px 0",
+        border_bottom=ROW_BORDER,
+        class_name="history-row",
+    )
+
+
+def _history() -> rx.Component:
+    """Who changed this form, what and when (the definitions' versions)."""
+    return rx.card(
+        rx.vstack(
+            rx.hstack(rx.icon("history", size=16), rx.heading(t("History"), size="3"), spacing="2", align="center"),
+            rx.cond(
+                S.history.length() > 0,
+                rx.box(rx.foreach(S.history, _history_row), width="100%"),
+                rx.text(t("No changes to this form yet."), size="2", color_scheme="gray"),
+            ),
+            spacing="2",
+            width="100%",
+        ),
+        width="100%",
+        id="form-history",
+    )
+
+
 # ---- the page --------------------------------------------------------------------------------
 
 
@@ -955,6 +996,7 @@ def form_builder_page() -> rx.Component:
                 # assets/form_builder.js writes a dropped field's new place here; its change reaches the server.
                 rx.el.input(id="field-drop", on_change=S.drop_field, style={"display": "none"}, aria_hidden="true"),
                 rx.script(src="/form_builder.js"),
+                _history(),
                 _add_dialog(),
                 _edit_dialog(),
                 _delete_dialog(),

@@ -94,6 +94,47 @@ class SectionBlock:
 
 
 @dataclasses.dataclass
+class HistoryRow:
+    """One change of the form in the builder's history: when, who, what and the values before and after."""
+
+    id: int
+    at: str
+    actor: str
+    subject: str
+    action: str
+    change: str = ""
+
+
+HISTORY_LIMIT = 30
+HISTORY_ACTIONS = {
+    ("field", "created"): _("Field added"),
+    ("field", "activated"): _("Put back on the form"),
+    ("field", "deactivated"): _("Taken off the form (values kept)"),
+    ("field", "moved"): _("Moved"),
+    ("field", "type_changed"): _("Type changed"),
+    ("field", "deleted"): _("Field deleted"),
+    ("field", "choice_added"): _("Option added"),
+    ("field", "choice_renamed"): _("Option renamed"),
+    ("field", "choice_moved"): _("Options reordered"),
+    ("field", "choice_activated"): _("Option offered again"),
+    ("field", "choice_deactivated"): _("Option no longer offered"),
+    ("section", "created"): _("Section added"),
+    ("section", "renamed"): _("Section renamed"),
+    ("section", "moved"): _("Section moved"),
+    ("section", "deleted"): _("Section deleted"),
+}
+HISTORY_PROPERTIES = {
+    "label": _("Label"),
+    "help_text": _("Help text"),
+    "required": _("Required"),
+    "default_value": _("Default value"),
+    "show_in_list": _("List column"),
+    "searchable": _("Searchable"),
+    "on_web_form": _("Public web form"),
+}
+
+
+@dataclasses.dataclass
 class ChoiceRow:
     """One option of the choice field being edited."""
 
@@ -220,6 +261,8 @@ class FormBuilderState(SessionState):
     section_add_error: str = ""
     delete_section_id: int = 0
 
+    history: list[HistoryRow] = []
+
     @rx.var
     def new_has_choices(self) -> bool:
         """Whether the new field's type takes a list of options."""
@@ -302,6 +345,62 @@ class FormBuilderState(SessionState):
 
     def _refresh(self) -> None:
         self._show_form(self._read_form())
+        with session_scope() as db:
+            changes = field_service.form_history(db, kind=self.kind, limit=HISTORY_LIMIT)
+        self.history = [self._history_row(change) for change in changes]
+
+    def _value_text(self, value: Any) -> str:
+        if value is None or value == "":
+            return "—"
+        if isinstance(value, bool):
+            return self._t("Yes") if value else self._t("No")
+        if isinstance(value, list):
+            return ", ".join(str(item) for item in value)[:200]
+        return str(value)[:200]
+
+    def _place_text(self, place: Any) -> str:
+        if not isinstance(place, dict):
+            return ""
+        titles = {block.id: block.title for block in self.sections if block.id}
+        section = place.get("section_id")
+        where = titles.get(section, self._t("a deleted section")) if section else self._t("Top of the form")
+        return f"{where} · {int(place.get('position') or 0) + 1}"
+
+    def _type_text(self, snapshot: Any) -> str:
+        type_ = snapshot.get("type") if isinstance(snapshot, dict) else None
+        return self._t(FIELD_TYPES[type_].label) if type_ in FIELD_TYPES else ""
+
+    def _history_row(self, change: field_service.FormChange) -> HistoryRow:
+        """A change as one readable line: the field's property, or what happened, and the values around it."""
+        old, new = change.old, change.new
+        if change.entity == "field" and change.kind == "changed":
+            action = self._t(HISTORY_PROPERTIES.get(change.field, change.field))
+            detail = f"{self._value_text(old)} → {self._value_text(new)}"
+        else:
+            action = self._t(HISTORY_ACTIONS.get((change.entity, change.kind), change.kind))
+            if change.kind == "moved" and change.entity == "field":
+                detail = f"{self._place_text(old)} → {self._place_text(new)}"
+            elif change.kind == "type_changed":
+                detail = f"{self._type_text(old)} → {self._type_text(new)}"
+            elif change.kind == "created" and change.entity == "field":
+                detail = self._type_text(new)
+            elif change.kind in ("renamed", "choice_renamed"):
+                detail = f"{self._value_text(old)} → {self._value_text(new)}"
+            elif change.kind == "choice_added" and isinstance(new, dict):
+                detail = self._value_text(new.get("label"))
+            elif change.kind == "deleted" and isinstance(new, dict) and new.get("values_removed"):
+                count = int(new["values_removed"])
+                detail = self._t("1 value erased") if count == 1 else self._t("{count} values erased", count=count)
+            else:
+                detail = ""
+        return HistoryRow(
+            id=change.id,
+            at=change.at.strftime("%Y-%m-%d %H:%M"),
+            actor=change.actor_name or self._t("System"),
+            subject=change.subject,
+            action=action,
+            change=detail,
+        )
 
     def _row(self, field_id: Any) -> FieldRow | None:
         row_id = _as_id(field_id)
