@@ -113,9 +113,10 @@ def _is_guarded(route: object) -> bool:
 
 def build_api() -> Starlette:
     """The Starlette app Reflex mounts its own routes onto."""
-    from crm_app.api.files import FILE_ROUTES  # files.py imports require_api from this module
+    from crm_app.api.exchange import EXCHANGE_ROUTES  # these modules import require_api from this one
+    from crm_app.api.files import FILE_ROUTES
 
-    routes = [Route("/api/me", me), Route("/api/health", health), *FILE_ROUTES]
+    routes = [Route("/api/me", me), Route("/api/health", health), *FILE_ROUTES, *EXCHANGE_ROUTES]
     unguarded = [r.path for r in routes if r.path not in PUBLIC_ROUTES and not _is_guarded(r)]
     if unguarded:
         raise RuntimeError(f"API routes without require_api and not in PUBLIC_ROUTES: {unguarded}")

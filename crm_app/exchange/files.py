@@ -189,10 +189,11 @@ def check_xlsx_container(path: Path) -> None:
 
 @dataclass
 class Sheet:
-    """An opened sheet: its name and its rows as (row number, values)."""
+    """An opened sheet: its name, its rows as (row number, values), and how many rows it says it has."""
 
     name: str
     rows: Iterator[tuple[int, tuple[Any, ...]]]
+    estimated_rows: int | None = None
 
 
 def _caused_by_xml_attack(exc: BaseException | None) -> bool:
@@ -276,7 +277,7 @@ def open_sheet(path: Path, file_format: str) -> Iterator[Sheet]:
     """Open a stored file and stream its rows; every failure becomes a clear ``ValidationError``."""
     if file_format == CSV:
         raw = path.read_bytes()
-        yield Sheet(name="", rows=_csv_rows(_decode_csv(raw)))
+        yield Sheet(name="", rows=_csv_rows(_decode_csv(raw)), estimated_rows=raw.count(b"\n"))
         return
     check_xlsx_container(path)
     try:
@@ -287,7 +288,8 @@ def open_sheet(path: Path, file_format: str) -> Iterator[Sheet]:
         raise _xlsx_problem(exc) from exc
     try:
         ws = _pick_sheet(workbook)
-        yield Sheet(name=ws.title, rows=_guarded(_xlsx_rows(ws)))
+        estimate = getattr(ws, "_max_row", None)
+        yield Sheet(name=ws.title, rows=_guarded(_xlsx_rows(ws)), estimated_rows=estimate)
     finally:
         workbook.close()
 

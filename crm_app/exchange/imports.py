@@ -251,6 +251,7 @@ def create_import(
         with open_sheet(stored.path, stored.file_format) as sheet:
             header_row, headers, _rows = header_and_rows(sheet)
             sheet_name = sheet.name
+            estimate = max(0, (sheet.estimated_rows or 0) - header_row) or None
     except ValidationError:
         stored.path.unlink(missing_ok=True)
         raise
@@ -277,6 +278,7 @@ def create_import(
         mapping=[plan.as_dict() for plan in plans],
         options=options.model_dump(),
         status=UPLOADED,
+        total_rows=estimate,
     )
     session.add(job)
     session.flush()

@@ -34,7 +34,7 @@ from crm_app.exchange.columns import (
 )
 from crm_app.exchange.files import cell_text, is_blank
 from crm_app.fields.types import parse_date_text
-from crm_app.i18n import LOCALES, translate
+from crm_app.i18n import LOCALES, _, translate
 
 MAX_ITEMS_PER_CELL = 20
 EXCEL_ERRORS = frozenset({"#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#NAME?", "#NULL!", "#GETTING_DATA"})
@@ -56,6 +56,10 @@ KIND_WORDS = {
     ),
 }
 EMAIL_CONSENT_WORDS = frozenset({"consent", "consentement", "zgoda", "email ok", "e mail ok", "opt in", "ok"})
+LOST_DIGITS = _(
+    "Excel stored this phone number as the number {digits} (shown as {shown}): its last digits are probably "
+    "lost. Format the column as Text in the spreadsheet, type the number again and import again."
+)
 _SCIENTIFIC = re.compile(r"^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$")
 _ITEM_SPLIT = re.compile(r"[;,\n]")
 _PHONE_ITEM = re.compile(r"\s*([^;,\n()]*?)\s*(?:\(([^)]*)\))?\s*(?:[;,\n]|$)")
@@ -223,11 +227,7 @@ def _phone_digits_from_number(value: int | float) -> str:
         value = int(value)
     digits = str(abs(value))
     if len(digits) >= 10 and digits.endswith("0000"):
-        raise ValidationError(
-            f"Excel stored this phone number as the number {digits} (shown as {float(digits):.2E}): its last "
-            "digits are probably lost. Format the column as Text in the spreadsheet, type the number again "
-            "and import again."
-        )
+        raise ValidationError(LOST_DIGITS.format(digits=digits, shown=f"{float(digits):.2E}"))
     return digits
 
 

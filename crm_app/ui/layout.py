@@ -15,6 +15,7 @@ from crm_app.ui.styles import SIDEBAR_WIDTH
 NAV_ITEMS: list[tuple[str, str, str, Permission]] = [
     ("Contacts", "/contacts", "users", Permission.CONTACTS_VIEW),
     ("My tasks", "/tasks", "square-check", Permission.CONTACTS_VIEW),
+    ("Imports", "/imports", "file-up", Permission.IMPORT),
     ("Settings", "/settings", "settings", Permission.CONTACTS_VIEW),
 ]
 

@@ -14,6 +14,7 @@ from crm_app.ui.pages.auth import change_password_page, signin_page
 from crm_app.ui.pages.contact_edit import contact_page
 from crm_app.ui.pages.contacts import contacts_page
 from crm_app.ui.pages.form_builder import form_builder_page
+from crm_app.ui.pages.imports import import_page, imports_page
 from crm_app.ui.pages.settings import account_page, settings_page, users_page
 from crm_app.ui.pages.settings_lists import campaigns_page, contact_settings_page, phone_types_page, tags_page
 from crm_app.ui.pages.tasks import tasks_page
@@ -22,6 +23,7 @@ from crm_app.ui.state.contact_edit import ContactEditState
 from crm_app.ui.state.contact_list import ContactListState
 from crm_app.ui.state.feed import ContactFeedState, MyTasksState
 from crm_app.ui.state.form_builder import FormBuilderState
+from crm_app.ui.state.imports import ImportJobState, ImportsState
 from crm_app.ui.state.session import SessionState
 from crm_app.ui.state.settings_lists import AccountSettingsState, ChannelsState, PhoneTypesState, TagsState
 from crm_app.ui.state.users import UsersState
@@ -51,6 +53,8 @@ ROUTES: list[Route] = [
     Route("/contacts/new", contact_page, _("New contact"), [ContactEditState.load]),
     Route("/contacts/[contact_id]", contact_page, _("Contact"), [ContactEditState.load, ContactFeedState.load]),
     Route("/tasks", tasks_page, _("My tasks"), [MyTasksState.load]),
+    Route("/imports", imports_page, _("Imports"), [ImportsState.load]),
+    Route("/imports/[import_id]", import_page, _("Import"), [ImportJobState.load]),
     Route("/settings", settings_page, _("Settings")),
     Route("/settings/users", users_page, _("Users"), [UsersState.load]),
     Route("/settings/phone-types", phone_types_page, _("Phone types"), [PhoneTypesState.load]),

@@ -4,6 +4,7 @@ import reflex as rx
 
 from crm_app.auth.permissions import Permission
 from crm_app.contacts.schemas import ContactRow
+from crm_app.ui.components.export_menu import export_menu
 from crm_app.ui.components.markers import contact_name
 from crm_app.ui.i18n import t
 from crm_app.ui.layout import page_header
@@ -667,7 +668,7 @@ def _pager() -> rx.Component:
 def contacts_page() -> rx.Component:
     """Search, filters, the rows of one page, bulk actions and the pager."""
     return rx.box(
-        page_header(t("Contacts"), _new_buttons()),
+        page_header(t("Contacts"), export_menu(), _new_buttons()),
         _toolbar(),
         rx.cond(
             L.bulk_report,

@@ -1,0 +1,90 @@
+"""Spreadsheet downloads: the sample workbook, an import's error report, a finished export."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from crm_app.api.files import content_disposition
+from crm_app.api.routes import require_api
+from crm_app.auth.permissions import ADMIN, Permission
+from crm_app.auth.service import CurrentUser
+from crm_app.core.errors import NotFoundError
+from crm_app.db import session_scope
+from crm_app.exchange import export, reports
+from crm_app.exchange.sample import sample_workbook
+from crm_app.i18n import normalise_locale
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PRIVATE_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"}
+
+
+def _attachment(name: str) -> dict[str, str]:
+    return {**PRIVATE_HEADERS, "Content-Disposition": content_disposition("attachment", name)}
+
+
+@require_api(Permission.IMPORT)
+async def download_sample(request: Request, user: CurrentUser) -> Response:
+    """The sample workbook of the current forms, in the user's language (``?locale=`` overrides)."""
+    locale = normalise_locale(request.query_params.get("locale") or user.locale)
+
+    def build() -> bytes:
+        with session_scope() as db:
+            return sample_workbook(db, locale=locale)
+
+    data = await run_in_threadpool(build)
+    return Response(data, media_type=XLSX_TYPE, headers=_attachment("contacts-sample.xlsx"))
+
+
+@require_api(Permission.IMPORT)
+async def download_errors(request: Request, user: CurrentUser) -> Response:
+    """The rejected rows of an import, in the import's own layout plus the reasons, as .xlsx."""
+    folder = Path(tempfile.mkdtemp(prefix="crm-report-"))
+    path = folder / "report.xlsx"
+
+    def build() -> str:
+        with session_scope() as db:
+            return reports.error_report(db, import_id=request.path_params["import_id"], path=path, locale=user.locale)
+
+    try:
+        name = await run_in_threadpool(build)
+    except NotFoundError as error:
+        path.unlink(missing_ok=True)
+        folder.rmdir()
+        return JSONResponse({"error": "not_found", "message": error.message}, status_code=404)
+
+    def clean() -> None:
+        path.unlink(missing_ok=True)
+        folder.rmdir()
+
+    return FileResponse(path, media_type=XLSX_TYPE, headers=_attachment(name), background=BackgroundTask(clean))
+
+
+@require_api(Permission.EXPORT)
+async def download_export(request: Request, user: CurrentUser) -> Response:
+    """A finished export, to the user who asked for it (or an administrator)."""
+
+    def find():
+        with session_scope() as db:
+            return export.export_file(
+                db, export_id=request.path_params["export_id"], user_id=user.id, is_admin=user.role == ADMIN
+            )
+
+    try:
+        path, name, media = await run_in_threadpool(find)
+    except NotFoundError as error:
+        return JSONResponse({"error": "not_found", "message": error.message}, status_code=404)
+    return FileResponse(path, media_type=media, headers=_attachment(name))
+
+
+EXCHANGE_ROUTES = [
+    Route("/api/imports/sample.xlsx", download_sample, methods=["GET"]),
+    Route("/api/imports/{import_id:int}/errors.xlsx", download_errors, methods=["GET"]),
+    Route("/api/exports/{export_id:int}", download_export, methods=["GET"]),
+]

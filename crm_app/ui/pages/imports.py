@@ -1,0 +1,582 @@
+"""Imports: the upload page with the history, and one import's wizard (columns, duplicates, dry run, run, undo)."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from crm_app.settings import settings
+from crm_app.ui.i18n import t
+from crm_app.ui.layout import page_header
+from crm_app.ui.state.imports import UPLOAD_ID, ColumnView, HistoryRow, ImportJobState, ImportsState, Option, ReasonView
+from crm_app.ui.styles import FULL_WIDTH_SELECT_STYLE
+
+J = ImportJobState
+
+
+def _download_link(label: rx.Var, href: str | rx.Var, id_: str, icon: str = "download") -> rx.Component:
+    """A plain link the browser downloads (``reload_document``: not routed inside the app)."""
+    return rx.el.a(
+        rx.button(rx.icon(icon, size=16), label, variant="soft", type="button"),
+        href=href,
+        reload_document=True,
+        download="",
+        id=id_,
+    )
+
+
+def _history_row(row: HistoryRow) -> rx.Component:
+    return rx.link(
+        rx.card(
+            rx.flex(
+                rx.vstack(
+                    rx.text(row.file_name, weight="medium", size="2", class_name="clip"),
+                    rx.text(row.when, " · ", row.by, size="1", color_scheme="gray"),
+                    spacing="1",
+                    min_width="0",
+                    flex="1",
+                ),
+                rx.hstack(
+                    rx.badge(row.status_label, color_scheme=row.color),
+                    rx.text(
+                        rx.text.span(row.created, " ", t("created")),
+                        " · ",
+                        rx.text.span(row.updated, " ", t("updated")),
+                        " · ",
+                        rx.text.span(row.skipped, " ", t("skipped")),
+                        " · ",
+                        rx.text.span(row.rejected, " ", t("rejected")),
+                        size="1",
+                        color_scheme="gray",
+                    ),
+                    spacing="2",
+                    align="center",
+                    wrap="wrap",
+                ),
+                gap="8px",
+                align="center",
+                wrap="wrap",
+                width="100%",
+            ),
+            width="100%",
+        ),
+        href="/imports/" + row.id.to_string(),
+        underline="none",
+        color=rx.color("gray", 12),
+        width="100%",
+        class_name="import-row",
+    )
+
+
+def imports_page() -> rx.Component:
+    """Upload a file, download the sample workbook, and the imports so far."""
+    return rx.box(
+        page_header(
+            t("Imports"),
+            _download_link(t("Sample workbook"), "/api/imports/sample.xlsx", "download-sample", "file-spreadsheet"),
+        ),
+        rx.card(
+            rx.vstack(
+                rx.heading(t("Import contacts from Excel or CSV"), size="3"),
+                rx.text(
+                    t(
+                        "Upload the file: you will then check how its columns are read and see what the import "
+                        "would do before anything is written."
+                    ),
+                    size="2",
+                    color_scheme="gray",
+                ),
+                rx.upload(
+                    rx.vstack(
+                        rx.icon("file-up", size=28, color=rx.color("accent", 9)),
+                        rx.text(t("Drop an .xlsx or .csv file here, or tap to choose one"), size="2", align="center"),
+                        rx.text(ImportsState.limits_text, size="1", color_scheme="gray"),
+                        align="center",
+                        spacing="2",
+                    ),
+                    id=UPLOAD_ID,
+                    multiple=False,
+                    max_files=1,
+                    max_size=settings.max_import_mb * 1024 * 1024,
+                    border=f"2px dashed {rx.color('gray', 7)}",
+                    border_radius="10px",
+                    padding="28px 16px",
+                    width="100%",
+                    cursor="pointer",
+                    on_drop=ImportsState.upload(rx.upload_files(upload_id=UPLOAD_ID)),
+                    on_drop_rejected=ImportsState.file_refused,
+                ),
+                rx.cond(
+                    ImportsState.upload_error,
+                    rx.callout(ImportsState.upload_error, icon="triangle-alert", color_scheme="red", id="upload-error"),
+                ),
+                spacing="3",
+                width="100%",
+            ),
+            width="100%",
+        ),
+        rx.heading(t("Imports so far"), size="4", margin_top="24px", margin_bottom="8px"),
+        rx.cond(
+            ImportsState.history.length() > 0,
+            rx.vstack(rx.foreach(ImportsState.history, _history_row), spacing="2", width="100%"),
+            rx.text(t("No import yet."), size="2", color_scheme="gray"),
+        ),
+        width="100%",
+    )
+
+
+# ---------------------------------------------------------------- one import
+
+
+def _option(option: Option) -> rx.Component:
+    return rx.el.option(option.label, value=option.value)
+
+
+def _column_card(column: ColumnView) -> rx.Component:
+    return rx.box(
+        rx.flex(
+            rx.vstack(
+                rx.text(column.header, weight="bold", size="2", class_name="clip"),
+                rx.text(column.samples, size="1", color_scheme="gray", class_name="clip"),
+                spacing="0",
+                min_width="0",
+                flex="1 1 200px",
+            ),
+            rx.vstack(
+                rx.el.select(
+                    rx.foreach(J.targets, _option),
+                    value=column.target,
+                    on_change=lambda value: J.choose_target(column.index, value),
+                    disabled=~J.editable,
+                    style=FULL_WIDTH_SELECT_STYLE,
+                    aria_label=t("Field"),
+                    class_name="column-target",
+                    id="target-" + column.index.to_string(),
+                ),
+                rx.cond(
+                    column.is_phone,
+                    rx.flex(
+                        rx.el.select(
+                            rx.foreach(J.phone_types, _option),
+                            value=column.phone_type,
+                            on_change=lambda value: J.choose_phone_type(column.index, value),
+                            disabled=~J.editable,
+                            style={**FULL_WIDTH_SELECT_STYLE, "width": "auto"},
+                            aria_label=t("Phone type"),
+                        ),
+                        *[
+                            rx.checkbox(
+                                label,
+                                checked=getattr(column, channel),
+                                on_change=lambda value, channel=channel: J.toggle_consent(column.index, channel, value),
+                                disabled=~J.editable,
+                                size="1",
+                            )
+                            for channel, label in (("whatsapp", "WhatsApp"), ("viber", "Viber"), ("sms", "SMS"))
+                        ],
+                        gap="10px",
+                        align="center",
+                        wrap="wrap",
+                    ),
+                ),
+                rx.cond(
+                    column.is_email,
+                    rx.checkbox(
+                        t("Agrees to receive e-mails"),
+                        checked=column.email_ok,
+                        on_change=lambda value: J.toggle_consent(column.index, "email_ok", value),
+                        disabled=~J.editable,
+                        size="1",
+                    ),
+                ),
+                rx.cond(column.error, rx.text(column.error, color_scheme="red", size="1")),
+                spacing="2",
+                flex="1 1 260px",
+                min_width="0",
+            ),
+            gap="12px",
+            wrap="wrap",
+            width="100%",
+        ),
+        padding="10px 0",
+        border_bottom=f"1px solid {rx.color('gray', 4)}",
+        width="100%",
+        class_name="column-card",
+    )
+
+
+def _preview() -> rx.Component:
+    return rx.box(
+        rx.table.root(
+            rx.table.header(rx.table.row(rx.foreach(J.preview_headers, lambda h: rx.table.column_header_cell(h)))),
+            rx.table.body(
+                rx.foreach(
+                    J.preview_rows,
+                    lambda row: rx.table.row(rx.foreach(row, lambda cell: rx.table.cell(cell, white_space="nowrap"))),
+                )
+            ),
+            size="1",
+            variant="surface",
+        ),
+        overflow_x="auto",
+        width="100%",
+        max_height="320px",
+        overflow_y="auto",
+        id="preview",
+    )
+
+
+def _step(number: str, title: rx.Var, *children: rx.Component, id_: str = "") -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.center(
+                    rx.text(number, size="2", weight="bold", color="white"),
+                    background=rx.color("accent", 9),
+                    border_radius="999px",
+                    width="26px",
+                    height="26px",
+                    flex_shrink="0",
+                ),
+                rx.heading(title, size="4"),
+                align="center",
+                spacing="2",
+            ),
+            *children,
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+        id=id_,
+    )
+
+
+def _duplicates() -> rx.Component:
+    return rx.vstack(
+        rx.text(t("Find existing contacts by"), size="2", weight="medium"),
+        rx.flex(
+            *[
+                rx.checkbox(
+                    label,
+                    checked=getattr(J, f"match_{key}"),
+                    on_change=lambda value, key=key: J.toggle_match(key, value),
+                    disabled=~J.editable,
+                    id=f"match-{key}",
+                )
+                for key, label in (("reference", t("Reference")), ("email", t("E-mail")), ("phone", t("Phone (E.164)")))
+            ],
+            gap="16px",
+            wrap="wrap",
+        ),
+        rx.text(t("When a row matches an existing contact"), size="2", weight="medium"),
+        rx.radio_group.root(
+            rx.vstack(
+                *[
+                    rx.text(
+                        rx.hstack(rx.radio_group.item(value=value, id=f"on-match-{value}"), label, spacing="2"),
+                        as_="label",
+                        size="2",
+                    )
+                    for value, label in (
+                        ("skip", t("Skip the row (leave the contact as it is)")),
+                        ("fill", t("Fill the contact's empty fields only")),
+                        ("overwrite", t("Overwrite the contact's fields with the file's values")),
+                    )
+                ],
+                spacing="2",
+            ),
+            value=J.on_match,
+            on_change=J.choose_on_match,
+            disabled=~J.editable,
+        ),
+        rx.text(
+            t(
+                "Rows repeated inside the file are found too. Empty cells never erase anything; numbers and e-mails "
+                "are added, never removed."
+            ),
+            size="1",
+            color_scheme="gray",
+        ),
+        spacing="2",
+        width="100%",
+    )
+
+
+def _count(label: rx.Var, value: rx.Var, color: str, id_: str) -> rx.Component:
+    return rx.vstack(
+        rx.text(value, size="6", weight="bold", color=rx.color(color, 11), id=id_),
+        rx.text(label, size="1", color_scheme="gray"),
+        spacing="0",
+        align="center",
+        padding="8px 12px",
+        border_radius="8px",
+        background=rx.color(color, 2),
+        min_width="96px",
+        flex="1",
+    )
+
+
+def _reason(reason: ReasonView) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.badge(reason.action, variant="soft")),
+        rx.table.cell(reason.column),
+        rx.table.cell(reason.message),
+        rx.table.cell(reason.count),
+        rx.table.cell(reason.rows, white_space="nowrap"),
+    )
+
+
+def _dry_run() -> rx.Component:
+    return rx.vstack(
+        rx.cond(
+            J.status == "checking",
+            rx.vstack(
+                rx.progress(value=J.progress, width="100%"),
+                rx.text(t("Checking rows…"), " ", J.dry_rows, size="2", color_scheme="gray"),
+                width="100%",
+            ),
+        ),
+        rx.cond(
+            J.dry_state == "done",
+            rx.vstack(
+                rx.flex(
+                    _count(t("to create"), J.dry_create, "green", "dry-create"),
+                    _count(t("to update"), J.dry_update, "blue", "dry-update"),
+                    _count(t("already up to date"), J.dry_unchanged, "gray", "dry-unchanged"),
+                    _count(t("to skip"), J.dry_skip, "amber", "dry-skip"),
+                    _count(t("to reject"), J.dry_reject, "red", "dry-reject"),
+                    gap="8px",
+                    wrap="wrap",
+                    width="100%",
+                ),
+                rx.foreach(
+                    J.warnings, lambda w: rx.callout(w, icon="info", color_scheme="amber", size="1", width="100%")
+                ),
+                rx.cond(
+                    J.reasons.length() > 0,
+                    rx.box(
+                        rx.table.root(
+                            rx.table.header(
+                                rx.table.row(
+                                    rx.table.column_header_cell(t("What")),
+                                    rx.table.column_header_cell(t("Column")),
+                                    rx.table.column_header_cell(t("Reason")),
+                                    rx.table.column_header_cell(t("Rows")),
+                                    rx.table.column_header_cell(t("Row numbers")),
+                                )
+                            ),
+                            rx.table.body(rx.foreach(J.reasons, _reason)),
+                            size="1",
+                        ),
+                        overflow_x="auto",
+                        width="100%",
+                        id="reasons",
+                    ),
+                ),
+                spacing="3",
+                width="100%",
+            ),
+        ),
+        rx.button(
+            rx.icon("search-check", size=16),
+            rx.cond(J.dry_state == "done", t("Check again"), t("Check the file (dry run)")),
+            on_click=J.check,
+            disabled=~J.editable | J.busy,
+            loading=J.status == "checking",
+            variant=rx.cond(J.dry_current, "soft", "solid"),
+            id="dry-run",
+        ),
+        spacing="3",
+        width="100%",
+    )
+
+
+def _run() -> rx.Component:
+    running = J.status == "running"
+    return rx.vstack(
+        rx.cond(
+            running | (J.processed > 0),
+            rx.vstack(
+                rx.progress(value=J.progress, width="100%", id="import-progress"),
+                rx.text(
+                    J.processed,
+                    " / ",
+                    J.total_rows,
+                    " ",
+                    t("rows"),
+                    " · ",
+                    J.rows_per_second,
+                    " ",
+                    t("rows/s"),
+                    size="2",
+                    color_scheme="gray",
+                    id="import-counts",
+                ),
+                rx.flex(
+                    _count(t("created"), J.created, "green", "done-created"),
+                    _count(t("updated"), J.updated, "blue", "done-updated"),
+                    _count(t("skipped"), J.skipped, "amber", "done-skipped"),
+                    _count(t("rejected"), J.rejected, "red", "done-rejected"),
+                    gap="8px",
+                    wrap="wrap",
+                    width="100%",
+                ),
+                width="100%",
+                spacing="2",
+            ),
+        ),
+        rx.cond(
+            J.stale,
+            rx.callout(
+                t(
+                    "This import was interrupted (the server stopped). Resume it: it goes on "
+                    "after its last complete batch."
+                ),
+                icon="triangle-alert",
+                color_scheme="amber",
+            ),
+        ),
+        rx.cond(J.error, rx.callout(J.error, icon="triangle-alert", color_scheme="red")),
+        rx.flex(
+            rx.cond(
+                J.can_run,
+                rx.button(
+                    rx.icon("play", size=16),
+                    rx.cond(J.status == "checked", t("Import now"), t("Resume the import")),
+                    on_click=J.start,
+                    disabled=J.busy,
+                    id="start-import",
+                ),
+            ),
+            rx.cond(
+                running & ~J.stale,
+                rx.button(
+                    rx.icon("square", size=16),
+                    t("Cancel"),
+                    on_click=J.cancel,
+                    color_scheme="red",
+                    variant="soft",
+                    disabled=J.cancel_requested,
+                    id="cancel-import",
+                ),
+            ),
+            rx.cond(
+                J.rejected > 0,
+                rx.button(
+                    rx.icon("file-warning", size=16),
+                    t("Download the rejected rows"),
+                    on_click=J.download_errors,
+                    variant="soft",
+                    id="download-errors",
+                ),
+            ),
+            rx.cond(J.can_undo, _undo_button()),
+            gap="8px",
+            wrap="wrap",
+        ),
+        rx.cond(J.status == "done", rx.link(t("See the contacts"), href="/contacts", size="2")),
+        spacing="3",
+        width="100%",
+    )
+
+
+def _undo_button() -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(
+            rx.button(
+                rx.icon("undo-2", size=16),
+                t("Undo this import"),
+                color_scheme="red",
+                variant="outline",
+                id="undo-import",
+            )
+        ),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(t("Undo this import?")),
+            rx.alert_dialog.description(
+                t(
+                    "The contacts it created are deleted and the values it overwrote come back. Contacts changed "
+                    "since the import are kept as they are and listed."
+                ),
+                size="2",
+            ),
+            rx.flex(
+                rx.alert_dialog.cancel(rx.button(t("Keep it"), variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(rx.button(t("Undo"), color_scheme="red", on_click=J.undo, id="confirm-undo")),
+                gap="8px",
+                justify="end",
+                margin_top="12px",
+            ),
+        ),
+    )
+
+
+def _undone() -> rx.Component:
+    return rx.callout(
+        rx.vstack(
+            rx.text(
+                t("Import undone:"),
+                " ",
+                J.undo_removed,
+                " ",
+                t("contacts removed"),
+                ", ",
+                J.undo_restored,
+                " ",
+                t("restored"),
+                ", ",
+                J.undo_kept_count,
+                " ",
+                t("kept because they changed since"),
+                ".",
+            ),
+            rx.foreach(J.undo_kept, lambda label: rx.text("• ", label, size="1")),
+            spacing="1",
+        ),
+        icon="undo-2",
+        color_scheme="gray",
+        width="100%",
+        id="undo-report",
+    )
+
+
+def import_page() -> rx.Component:
+    """One import, step by step."""
+    return rx.box(
+        rx.link(
+            rx.hstack(rx.icon("arrow-left", size=14), t("All imports"), spacing="1", align="center"),
+            href="/imports",
+            size="2",
+        ),
+        rx.cond(
+            J.not_found,
+            rx.callout(t("This import does not exist."), icon="triangle-alert", color_scheme="red", margin_top="12px"),
+            rx.vstack(
+                page_header(
+                    rx.text.span(J.file_name, class_name="clip"),
+                    rx.badge(J.status_label, size="2", id="import-status"),
+                ),
+                rx.cond(J.status == "undone", _undone()),
+                _step(
+                    "1",
+                    t("How the columns are read"),
+                    rx.text(
+                        t("Each column of the file goes into a field. Change what was proposed if needed."),
+                        size="2",
+                        color_scheme="gray",
+                    ),
+                    rx.box(rx.foreach(J.columns, _column_card), width="100%", id="columns"),
+                    rx.cond(J.mapping_error, rx.text(J.mapping_error, color_scheme="red", size="2")),
+                    rx.heading(t("First rows of the file"), size="2"),
+                    _preview(),
+                    id_="step-columns",
+                ),
+                _step("2", t("Duplicates"), _duplicates(), id_="step-duplicates"),
+                _step("3", t("Dry run: what the import would do"), _dry_run(), id_="step-check"),
+                _step("4", t("Import"), _run(), id_="step-run"),
+                spacing="4",
+                width="100%",
+            ),
+        ),
+        width="100%",
+        max_width="1100px",
+    )

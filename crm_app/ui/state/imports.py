@@ -1,0 +1,711 @@
+"""Imports (manager+): upload, map the columns, dry run, run with progress, cancel, resume, undo; and the
+list's export (staff+). Long work runs in background tasks (off the event loop, in a worker thread); its
+progress lives in the database, so a user who leaves the page, reloads it or comes from another tab (or
+another worker) sees the same import where it is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import reflex as rx
+
+from crm_app.auth.permissions import Permission, has_permission
+from crm_app.contacts import search
+from crm_app.core.errors import DomainError
+from crm_app.db import session_scope
+from crm_app.exchange import export, files, imports
+from crm_app.exchange.columns import EMAILS, PHONES
+from crm_app.exchange.schemas import ImportRead
+from crm_app.i18n import _
+from crm_app.settings import settings
+from crm_app.ui.state.contact_list import ContactListState
+from crm_app.ui.state.session import SessionState, _to_sign_in, _validate, requires
+
+POLL_SECONDS = 0.6
+ACTIVE = frozenset({imports.RUNNING, imports.CHECKING, imports.UNDOING})
+STATUS_LABELS = {
+    imports.UPLOADED: _("Ready to check"),
+    imports.CHECKING: _("Checking…"),
+    imports.CHECKED: _("Checked"),
+    imports.RUNNING: _("Importing…"),
+    imports.DONE: _("Done"),
+    imports.CANCELLED: _("Cancelled"),
+    imports.FAILED: _("Stopped on an error"),
+    imports.UNDOING: _("Undoing…"),
+    imports.UNDONE: _("Undone"),
+}
+STATUS_COLORS = {
+    imports.DONE: "green",
+    imports.UNDONE: "gray",
+    imports.FAILED: "red",
+    imports.CANCELLED: "amber",
+    imports.RUNNING: "blue",
+    imports.CHECKING: "blue",
+    imports.UNDOING: "blue",
+}
+ACTION_LABELS = {"rejected": _("Rejected"), "skipped": _("Skipped"), "unchanged": _("Unchanged")}
+UPLOAD_ID = "import-upload"
+
+
+@dataclasses.dataclass
+class HistoryRow:
+    """One import in the list."""
+
+    id: int
+    when: str
+    by: str
+    file_name: str
+    status: str
+    status_label: str
+    color: str
+    rows: int
+    created: int
+    updated: int
+    skipped: int
+    rejected: int
+
+
+@dataclasses.dataclass
+class ColumnView:
+    """A column of the file and how it is read."""
+
+    index: int
+    header: str
+    samples: str
+    target: str
+    phone_type: str
+    whatsapp: bool
+    viber: bool
+    sms: bool
+    email_ok: bool
+    is_phone: bool
+    is_email: bool
+    error: str
+
+
+@dataclasses.dataclass
+class Option:
+    """A choice of a select box."""
+
+    value: str
+    label: str
+
+
+@dataclasses.dataclass
+class ReasonView:
+    """Why some rows were not imported."""
+
+    action: str
+    column: str
+    message: str
+    count: int
+    rows: str
+
+
+def _background(permission: Permission) -> Callable:
+    """Guard a background task: a signed-in user with ``permission`` (it may only write state inside ``async with``)."""
+
+    def decorate(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        async def wrapper(self: SessionState, *args: Any, **kwargs: Any):
+            user = _validate(self.token)
+            if user is None:
+                return _to_sign_in(session_ended=False)
+            if not has_permission(user.role, permission):
+                return rx.toast.error(self._t("You don't have permission to do that."))
+            return await fn(self, *args, **kwargs)
+
+        wrapper._crm_permission = permission  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+def _int(value: Any, *, minimum: int = 1) -> int | None:
+    """A whole number sent by the browser, or None when it is anything else."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if minimum <= number < 2**62 else None
+
+
+class ImportsState(SessionState):
+    """The imports page: upload a file, the history of imports."""
+
+    history: list[HistoryRow] = []
+    upload_error: str = ""
+
+    @rx.var
+    def limits_text(self) -> str:
+        """The size and row limits of an import file."""
+        return self._t(
+            "Up to {mb} MB and {rows} rows.", mb=settings.max_import_mb, rows=f"{settings.max_import_rows:,}"
+        )
+
+    @requires(Permission.IMPORT)
+    def file_refused(self, rejections: list):
+        """Say why the browser refused the chosen file before sending it."""
+        if not isinstance(rejections, list) or not rejections:
+            return None
+        codes = set()
+        for rejection in rejections[:5]:
+            errors = rejection.get("errors") if isinstance(rejection, dict) else None
+            codes |= {e.get("code") for e in errors if isinstance(e, dict)} if isinstance(errors, list) else set()
+        if "too-many-files" in codes:
+            self.upload_error = self._t("Import one file at a time.")
+        elif "file-too-large" in codes:
+            self.upload_error = self._t(
+                "This file is larger than the {mb} MB limit for imports.", mb=settings.max_import_mb
+            )
+        else:
+            self.upload_error = self._t("This file was refused.")
+        return None
+
+    def _history_rows(self, items: list[ImportRead]) -> list[HistoryRow]:
+        return [
+            HistoryRow(
+                id=item.id,
+                when=item.created_at.strftime("%Y-%m-%d %H:%M"),
+                by=item.created_by_name,
+                file_name=item.file_name,
+                status=item.status,
+                status_label=self._t(STATUS_LABELS.get(item.status, item.status)),
+                color=STATUS_COLORS.get(item.status, "gray"),
+                rows=item.processed_rows or item.total_rows or 0,
+                created=item.created_count,
+                updated=item.updated_count,
+                skipped=item.skipped_count,
+                rejected=item.rejected_count,
+            )
+            for item in items
+        ]
+
+    @requires(Permission.IMPORT)
+    async def load(self):
+        """The latest imports."""
+        self.upload_error = ""
+
+        def read() -> list[ImportRead]:
+            with session_scope() as db:
+                return imports.list_imports(db)
+
+        self.history = self._history_rows(await rx.run_in_thread(read))
+
+    @requires(Permission.IMPORT)
+    async def upload(self, uploads: list[rx.UploadFile]):
+        """Check and keep the chosen file, read its headers, and open its mapping step."""
+        self.upload_error = ""
+        if not isinstance(uploads, list) or not uploads:
+            self.upload_error = self._t("Choose an .xlsx or .csv file.")
+            return None
+        if len(uploads) > 1:
+            self.upload_error = self._t("Import one file at a time.")
+            return None
+        upload = uploads[0]
+        actor_id, locale = self._current.id, self.locale
+
+        def store() -> ImportRead:
+            stored = files.store_import_file(upload.file)
+            with session_scope() as db:
+                return imports.create_import(
+                    db, stored=stored, file_name=upload.name or "import", actor_id=actor_id, locale=locale
+                )
+
+        try:
+            job = await rx.run_in_thread(store)
+        except DomainError as error:
+            self.upload_error = self._error_text(error)
+            return rx.toast.error(self.upload_error)
+        return rx.redirect(f"/imports/{job.id}")
+
+
+class ImportJobState(SessionState):
+    """One import, step by step: mapping and options, dry run, run, result, undo."""
+
+    import_id: int = 0
+    not_found: bool = False
+    file_name: str = ""
+    status: str = ""
+    status_label: str = ""
+    stale: bool = False
+    error: str = ""
+    sheet_name: str = ""
+    preview_headers: list[str] = []
+    preview_rows: list[list[str]] = []
+    columns: list[ColumnView] = []
+    targets: list[Option] = []
+    phone_types: list[Option] = []
+    match_reference: bool = True
+    match_email: bool = True
+    match_phone: bool = True
+    on_match: str = "skip"
+    dry_state: str = ""
+    dry_rows: int = 0
+    dry_create: int = 0
+    dry_update: int = 0
+    dry_unchanged: int = 0
+    dry_skip: int = 0
+    dry_reject: int = 0
+    dry_seconds: float = 0.0
+    dry_current: bool = False
+    reasons: list[ReasonView] = []
+    warnings: list[str] = []
+    total_rows: int = 0
+    processed: int = 0
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    rejected: int = 0
+    rows_per_second: float = 0.0
+    cancel_requested: bool = False
+    undo_removed: int = 0
+    undo_restored: int = 0
+    undo_kept: list[str] = []
+    undo_kept_count: int = 0
+    mapping_error: str = ""
+    busy: bool = False
+
+    _follow_generation: int = 0
+    _undo_actor: int | None = None
+
+    # -- reading
+
+    @rx.var
+    def progress(self) -> int:
+        """Percent of the rows processed (import) or checked (dry run)."""
+        done = self.dry_rows if self.status == imports.CHECKING else self.processed
+        total = self.total_rows or 0
+        return min(100, round(100 * done / total)) if total else 0
+
+    @rx.var
+    def active(self) -> bool:
+        """Whether work on this import is under way."""
+        return self.status in ACTIVE and not self.stale
+
+    @rx.var
+    def editable(self) -> bool:
+        """Whether the mapping and options may still change."""
+        return self.status in (imports.UPLOADED, imports.CHECKED)
+
+    @rx.var
+    def can_run(self) -> bool:
+        """Whether the import can start (a current dry run) or resume (cancelled, stopped, interrupted)."""
+        if self.status == imports.CHECKED:
+            return self.dry_current
+        return self.status in (imports.CANCELLED, imports.FAILED) or (self.status == imports.RUNNING and self.stale)
+
+    @rx.var
+    def can_undo(self) -> bool:
+        """Whether the import may be undone."""
+        return self.status in (imports.DONE, imports.CANCELLED, imports.FAILED) and (self.created + self.updated) > 0
+
+    def _show(self, job: ImportRead) -> None:
+        self.import_id = job.id
+        self.file_name = job.file_name
+        self.sheet_name = job.sheet_name
+        self.status = job.status
+        self.status_label = self._t(STATUS_LABELS.get(job.status, job.status))
+        self.stale = job.stale
+        self.error = self._t(job.error) if job.error else ""
+        dry = job.dry_run
+        self.dry_state = dry.state
+        self.dry_rows = dry.rows
+        self.dry_create, self.dry_update, self.dry_unchanged = dry.create, dry.update, dry.unchanged
+        self.dry_skip, self.dry_reject, self.dry_seconds = dry.skip, dry.reject, dry.seconds
+        self.reasons = [
+            ReasonView(
+                action=self._t(ACTION_LABELS.get(r.action, r.action)),
+                column=r.column,
+                message=self._t(r.message),
+                count=r.count,
+                rows=", ".join(str(n) for n in r.rows) + ("…" if r.count > len(r.rows) else ""),
+            )
+            for r in dry.reasons
+        ]
+        self.warnings = [self._t(w) for w in dry.warnings]
+        self.total_rows = job.total_rows or dry.rows or 0
+        self.processed = job.processed_rows
+        self.created, self.updated = job.created_count, job.updated_count
+        self.skipped, self.rejected = job.skipped_count, job.rejected_count
+        self.rows_per_second = job.rows_per_second
+        self.cancel_requested = job.cancel_requested
+        options = job.options
+        self.match_reference = "reference" in options.match_on
+        self.match_email = "email" in options.match_on
+        self.match_phone = "phone" in options.match_on
+        self.on_match = options.on_match
+        self.dry_current = dry.state == "done" and job.status == imports.CHECKED
+        report = job.undo_report or {}
+        self.undo_removed = int(report.get("removed", 0))
+        self.undo_restored = int(report.get("restored", 0))
+        self.undo_kept = [str(k.get("label") or k.get("contact_id")) for k in report.get("kept", [])][:50]
+        self.undo_kept_count = int(report.get("kept_count", 0))
+
+    def _show_columns(self, job: ImportRead, samples: list[list[str]]) -> None:
+        columns = []
+        for index, header in enumerate(job.headers):
+            plan = job.mapping[index] if index < len(job.mapping) else {}
+            values = [row[index] for row in samples if index < len(row) and row[index]][:3]
+            target = str(plan.get("target", ""))
+            columns.append(
+                ColumnView(
+                    index=index,
+                    header=header or f"#{index + 1}",
+                    samples=" · ".join(values)[:120],
+                    target=target,
+                    phone_type=str(plan.get("phone_type", "mobile")),
+                    whatsapp=bool(plan.get("whatsapp")),
+                    viber=bool(plan.get("viber")),
+                    sms=bool(plan.get("sms")),
+                    email_ok=bool(plan.get("email_ok")),
+                    is_phone=target == PHONES,
+                    is_email=target == EMAILS,
+                    error="",
+                )
+            )
+        self.columns = columns
+
+    def _read_job(self) -> Callable[[], tuple[ImportRead, list[dict[str, str]], list[tuple[str, str]], Any]]:
+        import_id, locale = self.import_id, self.locale
+
+        def read():
+            with session_scope() as db:
+                job = imports.get_import(db, import_id=import_id)
+                targets = imports.mapping_targets(db, locale=locale)
+                types = sorted(set(imports.phone_type_lookup(db).values()))
+                preview = imports.preview(db, import_id=import_id)
+                return job, targets, types, preview
+
+        return read
+
+    @requires(Permission.IMPORT)
+    async def load(self):
+        """Open the import named by the URL; follow it when work on it is under way."""
+        self.not_found = False
+        self.mapping_error = ""
+        self.import_id = _int(self.router.url.path.rstrip("/").rsplit("/", 1)[-1]) or 0
+        try:
+            job, targets, types, preview = await rx.run_in_thread(self._read_job())
+        except DomainError:
+            self.not_found = True
+            return None
+        self._show(job)
+        self.preview_headers = [h or f"#{i + 1}" for i, h in enumerate(preview.headers)]
+        self.preview_rows = preview.rows
+        self._show_columns(job, preview.rows)
+        self.targets = [
+            Option(value=t["value"], label=f"{t['group']} · {t['label']}" if t["group"] else t["label"])
+            for t in targets
+        ]
+        labels = {"mobile": self._t("Mobile"), "work": self._t("Work"), "home": self._t("Home")}
+        self.phone_types = [Option(value=v, label=labels.get(v, v)) for v in types]
+        if self.active:
+            return ImportJobState.follow
+        return None
+
+    # -- mapping and options (saved at once, so leaving the page keeps them)
+
+    def _save_mapping(self) -> Any:
+        mapping = [
+            {
+                "target": c.target,
+                "phone_type": c.phone_type,
+                "whatsapp": c.whatsapp,
+                "viber": c.viber,
+                "sms": c.sms,
+                "email_ok": c.email_ok,
+            }
+            for c in self.columns
+        ]
+        match_on = [
+            k
+            for k, on in (("reference", self.match_reference), ("email", self.match_email), ("phone", self.match_phone))
+            if on
+        ]
+        options = {"match_on": match_on, "on_match": self.on_match, "locale": self.locale}
+        try:
+            with session_scope() as db:
+                job = imports.update_mapping(
+                    db, import_id=self.import_id, mapping=mapping, options=options, actor_id=self._current.id
+                )
+        except DomainError as error:
+            self.mapping_error = self._error_text(error)
+            messages = self._field_errors(error)
+            for column in self.columns:
+                column.error = messages.get(f"mapping.{column.index}", "")
+            return rx.toast.error(self.mapping_error)
+        self.mapping_error = ""
+        for column in self.columns:
+            column.error = ""
+            column.is_phone = column.target == PHONES
+            column.is_email = column.target == EMAILS
+        self._show(job)
+        return None
+
+    def _column(self, index: Any) -> ColumnView | None:
+        number = _int(index, minimum=0)
+        if number is None or not self.editable or not 0 <= number < len(self.columns):
+            return None
+        return self.columns[number]
+
+    @requires(Permission.IMPORT)
+    def choose_target(self, index: int, target: str):
+        """Map a column to a field (or to nothing)."""
+        column = self._column(index)
+        if column is None or not isinstance(target, str):
+            return None
+        column.target = target[:120]
+        return self._save_mapping()
+
+    @requires(Permission.IMPORT)
+    def choose_phone_type(self, index: int, phone_type: str):
+        """The type given to the numbers of a phone column."""
+        column = self._column(index)
+        if column is None or not isinstance(phone_type, str):
+            return None
+        column.phone_type = phone_type[:60]
+        return self._save_mapping()
+
+    @requires(Permission.IMPORT)
+    def toggle_consent(self, index: int, channel: str, value: bool):
+        """The consent given to the numbers (or addresses) of a column when the row does not say."""
+        column = self._column(index)
+        if column is None or channel not in ("whatsapp", "viber", "sms", "email_ok"):
+            return None
+        setattr(column, channel, bool(value))
+        return self._save_mapping()
+
+    @requires(Permission.IMPORT)
+    def toggle_match(self, key: str, value: bool):
+        """Which keys find existing contacts: reference, e-mail, phone."""
+        if not self.editable or key not in ("reference", "email", "phone"):
+            return None
+        setattr(self, f"match_{key}", bool(value))
+        return self._save_mapping()
+
+    @requires(Permission.IMPORT)
+    def choose_on_match(self, value: str):
+        """What a row matching an existing contact does: skip, fill empty fields, overwrite."""
+        if not self.editable or value not in ("skip", "fill", "overwrite"):
+            return None
+        self.on_match = value
+        return self._save_mapping()
+
+    # -- work in the background
+
+    @requires(Permission.IMPORT)
+    def check(self):
+        """Start the dry run: every row read and decided, nothing written."""
+        if not self.editable or self.busy:
+            return None
+        self.status = imports.CHECKING
+        self.dry_rows = 0
+        self.busy = True
+        return ImportJobState.run_dry_run
+
+    @rx.event(background=True)
+    @_background(Permission.IMPORT)
+    async def run_dry_run(self):
+        """The dry run in a worker thread, its progress shown as it goes."""
+        import_id = self.import_id
+        error = await self._follow_work(lambda: imports.dry_run(import_id=import_id))
+        return await self._finish_work(error, done=_("Dry run finished: nothing was written."))
+
+    @requires(Permission.IMPORT)
+    def start(self):
+        """Start (or resume) the import in the background."""
+        if self.busy:
+            return None
+        try:
+            with session_scope() as db:
+                job = imports.start_import(
+                    db, import_id=self.import_id, actor_id=self._current.id, worker=imports.worker_name()
+                )
+        except DomainError as error:
+            return rx.toast.error(self._error_text(error))
+        self._show(job)
+        self.busy = True
+        return ImportJobState.run_job
+
+    @rx.event(background=True)
+    @_background(Permission.IMPORT)
+    async def run_job(self):
+        """Import the rows batch by batch in a worker thread; progress comes from the database."""
+        import_id, worker = self.import_id, imports.worker_name()
+        error = await self._follow_work(lambda: imports.run_import(import_id=import_id, worker=worker))
+        return await self._finish_work(error, done=_("Import finished."))
+
+    @requires(Permission.IMPORT)
+    def cancel(self):
+        """Stop the running import after its current batch (it can be resumed)."""
+        try:
+            with session_scope() as db:
+                job = imports.request_cancel(db, import_id=self.import_id)
+        except DomainError as error:
+            return rx.toast.error(self._error_text(error))
+        self._show(job)
+        return rx.toast.info(self._t("The import stops after the current batch."))
+
+    @requires(Permission.IMPORT)
+    def undo(self):
+        """Undo the import in the background (contacts changed since it are kept and listed)."""
+        if not self.can_undo or self.busy:
+            return None
+        self.status = imports.UNDOING
+        self.busy = True
+        self._undo_actor = self._current.id
+        return ImportJobState.run_undo
+
+    @rx.event(background=True)
+    @_background(Permission.IMPORT)
+    async def run_undo(self):
+        """Undo in a worker thread."""
+        async with self:
+            import_id, actor_id, self._undo_actor = self.import_id, self._undo_actor, None
+        error = await self._follow_work(lambda: imports.undo_import(import_id=import_id, actor_id=actor_id))
+        return await self._finish_work(error, done=_("Import undone."))
+
+    @rx.event(background=True)
+    @_background(Permission.IMPORT)
+    async def follow(self):
+        """Show the progress of work running elsewhere (another tab, another worker) until it ends."""
+        await self._follow_work(None)
+
+    async def _refresh(self) -> bool:
+        """Re-read the import; False when this tab has moved on to another page or import."""
+        import_id = self.import_id
+
+        def read() -> ImportRead:
+            with session_scope() as db:
+                return imports.get_import(db, import_id=import_id)
+
+        job = await rx.run_in_thread(read)
+        async with self:
+            if self.import_id != import_id or not self.router.url.path.startswith("/imports/"):
+                return False
+            self._show(job)
+            return True
+
+    async def _follow_work(self, work: Callable[[], Any] | None) -> str:
+        """Run ``work`` in a thread (if any) and refresh the page from the database until it and the job are done."""
+        async with self:
+            self._follow_generation += 1
+            generation = self._follow_generation
+        task = asyncio.ensure_future(rx.run_in_thread(work)) if work is not None else None
+        error = ""
+        while True:
+            finished = task is None or task.done()
+            if task is not None and task.done():
+                exc = task.exception()
+                if isinstance(exc, DomainError):
+                    error = exc.message
+                elif exc is not None:
+                    error = _("The work stopped on an unexpected error.")
+            still_here = await self._refresh()
+            async with self:
+                active = self.status in ACTIVE and not self.stale
+                superseded = self._follow_generation != generation
+            if finished and (not active or task is not None):
+                break
+            if task is None and (not still_here or not active or superseded):
+                break
+            await asyncio.sleep(POLL_SECONDS)
+        return error
+
+    async def _finish_work(self, error: str, *, done: str):
+        async with self:
+            self.busy = False
+            if error:
+                return rx.toast.error(self._t(error))
+            return rx.toast.success(self._t(done))
+
+    # -- downloads
+
+    @requires(Permission.IMPORT)
+    def download_errors(self):
+        """The rejected rows as .xlsx, in the file's own layout."""
+        return rx.download(url=f"/api/imports/{self.import_id}/errors.xlsx")
+
+
+class ExportState(SessionState):
+    """Export the contact list (its selection, or everything its filter matches) to .xlsx or .csv."""
+
+    exporting: bool = False
+    written: int = 0
+    total: int = 0
+    _job: dict[str, Any] | None = None
+
+    @rx.var
+    def percent(self) -> int:
+        """How far the export is."""
+        return min(100, round(100 * self.written / self.total)) if self.total else 0
+
+    @requires(Permission.EXPORT)
+    async def export_list(self, file_format: str):
+        """Export what the list shows: the selected contacts, or all contacts matching its filter."""
+        if file_format not in files.FORMATS:
+            return rx.toast.error(self._t("Choose Excel (.xlsx) or CSV."))
+        if self.exporting:
+            return rx.toast.warning(self._t("An export is already running."))
+        contacts_list = await self.get_state(ContactListState)
+        selected = None if contacts_list.all_matching else list(contacts_list.selected)
+        params = dict(contacts_list.params)
+        scope = export.scope_from(selected or None, search.filter_from_params(params))
+        try:
+            with session_scope() as db:
+                job = export.create_export(db, scope=scope, file_format=file_format, actor_id=self._current.id)
+        except DomainError as error:
+            return rx.toast.error(self._error_text(error))
+        self._job = {"id": job.id, "ids": selected or None, "params": params}
+        self.exporting, self.written, self.total = True, 0, 0
+        return ExportState.run_export
+
+    @rx.event(background=True)
+    @_background(Permission.EXPORT)
+    async def run_export(self):
+        """Write the file in a worker thread (progress per thousand contacts), then download it."""
+        async with self:
+            job, self._job = self._job, None
+        if job is None:
+            return None
+        loop = asyncio.get_running_loop()
+        progress: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
+        scope = export.scope_from(job["ids"], search.filter_from_params(job["params"]))
+        locale = self.locale
+
+        def on_progress(written: int, total: int) -> None:
+            loop.call_soon_threadsafe(progress.put_nowait, (written, total))
+
+        work = asyncio.ensure_future(
+            rx.run_in_thread(
+                functools.partial(
+                    export.run_export, export_id=job["id"], scope=scope, locale=locale, on_progress=on_progress
+                )
+            )
+        )
+        while not work.done():
+            try:
+                written, total = await asyncio.wait_for(progress.get(), timeout=POLL_SECONDS)
+            except TimeoutError:
+                continue
+            async with self:
+                self.written, self.total = written, total
+        async with self:
+            self.exporting = False
+            try:
+                done = work.result()
+            except Exception:
+                return rx.toast.error(self._t("The export failed: try again."))
+            self.written = self.total = done.written_rows
+            return [
+                rx.toast.success(self._t("{n} contacts exported.", n=f"{done.written_rows:,}")),
+                rx.download(url=f"/api/exports/{done.id}"),
+            ]
