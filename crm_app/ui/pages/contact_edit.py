@@ -41,12 +41,12 @@ def _required_mark(required: rx.Var | bool) -> rx.Component:
     return rx.cond(required, rx.text.span(" *", color=rx.color("red", 10), class_name="required-mark"))
 
 
-def _label(text: rx.Var, html_for: str = "", required: rx.Var | bool = False) -> rx.Component:
+def _label(text: rx.Var, html_for: rx.Var | str = "", required: rx.Var | bool = False) -> rx.Component:
     return rx.text(
         text,
         _required_mark(required),
         as_="label",
-        html_for=html_for,
+        custom_attrs={"htmlFor": html_for} if isinstance(html_for, rx.Var) or html_for else {},
         size="1",
         weight="medium",
         color_scheme="gray",
