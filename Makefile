@@ -167,10 +167,11 @@ test: venv-dev bun chromium ## lint, unit/service tests, then browser tests; pri
 BENCH_ARGS ?=
 BENCH_CONTACTS ?= 100000
 
-bench: venv-dev bun chromium ## Seed BENCH_CONTACTS contacts, then the list/search and live benchmarks (JSON on stdout)
+bench: venv-dev bun chromium ## Seed BENCH_CONTACTS contacts, then the list/search, list-in-browser and live benchmarks (JSON)
 	@mkdir -p bench/results
 	$(PY) -m bench.seed --contacts $(BENCH_CONTACTS) --fresh
 	$(PY) -m bench.list_search $(BENCH_ARGS) | tee bench/results/list_search-$(BENCH_CONTACTS).json
+	PATH="$(CURDIR)/.tools/node_modules/.bin:$$PATH" $(PY) -m bench.list_browser | tee bench/results/list_browser-$(BENCH_CONTACTS).json
 	PATH="$(CURDIR)/.tools/node_modules/.bin:$$PATH" $(PY) -m bench.live | tee bench/results/live.json
 
 # --- translations --------------------------------------------------------------------------------

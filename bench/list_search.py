@@ -4,7 +4,8 @@
     python bench/list_search.py --engine postgresql --cleanup     # schema crm_bench, dropped afterwards
 
 Every query kind runs ``--runs`` times with varying values taken from the data (names, e-mails, phones in
-several written forms, references, cities, tags); each figure is p50/p95 in milliseconds of one service
+several written forms, references, cities, tags, custom values); custom-field filters, the tag sort and
+custom searches use the fields bench/seed.py defines. Each figure is p50/p95 in milliseconds of one service
 call in its own short transaction, the way the list page calls it. ``targets`` compares the worst p95 per
 group with the goals: search 50 ms, first page 30 ms, next page 30 ms, count 100 ms, bulk tag of 10,000
 contacts 3 s.
@@ -37,6 +38,7 @@ from crm_app.contacts.models import Address, Contact, Email, Phone, Tag  # noqa:
 from crm_app.contacts.search import (  # noqa: E402
     ContactFilter,
     ContactSort,
+    CustomFilter,
     count_contacts,
     search_contacts,
 )
@@ -44,7 +46,8 @@ from crm_app.db import build_engine, normalise_url  # noqa: E402
 
 TARGETS_MS = {"search": 50, "first_page": 30, "next_page": 30, "count": 100}
 BULK_TARGET_S = 3.0
-SORT_FIELDS = ("name", "reference", "kind", "city", "updated", "created", "assigned", "email", "phone")
+SORT_FIELDS = ("name", "reference", "kind", "city", "updated", "created", "assigned", "email", "phone", "tags")
+SECTORS = ("Retail", "Construction", "Hospitality", "Health", "Transport", "Agriculture")
 
 
 def _percentiles(samples: list[float]) -> dict[str, float]:
@@ -95,6 +98,7 @@ def _sample_values(engine: Engine, rng: random.Random, size: int) -> dict[str, l
                 Contact.id.in_(ids)
             )
         ).all()
+        customs = session.exec(select(Contact.custom).where(Contact.id.in_(ids))).all()
         phones = session.exec(
             select(Phone.raw, Phone.e164, Phone.national_digits).where(Phone.contact_id.in_(ids))
         ).all()
@@ -116,11 +120,18 @@ def _sample_values(engine: Engine, rng: random.Random, size: int) -> dict[str, l
         "cities": [c for c in cities if c],
         "tags": list(tags),
         "conflict": [conflict],
+        "cards": [c["loyalty_card"] for c in customs if isinstance(c, dict) and c.get("loyalty_card")] or ["LC-000001"],
     }
 
 
 def _pick(values: list[Any], index: int) -> Any:
     return values[index % len(values)]
+
+
+def _choice(key: str, index: int) -> tuple[CustomFilter, ...]:
+    """A filter on one option of a seeded choice field (bench/seed.py CUSTOM_FIELDS)."""
+    options = ("morning", "afternoon", "evening") if key == "preferred_time" else tuple(s.lower() for s in SECTORS)
+    return (CustomFilter(key=key, values=(_pick(options, index),)),)
 
 
 def run(engine: Engine, runs: int, seed: int, *, bulk_size: int = 10_000) -> dict[str, Any]:
@@ -159,6 +170,13 @@ def run(engine: Engine, runs: int, seed: int, *, bulk_size: int = 10_000) -> dic
         "reference": search(lambda i: _pick(values["references"], i)),
         "city": search(lambda i: _pick(values["cities"], i)),
         "tag_name": search(lambda i: _pick(values["tags"], i)[1]),
+        "custom_text_value": search(lambda i: _pick(values["cards"], i)),
+        "custom_choice_label": search(lambda i: _pick(SECTORS, i)),
+        "search_with_custom_filter": lambda s, i: search_contacts(
+            s,
+            filter=ContactFilter(query=_pick(people, i)[1][:4], custom=_choice("preferred_time", i)),
+            with_total=False,
+        ),
         "search_with_filters": search(
             lambda i: _pick(people, i)[1][:4], kind="person", assigned_user_ids=(1, 2, 3, 4, 5)
         ),
@@ -188,6 +206,14 @@ def run(engine: Engine, runs: int, seed: int, *, bulk_size: int = 10_000) -> dic
         "unassigned": ContactFilter(unassigned=True),
         "channel": lambda i: ContactFilter(channel_ids=(1 + i % 8,)),
         "created_range": ContactFilter(created_from=date(2024, 1, 1), created_to=date(2024, 3, 31)),
+        "custom_choice": lambda i: ContactFilter(custom=_choice("preferred_time", i)),
+        "custom_checkbox": ContactFilter(custom=(CustomFilter(key="newsletter", values=("1",)),)),
+        "custom_date_range": ContactFilter(
+            custom=(CustomFilter(key="next_visit", date_from=date(2026, 1, 1), date_to=date(2026, 3, 31)),)
+        ),
+        "custom_with_tag_and_kind": lambda i: ContactFilter(
+            kind="organization", tag_ids=(_pick(tag_ids, i),), custom=_choice("sector", i)
+        ),
         "combined": lambda i: ContactFilter(
             kind="person", tag_ids=(_pick(tag_ids, i),), assigned_user_ids=(1 + i % 20,), channel_ids=(1 + i % 8,)
         ),
@@ -261,6 +287,10 @@ def run(engine: Engine, runs: int, seed: int, *, bulk_size: int = 10_000) -> dic
         "tag": lambda i: ContactFilter(tag_ids=(_pick(tag_ids, i),)),
         "filters_combined": lambda i: ContactFilter(kind="person", assigned_user_ids=(1 + i % 20,)),
         "search_and_filters": lambda i: ContactFilter(query=_pick(people, i)[1][:3], kind="person"),
+        "custom_choice": lambda i: ContactFilter(custom=_choice("preferred_time", i)),
+        "custom_date_range": lambda i: ContactFilter(
+            custom=(CustomFilter(key="next_visit", date_from=date(2026, 1, 1), date_to=date(2026, 3, 31)),)
+        ),
     }
     for name, make in counts.items():
         bench.time("count", name, lambda s, i, make=make: count_contacts(s, filter=make(i)))

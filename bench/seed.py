@@ -4,9 +4,10 @@
     python bench/seed.py --contacts 100000 --engine postgresql   # schema crm_bench in CRM_TEST_POSTGRES_URL
 
 French, Polish and English people and companies with accented names, phones written in national and
-international form, e-mails, cities, tags, staff assignments and acquisition channels. Rows are written
-with straight SQL in big batches (executemany on SQLite, COPY on PostgreSQL) into tables whose secondary
-indexes are created after the load; the search index is built once at the end.
+international form, e-mails, cities, tags, staff assignments, acquisition channels and custom field values
+(a searchable loyalty card number shown as a list column, choices, dates and a checkbox; see CUSTOM_FIELDS).
+Rows are written with straight SQL in big batches (executemany on SQLite, COPY on PostgreSQL) into tables whose
+secondary indexes are created after the load; the search index is built once at the end.
 """
 
 from __future__ import annotations
@@ -38,7 +39,9 @@ from sqlmodel import SQLModel  # noqa: E402
 
 import crm_app.models  # noqa: E402,F401  (loads every table)
 from crm_app.contacts.search import (  # noqa: E402
+    CustomField,
     create_search_structures,
+    custom_tokens,
     document_row,
     resume_index_sync,
     suspend_index_sync,
@@ -46,6 +49,8 @@ from crm_app.contacts.search import (  # noqa: E402
 from crm_app.contacts.service import display_name_for  # noqa: E402
 from crm_app.contacts.service import sort_key as _sort_key  # noqa: E402
 from crm_app.db import normalise_url  # noqa: E402
+from crm_app.fields.models import FieldDefinition  # noqa: E402
+from crm_app.fields.types import Choice  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 DEFAULT_SQLITE = RESULTS / "bench.db"
@@ -703,6 +708,42 @@ CITIES = {
     ],
 }
 COUNTRY = {"fr": "FR", "pl": "PL", "en": "GB"}
+# Custom fields of the seeded forms: (kind, key, label, type, choices, flags).
+CUSTOM_FIELDS = (
+    ("person", "loyalty_card", "Loyalty card", "text", (), {"searchable": True, "show_in_list": True}),
+    ("person", "preferred_time", "Preferred time", "select", ("Morning", "Afternoon", "Evening"), {}),
+    ("person", "next_visit", "Next visit", "date", (), {}),
+    ("person", "newsletter", "Newsletter", "checkbox", (), {}),
+    (
+        "organization",
+        "sector",
+        "Sector",
+        "select",
+        ("Retail", "Construction", "Hospitality", "Health", "Transport", "Agriculture"),
+        {"searchable": True, "show_in_list": True},
+    ),
+    ("organization", "contract_end", "Contract end", "date", (), {}),
+)
+
+
+def _choice_id(label: str) -> str:
+    return label.casefold()
+
+
+def _custom_field(kind: str, key: str, label: str, type_: str, choices: tuple[str, ...]) -> CustomField:
+    return CustomField(
+        key=key, label=label, type=type_, kind=kind, choices=tuple(Choice(_choice_id(c), c) for c in choices)
+    )
+
+
+SEARCHABLE = {
+    kind: [
+        _custom_field(k, key, label, type_, choices)
+        for k, key, label, type_, choices, flags in CUSTOM_FIELDS
+        if k == kind and flags.get("searchable")
+    ]
+    for kind in ("person", "organization")
+}
 MAIL_DOMAINS = {
     "fr": ("orange.fr", "free.fr", "gmail.com", "laposte.net", "sfr.fr", "wanadoo.fr", "hotmail.fr"),
     "pl": ("wp.pl", "onet.pl", "gmail.com", "interia.pl", "o2.pl", "op.pl"),
@@ -854,6 +895,36 @@ class Generator:
         raw = f"{national[:5]} {national[5:]}" if r() < 0.6 else f"+44 {subscriber[:4]} {subscriber[4:]}"
         return raw, "+44" + subscriber, national
 
+    def custom(self, kind: str) -> dict[str, Any]:
+        """Custom values as the forms store them: choice ids, ISO dates, booleans, text (many left empty)."""
+        r = self.rng.random
+        values: dict[str, Any] = {}
+        if kind == "person":
+            if r() < 0.3:
+                values["loyalty_card"] = f"LC-{int(r() * 1e6):06d}"
+            if r() < 0.5:
+                values["preferred_time"] = ("morning", "afternoon", "evening")[int(r() * 3)]
+            if r() < 0.4:
+                values["next_visit"] = self.day(self.now + int((r() - 0.5) * 730 * 86400))
+            if r() < 0.35:
+                values["newsletter"] = True
+        else:
+            if r() < 0.8:
+                values["sector"] = ("retail", "construction", "hospitality", "health", "transport", "agriculture")[
+                    int(r() * 6)
+                ]
+            if r() < 0.5:
+                values["contract_end"] = self.day(self.now + int(r() * 1095 * 86400))
+        return values
+
+    def day(self, seconds: int) -> str:
+        """An ISO date ("2026-03-15")."""
+        day = seconds // 86400
+        text = self.days.get(day)
+        if text is None:
+            text = self.days[day] = (self.epoch + timedelta(days=day)).strftime("%Y-%m-%d")
+        return text
+
     def contact(self, contact_id: int) -> dict[str, Any]:
         """One contact and its rows: contact, phones, emails, addresses, tags, search document."""
         rng = self.rng
@@ -923,6 +994,7 @@ class Generator:
         tag_ids = sorted(set(rng.sample(self.tag_ids, tag_count))) if tag_count else []
         if r() < 0.005:
             tag_ids.append(self.conflict_id)
+        custom = self.custom(kind)
         search = document_row(
             contact,
             phones=[(e164, national) for _raw, e164, national in phones],
@@ -930,7 +1002,9 @@ class Generator:
             cities=cities,
             tags=[self.tag_names[tag_id] for tag_id in tag_ids],
             assigned=self.user_names[assigned] if assigned else "",
+            custom=custom_tokens(custom, SEARCHABLE[kind]) if custom else (),
         )
+        contact["custom"] = json.dumps(custom, separators=(",", ":")) if custom else "{}"
         return {
             "contact": contact,
             "phones": phones,
@@ -1030,7 +1104,7 @@ def _rows(generator: Generator, start: int, count: int, sqlite: bool) -> dict[st
                 c["acquisition_channel_id"],
                 0,
                 "",
-                "{}",
+                c["custom"],
                 archived + suffix if archived else None,
                 c["created_at"] + suffix,
                 None,
@@ -1215,6 +1289,32 @@ def _setup(engine: Engine) -> dict[str, Any]:
         conn.execute(
             text("INSERT INTO tag (id, name, color, system_key) VALUES (:id, 'Conflict', 'red', 'conflict')"),
             {"id": conflict_id},
+        )
+        conn.execute(
+            FieldDefinition.__table__.insert(),
+            [
+                {
+                    "kind": kind,
+                    "key": key,
+                    "label": label,
+                    "type": type_,
+                    "options": {"choices": [{"id": _choice_id(c), "label": c, "active": True} for c in choices]}
+                    if choices
+                    else {},
+                    "required": False,
+                    "default_value": None,
+                    "help_text": "",
+                    "position": position,
+                    "active": True,
+                    "show_in_list": bool(flags.get("show_in_list")),
+                    "searchable": bool(flags.get("searchable")),
+                    "on_web_form": False,
+                    "builtin": False,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for position, (kind, key, label, type_, choices, flags) in enumerate(CUSTOM_FIELDS)
+            ],
         )
         tag_names[conflict_id] = "Conflict"
     return {"users": users, "channels": channels, "tag_names": tag_names, "conflict_id": conflict_id}

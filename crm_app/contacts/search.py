@@ -1154,10 +1154,6 @@ class _Plan:
             return _per_row(exists().where(ContactTag.contact_id == Contact.id, ContactTag.tag_id.in_(tag_ids)))
         return Contact.id.in_(select(ContactTag.contact_id).where(ContactTag.tag_id.in_(tag_ids)))
 
-    def matches_all(self, id_expr: Any) -> ColumnElement[bool]:
-        """EXISTS: the contact ``id_expr`` passes every filter and the search query."""
-        return _per_row(exists().where(Contact.id == id_expr, *self.conditions(hint=True)))
-
     def contact_matches(self, id_expr: Any, *, with_tags: bool = True) -> ColumnElement[bool]:
         """EXISTS: the contact ``id_expr`` passes every filter (not the search query)."""
         conditions = self.conditions(hint=True, with_query=False, with_tags=with_tags)
@@ -1287,12 +1283,20 @@ _SEARCH_SORTS = {"city": "city_key", "email": "email_key", "phone": "phone_key",
 
 @dataclass
 class _Phase:
-    """Rows in one order: ``stmt`` selects the contact id then the sort ``keys`` (all in one direction)."""
+    """Rows in one order: ``stmt`` selects the contact id then the sort ``keys`` (all in one direction); a phase
+    may instead ``build`` its statement when it is first read (later phases are often never reached)."""
 
     stmt: Any
     keys: list[Any]
     descending: bool = False
     force_sort: bool = False
+    build: Callable[[], Any] | None = None
+
+    def statement(self) -> Any:
+        """The phase's SELECT, built now if it was left for later."""
+        if self.stmt is None and self.build is not None:
+            self.stmt = self.build()
+        return self.stmt
 
     def after(self, values: list[Any]) -> ColumnElement[bool]:
         left = tuple_(*self.keys)
@@ -1375,18 +1379,30 @@ def _first_tag_name() -> Any:
 def _sorted_by_tags(plan: _Plan, descending: bool, tag_order: list[int]) -> list[_Phase]:
     """Many matches by first tag: untagged contacts, then one index-driven phase per tag in name order (the
     contacts whose first tag it is, by id); Z-A walks the same phases backwards."""
-    untagged = select(Contact.id, Contact.id).where(
-        ~exists().where(ContactTag.contact_id == Contact.id), *plan.conditions(hint=True)
-    )
+    conditions = plan.conditions(hint=True)
+    untagged = select(Contact.id, Contact.id).where(~exists().where(ContactTag.contact_id == Contact.id), *conditions)
     phases = [_Phase(stmt=untagged, keys=[Contact.id], descending=descending)]
-    for index, tag_id in enumerate(tag_order):
+
+    def first_tag_is(index: int, tagged: Any) -> Callable[[], Any]:
+        def build() -> Any:
+            earlier = tag_order[:index]
+            checks = [
+                tagged.c.tag_id == tag_order[index],
+                _per_row(exists().where(Contact.id == tagged.c.contact_id, *conditions)),
+            ]
+            if earlier:
+                checks.append(
+                    ~exists().where(ContactTag.contact_id == tagged.c.contact_id, ContactTag.tag_id.in_(earlier))
+                )
+            return select(tagged.c.contact_id, tagged.c.contact_id).where(*checks)
+
+        return build
+
+    for index in range(len(tag_order)):
         tagged = ContactTag.__table__.alias(f"first_tag_{index}")
-        earlier = tag_order[:index]
-        checks = [tagged.c.tag_id == tag_id, plan.matches_all(tagged.c.contact_id)]
-        if earlier:
-            checks.append(~exists().where(ContactTag.contact_id == tagged.c.contact_id, ContactTag.tag_id.in_(earlier)))
-        stmt = select(tagged.c.contact_id, tagged.c.contact_id).where(*checks)
-        phases.append(_Phase(stmt=stmt, keys=[tagged.c.contact_id], descending=descending))
+        phases.append(
+            _Phase(stmt=None, keys=[tagged.c.contact_id], descending=descending, build=first_tag_is(index, tagged))
+        )
     return phases[::-1] if descending else phases
 
 
@@ -1443,7 +1459,7 @@ def _fetch(
     found: list[tuple[int, Any]] = []
     for index in range(start, len(phases)):
         phase = phases[index]
-        stmt = phase.stmt
+        stmt = phase.statement()
         if index == start and after is not None:
             stmt = stmt.where(phase.after(after))
         if offset:

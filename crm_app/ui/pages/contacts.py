@@ -13,6 +13,9 @@ from crm_app.ui.state.session import can
 from crm_app.ui.styles import SELECT_STYLE
 
 L = ContactListState
+# Wait after the last key before searching: short enough that rows follow typing (bench/list_browser.py), long
+# enough that a word typed at a normal pace sends one search.
+SEARCH_DEBOUNCE_MS = 120
 
 
 def _new_buttons() -> rx.Component:
@@ -302,7 +305,7 @@ def _toolbar() -> rx.Component:
                     # otherwise wipe what was typed meanwhile.
                     read_only=~rx.State.is_hydrated,
                 ),
-                debounce_timeout=200,
+                debounce_timeout=SEARCH_DEBOUNCE_MS,
             ),
             flex="1",
             min_width="220px",
