@@ -11,6 +11,7 @@ import asyncio
 import dataclasses
 import functools
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -26,6 +27,8 @@ from crm_app.core.errors import DomainError, NotFoundError
 from crm_app.db import session_scope
 from crm_app.ui.state.live import watch_list
 from crm_app.ui.state.session import SessionState, _to_sign_in, _validate, requires
+
+log = logging.getLogger(__name__)
 
 PAGE_SIZES = ("25", "50", "100")
 TYPED_CONFIRM_OVER = 100
@@ -629,8 +632,15 @@ class ContactListState(SessionState):
             async with self:
                 self.bulk_busy = False
             return rx.toast.error(self._error_text(err))
+        except Exception:
+            log.exception("bulk %s failed", job["action"])
+            async with self:
+                self.bulk_busy = False
+            return rx.toast.error(
+                self._t("The bulk action stopped: what was done is kept, run it again to do the rest.")
+            )
         page = await rx.run_in_thread(self._page_query())
-        choices = await rx.run_in_thread(self._choices_query())
+        choices = await rx.run_in_thread(self._choices_query(job["actor_id"]))
         async with self:
             self.bulk_busy = False
             self.bulk_report = self._t(
