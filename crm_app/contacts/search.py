@@ -517,6 +517,15 @@ def _custom_condition(dialect: str, item: CustomFilter, type_: str) -> ColumnEle
     return and_(*conditions) if conditions else None
 
 
+def custom_value_holders(session: Session, *, key: str) -> list[int]:
+    """The ids of the contacts holding a value for this custom field key (before its values are removed)."""
+    if not CUSTOM_KEY_RE.match(key or ""):
+        return []
+    session.flush()
+    present = _custom_value(session.get_bind().dialect.name, key).is_not(None)
+    return list(_core(session).execute(select(Contact.id).where(present).order_by(Contact.id)).scalars())
+
+
 def reindex_custom_field(session: Session, *, key: str, batch_size: int = _BATCH) -> int:
     """Rebuild the search rows of every contact holding a value for this custom field key, batch by batch.
 

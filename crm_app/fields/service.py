@@ -25,7 +25,7 @@ from sqlmodel import Session, select
 from crm_app.auth.models import User
 from crm_app.contacts.models import Address, Contact, Email, Phone
 from crm_app.contacts.schemas import KINDS, AddressIn, ContactIn, EmailIn, HistoryEntry, PhoneIn
-from crm_app.contacts.search import reindex_custom_field
+from crm_app.contacts.search import custom_value_holders, reindex_contacts, reindex_custom_field
 from crm_app.core import audit
 from crm_app.core.app_settings import get_settings
 from crm_app.core.errors import DomainError, NotFoundError, ValidationError
@@ -857,6 +857,8 @@ def rename_choice(session: Session, *, field_id: int, choice_id: str, label: str
         _touch(session, row)
         _audit(session, actor_id, row, "choice_renamed", f"options.{choice_id}", old=old, new=text)
         session.flush()
+        if row.searchable:
+            reindex_custom_field(session, key=row.key)
     return field_read(row)
 
 
@@ -1116,6 +1118,7 @@ def delete_field(session: Session, *, field_id: int, actor_id: int | None, confi
     holding = count_values(session, field_id=field_id)
     if not confirm:
         return FieldDeletion(field_id=row.id, label=row.label, contacts_with_value=holding, deleted=False)
+    indexed = custom_value_holders(session, key=row.key) if row.searchable else []
     removed = _remove_key(session, row)
     _audit(session, actor_id, row, "deleted", old=_snapshot(row), new={"values_removed": removed})
     kind, section_id, label = row.kind, row.section_id, row.label
@@ -1123,6 +1126,7 @@ def delete_field(session: Session, *, field_id: int, actor_id: int | None, confi
     session.flush()
     _renumber(session, _group(session, kind, section_id))
     session.flush()
+    reindex_contacts(session, contact_ids=indexed)
     return FieldDeletion(field_id=field_id, label=label, contacts_with_value=removed, deleted=True)
 
 

@@ -928,3 +928,21 @@ def test_the_list_sorts_by_first_tag_name_and_pages_the_same_way_with_cursors(db
     assert everything == expected
     assert _walk(db, filter, sort, 2) == everything
     assert search.sort_from_params(search.sort_to_params(sort)) == sort
+
+
+def test_renaming_a_choice_of_a_searchable_field_finds_contacts_by_the_new_label(db) -> None:
+    brand = _field(db, "Brand", "select", choices=["Grundig", "Philips"], searchable=True)
+    _add(db, "Ann", custom={"brand": _choice(brand, "Grundig")})
+    db.commit()
+    fields.rename_choice(db, field_id=brand.id, choice_id=_choice(brand, "Grundig"), label="Telefunken", actor_id=None)
+    db.commit()
+    assert (_names(db, "telefunken"), _names(db, "grundig")) == (["Ann"], [])
+
+
+def test_deleting_a_searchable_field_takes_its_values_out_of_the_search(db) -> None:
+    code = _field(db, "Site access code", searchable=True)
+    _add(db, "Ann", custom={"site_access_code": "Wombat42"})
+    db.commit()
+    fields.delete_field(db, field_id=code.id, actor_id=None, confirm=True)
+    db.commit()
+    assert _names(db, "wombat42") == []
