@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import reflex as rx
 
+from crm_app.auth.permissions import Permission
 from crm_app.settings import settings
 from crm_app.ui.i18n import t
 from crm_app.ui.layout import page_header
 from crm_app.ui.state.imports import UPLOAD_ID, ColumnView, HistoryRow, ImportJobState, ImportsState, Option, ReasonView
+from crm_app.ui.state.session import can
 from crm_app.ui.styles import FULL_WIDTH_SELECT_STYLE
 
 J = ImportJobState
@@ -34,6 +36,7 @@ def _history_row(row: HistoryRow) -> rx.Component:
                     spacing="1",
                     min_width="0",
                     flex="1",
+                    width="100%",
                 ),
                 rx.hstack(
                     rx.badge(row.status_label, color_scheme=row.color),
@@ -53,8 +56,8 @@ def _history_row(row: HistoryRow) -> rx.Component:
                     wrap="wrap",
                 ),
                 gap="8px",
-                align="center",
-                wrap="wrap",
+                direction=rx.breakpoints(initial="column", sm="row"),
+                align=rx.breakpoints(initial="start", sm="center"),
                 width="100%",
             ),
             width="100%",
@@ -67,8 +70,36 @@ def _history_row(row: HistoryRow) -> rx.Component:
     )
 
 
+def _refused() -> rx.Component:
+    return rx.callout(
+        t("Only managers and administrators can import contacts."),
+        icon="lock",
+        color_scheme="gray",
+        id="no-import-permission",
+    )
+
+
 def imports_page() -> rx.Component:
     """Upload a file, download the sample workbook, and the imports so far."""
+    return rx.cond(can(Permission.IMPORT), _imports(), rx.box(page_header(t("Imports")), _refused(), _staff_upload()))
+
+
+def _staff_upload() -> rx.Component:
+    """The drop zone stays reachable so a refusal comes from the server, not only from a hidden control."""
+    return rx.upload(
+        rx.text(t("Drop a file here"), size="1", color_scheme="gray"),
+        id=UPLOAD_ID,
+        multiple=False,
+        max_files=1,
+        border=f"1px dashed {rx.color('gray', 6)}",
+        border_radius="8px",
+        padding="8px",
+        margin_top="12px",
+        on_drop=ImportsState.upload(rx.upload_files(upload_id=UPLOAD_ID)),
+    )
+
+
+def _imports() -> rx.Component:
     return rx.box(
         page_header(
             t("Imports"),
@@ -104,6 +135,9 @@ def imports_page() -> rx.Component:
                     cursor="pointer",
                     on_drop=ImportsState.upload(rx.upload_files(upload_id=UPLOAD_ID)),
                     on_drop_rejected=ImportsState.file_refused,
+                    disabled=~ImportsState.loaded,
+                    opacity=rx.cond(ImportsState.loaded, "1", "0.6"),
+                    custom_attrs={"data-ready": rx.cond(ImportsState.loaded, "yes", "no")},
                 ),
                 rx.cond(
                     ImportsState.upload_error,
@@ -461,12 +495,11 @@ def _run() -> rx.Component:
             ),
             rx.cond(
                 J.rejected > 0,
-                rx.button(
-                    rx.icon("file-warning", size=16),
+                _download_link(
                     t("Download the rejected rows"),
-                    on_click=J.download_errors,
-                    variant="soft",
-                    id="download-errors",
+                    "/api/imports/" + J.import_id.to_string() + "/errors.xlsx",
+                    "download-errors",
+                    "file-warning",
                 ),
             ),
             rx.cond(J.can_undo, _undo_button()),
@@ -541,6 +574,10 @@ def _undone() -> rx.Component:
 
 def import_page() -> rx.Component:
     """One import, step by step."""
+    return rx.cond(can(Permission.IMPORT), _import(), rx.box(page_header(t("Import")), _refused()))
+
+
+def _import() -> rx.Component:
     return rx.box(
         rx.link(
             rx.hstack(rx.icon("arrow-left", size=14), t("All imports"), spacing="1", align="center"),

@@ -142,6 +142,7 @@ class ImportsState(SessionState):
 
     history: list[HistoryRow] = []
     upload_error: str = ""
+    loaded: bool = False
 
     @rx.var
     def limits_text(self) -> str:
@@ -191,13 +192,13 @@ class ImportsState(SessionState):
     @requires(Permission.IMPORT)
     async def load(self):
         """The latest imports."""
-        self.upload_error = ""
 
         def read() -> list[ImportRead]:
             with session_scope() as db:
                 return imports.list_imports(db)
 
         self.history = self._history_rows(await rx.run_in_thread(read))
+        self.loaded = True
 
     @requires(Permission.IMPORT)
     async def upload(self, uploads: list[rx.UploadFile]):
@@ -223,7 +224,7 @@ class ImportsState(SessionState):
             job = await rx.run_in_thread(store)
         except DomainError as error:
             self.upload_error = self._error_text(error)
-            return rx.toast.error(self.upload_error)
+            return None
         return rx.redirect(f"/imports/{job.id}")
 
 
@@ -626,13 +627,6 @@ class ImportJobState(SessionState):
             if error:
                 return rx.toast.error(self._t(error))
             return rx.toast.success(self._t(done))
-
-    # -- downloads
-
-    @requires(Permission.IMPORT)
-    def download_errors(self):
-        """The rejected rows as .xlsx, in the file's own layout."""
-        return rx.download(url=f"/api/imports/{self.import_id}/errors.xlsx")
 
 
 class ExportState(SessionState):
