@@ -31,7 +31,7 @@ from crm_app.db import session_scope
 from crm_app.fields import service as field_service
 from crm_app.fields.types import get_type, is_empty
 from crm_app.i18n import _
-from crm_app.ui.state.live import FORMS_TOKEN, ContactPulse, FormPulse, Viewer, contact_token, prune
+from crm_app.ui.state.live import Viewer, show_presence, watch_forms
 from crm_app.ui.state.session import SessionState, _validate, requires
 
 # What the form holds is capped only to keep the state bounded; the real limits are checked on save,
@@ -51,6 +51,8 @@ PHONE_KEYS = {"number", "type", "whatsapp", "viber", "sms"}
 EMAIL_KEYS = {"address", "email_ok"}
 ADDRESS_KEYS = {"label", "line1", "line2", "postcode", "city", "region", "country"}
 MAX_ROWS = 50
+# A value pushed into the form this recently may not have reached the user's screen before they typed over it.
+UNSEEN_S = 2.0
 DRAFT_KEY = "crm_contact_draft"
 
 
@@ -309,6 +311,11 @@ class ContactEditState(SessionState):
     _base: dict[str, Any] = {}
     _pending: dict[str, Any] = {}
     _theirs_version: int = 0
+    _theirs_values: dict[str, Any] = {}
+    _unseen: dict[str, Any] = {}
+    _unseen_from: int = 0
+    _unseen_to: int = 0
+    _unseen_at: float = 0.0
     _announced_editing: bool = False
 
     @rx.var
@@ -430,8 +437,7 @@ class ContactEditState(SessionState):
     async def load(self):
         """Open the contact named by the URL, or a blank form for /contacts/new, and join its live channel."""
         result = self._open_from_url()
-        forms = await self.get_state(FormPulse)
-        await forms._link_to(FORMS_TOKEN)
+        await watch_forms(self)
         if self.contact_id and not self.not_found:
             await self._join(self.contact_id)
         return result
@@ -465,45 +471,34 @@ class ContactEditState(SessionState):
         return self._reload(contact_id)
 
     async def _join(self, contact_id: int) -> None:
-        pulse = await self.get_state(ContactPulse)
-        pulse = await pulse._link_to(contact_token(contact_id))
-        self._touch_presence(pulse, editing=self.dirty)
+        await self._touch_presence(editing=self.dirty)
 
-    def _touch_presence(self, pulse: ContactPulse, *, editing: bool) -> None:
-        me = self.router.session.client_token
+    async def _touch_presence(self, *, editing: bool) -> None:
         user = self._current
-        others = [v for v in prune(pulse.viewers) if v.client != me]
-        if user is not None:
-            initials = "".join(p[0] for p in (user.name or user.email).split()[:2]).upper() or "?"
-            others.append(
-                Viewer(
-                    client=me,
-                    user_id=user.id,
-                    name=user.name or user.email,
-                    initials=initials,
-                    editing=editing,
-                    seen=time.time(),
-                )
-            )
-        pulse.viewers = others
+        if user is None:
+            return
+        initials = "".join(p[0] for p in (user.name or user.email).split()[:2]).upper() or "?"
+        viewer = Viewer(
+            client=self.router.session.client_token,
+            user_id=user.id,
+            name=user.name or user.email,
+            initials=initials,
+            editing=editing,
+            seen=time.time(),
+        )
+        await show_presence(self, self.contact_id, viewer)
         self._announced_editing = editing
 
     @requires(Permission.CONTACTS_VIEW)
     async def heartbeat(self, _value: Any = None):
         """Keep this tab in the presence list (and say whether it is editing)."""
-        if not self.contact_id:
-            return
-        pulse = await self.get_state(ContactPulse)
-        if pulse._linked_to == contact_token(self.contact_id):
-            self._touch_presence(pulse, editing=self.dirty)
+        if self.contact_id and not self.not_found:
+            await self._touch_presence(editing=self.dirty)
 
     @requires(Permission.CONTACTS_VIEW)
     async def leave(self):
         """Leave the presence list when the page closes."""
-        pulse = await self.get_state(ContactPulse)
-        if pulse._linked_to:
-            me = self.router.session.client_token
-            pulse.viewers = [v for v in prune(pulse.viewers) if v.client != me]
+        await show_presence(self, self.contact_id, None)
 
     def _reload(self, contact_id: int):
         try:
@@ -519,6 +514,7 @@ class ContactEditState(SessionState):
     # ---- editing -------------------------------------------------------------------------
 
     def _touch(self) -> None:
+        self._keep_unseen()
         self.dirty = True
         self.draft = json.dumps(
             {
@@ -1092,7 +1088,9 @@ class ContactEditState(SessionState):
         if latest.version == self.version and not self.remote_notes:
             return None
         if not self.dirty:
+            before, version = dict(self._base), self.version
             self._fill(latest)
+            self._remember_unseen(before, version)
             return None
         theirs = self._form_values(latest)
         mine = self._fields()
@@ -1109,7 +1107,8 @@ class ContactEditState(SessionState):
                     "{name} changed this to: {value}", name=latest.updated_by_name or "?", value=self._shown(key, value)
                 )
         self._apply(untouched_updates)
-        self._base = base
+        before, self._base = self._base, base
+        self._remember_unseen(before, self.version)
         self.remote_notes = notes
         self.updated_label = f"{_fmt(latest.updated_at)} · {latest.updated_by_name}".strip(" ·")
         self.display_name = latest.display_name
@@ -1119,6 +1118,32 @@ class ContactEditState(SessionState):
             )
         self.archived = latest.archived
         return None
+
+    def _remember_unseen(self, before: dict[str, Any], from_version: int) -> None:
+        """A push just changed these fields of the form: the user may type over them before seeing them."""
+        now = time.time()
+        fresh = now - self._unseen_at < UNSEEN_S and self._unseen_to == from_version
+        unseen = dict(self._unseen) if fresh else {}
+        for key, value in before.items():
+            if key not in unseen and self._base.get(key) != value:
+                unseen[key] = value
+        self._unseen = unseen
+        self._unseen_from = self._unseen_from if fresh else from_version
+        self._unseen_to, self._unseen_at = self.version, now
+
+    def _keep_unseen(self) -> None:
+        """An edit of a field a push changed a moment ago was typed over the old value: merge it as such."""
+        if not self._unseen:
+            return
+        if time.time() - self._unseen_at >= UNSEEN_S or self.version != self._unseen_to:
+            self._unseen = {}
+            return
+        mine = self._fields()
+        hit = {k: v for k, v in self._unseen.items() if mine.get(k) != self._base.get(k)}
+        if hit:
+            self._base = {**self._base, **hit}
+            self.version = self._unseen_to = min(self.version, self._unseen_from)
+            self._unseen = {k: v for k, v in self._unseen.items() if k not in hit}
 
     # ---- saving and lifecycle ---------------------------------------------------------------
 
@@ -1220,6 +1245,7 @@ class ContactEditState(SessionState):
         if result.conflicts:
             self._pending = result.merged
             self._theirs_version = latest.version
+            self._theirs_values = theirs
             self.conflicts = [
                 ConflictRow(
                     field=c.field,
@@ -1233,6 +1259,9 @@ class ContactEditState(SessionState):
             self.show_conflicts = True
             return None
         self._apply(result.merged)
+        # The form now holds their version plus my changes: if this write loses a race too, the next
+        # save merges against that version instead of flagging (or reverting) fields I never touched.
+        self._base, self.version = theirs, latest.version
         try:
             saved = self._write(latest.version)
         except ConflictError:
@@ -1258,12 +1287,13 @@ class ContactEditState(SessionState):
         if fetched is None:
             self.show_conflicts = False
             return rx.toast.error(self._t("This contact no longer exists."))
-        theirs = self._form_values(fetched)
+        theirs = self._theirs_values or self._form_values(fetched)
         merged = dict(self._pending)
         for row in self.conflicts:
             if row.choice == "theirs":
                 merged[row.field] = theirs.get(row.field)
         self._apply(merged)
+        self._base, self.version = theirs, self._theirs_version
         self.show_conflicts = False
         self.conflicts = []
         self._pending = {}

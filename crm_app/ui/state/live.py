@@ -1,35 +1,56 @@
-"""Live updates: one small shared state per open contact, one for the contact lists.
+"""Live updates: small registries of who has what open, and pushes to exactly those tabs.
 
-Every committed change to a contact (from a profile, a bulk action, an import, the API…)
-is announced by ``crm_app.core.changes``; ``LivePusher`` bumps the matching shared
-states, and Reflex pushes them to every browser linked to them, on any worker.
-The pusher then runs a refresh on the own state of every browser linked to them
-(``ContactEditState._pushed_change``, ``ContactListState._pushed_change``), which re-reads
-from the database and sends the result to that browser, on whichever worker holds its socket.
+Every committed change to a contact (from a profile, a bulk action, an import, the API…) is
+announced by ``crm_app.core.changes``; ``LivePusher`` gathers the changes for a few milliseconds
+and then runs a refresh on the own state of every tab that has one of those contacts open
+(``ContactEditState._pushed_change``, ``ContactFeedState._pushed_change``) or shows the contact
+list (``ContactListState._pushed_change``), on whichever worker holds the tab's socket.
+
+Who has what open lives in small states under tokens of their own (``contact-<id>``: the viewers
+of one contact; ``open-contacts``: which contacts have viewers at all; ``contacts`` and ``forms``:
+the tabs showing the list or a contact file), read and written by token through the state manager,
+so with Redis every worker sees the same registries. Tabs are not *linked* to those tokens
+(``SharedState._link_to``): Reflex 0.10 then locks every linked token during each event of each
+linked tab and afterwards re-sends the linked states to every other linked tab, changed or not.
+With every editor linked to the lists and forms tokens that is work proportional to the square of
+the open tabs: ``bench/live_load.py`` measured seconds per event with 30 editors. The presence
+avatars a tab shows come from its own copy of ``ContactPulse.viewers``, pushed to the tabs on the
+contact when the list changes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import inspect
 import logging
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import reflex as rx
 from reflex.istate.manager.token import BaseStateToken
-from reflex.istate.shared import SharedStateBaseInternal
 
 from crm_app.core import changes
 
 log = logging.getLogger(__name__)
 
 LIST_TOKEN = "contacts"
+FORMS_TOKEN = "forms"
+OPEN_TOKEN = "open-contacts"
 PRESENCE_TTL_S = 45.0
+# A tab refreshes its presence entry at most this often when nothing else about it changed.
+PRESENCE_REFRESH_S = 10.0
+# Changes committed within this window reach the open tabs in one push; while a push is under way
+# the next changes wait for it and go out together, so a burst of saves costs one push per tab.
+BATCH_S = 0.02
+# The feed of a contact saved again and again is re-read at most this often (the form follows every save).
+FEED_MIN_S = 1.0
 
 
 def contact_token(contact_id: int) -> str:
-    """The shared token of one contact (no underscores allowed)."""
+    """The registry token of one contact (no underscores allowed)."""
     return f"contact-{int(contact_id)}"
 
 
@@ -45,34 +66,49 @@ class Viewer:
     seen: float
 
 
-class ContactPulse(rx.SharedState):
-    """Bumped whenever the contact changes; lists who has it open."""
+def _shown(viewers: list[Viewer]) -> list[tuple]:
+    """What the avatars show of a presence list (not when each tab was last seen)."""
+    return sorted((v.client, v.user_id, v.name, v.initials, v.editing) for v in viewers)
 
-    version: int = 0
-    deleted: bool = False
+
+class ContactPulse(rx.SharedState):
+    """Who has a contact open: the registry under ``contact-<id>``, and each tab's copy for its avatars."""
+
     viewers: list[Viewer] = []
 
 
 class ListPulse(rx.SharedState):
-    """Bumped whenever any contact changes."""
+    """Under ``contacts``: the tabs that opened the contact list, with when each was last seen connected."""
 
-    version: int = 0
+    _watchers: dict[str, float] = {}
 
 
 class FormPulse(rx.SharedState):
-    """Bumped whenever a manager changes a contact form."""
+    """Under ``forms``: the tabs that opened a contact file, with when each was last seen connected."""
 
-    version: int = 0
+    _watchers: dict[str, float] = {}
 
 
-FORMS_TOKEN = "forms"
+class OpenContacts(rx.SharedState):
+    """Under ``open-contacts``: the contacts someone has open, so a bulk change skips all the others."""
+
+    _open: dict[int, float] = {}
+
+
 _pusher: LivePusher | None = None
+
+
+def _running() -> LivePusher | None:
+    """The pusher of the running server (None in tests without a server)."""
+    return _pusher if _pusher is not None and _pusher.loop is not None else None
 
 
 def forms_changed(kind: str) -> None:
     """Tell every open contact editor that the form of ``kind`` changed (call after the commit)."""
-    if _pusher is not None and _pusher.loop is not None:
-        _pusher.loop.call_soon_threadsafe(lambda: _pusher.loop.create_task(_pusher.push_forms(kind)))
+    pusher = _running()
+    if pusher is not None and pusher.loop is not None:
+        loop = pusher.loop
+        loop.call_soon_threadsafe(lambda: loop.create_task(pusher.push_forms(kind)))
 
 
 def prune(viewers: list[Viewer], now: float | None = None) -> list[Viewer]:
@@ -81,15 +117,69 @@ def prune(viewers: list[Viewer], now: float | None = None) -> list[Viewer]:
     return [v for v in viewers if v.seen >= limit]
 
 
+def _client_of(state: rx.State) -> str:
+    return state.router.session.client_token
+
+
+async def show_presence(state: rx.State, contact_id: int, viewer: Viewer | None) -> None:
+    """Put this tab in the contact's presence list (``viewer``) or take it out (None).
+
+    The tab's own avatars follow at once; the other tabs on the contact get the new list pushed
+    when what their avatars show changed.
+    """
+    pusher = _running()
+    if pusher is None or not contact_id:
+        return
+    viewers, changed = await pusher.update_viewers(contact_id, _client_of(state), viewer)
+    if viewer is not None:
+        await pusher.mark_open(contact_id)
+    pulse = await state.get_state(ContactPulse)
+    mine = viewers if viewer is not None else []
+    if _shown(pulse.viewers) != _shown(mine):
+        pulse.viewers = mine
+    if changed:
+        pusher.schedule(presence={contact_id})
+
+
+async def watch_list(state: rx.State) -> None:
+    """Refresh this tab's contact list whenever contacts change (until it leaves the list page)."""
+    pusher = _running()
+    if pusher is not None:
+        await pusher.watch(LIST_TOKEN, ListPulse, _client_of(state))
+
+
+async def watch_forms(state: rx.State) -> None:
+    """Re-render this tab's contact form whenever a manager changes the forms (until it leaves the file)."""
+    pusher = _running()
+    if pusher is not None:
+        await pusher.watch(FORMS_TOKEN, FormPulse, _client_of(state))
+
+
+def _on_list(path: str) -> bool:
+    return path.rstrip("/") == "/contacts"
+
+
+def _on_contact_file(path: str) -> bool:
+    return path.startswith("/contacts/")
+
+
 class LivePusher:
-    """Turns committed changes into pushes, coalescing bursts."""
+    """Turns committed changes and presence changes into pushes, coalescing bursts."""
 
     def __init__(self, app: rx.App):
         self.app = app
         self.loop: asyncio.AbstractEventLoop | None = None
         self.pending: set[int] = set()
         self.pending_deleted: set[int] = set()
+        self.pending_presence: set[int] = set()
+        self.pending_list = False
+        self.pending_feed: set[int] = set()
+        self.feed_read_at: dict[int, float] = {}
+        self.feed_waiting: set[int] = set()
         self.flush_scheduled = False
+        self.flushing = False
+        self.marked_open: dict[int, float] = {}
+        self.swept: dict[str, float] = {}
 
     async def start(self) -> None:
         """Remember the server's event loop (lifespan task)."""
@@ -103,11 +193,8 @@ class LivePusher:
             return
 
         def enqueue() -> None:
-            self.pending |= set(note.changed)
-            self.pending_deleted |= set(note.deleted)
-            if not self.flush_scheduled:
-                self.flush_scheduled = True
-                loop.call_soon(lambda: loop.create_task(self.flush()))
+            self.pending_list = True
+            self.schedule(changed=set(note.changed), deleted=set(note.deleted))
 
         try:
             running = asyncio.get_running_loop()
@@ -118,35 +205,172 @@ class LivePusher:
         else:
             loop.call_soon_threadsafe(enqueue)
 
-    async def _bump(self, token: str, cls: type[rx.SharedState], **values: object) -> set[str]:
-        """Change a shared state by its own token and fan the change out to every linked browser.
+    def schedule(
+        self,
+        *,
+        changed: set[int] = frozenset(),
+        deleted: set[int] = frozenset(),
+        presence: set[int] = frozenset(),
+        feed: set[int] = frozenset(),
+    ) -> None:
+        """Queue contacts to push (on the event loop thread) and flush after a short batching window."""
+        self.pending |= changed
+        self.pending_deleted |= deleted
+        self.pending_presence |= presence
+        self.pending_feed |= feed
+        loop = self.loop
+        if not self.flush_scheduled and not self.flushing and loop is not None:
+            self.flush_scheduled = True
+            loop.call_later(BATCH_S, lambda: loop.create_task(self.flush()))
 
-        Reflex 0.10 only fans out when the modified tree carries link bookkeeping, so the shared
-        token's tree gets an empty link table and the change runs inside ``_modify_linked_states``.
-        """
+    @contextlib.asynccontextmanager
+    async def _registry(self, token: str, cls: type[rx.State]) -> AsyncIterator[Any]:
+        """The registry state under its own token, locked while in use."""
         async with self.app.state_manager.modify_state(BaseStateToken(ident=token, cls=cls)) as root:
-            if root._reflex_internal_links is None:
-                root._reflex_internal_links = {}
-            shared = await root.get_state(SharedStateBaseInternal)
-            async with shared._modify_linked_states():
-                pulse = await root.get_state(cls)
-                pulse.version += 1
-                for name, value in values.items():
-                    setattr(pulse, name, value)
-                linked = set(pulse._linked_from)
-                root._clean()
-        return linked
+            yield await root.get_state(cls)
 
-    async def _push(self, client_token: str, cls: type[rx.State], method: str, *args: object) -> None:
-        """Run ``cls.<method>(*args)`` on one browser's own state and send it the result."""
+    async def update_viewers(self, contact_id: int, client: str, viewer: Viewer | None) -> tuple[list[Viewer], bool]:
+        """Set (or remove) ``client``'s entry; return the pruned list and whether what avatars show changed."""
+        async with self._registry(contact_token(contact_id), ContactPulse) as pulse:
+            now = time.time()
+            before = prune(pulse.viewers, now)
+            mine = next((v for v in before if v.client == client), None)
+            after = [v for v in before if v.client != client]
+            if viewer is not None:
+                after.append(viewer)
+            changed = _shown(after) != _shown(pulse.viewers)
+            stale = viewer is not None and (mine is None or now - mine.seen >= PRESENCE_REFRESH_S)
+            if changed or stale:
+                pulse.viewers = after
+            return after, changed
+
+    async def mark_open(self, contact_id: int) -> None:
+        """Note in the index that the contact is open (refreshed every few seconds, not on every heartbeat)."""
+        now = time.time()
+        if now - self.marked_open.get(contact_id, 0.0) < PRESENCE_REFRESH_S:
+            return
+        self.marked_open = {c: t for c, t in self.marked_open.items() if now - t < PRESENCE_REFRESH_S}
+        self.marked_open[contact_id] = now
+        async with self._registry(OPEN_TOKEN, OpenContacts) as index:
+            index._open = {**{c: t for c, t in index._open.items() if now - t < PRESENCE_TTL_S}, contact_id: now}
+
+    async def _open_contacts(self) -> set[int]:
+        async with self._registry(OPEN_TOKEN, OpenContacts) as index:
+            limit = time.time() - PRESENCE_TTL_S
+            return {c for c, t in index._open.items() if t >= limit}
+
+    async def _viewers(self, contact_id: int) -> list[Viewer]:
+        async with self._registry(contact_token(contact_id), ContactPulse) as pulse:
+            return prune(pulse.viewers)
+
+    async def watch(self, token: str, cls: type[rx.State], client: str) -> None:
+        """Add ``client`` to the watchers kept under ``token``."""
+        async with self._registry(token, cls) as registry:
+            if client not in registry._watchers:
+                registry._watchers = {**registry._watchers, client: time.time()}
+
+    async def _connected(self, client: str) -> bool:
+        namespace = self.app.event_namespace
+        if namespace is None:
+            return False
         try:
-            async with self.app.modify_state(BaseStateToken(ident=client_token, cls=cls)) as root:
-                target = await root.get_state(cls)
-                refreshed = getattr(target, method)(*args)
-                if inspect.isawaitable(refreshed):
-                    await refreshed
+            return await namespace._token_manager.is_token_connected(client)
         except Exception:
-            log.exception("live push to %s failed", client_token)
+            log.exception("connection check of %s failed", client)
+            return True
+
+    async def _push_watchers(
+        self,
+        token: str,
+        cls: type[rx.State],
+        target: type[rx.State],
+        on_page: Callable[[str], bool],
+        method: str,
+        *args: object,
+    ) -> None:
+        """Run ``target.<method>(*args)`` on every watcher still on its page; forget tabs gone for a while."""
+        async with self._registry(token, cls) as registry:
+            watchers = dict(registry._watchers)
+        now, gone, seen = time.time(), set(), {}
+        # Closed tabs are noticed by a sweep of the connections every few seconds, not on every push.
+        if now - self.swept.get(token, 0.0) >= PRESENCE_REFRESH_S:
+            self.swept[token] = now
+            for client, last_seen in watchers.items():
+                if await self._connected(client):
+                    seen[client] = now
+                elif now - last_seen > PRESENCE_TTL_S:
+                    gone.add(client)
+
+        async def push(client: str) -> None:
+            if not await self._run(client, target, lambda state: self._call_if(state, on_page, method, *args)):
+                gone.add(client)
+
+        await asyncio.gather(*(push(c) for c in watchers if c not in gone))
+        if gone or seen:
+            async with self._registry(token, cls) as registry:
+                kept = {c: seen.get(c, t) for c, t in registry._watchers.items() if c not in gone}
+                if kept != registry._watchers:
+                    registry._watchers = kept
+
+    @staticmethod
+    async def _call_if(state: rx.State, on_page: Callable[[str], bool], method: str, *args: object) -> bool:
+        if not on_page(state.router.url.path):
+            return False
+        result = getattr(state, method)(*args)
+        if inspect.isawaitable(result):
+            await result
+        return True
+
+    async def _run(self, client: str, cls: type[rx.State], action: Callable[[Any], Awaitable[bool]]) -> bool:
+        """Run ``action`` on one tab's ``cls`` state and send the tab the result; False when the tab is elsewhere."""
+        try:
+            async with self.app.modify_state(BaseStateToken(ident=client, cls=cls)) as root:
+                return await action(await root.get_state(cls))
+        except Exception:
+            log.exception("live push to %s failed", client)
+            return True
+
+    def _feed_now(self, contact_ids: set[int]) -> set[int]:
+        """The contacts whose feeds may be re-read now; the others are re-read once their pause is over."""
+        now, due = time.monotonic(), set()
+        self.feed_read_at = {c: t for c, t in self.feed_read_at.items() if now - t < FEED_MIN_S}
+        for contact_id in contact_ids:
+            wait = self.feed_read_at.get(contact_id, 0.0) + FEED_MIN_S - now
+            if wait <= 0:
+                due.add(contact_id)
+                self.feed_read_at[contact_id] = now
+            elif contact_id not in self.feed_waiting and self.loop is not None:
+                self.feed_waiting.add(contact_id)
+                self.loop.call_later(wait, self._feed_pause_over, contact_id)
+        return due
+
+    def _feed_pause_over(self, contact_id: int) -> None:
+        self.feed_waiting.discard(contact_id)
+        self.schedule(feed={contact_id})
+
+    async def _refresh_tab(
+        self, client: str, contact_id: int, viewers: list[Viewer], form_changed: bool, feed_changed: bool
+    ) -> None:
+        """One push to a tab on the contact: new avatars and, when the contact changed, its form and feed."""
+        from crm_app.ui.state.contact_edit import ContactEditState
+        from crm_app.ui.state.feed import ContactFeedState
+
+        async def refresh(editor: Any) -> bool:
+            if editor.contact_id != contact_id:
+                return False
+            pulse = await editor.get_state(ContactPulse)
+            if _shown(pulse.viewers) != _shown(viewers):
+                pulse.viewers = viewers
+            targets = [editor] if form_changed else []
+            if feed_changed:
+                targets.append(await editor.get_state(ContactFeedState))
+            for target in targets:
+                result = target._pushed_change(contact_id)
+                if inspect.isawaitable(result):
+                    await result
+            return True
+
+        await self._run(client, ContactEditState, refresh)
 
     async def push_forms(self, kind: str) -> None:
         """Re-render the form of every open contact editor of ``kind``, keeping what was typed."""
@@ -154,37 +378,56 @@ class LivePusher:
 
         with self.app.set_contexts():
             try:
-                editors = await self._bump(FORMS_TOKEN, FormPulse)
+                await self._push_watchers(
+                    FORMS_TOKEN, FormPulse, ContactEditState, _on_contact_file, "_pushed_form_change", kind
+                )
             except Exception:
                 log.exception("live push for forms failed")
-                return
-            await asyncio.gather(*(self._push(v, ContactEditState, "_pushed_form_change", kind) for v in editors))
 
     async def flush(self) -> None:
-        """Bump the pulse of every changed contact and the list pulse."""
-        changed, deleted = self.pending, self.pending_deleted
-        self.pending, self.pending_deleted, self.flush_scheduled = set(), set(), False
-        with self.app.set_contexts():
-            from crm_app.ui.state.contact_edit import ContactEditState
-            from crm_app.ui.state.contact_list import ContactListState
-            from crm_app.ui.state.feed import ContactFeedState
+        """Push what was queued, one flush at a time; what arrives meanwhile goes out right after."""
+        self.flushing = True
+        try:
+            await self._flush_once()
+        finally:
+            self.flushing = self.flush_scheduled = False
+            if self.pending or self.pending_deleted or self.pending_presence or self.pending_feed or self.pending_list:
+                self.schedule()
 
-            for contact_id in sorted(changed | deleted)[:500]:
+    async def _flush_once(self) -> None:
+        """Push every queued contact to the tabs that have it open, then refresh the open lists."""
+        changed, deleted, presence, lists = self.pending, self.pending_deleted, self.pending_presence, self.pending_list
+        feed = self.pending_feed
+        self.pending, self.pending_deleted, self.pending_presence, self.pending_feed = set(), set(), set(), set()
+        self.pending_list = self.flush_scheduled = False
+        from crm_app.ui.state.contact_list import ContactListState
+
+        data = changed | deleted
+        with self.app.set_contexts():
+            try:
+                queued = sorted((data | presence | feed) & await self._open_contacts())
+            except Exception:
+                log.exception("live push: the index of open contacts could not be read")
+                queued = []
+            feed_now = self._feed_now(set(queued) & (data | feed))
+            for contact_id in queued:
+                form_changed, feed_changed = contact_id in data, contact_id in feed_now
+                if not (form_changed or feed_changed or contact_id in presence):
+                    continue
                 try:
-                    viewers = await self._bump(contact_token(contact_id), ContactPulse, deleted=contact_id in deleted)
+                    viewers = await self._viewers(contact_id)
                 except Exception:
                     log.exception("live push for contact %s failed", contact_id)
                     continue
                 await asyncio.gather(
-                    *(self._push(v, ContactEditState, "_pushed_change", contact_id) for v in viewers),
-                    *(self._push(v, ContactFeedState, "_pushed_change", contact_id) for v in viewers),
+                    *(self._refresh_tab(v.client, contact_id, viewers, form_changed, feed_changed) for v in viewers)
                 )
+            if not lists:
+                return
             try:
-                lists = await self._bump(LIST_TOKEN, ListPulse)
+                await self._push_watchers(LIST_TOKEN, ListPulse, ContactListState, _on_list, "_pushed_change")
             except Exception:
                 log.exception("live push for the lists failed")
-                return
-            await asyncio.gather(*(self._push(v, ContactListState, "_pushed_change") for v in lists))
 
 
 def install(app: rx.App) -> LivePusher:
