@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlmodel import Session
 
+from crm_app.auth.models import User
 from crm_app.contacts.models import Address, Contact, ContactTag, Counter, Email, Phone, Tag
 from crm_app.contacts.schemas import AddressIn, ContactIn, EmailIn, PhoneIn
-from crm_app.contacts.search import reindex_contacts
+from crm_app.contacts.search import index_new_contacts, reindex_contacts
 from crm_app.contacts.service import (
     CONFLICT_MESSAGE,
     REFERENCE_COUNTER,
@@ -184,11 +185,26 @@ def insert_contacts(
         for item in items
     ]
     table = Contact.__table__
-    result = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), contact_rows)
-    ids = [row[0] for row in result]
+    # A plain executemany (no RETURNING: that makes the driver layer build multi-row statements), then the new
+    # ids read back by their unique references in one indexed query.
+    session.execute(insert(table), contact_rows)
+    by_reference: dict[str, int] = {}
+    references = [item.reference for item in items]
+    for start in range(0, len(references), 900):
+        chunk = references[start : start + 900]
+        by_reference.update(
+            {
+                ref: cid
+                for cid, ref in session.execute(
+                    select(table.c.id, table.c.reference).where(table.c.reference.in_(chunk))
+                )
+            }
+        )
+    ids = [by_reference[reference] for reference in references]
     phones, emails, addresses, links, audits = [], [], [], [], []
     tag_names = list(dict.fromkeys(name for item in items for name in item.plan.tag_names))
-    tags = {tag.name.casefold(): tag.id for tag in get_or_create_tags(session, tag_names)}
+    tag_rows = {tag.name.casefold(): tag for tag in get_or_create_tags(session, tag_names)}
+    tags = {key: tag.id for key, tag in tag_rows.items()}
     for contact_id, item in zip(ids, items, strict=True):
         phones += [{"contact_id": contact_id, **_phone_values(p)} for p in item.plan.phones]
         emails += [
@@ -210,7 +226,33 @@ def insert_contacts(
         if rows:
             session.execute(insert(model.__table__), rows)
     insert_audit_rows(session, audits)
-    reindex_contacts(session, contact_ids=ids)
+    assigned = {item.plan.scalars["assigned_user_id"] for item in items} - {None}
+    names = (
+        dict(
+            session.execute(
+                select(User.id, func.coalesce(func.nullif(User.name, ""), User.email)).where(User.id.in_(assigned))
+            )
+        )
+        if assigned
+        else {}
+    )
+    index_new_contacts(
+        session,
+        [
+            {
+                "id": contact_id,
+                **item.plan.scalars,
+                "reference": item.reference,
+                "custom": item.plan.custom,
+                "phones": [(p.e164, p.national_digits) for p in item.plan.phones],
+                "emails": [e.address for e in item.plan.emails],
+                "cities": [(bool(a.values.get("is_main")), a.values.get("city", "")) for a in item.plan.addresses],
+                "tags": sorted({tag_rows[name.casefold()].name for name in item.plan.tag_names}),
+                "assigned": names.get(item.plan.scalars["assigned_user_id"], ""),
+            }
+            for contact_id, item in zip(ids, items, strict=True)
+        ],
+    )
     changes.mark_list_changed(session)
     return ids
 

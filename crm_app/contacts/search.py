@@ -745,6 +745,33 @@ def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
         connection.exec_driver_sql(sql, params)
 
 
+def index_new_contacts(session: Session, contacts: Sequence[Mapping[str, Any]]) -> None:
+    """Write the search rows of contacts just inserted, from the values at hand (no re-read).
+
+    Each mapping holds the columns ``document_row`` reads plus ``kind``, ``custom`` (values), ``phones``
+    ((e164, national digits) pairs), ``emails``, ``cities`` ((is_main, city) pairs), ``tags`` and ``assigned``.
+    """
+    if not contacts:
+        return
+    searchable = _searchable_fields(session)
+    region = get_settings(session).default_region
+    rows = []
+    for contact in contacts:
+        fields = searchable.get(contact["kind"], [])
+        rows.append(
+            document_row(
+                contact,
+                phones=contact["phones"],
+                emails=contact["emails"],
+                cities=contact["cities"],
+                tags=contact["tags"],
+                assigned=contact["assigned"],
+                custom=custom_tokens(contact["custom"], fields, region) if fields else [],
+            )
+        )
+    _upsert(session, rows)
+
+
 def reindex_contacts(session: Session, *, contact_ids: Iterable[int]) -> None:
     """Rebuild the search rows of these contacts (rows of deleted contacts are removed); flushes first."""
     ids = sorted({int(i) for i in contact_ids if i is not None})

@@ -98,14 +98,18 @@ CONFLICT_MESSAGE = "This contact was changed by someone else meanwhile. Reload i
 # ---------------------------------------------------------------- text helpers
 
 
+# Unicode category Cc (control characters) is exactly U+0000-U+001F and U+007F-U+009F.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CONTROL_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def text_problem(value: str, *, multiline: bool = False) -> str | None:
     """Why a text cannot be stored (NUL, unpaired surrogates, control characters), or None."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
         return "This text contains characters that cannot be stored."
-    allowed = "\t\n\r" if multiline else ""
-    if any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in value):
+    if (_CONTROL_IN_TEXT if multiline else _CONTROL).search(value):
         return "Remove the invisible control characters from this text."
     return None
 

@@ -10,6 +10,8 @@ import csv
 import hashlib
 import io
 import os
+import re
+import threading
 import uuid
 import zipfile
 from collections import Counter
@@ -22,7 +24,9 @@ from typing import IO, Any
 
 import openpyxl
 from defusedxml import DefusedXmlException
+from openpyxl.reader import excel as excel_reader
 from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from crm_app.core.errors import ValidationError
 from crm_app.exchange.sheets import unquote_csv
@@ -228,6 +232,44 @@ def _pick_sheet(workbook: Any) -> Any:
     return sheets[0]
 
 
+class _UnsizedReadOnlyWorksheet(ReadOnlyWorksheet):
+    """A read-only sheet that does not measure itself when opened.
+
+    openpyxl reads the ``<dimension>`` tag on opening, and when a file has none (streaming writers leave it out,
+    our own exports among them) it parses the whole sheet to find it: a full extra pass. Imports never trust
+    that tag anyway (``reset_dimensions``), so the measuring is skipped.
+    """
+
+    def _get_size(self) -> None:
+        return None
+
+
+_OPENING = threading.Lock()
+
+
+def _load_unsized(path: Path) -> Any:
+    with _OPENING:
+        excel_reader.ReadOnlyWorksheet = _UnsizedReadOnlyWorksheet
+        try:
+            return openpyxl.load_workbook(path, read_only=True, data_only=True)
+        finally:
+            excel_reader.ReadOnlyWorksheet = ReadOnlyWorksheet
+
+
+_DIMENSION = re.compile(rb'<dimension ref="[A-Z]+\d+:[A-Z]+(\d+)"')
+
+
+def _declared_rows(workbook: Any, ws: Any) -> int | None:
+    """The last row the sheet's <dimension> tag names (an estimate for progress bars; never trusted)."""
+    try:
+        with workbook._archive.open(ws._worksheet_path) as part:
+            head = part.read(4096)
+    except (KeyError, OSError, AttributeError, zipfile.BadZipFile):
+        return None
+    found = _DIMENSION.search(head)
+    return int(found.group(1)) if found else None
+
+
 def _xlsx_rows(ws: Any) -> Iterator[tuple[int, tuple[Any, ...]]]:
     # A lying <dimension> tag must not drop rows: read-only mode trusts it unless reset.
     ws.reset_dimensions()
@@ -281,15 +323,14 @@ def open_sheet(path: Path, file_format: str) -> Iterator[Sheet]:
         return
     check_xlsx_container(path)
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        workbook = _load_unsized(path)
     except (DefusedXmlException, InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise _xlsx_problem(exc) from exc
     except Exception as exc:  # openpyxl raises many kinds of errors on damaged parts
         raise _xlsx_problem(exc) from exc
     try:
         ws = _pick_sheet(workbook)
-        estimate = getattr(ws, "_max_row", None)
-        yield Sheet(name=ws.title, rows=_guarded(_xlsx_rows(ws)), estimated_rows=estimate)
+        yield Sheet(name=ws.title, rows=_guarded(_xlsx_rows(ws)), estimated_rows=_declared_rows(workbook, ws))
     finally:
         workbook.close()
 

@@ -83,7 +83,8 @@ def test_manager_and_staff_see_different_menus(app_server, desktop):
     expect(desktop.get_by_text("Contact forms", exact=True)).to_be_visible()
     expect(desktop.get_by_text("Tags", exact=True)).to_be_visible()
     expect(desktop.get_by_text("Users", exact=True)).to_have_count(0)
-    expect(desktop.locator(".nav-link >> visible=true")).to_have_count(3)
+    expect(desktop.locator(".nav-link >> visible=true")).to_have_count(4)
+    expect(desktop.locator(".nav-link >> visible=true", has_text="Imports")).to_have_count(1)
     desktop.locator("#user-menu >> visible=true").click()
     desktop.locator("#sign-out").click()
     desktop.wait_for_url("**/signin**")
@@ -94,6 +95,8 @@ def test_manager_and_staff_see_different_menus(app_server, desktop):
     expect(desktop.get_by_text("Phone types", exact=True)).to_have_count(0)
     for entry in ("Contact forms", "Tags", "Users"):
         expect(desktop.get_by_text(entry, exact=True)).to_have_count(0)
+    expect(desktop.locator(".nav-link >> visible=true")).to_have_count(3)
+    expect(desktop.locator(".nav-link >> visible=true", has_text="Imports")).to_have_count(0)
 
 
 def test_deactivated_user_is_signed_out_at_the_next_event(app_server, desktop):

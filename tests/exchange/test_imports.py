@@ -283,3 +283,28 @@ def test_phones_already_on_a_contact_keep_their_consents_unless_the_row_states_t
     with session_scope(engine) as s:
         phone = s.execute(select(Phone).where(Phone.contact_id == cid)).scalar_one()
         assert (phone.whatsapp, phone.sms, phone.raw) == (True, True, "06 12 34 56 78")
+
+
+def test_imported_contacts_get_the_same_search_rows_a_full_reindex_gives(any_engine):
+    from crm_app.contacts.models import ContactSearch
+    from crm_app.contacts.search import reindex_contacts
+    from crm_app.contacts.service import get_or_create_tags
+
+    with session_scope(any_engine) as s:
+        get_or_create_tags(s, ["Vip"])
+        fields.create_field(
+            s, kind="person", data=FieldCreate(label="Brand", type="text", searchable=True), actor_id=None
+        )
+    rows = [[*HEADERS, "Brand", "Rue"], *[[*r, f"QX{i}", f"{i} rue Haute"] for i, r in enumerate(_rows(5))]]
+    rows[2][5] = "vip; Nouveau"
+    import_file(any_engine, xlsx_bytes(rows))
+
+    def snapshot():
+        with session_scope(any_engine) as s:
+            return sorted(tuple(r) for r in s.execute(select(ContactSearch.__table__)).all())
+
+    before = snapshot()
+    assert any("qx1" in row[3] and "vip" in row[3] for row in before)
+    with session_scope(any_engine) as s:
+        reindex_contacts(s, contact_ids=s.execute(select(Contact.id)).scalars().all())
+    assert snapshot() == before
