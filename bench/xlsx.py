@@ -223,9 +223,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     work = Path(tempfile.mkdtemp(prefix="crm-bench-xlsx-"))
     database_url = f"sqlite:///{work / 'bench.db'}"
+    seed_command = [sys.executable, "-m", "bench.seed", "--contacts", str(args.existing), "--fresh"]
     seed = subprocess.run(
-        [sys.executable, "-m", "bench.seed", "--contacts", str(args.existing), "--database-url", database_url]
-        + ["--fresh"],
+        [*seed_command, "--database-url", database_url],
         cwd=ROOT,
         capture_output=True,
         text=True,
