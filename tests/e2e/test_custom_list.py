@@ -98,4 +98,7 @@ def test_custom_filters_fit_the_phone_drawer(app_server, phone, custom_listed):
     expect(phone.locator(".contact-card").first).to_contain_text("Beta Custlist")
     phone.locator("#open-filters").click()
     expect(phone.locator("#filter-cf-next_visit-from")).to_be_visible()
+    phone.wait_for_function(
+        "() => Math.abs(document.getElementById('filters-drawer').getBoundingClientRect().left) < 1"
+    )
     phone.screenshot(path="test-results/custom-list-filters-phone.png")

@@ -204,6 +204,7 @@ def _filters_drawer() -> rx.Component:
                                 style=SELECT_STYLE,
                             ),
                             spacing="2",
+                            width="100%",
                         ),
                     ),
                     _labelled(
