@@ -855,7 +855,12 @@ def _presence() -> rx.Component:
 def _live_triggers() -> rx.Component:
     """Invisible helpers that keep this tab in the presence list (changes are pushed by the server)."""
     return rx.fragment(
-        rx.box(key=S.dirty.to_string(), on_mount=S.heartbeat, display="none"),
+        # Two different boxes, so that starting (or ending) an edit mounts one and says so at once.
+        rx.cond(
+            S.dirty,
+            rx.box(on_mount=S.heartbeat, display="none", id="presence-editing-trigger"),
+            rx.box(on_mount=S.heartbeat, display="none", id="presence-viewing-trigger"),
+        ),
         rx.moment(interval=15_000, on_change=S.heartbeat, display="none"),
         rx.box(on_unmount=S.leave, display="none"),
     )

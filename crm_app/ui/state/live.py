@@ -31,6 +31,8 @@ from typing import Any
 
 import reflex as rx
 from reflex.istate.manager.token import BaseStateToken
+from reflex.state import StateUpdate
+from reflex_base.event import Event
 
 from crm_app.core import changes
 
@@ -66,13 +68,27 @@ class Viewer:
     seen: float
 
 
+def _people(viewers: list[Viewer], user_id: int) -> list[Viewer]:
+    """One avatar per other person: a tab shows neither its own user nor someone twice (several tabs,
+    or an old tab token Reflex replaced after a fast reconnect); editing when any of their tabs is."""
+    by_user: dict[int, Viewer] = {}
+    for viewer in sorted(viewers, key=lambda v: v.seen):
+        if viewer.user_id == user_id:
+            continue
+        earlier = by_user.get(viewer.user_id)
+        by_user[viewer.user_id] = (
+            viewer if earlier is None else dataclasses.replace(viewer, editing=viewer.editing or earlier.editing)
+        )
+    return sorted(by_user.values(), key=lambda v: (v.name, v.user_id))
+
+
 def _shown(viewers: list[Viewer]) -> list[tuple]:
     """What the avatars show of a presence list (not when each tab was last seen)."""
     return sorted((v.client, v.user_id, v.name, v.initials, v.editing) for v in viewers)
 
 
 class ContactPulse(rx.SharedState):
-    """Who has a contact open: the registry under ``contact-<id>``, and each tab's copy for its avatars."""
+    """Who has a contact open: every tab under ``contact-<id>``; in a tab's own copy, the other people."""
 
     viewers: list[Viewer] = []
 
@@ -134,9 +150,9 @@ async def show_presence(state: rx.State, contact_id: int, viewer: Viewer | None)
     if viewer is not None:
         await pusher.mark_open(contact_id)
     pulse = await state.get_state(ContactPulse)
-    mine = viewers if viewer is not None else []
-    if _shown(pulse.viewers) != _shown(mine):
-        pulse.viewers = mine
+    others = _people(viewers, state.user_id) if viewer is not None else []
+    if _shown(pulse.viewers) != _shown(others):
+        pulse.viewers = others
     if changed:
         pusher.schedule(presence={contact_id})
 
@@ -355,12 +371,16 @@ class LivePusher:
         from crm_app.ui.state.contact_edit import ContactEditState
         from crm_app.ui.state.feed import ContactFeedState
 
+        notices: list[str] = []
+
         async def refresh(editor: Any) -> bool:
             if editor.contact_id != contact_id:
                 return False
+            banner = editor.remote_banner
             pulse = await editor.get_state(ContactPulse)
-            if _shown(pulse.viewers) != _shown(viewers):
-                pulse.viewers = viewers
+            others = _people(viewers, editor.user_id)
+            if _shown(pulse.viewers) != _shown(others):
+                pulse.viewers = others
             targets = [editor] if form_changed else []
             if feed_changed:
                 targets.append(await editor.get_state(ContactFeedState))
@@ -368,9 +388,23 @@ class LivePusher:
                 result = target._pushed_change(contact_id)
                 if inspect.isawaitable(result):
                     await result
+            if editor.remote_banner and editor.remote_banner != banner:
+                notices.append(editor.remote_banner)
             return True
 
         await self._run(client, ContactEditState, refresh)
+        if notices:
+            await self._toast(client, notices[0])
+
+    async def _toast(self, client: str, message: str) -> None:
+        """Show a warning toast in one tab (the banner of the file stays; the toast is seen wherever one scrolled)."""
+        namespace = self.app.event_namespace
+        if namespace is None:
+            return
+        try:
+            await namespace.emit_update(StateUpdate(events=Event.from_event_type(rx.toast.warning(message))), client)
+        except Exception:
+            log.exception("live notice to %s failed", client)
 
     async def push_forms(self, kind: str) -> None:
         """Re-render the form of every open contact editor of ``kind``, keeping what was typed."""
