@@ -1,7 +1,8 @@
 """Live propagation latency: save in browser A, see the change in browser B (prints JSON).
 
 Starts the real app (``reflex run --env prod``) on a fresh SQLite database, or on PostgreSQL
-and Redis with two app processes when ``--scaled`` is given (browser A on one, B on the other).
+and Redis with two app processes of one backend worker each when ``--scaled`` is given (browser A
+on one, B on the other).
 Usage: ``python -m bench.live [--rounds 30] [--scaled]``.
 """
 
@@ -109,7 +110,7 @@ def main() -> None:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         url = pg.rsplit("/", 1)[0] + "/" + name
         try:
-            env = {"REFLEX_REDIS_URL": redis}
+            env = {"REFLEX_REDIS_URL": redis, "GRANIAN_WORKERS": "1"}
             (tmp / "a").mkdir()
             (tmp / "b").mkdir()
             with running_app(tmp / "a", url, env) as a, running_app(tmp / "b", url, env) as b:
