@@ -69,8 +69,19 @@ class XlsxWriter:
         self.sheet.append([xlsx_cell(self.sheet, header, bold=True) for header in headers])
 
     def append(self, values: Iterable[Any]) -> None:
-        """Add one row."""
-        self.sheet.append([xlsx_cell(self.sheet, value) for value in values])
+        """Add one row; plain values go in as they are (a cell object each would double the cost)."""
+        self.sheet.append([self._value(value) for value in values])
+
+    def _value(self, value: Any) -> Any:
+        if isinstance(value, str):
+            if value.startswith(FORMULA_STARTS) or ILLEGAL_CHARACTERS_RE.search(value) or len(value) > MAX_CELL:
+                return xlsx_cell(self.sheet, value)
+            return value
+        if isinstance(value, Decimal):
+            return float(value)
+        if isinstance(value, datetime | date):
+            return xlsx_cell(self.sheet, value)
+        return value
 
     def close(self) -> None:
         """Write the file."""
