@@ -167,13 +167,14 @@ test: venv-dev bun chromium ## lint, unit/service tests, then browser tests; pri
 BENCH_ARGS ?=
 BENCH_CONTACTS ?= 100000
 
-bench: venv-dev bun chromium ## Seed BENCH_CONTACTS contacts, then the list/search, list-in-browser, live and live-load benchmarks (JSON)
+bench: venv-dev bun chromium ## Seed BENCH_CONTACTS contacts, then the list/search, list-in-browser, live, live-load and Excel benchmarks (JSON)
 	@mkdir -p bench/results
 	$(PY) -m bench.seed --contacts $(BENCH_CONTACTS) --fresh
 	$(PY) -m bench.list_search $(BENCH_ARGS) | tee bench/results/list_search-$(BENCH_CONTACTS).json
 	PATH="$(CURDIR)/.tools/node_modules/.bin:$$PATH" $(PY) -m bench.list_browser | tee bench/results/list_browser-$(BENCH_CONTACTS).json
 	PATH="$(CURDIR)/.tools/node_modules/.bin:$$PATH" $(PY) -m bench.live | tee bench/results/live.json
 	$(PY) -m bench.live_load | tee bench/results/live_load.json
+	$(PY) -m bench.xlsx | tee bench/results/xlsx.json
 
 # --- translations --------------------------------------------------------------------------------
 
