@@ -131,6 +131,7 @@ def test_the_whole_contact_file_workflow(app_server, request, viewport) -> None:
     expect(identity).to_contain_text(f"Anna {last}")
     expect(identity.locator(".marker-supplier")).to_be_visible()
     expect(identity.locator(".marker-conflict")).to_be_visible()
+    expect(identity.locator("#identity-assigned")).to_be_visible()
     expect(page.locator(".tag-chip", has_text="VIP")).to_be_visible()
     expect(page.locator(".tag-chip", has_text="Conflict")).to_be_visible()
     page.screenshot(path=f"test-results/contact-file-saved-{viewport}.png", full_page=True)

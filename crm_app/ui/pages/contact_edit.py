@@ -123,6 +123,17 @@ def _identity() -> rx.Component:
                     rx.data_list.label(t("Reference")),
                     rx.data_list.value(rx.cond(S.reference, S.reference, t("(on save)")), id="reference"),
                 ),
+                rx.cond(
+                    S.registration_no,
+                    rx.data_list.item(
+                        rx.data_list.label(t("Registration number")),
+                        rx.data_list.value(S.registration_no, id="identity-registration"),
+                    ),
+                ),
+                rx.data_list.item(
+                    rx.data_list.label(t("Assigned to")),
+                    rx.data_list.value(rx.cond(S.assigned_name, S.assigned_name, "—"), id="identity-assigned"),
+                ),
                 rx.data_list.item(rx.data_list.label(t("Created")), rx.data_list.value(S.created_label)),
                 rx.data_list.item(rx.data_list.label(t("Updated")), rx.data_list.value(S.updated_label)),
                 orientation="vertical",

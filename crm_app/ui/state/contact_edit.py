@@ -324,6 +324,13 @@ class ContactEditState(SessionState):
         return self.contact_id == 0
 
     @rx.var
+    def assigned_name(self) -> str:
+        """Who the contact is assigned to, for the identity panel."""
+        return (
+            next((u.label for u in self.users if u.value == self.assigned_user_id), "") if self.assigned_user_id else ""
+        )
+
+    @rx.var
     def is_conflict(self) -> bool:
         """Whether the Conflict tag is on."""
         return self.conflict_tag in self.tags
