@@ -53,10 +53,15 @@ def _peak_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+FRENCH_MOBILE = ("06 12", "06 23", "06 34", "06 45", "06 56", "06 78", "07 81")
+POLISH_MOBILE = ("501", "512", "530", "570", "601", "660", "690", "720", "730", "780", "790", "880")
+
+
 def _phone(rng: random.Random) -> str:
+    """A valid number (the broken rows are broken on purpose, elsewhere)."""
     if rng.random() < 0.5:
-        return f"06 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}"
-    return f"+48 {rng.randint(500, 799)} {rng.randint(100, 999)} {rng.randint(100, 999)}"
+        return f"{rng.choice(FRENCH_MOBILE)} {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}"
+    return f"+48 {rng.choice(POLISH_MOBILE)} {rng.randint(100, 999)} {rng.randint(100, 999)}"
 
 
 def write_workbook(path: Path, rows: int, existing_emails: list[str], seed: int = 7) -> dict[str, int]:
