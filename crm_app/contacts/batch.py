@@ -102,21 +102,8 @@ def input_from_file(file: _Existing) -> ContactIn:
             PhoneIn(id=p.id, number=p.raw, type=p.type, whatsapp=p.whatsapp, viber=p.viber, sms=p.sms)
             for p in file.phones
         ],
-        emails=[EmailIn(id=e.id, address=e.address, email_ok=e.email_ok) for e in file.emails],
-        addresses=[
-            AddressIn(
-                id=a.id,
-                label=a.label,
-                line1=a.line1,
-                line2=a.line2,
-                postcode=a.postcode,
-                city=a.city,
-                region=a.region,
-                country=a.country,
-                is_main=a.is_main,
-            )
-            for a in file.addresses
-        ],
+        emails=[EmailIn.model_validate(e, from_attributes=True) for e in file.emails],
+        addresses=[AddressIn.model_validate(a, from_attributes=True) for a in file.addresses],
         tags=[tag.name for tag in file.tags],
         custom=dict(contact.custom or {}),
     )

@@ -504,22 +504,9 @@ def keep_hidden_builtins(
             PhoneIn(id=p.id, number=p.raw, type=p.type, whatsapp=p.whatsapp, viber=p.viber, sms=p.sms) for p in phones
         ]
     if "emails" in hidden and not any((e.address or "").strip() for e in data.emails) and emails:
-        changes["emails"] = [EmailIn(id=e.id, address=e.address, email_ok=e.email_ok) for e in emails]
+        changes["emails"] = [EmailIn.model_validate(e, from_attributes=True) for e in emails]
     if "addresses" in hidden and not data.addresses and addresses:
-        changes["addresses"] = [
-            AddressIn(
-                id=a.id,
-                label=a.label,
-                line1=a.line1,
-                line2=a.line2,
-                postcode=a.postcode,
-                city=a.city,
-                region=a.region,
-                country=a.country,
-                is_main=a.is_main,
-            )
-            for a in addresses
-        ]
+        changes["addresses"] = [AddressIn.model_validate(a, from_attributes=True) for a in addresses]
     return data.model_copy(update=changes) if changes else data
 
 
