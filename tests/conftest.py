@@ -12,7 +12,8 @@ from sqlmodel import Session, SQLModel
 
 import crm_app.models  # noqa: F401  (loads every table)
 from crm_app.contacts.search import create_search_structures
-from crm_app.db import build_engine, normalise_url
+from crm_app.db import build_engine, normalise_url, reset_engines
+from crm_app.settings import settings
 
 POSTGRES_URL = os.environ.get("CRM_TEST_POSTGRES_URL", "")
 REDIS_URL = os.environ.get("CRM_TEST_REDIS_URL", "")
@@ -31,6 +32,20 @@ def _create_schema(eng: Engine) -> None:
     SQLModel.metadata.create_all(eng)
     with eng.begin() as conn:
         create_search_structures(conn)
+
+
+@pytest.fixture
+def app_db(tmp_path, monkeypatch) -> Iterator[str]:
+    """Point the app's own database (and file folder) at a fresh file with every table and the search index."""
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    monkeypatch.setattr(settings, "database_url", url)
+    monkeypatch.setattr(settings, "upload_dir", tmp_path / "files")
+    reset_engines()
+    eng = build_engine(url)
+    _create_schema(eng)
+    eng.dispose()
+    yield url
+    reset_engines()
 
 
 @pytest.fixture

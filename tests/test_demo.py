@@ -4,33 +4,16 @@ from __future__ import annotations
 
 import io
 
-import pytest
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import text
-from sqlmodel import SQLModel, func, select
+from sqlmodel import func, select
 
 from crm_app import demo
 from crm_app.auth import service as auth_service
 from crm_app.auth.models import User
 from crm_app.contacts.models import Address, Contact, Phone
-from crm_app.contacts.search import create_search_structures
-from crm_app.db import build_engine, reset_engines, session_scope
+from crm_app.db import session_scope
 from crm_app.settings import settings
-
-
-@pytest.fixture
-def app_db(tmp_path, monkeypatch):
-    """The app's database on a fresh, empty file with every table."""
-    url = f"sqlite:///{tmp_path / 'demo.db'}"
-    monkeypatch.setattr(settings, "database_url", url)
-    reset_engines()
-    engine = build_engine(url)
-    SQLModel.metadata.create_all(engine)
-    with engine.begin() as conn:
-        create_search_structures(conn)
-    engine.dispose()
-    yield url
-    reset_engines()
 
 
 def _everything() -> dict[str, list[str]]:

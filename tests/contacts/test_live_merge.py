@@ -6,43 +6,24 @@ the stale one, the editor merges it with what was saved meanwhile and writes at 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import reflex as rx
 from reflex.istate.data import RouterData
-from sqlmodel import SQLModel
 
 import crm_app.crm_app  # noqa: F401  (builds the state tree of the real app)
 from crm_app.auth import service as auth_service
 from crm_app.contacts import service as contacts
 from crm_app.contacts.merge import three_way_merge
 from crm_app.contacts.schemas import ContactIn
-from crm_app.contacts.search import create_search_structures
 from crm_app.core.errors import ConflictError
-from crm_app.db import build_engine, reset_engines, session_scope
-from crm_app.settings import settings
+from crm_app.db import session_scope
 from crm_app.ui.state.contact_edit import ContactEditState, form_values
 from crm_app.ui.state.session import _event_user, _validate
 from tests.contacts.factories import as_input
 
 PASSWORD = "merge-password-long-77"
-
-
-@pytest.fixture
-def app_db(tmp_path, monkeypatch) -> Iterator[str]:
-    """The app's own database on a fresh file with every table."""
-    url = f"sqlite:///{tmp_path / 'merge.db'}"
-    monkeypatch.setattr(settings, "database_url", url)
-    reset_engines()
-    engine = build_engine(url)
-    SQLModel.metadata.create_all(engine)
-    with engine.begin() as conn:
-        create_search_structures(conn)
-    engine.dispose()
-    yield url
-    reset_engines()
 
 
 def _token(name: str) -> str:

@@ -10,12 +10,10 @@ from typing import Any
 
 import pytest
 import reflex as rx
-from sqlmodel import SQLModel
 
 import crm_app.crm_app  # noqa: F401  (registers every state)
 from crm_app.auth import service as auth_service
-from crm_app.contacts.search import create_search_structures
-from crm_app.db import build_engine, reset_engines, session_scope
+from crm_app.db import session_scope
 from crm_app.feed import service as feed_service
 from crm_app.feed.models import Comment
 from crm_app.settings import settings
@@ -23,21 +21,6 @@ from crm_app.ui.state.feed import ContactFeedState
 from tests.feed.factories import make_contact
 
 PASSWORD = "feed-state-password-1"
-
-
-@pytest.fixture
-def app_db(tmp_path, monkeypatch):
-    """The app's own database on a fresh file with every table."""
-    url = f"sqlite:///{tmp_path / 'feed_state.db'}"
-    monkeypatch.setattr(settings, "database_url", url)
-    reset_engines()
-    engine = build_engine(url)
-    SQLModel.metadata.create_all(engine)
-    with engine.begin() as conn:
-        create_search_structures(conn)
-    engine.dispose()
-    yield url
-    reset_engines()
 
 
 def _signed_in(name: str, role: str = "staff") -> tuple[int, str]:

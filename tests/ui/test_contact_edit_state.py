@@ -8,38 +8,21 @@ from typing import Any
 import pytest
 import reflex as rx
 from reflex.istate.data import RouterData
-from sqlmodel import SQLModel, select
+from sqlmodel import select
 
 import crm_app.crm_app  # noqa: F401  (builds the state tree of the real app)
 from crm_app.auth import service as auth_service
 from crm_app.contacts import service as contacts
 from crm_app.contacts.models import Contact, Phone
 from crm_app.contacts.schemas import AddressIn, ContactIn, PhoneIn
-from crm_app.contacts.search import create_search_structures
 from crm_app.core.app_settings import update_settings
-from crm_app.db import build_engine, reset_engines, session_scope
+from crm_app.db import session_scope
 from crm_app.fields import service as fields
 from crm_app.fields.schemas import FieldCreate, FieldUpdate
-from crm_app.settings import settings
 from crm_app.ui.state.contact_edit import ContactEditState
 from crm_app.ui.state.session import _validate
 
 PASSWORD = "staff-password-long-77"
-
-
-@pytest.fixture
-def app_db(tmp_path, monkeypatch):
-    """Point the app's own database at a fresh file with every table and the search index."""
-    url = f"sqlite:///{tmp_path / 'editor.db'}"
-    monkeypatch.setattr(settings, "database_url", url)
-    reset_engines()
-    engine = build_engine(url)
-    SQLModel.metadata.create_all(engine)
-    with engine.begin() as conn:
-        create_search_structures(conn)
-    engine.dispose()
-    yield url
-    reset_engines()
 
 
 def _token(role: str) -> str:

@@ -11,36 +11,19 @@ from typing import Any
 import pytest
 import reflex as rx
 from reflex.istate.data import RouterData
-from sqlmodel import SQLModel, select
+from sqlmodel import select
 
 import crm_app.crm_app  # noqa: F401  (registers every state and handler)
 from crm_app.auth import service as auth_service
 from crm_app.contacts import service as contacts
 from crm_app.contacts import tags as tag_service
 from crm_app.contacts.models import ContactTag, Tag
-from crm_app.contacts.search import create_search_structures
-from crm_app.db import build_engine, reset_engines, session_scope
-from crm_app.settings import settings
+from crm_app.db import session_scope
 from crm_app.ui.state import contact_list
 from crm_app.ui.state.contact_list import ContactListState
 from tests.contacts.factories import person
 
 PASSWORD = "list-state-password-77"
-
-
-@pytest.fixture
-def app_db(tmp_path, monkeypatch):
-    """The app's own database on a fresh file with every table and the search index."""
-    url = f"sqlite:///{tmp_path / 'list.db'}"
-    monkeypatch.setattr(settings, "database_url", url)
-    reset_engines()
-    engine = build_engine(url)
-    SQLModel.metadata.create_all(engine)
-    with engine.begin() as conn:
-        create_search_structures(conn)
-    engine.dispose()
-    yield url
-    reset_engines()
 
 
 @pytest.fixture(autouse=True)

@@ -21,19 +21,16 @@ from reflex_base.event import Event
 from reflex_base.utils.format import format_event_handler
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import text
-from sqlmodel import SQLModel
 
 import crm_app.crm_app as app_module
 from crm_app.auth import service as auth_service
 from crm_app.auth.permissions import has_permission
 from crm_app.contacts import search as contact_search
 from crm_app.contacts import service as contacts
-from crm_app.contacts.search import create_search_structures
-from crm_app.db import build_engine, reset_engines, session_scope
+from crm_app.db import session_scope
 from crm_app.feed import files as feed_files
 from crm_app.feed import service as feed
 from crm_app.fields import service as fields
-from crm_app.settings import settings
 from crm_app.ui.state import live
 from crm_app.ui.state.session import AuthMiddleware, SessionState
 from tests.contacts.factories import person
@@ -125,22 +122,6 @@ def _handlers() -> list[tuple[type[rx.State], str, Any]]:
                 continue
             out.append((cls, name, handler.fn))
     return out
-
-
-@pytest.fixture
-def app_db(tmp_path, monkeypatch):
-    """Point the app's own database at a fresh file with every table."""
-    url = f"sqlite:///{tmp_path / 'sweep.db'}"
-    monkeypatch.setattr(settings, "database_url", url)
-    monkeypatch.setattr(settings, "upload_dir", tmp_path / "files")
-    reset_engines()
-    engine = build_engine(url)
-    SQLModel.metadata.create_all(engine)
-    with engine.begin() as conn:
-        create_search_structures(conn)
-    engine.dispose()
-    yield url
-    reset_engines()
 
 
 @pytest.fixture
