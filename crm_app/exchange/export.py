@@ -22,7 +22,7 @@ from sqlmodel import Session
 from crm_app.auth.models import User
 from crm_app.contacts import batch
 from crm_app.contacts.models import AcquisitionChannel, Address, Contact, ContactTag, Email, Phone, Tag
-from crm_app.contacts.search import ContactFilter, matching_ids_after
+from crm_app.contacts.search import ContactFilter, count_contacts, matching_ids_after
 from crm_app.contacts.service import BUILTIN_PHONE_LABELS, format_discount
 from crm_app.core.errors import NotFoundError, ValidationError
 from crm_app.core.timeutil import as_utc, utcnow
@@ -301,8 +301,11 @@ def export_read(job: ExportJob) -> ExportRead:
 
 
 def count_scope(session: Session, scope: Scope) -> int:
-    """How many contacts an export of ``scope`` writes."""
-    return sum(len(chunk) for chunk in _ids(session, scope))
+    """How many contacts an export of ``scope`` will write, for its progress bar (estimated for big filters;
+    the finished export records what it wrote)."""
+    if scope.ids is not None:
+        return len(set(scope.ids))
+    return count_contacts(session, filter=scope.filter or _everything())[0]
 
 
 def create_export(session: Session, *, scope: Scope, file_format: str, actor_id: int | None) -> ExportRead:

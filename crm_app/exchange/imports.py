@@ -26,7 +26,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import Engine, delete, select, update
 from sqlmodel import Session
 
 from crm_app.auth.models import User
@@ -1348,14 +1348,3 @@ def undo_import(
         job.undo_report = report
         s.add(job)
     return report
-
-
-def count_rows(session: Session, *, import_id: int, action: str) -> int:
-    """How many rows of an import ended with ``action``."""
-    return int(
-        session.execute(
-            select(func.count())
-            .select_from(ImportRow)
-            .where(ImportRow.import_id == import_id, ImportRow.action == action)
-        ).scalar_one()
-    )
