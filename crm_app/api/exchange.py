@@ -5,7 +5,6 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
@@ -44,26 +43,26 @@ async def download_sample(request: Request, user: CurrentUser) -> Response:
 
 @require_api(Permission.IMPORT)
 async def download_errors(request: Request, user: CurrentUser) -> Response:
-    """The rejected rows of an import, in the import's own layout plus the reasons, as .xlsx."""
-    folder = Path(tempfile.mkdtemp(prefix="crm-report-"))
-    path = folder / "report.xlsx"
+    """The rejected rows of an import, in the import's own layout plus the reasons, as .xlsx.
 
-    def build() -> str:
-        with session_scope() as db:
-            return reports.error_report(db, import_id=request.path_params["import_id"], path=path, locale=user.locale)
+    The report is written to a temporary file and sent from memory: a ``FileResponse`` hands the path to the
+    server (granian sends files itself), which may open it only after a clean-up has deleted it (a 404).
+    """
+
+    def build() -> tuple[str, bytes]:
+        with tempfile.TemporaryDirectory(prefix="crm-report-") as folder:
+            path = Path(folder) / "report.xlsx"
+            with session_scope() as db:
+                name = reports.error_report(
+                    db, import_id=request.path_params["import_id"], path=path, locale=user.locale
+                )
+            return name, path.read_bytes()
 
     try:
-        name = await run_in_threadpool(build)
+        name, data = await run_in_threadpool(build)
     except NotFoundError as error:
-        path.unlink(missing_ok=True)
-        folder.rmdir()
         return JSONResponse({"error": "not_found", "message": error.message}, status_code=404)
-
-    def clean() -> None:
-        path.unlink(missing_ok=True)
-        folder.rmdir()
-
-    return FileResponse(path, media_type=XLSX_TYPE, headers=_attachment(name), background=BackgroundTask(clean))
+    return Response(data, media_type=XLSX_TYPE, headers=_attachment(name))
 
 
 @require_api(Permission.EXPORT)

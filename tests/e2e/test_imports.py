@@ -86,13 +86,10 @@ def test_import_with_errors_fix_the_report_import_again_and_undo(app_server, des
     assert _count(app_server, "Import") == 1
     desktop.screenshot(path="test-results/import-done-desktop.png", full_page=True)
 
-    link = desktop.locator("#download-errors")
-    href = link.get_attribute("href")
-    assert href and href.endswith("/errors.xlsx") and link.get_attribute("download") is not None
-    report = desktop.request.get(href)
-    assert report.status == 200, report.text()[:300]
-    assert "attachment" in report.headers["content-disposition"]
-    sheet = openpyxl.load_workbook(io.BytesIO(report.body())).worksheets[0]
+    with desktop.expect_download() as report:
+        desktop.locator("#download-errors").click()
+    assert report.value.suggested_filename == "clients-errors.xlsx"
+    sheet = openpyxl.load_workbook(io.BytesIO(report.value.path().read_bytes())).worksheets[0]
     got = [[c.value for c in row] for row in sheet.iter_rows()]
     assert got[0] == [*HEADERS, "Problems", "Row"]
     assert [r[-1] for r in got[1:]] == [3, 4, 5]
