@@ -288,25 +288,30 @@ def _comment_editor(row: FeedRow) -> rx.Component:
                 id="comment-edit-body",
                 aria_label=t("Comment"),
             ),
-            rx.hstack(
-                rx.button(
-                    t("Cancel"),
-                    type="button",
-                    variant="soft",
-                    color_scheme="gray",
-                    size="1",
-                    on_click=F.cancel_comment_edit,
-                    id="comment-edit-cancel",
-                ),
-                rx.button(t("Save"), type="submit", size="1", id="comment-edit-save"),
-                spacing="2",
-            ),
+            _edit_buttons("comment", F.cancel_comment_edit),
             align="end",
             spacing="2",
             width="100%",
         ),
         on_submit=F.save_comment_edit,
         width="100%",
+    )
+
+
+def _edit_buttons(name: str, on_cancel) -> rx.Component:
+    """Cancel and Save under an inline edit form (ids ``<name>-edit-cancel`` and ``<name>-edit-save``)."""
+    return rx.hstack(
+        rx.button(
+            t("Cancel"),
+            type="button",
+            variant="soft",
+            color_scheme="gray",
+            size="1",
+            on_click=on_cancel,
+            id=f"{name}-edit-cancel",
+        ),
+        rx.button(t("Save"), type="submit", size="1", id=f"{name}-edit-save"),
+        spacing="2",
     )
 
 
@@ -407,19 +412,7 @@ def _task_editor(row: FeedRow) -> rx.Component:
                 aria_label=t("Assignee"),
                 style=FULL_WIDTH_SELECT_STYLE,
             ),
-            rx.hstack(
-                rx.button(
-                    t("Cancel"),
-                    type="button",
-                    variant="soft",
-                    color_scheme="gray",
-                    size="1",
-                    on_click=F.cancel_task_edit,
-                    id="task-edit-cancel",
-                ),
-                rx.button(t("Save"), type="submit", size="1", id="task-edit-save"),
-                spacing="2",
-            ),
+            _edit_buttons("task", F.cancel_task_edit),
             align="end",
             spacing="2",
             width="100%",

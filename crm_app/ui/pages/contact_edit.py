@@ -97,6 +97,16 @@ def _select(options: rx.Var, value: rx.Var, on_change, placeholder: rx.Var, id_:
 # ---- identity panel ------------------------------------------------------------------------
 
 
+def _remove_button(label: rx.Var, on_click) -> rx.Component:
+    """The red bin that removes one phone, e-mail or address (shown only to those who may edit)."""
+    return rx.cond(
+        CAN_EDIT,
+        rx.icon_button(
+            rx.icon("trash-2", size=16), variant="ghost", color_scheme="red", aria_label=label, on_click=on_click
+        ),
+    )
+
+
 def _identity() -> rx.Component:
     return rx.card(
         rx.vstack(
@@ -265,16 +275,7 @@ def _phone_row(phone: PhoneForm, i: rx.Var) -> rx.Component:
                         href=phone.tel_link,
                     ),
                 ),
-                rx.cond(
-                    CAN_EDIT,
-                    rx.icon_button(
-                        rx.icon("trash-2", size=16),
-                        variant="ghost",
-                        color_scheme="red",
-                        aria_label=t("Remove phone"),
-                        on_click=S.remove_phone(i),
-                    ),
-                ),
+                _remove_button(t("Remove phone"), S.remove_phone(i)),
                 spacing="2",
                 align="center",
                 margin_left="auto",
@@ -360,16 +361,7 @@ def _email_row(email: EmailForm, i: rx.Var) -> rx.Component:
                     href="mailto:" + email.address,
                 ),
             ),
-            rx.cond(
-                CAN_EDIT,
-                rx.icon_button(
-                    rx.icon("trash-2", size=16),
-                    variant="ghost",
-                    color_scheme="red",
-                    aria_label=t("Remove e-mail"),
-                    on_click=S.remove_email(i),
-                ),
-            ),
+            _remove_button(t("Remove e-mail"), S.remove_email(i)),
             gap="8px",
             wrap="wrap",
             align="center",
@@ -438,16 +430,7 @@ def _address_block(a: AddressForm, i: rx.Var) -> rx.Component:
                     size="1",
                 ),
             ),
-            rx.cond(
-                CAN_EDIT,
-                rx.icon_button(
-                    rx.icon("trash-2", size=16),
-                    variant="ghost",
-                    color_scheme="red",
-                    aria_label=t("Remove address"),
-                    on_click=S.remove_address(i),
-                ),
-            ),
+            _remove_button(t("Remove address"), S.remove_address(i)),
             width="100%",
             align="center",
         ),
