@@ -39,12 +39,15 @@ from sqlmodel import SQLModel  # noqa: E402
 
 import crm_app.models  # noqa: E402,F401  (loads every table)
 from crm_app.contacts.search import (  # noqa: E402
+    TOKEN_TYPES,
     CustomField,
     create_search_structures,
     custom_tokens,
     document_row,
+    filter_tokens,
     resume_index_sync,
     suspend_index_sync,
+    uses_filter_tokens,
 )
 from crm_app.contacts.service import display_name_for  # noqa: E402
 from crm_app.contacts.service import sort_key as _sort_key  # noqa: E402
@@ -736,6 +739,14 @@ def _custom_field(kind: str, key: str, label: str, type_: str, choices: tuple[st
     )
 
 
+TOKEN_FIELDS = {
+    kind: [
+        _custom_field(k, key, label, type_, choices)
+        for k, key, label, type_, choices, _flags in CUSTOM_FIELDS
+        if k == kind and type_ in TOKEN_TYPES
+    ]
+    for kind in ("person", "organization")
+}
 SEARCHABLE = {
     kind: [
         _custom_field(k, key, label, type_, choices)
@@ -839,6 +850,7 @@ class Generator:
         self.user_names = dict(zip(user_ids, STAFF, strict=True))
         self.channels = channels
         self.tag_names: dict[int, str] = {}
+        self.tokens = False
         self.now = int(datetime(2026, 11, 1, tzinfo=UTC).timestamp())
         self.epoch = datetime(1970, 1, 1)
         self.days: dict[int, str] = {}
@@ -1003,6 +1015,9 @@ class Generator:
             tags=[self.tag_names[tag_id] for tag_id in tag_ids],
             assigned=self.user_names[assigned] if assigned else "",
             custom=custom_tokens(custom, SEARCHABLE[kind]) if custom else (),
+            filters=filter_tokens({**contact, "custom": custom}, tag_ids=tag_ids, fields=TOKEN_FIELDS[kind])
+            if self.tokens
+            else (),
         )
         contact["custom"] = json.dumps(custom, separators=(",", ":")) if custom else "{}"
         return {
@@ -1370,6 +1385,7 @@ def _load_batch(job: dict[str, Any]) -> dict[str, int]:
         channels=setup["channels"],
     )
     generator.tag_names = setup["tag_names"]
+    generator.tokens = uses_filter_tokens("sqlite" if job["sqlite"] else "postgresql")
     rows = _rows(generator, job["start"], job["count"], job["sqlite"])
     if job["sqlite"]:
         _write_sqlite_part(job["part"], rows)

@@ -29,6 +29,7 @@ from crm_app.auth.models import User
 from crm_app.contacts.models import Address, Contact, ContactSearch, ContactTag, Email, Phone, Tag
 from crm_app.contacts.search import (
     ContactFilter,
+    index_archived,
     index_assigned,
     index_tag_added,
     matching_ids_after,
@@ -180,7 +181,7 @@ def bulk_add_tag(
                     for cid in missing
                 ],
             )
-            index_tag_added(session, contact_ids=missing, tag_name=tag_name)
+            index_tag_added(session, contact_ids=missing, tag_name=tag_name, tag_id=tag_id)
         return len(present), len(missing)
 
     return _run(session, ids=ids, filter=filter, batch_size=batch_size, apply=apply, on_batch=on_batch)
@@ -276,7 +277,7 @@ def bulk_assign(
                     for cid, old in changing
                 ],
             )
-            index_assigned(session, contact_ids=changed_ids, user_name=name_of(user_id) or "")
+            index_assigned(session, changes=changing, user_id=user_id, user_name=name_of(user_id) or "")
         return len(rows), len(changing)
 
     return _run(session, ids=ids, filter=filter, batch_size=batch_size, apply=apply, on_batch=on_batch)
@@ -298,6 +299,7 @@ def _set_archived(
         todo = _existing(session, chunk, todo_condition)
         if todo:
             _touch(session, todo, actor_id, archived_at=utcnow() if archive else None)
+            index_archived(session, contact_ids=todo, archived=archive)
             kind = "archived" if archive else "restored"
             _audit(session, actor_id, [{"contact_id": cid, "kind": kind} for cid in todo])
         return len(present), len(todo)

@@ -477,6 +477,112 @@ def custom_tokens(custom: Mapping[str, Any] | None, fields: Sequence[CustomField
     return tokens
 
 
+# ---------------------------------------------------------------- filter tokens (SQLite)
+
+# On SQLite every list filter but the date ranges is also written as words of the search document ("_t12" for
+# tag 12, "_u3" for staff 3, "_a" for archived...), so the FTS5 index answers tags, staff, channel, kind,
+# supplier, archived and choice filters, with or without a search, by merging its sorted id lists instead of
+# looking up every candidate contact (a random row read each). The tokens hold "_": the tokenizer keeps it in
+# words (tokenchars) and a typed search never does (``words`` splits at it), so they never match what a user
+# types. PostgreSQL combines its indexes itself (bitmap scans) and gets no tokens.
+FILTER_TOKEN_DIALECTS = ("sqlite",)
+TOKEN_TYPES = ("select", "multi_select", "checkbox", "date")
+MAX_DATE_TOKENS = 40
+SUPPLIER_TOKEN = "_s"
+ARCHIVED_TOKEN = "_a"
+_TICKED = "\x01ticked"
+
+
+def _tag_token(tag_id: int) -> str:
+    return f"_t{int(tag_id)}"
+
+
+def _user_token(user_id: int | None) -> str:
+    return f"_u{int(user_id or 0)}"
+
+
+def _channel_token(channel_id: int) -> str:
+    return f"_c{int(channel_id)}"
+
+
+def _kind_token(kind: str) -> str:
+    return f"_k{kind}"
+
+
+def _value_token(key: str, value: str) -> str:
+    """The token of one custom choice (or of a ticked checkbox): a short digest, whatever the choice id holds."""
+    return "_v" + hashlib.blake2b(f"{key}\0{value}".encode(), digest_size=6).hexdigest()
+
+
+def uses_filter_tokens(dialect: str) -> bool:
+    """Whether search documents carry filter tokens on this database."""
+    return dialect in FILTER_TOKEN_DIALECTS
+
+
+def token_fields(session: Session) -> dict[str, list[CustomField]]:
+    """The custom fields (active or not) whose values become filter tokens, by contact kind."""
+    by_kind: dict[str, list[CustomField]] = defaultdict(list)
+    rows = _core(session).execute(
+        select(FieldDefinition.key, FieldDefinition.type, FieldDefinition.kind).where(
+            FieldDefinition.builtin.is_(False), FieldDefinition.type.in_(TOKEN_TYPES)
+        )
+    )
+    for key, type_, kind in rows:
+        by_kind[kind].append(CustomField(key=key, label="", type=type_, kind=kind))
+    return dict(by_kind)
+
+
+def filter_tokens(contact: Mapping[str, Any], *, tag_ids: Iterable[int], fields: Sequence[CustomField]) -> list[str]:
+    """The filter tokens of a contact: ``contact`` holds kind, is_supplier, archived_at, assigned_user_id,
+    acquisition_channel_id and custom (values); ``fields`` are the ``token_fields`` of its kind."""
+    tokens = [_kind_token(contact["kind"]), _user_token(contact.get("assigned_user_id"))]
+    if contact.get("is_supplier"):
+        tokens.append(SUPPLIER_TOKEN)
+    if contact.get("archived_at") is not None:
+        tokens.append(ARCHIVED_TOKEN)
+    if contact.get("acquisition_channel_id") is not None:
+        tokens.append(_channel_token(contact["acquisition_channel_id"]))
+    tokens.extend(_tag_token(tag_id) for tag_id in sorted(set(tag_ids)))
+    custom = contact.get("custom")
+    if isinstance(custom, Mapping):
+        for item in fields:
+            value = custom.get(item.key)
+            if item.type == "select" and isinstance(value, str):
+                tokens.append(_value_token(item.key, value))
+            elif item.type == "multi_select" and isinstance(value, list):
+                tokens.extend(_value_token(item.key, v) for v in dict.fromkeys(value) if isinstance(v, str))
+            elif item.type == "checkbox" and value is True:
+                tokens.append(_value_token(item.key, _TICKED))
+            elif item.type == "date" and isinstance(value, str) and len(value) >= 7:
+                tokens.extend(_date_tokens(item.key, value))
+    return tokens
+
+
+def _date_tokens(key: str, value: str) -> list[str]:
+    """A date value's tokens: its year and its month ("2026-01-15" -> y2026, m2026-01)."""
+    return [_value_token(key, f"y{value[:4]}"), _value_token(key, f"m{value[:7]}")]
+
+
+def _date_range_tokens(key: str, start: date | None, end: date | None) -> tuple[list[str], bool]:
+    """Tokens of the whole years and months a closed date range touches (any of them may hold a match), and
+    whether they cover it exactly (it starts on the 1st and ends on the last day of a month); none when the
+    range is open or spans too many of them."""
+    if start is None or end is None or end < start:
+        return [], False
+    tokens: list[str] = []
+    year, month = start.year, start.month
+    while (year, month) <= (end.year, end.month) and len(tokens) <= MAX_DATE_TOKENS:
+        if month == 1 and (year < end.year or end.month == 12):
+            tokens.append(_value_token(key, f"y{year:04d}"))
+            year += 1
+            continue
+        tokens.append(_value_token(key, f"m{year:04d}-{month:02d}"))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    if len(tokens) > MAX_DATE_TOKENS:
+        return [], False
+    return tokens, start.day == 1 and (end + timedelta(days=1)).day == 1
+
+
 def _custom_value(dialect: str, key: str) -> Any:
     """SQL: the custom value under ``key`` as text (a choice id, an ISO date, 'true'...), NULL when absent."""
     if dialect == "postgresql":
@@ -515,6 +621,18 @@ def _custom_condition(dialect: str, item: CustomFilter, type_: str) -> ColumnEle
         if item.date_to is not None:
             conditions.append(text_value <= item.date_to.isoformat())
     return and_(*conditions) if conditions else None
+
+
+def _custom_tokens(item: CustomFilter, type_: str | None) -> tuple[list[str], bool]:
+    """The filter tokens of this custom-field filter (a match holds one of them) and whether they answer it
+    exactly (else its condition is also checked per contact); none for "not ticked" and open date ranges."""
+    if type_ in CHOICE_TYPES and item.values:
+        return [_value_token(item.key, value) for value in item.values], True
+    if type_ == "checkbox" and set(item.values) == {CHECKED}:
+        return [_value_token(item.key, _TICKED)], True
+    if type_ == "date":
+        return _date_range_tokens(item.key, item.date_from, item.date_to)
+    return [], False
 
 
 def custom_value_holders(session: Session, *, key: str) -> list[int]:
@@ -562,6 +680,7 @@ class _Sources:
     tags: list[str] = field(default_factory=list)
     assigned: str = ""
     custom: list[str] = field(default_factory=list)
+    filters: list[str] = field(default_factory=list)
 
 
 def _phone_tokens(e164: str, national_digits: str) -> list[str]:
@@ -579,11 +698,13 @@ def document_row(
     tags: Sequence[str] = (),
     assigned: str = "",
     custom: Sequence[str] = (),
+    filters: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The ``contact_search`` row of a contact (``contact`` holds id, names, display_name, reference, registration_no).
 
     ``phones`` are (e164, national digits) pairs and ``cities`` (is_main, city) pairs, in list order; ``custom``
-    holds the words of its searchable custom values (``custom_tokens``).
+    holds the words of its searchable custom values (``custom_tokens``) and ``filters`` its filter tokens
+    (``filter_tokens``, SQLite only).
     """
     return _document(
         _Sources(
@@ -594,6 +715,7 @@ def document_row(
             tags=list(tags),
             assigned=assigned,
             custom=list(custom),
+            filters=list(filters),
         )
     )
 
@@ -620,6 +742,7 @@ def _document(src: _Sources) -> dict[str, Any]:
     for e164, national in src.phones:
         body.extend(_phone_tokens(e164, national))
     body.extend(src.custom)
+    body.extend(src.filters)
     main_city = next((city for main, city in src.cities if main), "")
     return {
         "contact_id": contact["id"],
@@ -636,7 +759,8 @@ def _document(src: _Sources) -> dict[str, Any]:
 def _load_sources(session: Session, cond: Callable[[Any], ColumnElement[bool]]) -> list[_Sources]:
     """Everything the search documents need, for the contacts whose id column satisfies ``cond``."""
     searchable = _searchable_fields(session)
-    extra = (Contact.kind, Contact.custom) if searchable else ()
+    tokens = uses_filter_tokens(session.get_bind().dialect.name)
+    extra = (Contact.is_supplier, Contact.archived_at, Contact.acquisition_channel_id) if tokens else ()
     contacts = (
         _core(session)
         .execute(
@@ -649,6 +773,8 @@ def _load_sources(session: Session, cond: Callable[[Any], ColumnElement[bool]]) 
                 Contact.reference,
                 Contact.registration_no,
                 Contact.assigned_user_id,
+                Contact.kind,
+                Contact.custom,
                 *extra,
             )
             .where(cond(Contact.id))
@@ -662,9 +788,8 @@ def _load_sources(session: Session, cond: Callable[[Any], ColumnElement[bool]]) 
     if searchable:
         region = get_settings(session).default_region
         for src in by_id.values():
-            fields = searchable.get(src.contact.pop("kind"), [])
-            custom = src.contact.pop("custom")
-            src.custom = custom_tokens(custom, fields, region) if fields else []
+            fields = searchable.get(src.contact["kind"], [])
+            src.custom = custom_tokens(src.contact["custom"], fields, region) if fields else []
     for contact_id, e164, national in _core(session).execute(
         select(Phone.contact_id, Phone.e164, Phone.national_digits)
         .where(cond(Phone.contact_id))
@@ -686,14 +811,22 @@ def _load_sources(session: Session, cond: Callable[[Any], ColumnElement[bool]]) 
     ):
         if contact_id in by_id:
             by_id[contact_id].cities.append((bool(is_main), city or ""))
-    for contact_id, name in _core(session).execute(
-        select(ContactTag.contact_id, Tag.name)
+    tag_ids: dict[int, list[int]] = defaultdict(list)
+    for contact_id, tag_id, name in _core(session).execute(
+        select(ContactTag.contact_id, Tag.id, Tag.name)
         .join(Tag, Tag.id == ContactTag.tag_id)
         .where(cond(ContactTag.contact_id))
         .order_by(ContactTag.contact_id, Tag.name)
     ):
         if contact_id in by_id:
             by_id[contact_id].tags.append(name)
+            tag_ids[contact_id].append(tag_id)
+    if tokens:
+        fields_of = token_fields(session)
+        for contact_id, src in by_id.items():
+            src.filters = filter_tokens(
+                src.contact, tag_ids=tag_ids.get(contact_id, ()), fields=fields_of.get(src.contact["kind"], [])
+            )
     user_ids = {src.contact["assigned_user_id"] for src in by_id.values()} - {None}
     if user_ids:
         names = {
@@ -755,9 +888,35 @@ def index_new_contacts(session: Session, contacts: Sequence[Mapping[str, Any]]) 
         return
     searchable = _searchable_fields(session)
     region = get_settings(session).default_region
+    tokens = uses_filter_tokens(session.get_bind().dialect.name)
+    archived: dict[int, Any] = {}
+    tag_ids: dict[int, list[int]] = defaultdict(list)
+    fields_of: dict[str, list[CustomField]] = {}
+    if tokens:
+        # Archived state and tag ids as stored (one indexed read each: the caller's values hold tag names).
+        fields_of = token_fields(session)
+        ids = [int(contact["id"]) for contact in contacts]
+        for start in range(0, len(ids), 900):
+            chunk = ids[start : start + 900]
+            archived.update(
+                _core(session).execute(select(Contact.id, Contact.archived_at).where(Contact.id.in_(chunk))).all()
+            )
+            for contact_id, tag_id in _core(session).execute(
+                select(ContactTag.contact_id, ContactTag.tag_id).where(ContactTag.contact_id.in_(chunk))
+            ):
+                tag_ids[contact_id].append(tag_id)
     rows = []
     for contact in contacts:
         fields = searchable.get(contact["kind"], [])
+        filters = (
+            filter_tokens(
+                {**contact, "archived_at": archived.get(contact["id"])},
+                tag_ids=tag_ids.get(contact["id"], ()),
+                fields=fields_of.get(contact["kind"], []),
+            )
+            if tokens
+            else []
+        )
         rows.append(
             document_row(
                 contact,
@@ -767,6 +926,7 @@ def index_new_contacts(session: Session, contacts: Sequence[Mapping[str, Any]]) 
                 tags=contact["tags"],
                 assigned=contact["assigned"],
                 custom=custom_tokens(contact["custom"], fields, region) if fields else [],
+                filters=filters,
             )
         )
     _upsert(session, rows)
@@ -787,28 +947,61 @@ def reindex_contacts(session: Session, *, contact_ids: Iterable[int]) -> None:
             session.execute(delete(ContactSearch).where(ContactSearch.contact_id.in_(gone)))
 
 
-def index_tag_added(session: Session, *, contact_ids: Sequence[int], tag_name: str) -> None:
-    """Bulk shortcut: add a tag's words to these contacts' search rows with one UPDATE (no rebuild per contact)."""
+def _token_added(body: Any, token: str) -> Any:
+    return case((body == "", token), else_=body + " " + token)
+
+
+def _token_replaced(body: Any, old: str, new: str) -> Any:
+    """SQL: the document with the word ``old`` replaced by ``new`` ("" removes it); words are single-spaced."""
+    return func.trim(func.replace(literal(" ") + body + " ", f" {old} ", f" {new} " if new else " "))
+
+
+def index_tag_added(session: Session, *, contact_ids: Sequence[int], tag_name: str, tag_id: int) -> None:
+    """Bulk shortcut: add a tag's words (and filter token) to these contacts' search rows with one UPDATE."""
     tokens = " ".join(words(tag_name))
+    if uses_filter_tokens(session.get_bind().dialect.name):
+        tokens = f"{tokens} {_tag_token(tag_id)}".strip()
     if contact_ids and tokens:
-        body = ContactSearch.body_doc
         session.execute(
             update(ContactSearch)
             .where(ContactSearch.contact_id.in_(list(contact_ids)))
-            .values(body_doc=case((body == "", tokens), else_=body + " " + tokens))
+            .values(body_doc=_token_added(ContactSearch.body_doc, tokens))
             .execution_options(synchronize_session=False)
         )
 
 
-def index_assigned(session: Session, *, contact_ids: Sequence[int], user_name: str) -> None:
-    """Bulk shortcut: set the "assigned to" sort key of these contacts with one UPDATE."""
-    if contact_ids:
+def index_assigned(
+    session: Session, *, changes: Sequence[tuple[int, int | None]], user_id: int | None, user_name: str
+) -> None:
+    """Bulk shortcut: these (contact id, previous staff id) pairs are now assigned to ``user_id``: set their
+    "assigned to" sort key (and swap their staff filter token) with one UPDATE per previous staff member."""
+    tokens = uses_filter_tokens(session.get_bind().dialect.name)
+    by_old: dict[int | None, list[int]] = defaultdict(list)
+    for contact_id, old in changes:
+        by_old[old if tokens else None].append(contact_id)
+    for old, contact_ids in by_old.items():
+        values: dict[str, Any] = {"assigned_key": " ".join(words(user_name))}
+        if tokens:
+            values["body_doc"] = _token_replaced(ContactSearch.body_doc, _user_token(old), _user_token(user_id))
         session.execute(
             update(ContactSearch)
-            .where(ContactSearch.contact_id.in_(list(contact_ids)))
-            .values(assigned_key=" ".join(words(user_name)))
+            .where(ContactSearch.contact_id.in_(contact_ids))
+            .values(**values)
             .execution_options(synchronize_session=False)
         )
+
+
+def index_archived(session: Session, *, contact_ids: Sequence[int], archived: bool) -> None:
+    """Bulk shortcut: these contacts were just archived (or restored): add (or drop) their archived token."""
+    if not contact_ids or not uses_filter_tokens(session.get_bind().dialect.name):
+        return
+    without = _token_replaced(ContactSearch.body_doc, ARCHIVED_TOKEN, "")
+    session.execute(
+        update(ContactSearch)
+        .where(ContactSearch.contact_id.in_(list(contact_ids)))
+        .values(body_doc=_token_added(without, ARCHIVED_TOKEN) if archived else without)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def reindex_tagged(session: Session, *, tag_ids: Iterable[int]) -> None:
@@ -901,7 +1094,7 @@ def create_search_structures(connection: Connection) -> None:
         connection.exec_driver_sql(
             f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
             "name_doc, body_doc, content='contact_search', content_rowid='contact_id', "
-            "tokenize='unicode61 remove_diacritics 0', prefix='1 2 3', columnsize=0)"
+            "tokenize=\"unicode61 remove_diacritics 0 tokenchars '_'\", prefix='1 2 3', columnsize=0)"
         )
         _create_sqlite_triggers(connection)
         connection.exec_driver_sql(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
@@ -1136,20 +1329,26 @@ class _Plan:
     conflict_id: int | None = None
     custom_types: dict[str, str] = field(default_factory=dict)
 
-    def conditions(self, *, hint: bool, with_query: bool = True, with_tags: bool = True) -> list[ColumnElement[bool]]:
-        """WHERE terms on ``contact``; with ``hint`` (SQLite) filters never drive the plan, the sort index does."""
+    def conditions(
+        self, *, hint: bool, with_query: bool = True, with_tags: bool = True, with_tokens: bool = True
+    ) -> list[ColumnElement[bool]]:
+        """WHERE terms on ``contact``; with ``hint`` (SQLite) filters never drive the plan, the sort index does.
+        Without ``with_tokens`` the filters the full-text match answers (``token_phrases``) are left out."""
         f = self.filter
         sqlite = self.dialect == "sqlite"
         u = unindexed if hint and sqlite else _same
         conditions: list[ColumnElement[bool]] = []
-        if f.archived == "hide":
+        if not with_tokens and self.tokens:
+            with_tags = False
+        tokens = with_tokens or not self.tokens
+        if f.archived == "hide" and tokens:
             # Most contacts are not archived: an index on archived_at never helps (SQLite's stats think it does).
             conditions.append((unindexed if sqlite else _same)(Contact.archived_at).is_(None))
-        elif f.archived == "only":
+        elif f.archived == "only" and tokens:
             conditions.append(u(Contact.archived_at).is_not(None))
-        if f.kind:
+        if f.kind and (tokens or not self._kind_in_fts()):
             conditions.append(u(Contact.kind) == f.kind)
-        if f.suppliers_only:
+        if f.suppliers_only and tokens:
             conditions.append(u(Contact.is_supplier).is_(True))
         if f.conflict_only and (with_tags or self.conflict_id is None):
             conditions.append(self._tags([self.conflict_id], hint) if self.conflict_id is not None else false())
@@ -1158,9 +1357,9 @@ class _Plan:
                 conditions.extend(self._tags([tag_id], hint) for tag_id in f.tag_ids)
             else:
                 conditions.append(self._tags(f.tag_ids, hint))
-        if f.channel_ids:
+        if f.channel_ids and tokens:
             conditions.append(u(Contact.acquisition_channel_id).in_(f.channel_ids))
-        if f.assigned_user_ids or f.unassigned:
+        if (f.assigned_user_ids or f.unassigned) and tokens:
             choices = []
             if f.assigned_user_ids:
                 choices.append(u(Contact.assigned_user_id).in_(f.assigned_user_ids))
@@ -1177,12 +1376,81 @@ class _Plan:
                 conditions.append(u(column_) < _day_start(end + timedelta(days=1)))
         for item in f.custom:
             type_ = self.custom_types.get(item.key)
+            if not tokens and _custom_tokens(item, type_)[1]:
+                continue
             custom = _custom_condition(self.dialect, item, type_) if type_ else None
             if custom is not None:
                 conditions.append(custom)
         if with_query and self.query is not None:
             conditions.append(u(Contact.id).in_(_index_matches(self.dialect, self.query)))
         return conditions
+
+    @property
+    def tokens(self) -> bool:
+        return uses_filter_tokens(self.dialect)
+
+    def token_phrases(self) -> list[str]:
+        """SQLite: FTS5 phrases for the filters search documents carry as tokens (archived aside: ``fts``)."""
+        if not self.tokens:
+            return []
+        f = self.filter
+
+        def any_of(tokens: Iterable[str]) -> str:
+            quoted = [f'"{token}"' for token in dict.fromkeys(tokens)]
+            return quoted[0] if len(quoted) == 1 else "(" + " OR ".join(quoted) + ")"
+
+        phrases = []
+        if f.archived == "only":
+            phrases.append(any_of([ARCHIVED_TOKEN]))
+        if self._kind_in_fts():
+            phrases.append(any_of([_kind_token(f.kind)]))
+        if f.suppliers_only:
+            phrases.append(any_of([SUPPLIER_TOKEN]))
+        if f.conflict_only and self.conflict_id is not None:
+            phrases.append(any_of([_tag_token(self.conflict_id)]))
+        if f.tag_ids:
+            if f.tag_mode == "all":
+                phrases.extend(any_of([_tag_token(tag_id)]) for tag_id in f.tag_ids)
+            else:
+                phrases.append(any_of(_tag_token(tag_id) for tag_id in f.tag_ids))
+        if f.channel_ids:
+            phrases.append(any_of(_channel_token(channel_id) for channel_id in f.channel_ids))
+        if f.assigned_user_ids or f.unassigned:
+            users = [_user_token(user_id) for user_id in f.assigned_user_ids]
+            phrases.append(any_of([*users, _user_token(None)] if f.unassigned else users))
+        for item in f.custom:
+            tokens, _exact = _custom_tokens(item, self.custom_types.get(item.key))
+            if tokens:
+                phrases.append(any_of(tokens))
+        return phrases
+
+    def _kind_in_fts(self) -> bool:
+        """Whether the kind filter goes into the full-text match: only when nothing else does (a kind holds most
+        contacts, so intersecting its id list costs more than checking the few other matches one by one)."""
+        f = self.filter
+        if not (self.tokens and f.kind) or self.query is not None:
+            return False
+        others = (f.archived == "only", f.suppliers_only, f.conflict_only, f.tag_ids, f.channel_ids)
+        customs = any(_custom_tokens(item, self.custom_types.get(item.key))[0] for item in f.custom)
+        return not (any(others) or f.assigned_user_ids or f.unassigned or customs)
+
+    def fts(self, query: str | None, *, without: str | None = None) -> str | None:
+        """SQLite: one FTS5 MATCH text for ``query`` (an FTS5 expression of the search) and every token filter,
+        minus archived contacts when they are hidden and minus ``without``; None when nothing is positive."""
+        positive = ([f"({query})"] if query else []) + self.token_phrases()
+        if not positive:
+            return None
+        expression = " AND ".join(positive)
+        negatives = ([f'"{ARCHIVED_TOKEN}"'] if self.tokens and self.filter.archived == "hide" else []) + (
+            [f"({without})"] if without else []
+        )
+        for negative in negatives:
+            expression = f"({expression}) NOT {negative}"
+        return expression
+
+    def checks(self) -> list[ColumnElement[bool]]:
+        """The per-contact conditions left once the full-text match (search and tokens) has found candidates."""
+        return self.conditions(hint=True, with_query=False, with_tokens=False)
 
     @staticmethod
     def _tags(tag_ids: Sequence[int], hint: bool) -> ColumnElement[bool]:
@@ -1223,9 +1491,18 @@ class _Plan:
         tags = () if tags_in_source else (f.tag_ids, f.conflict_only)
         return not any((*others, *dates, *tags))
 
+    def bare(self) -> bool:
+        """Whether the candidates are the source itself, with nothing left to check per contact (SQLite)."""
+        return self.tokens and self.source() is not None
+
     def source(self) -> Any | None:
         """The bare source of the candidates (no per-contact checks) when the checks hardly narrow it, else None:
         counting it is cheap, and many source rows then mean many matches."""
+        if self.tokens:
+            expression = self.fts(_fts5_expression(self.query) if self.query is not None else None)
+            if expression is None or self.checks():
+                return None
+            return select(_FTS.c.rowid).where(_fts_match(expression))
         if self.query is not None:
             if not self._little_else(tags_in_source=False):
                 return None
@@ -1240,7 +1517,19 @@ class _Plan:
     def candidates(self) -> tuple[Any, Any]:
         """(SELECT of matching ids, its id column), read from the smallest sources: the search index and the tags
         (intersected, with the assigned staff when there are tags), else the contact table; the other conditions
-        are checked per candidate. A single source streams, so a LIMIT stops it early."""
+        are checked per candidate. A single source streams, so a LIMIT stops it early. On SQLite the search and
+        every token filter are one full-text match (its index intersects them), checked per candidate only for
+        what it cannot answer (date ranges, "not ticked")."""
+        if self.tokens:
+            expression = self.fts(_fts5_expression(self.query) if self.query is not None else None)
+            if expression is not None:
+                found = select(_FTS.c.rowid.label("id")).where(_fts_match(expression)).subquery()
+                checks = self.checks()
+                if checks:
+                    return select(found.c.id).where(_per_row(exists().where(Contact.id == found.c.id, *checks))), (
+                        found.c.id
+                    )
+                return select(found.c.id), found.c.id
         parts = []
         if self.query is not None:
             if self.dialect == "sqlite":
@@ -1382,14 +1671,17 @@ def _ranked_many(plan: _Plan) -> list[_Phase]:
 
     if plan.dialect == "sqlite":
         found = _FTS.c.rowid
-        base = select(found, found).where(plan.contact_matches(found))
+        checks = plan.checks()
+        base = select(found, found)
+        if checks:
+            base = base.where(_per_row(exists().where(Contact.id == found, *checks)))
         names = _fts5_name_expression(query)
         everything = _fts5_expression(query)
         if names is None:
-            return [*phases, _Phase(stmt=base.where(_fts_match(everything)), keys=[found], descending=True)]
+            return [*phases, _Phase(stmt=base.where(_fts_match(plan.fts(everything))), keys=[found], descending=True)]
         not_first = _per_row(exists().where(search.contact_id == found, outside_prefix(search.name_key)))
-        in_names = base.where(_fts_match(names), not_first)
-        elsewhere = base.where(_fts_match(f"{everything} NOT ({names})"))
+        in_names = base.where(_fts_match(plan.fts(names)), not_first)
+        elsewhere = base.where(_fts_match(plan.fts(everything, without=names)))
     else:
         found = search.contact_id
         base = select(found, found).where(_pg_found(query), plan.contact_matches(found))
@@ -1736,7 +2028,10 @@ def search_contacts(
     if sort.field == "relevance":
         limit = min(limit, RANKED_FEW_LIMIT)
     source = plan.source()
-    if source is not None and _count_rows(session, source, 2 * limit + 1) > 2 * limit:
+    if plan.bare():
+        few = list(_core(session).execute(source.limit(limit + 1)).scalars())
+        selective = len(few) <= limit
+    elif source is not None and _count_rows(session, source, 2 * limit + 1) > 2 * limit:
         few, selective = [], False
     else:
         few = list(_core(session).execute(candidates.limit(limit + 1)).scalars())
@@ -1792,6 +2087,11 @@ def _many_in_source(session: Session, plan: _Plan, limit: int) -> bool:
 
 
 def _count(session: Session, plan: _Plan) -> tuple[int, bool]:
+    if plan.bare():
+        exact = _count_rows(session, plan.source(), EXACT_COUNT_LIMIT + 1)
+        if exact <= EXACT_COUNT_LIMIT:
+            return int(exact), False
+        return max(_estimate(session, plan), EXACT_COUNT_LIMIT + 1), True
     if _many_in_source(session, plan, EXACT_COUNT_LIMIT):
         return max(_estimate(session, plan), EXACT_COUNT_LIMIT + 1), True
     candidates, _id_col = plan.candidates()

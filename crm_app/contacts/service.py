@@ -45,7 +45,7 @@ from crm_app.contacts.schemas import (
     PhoneRead,
     TagRead,
 )
-from crm_app.contacts.search import reindex_contacts
+from crm_app.contacts.search import index_archived, reindex_contacts
 from crm_app.core import audit
 from crm_app.core.app_settings import AccountSettings, get_settings
 from crm_app.core.errors import ConflictError, NotFoundError, ValidationError
@@ -1017,6 +1017,7 @@ def archive_contact(
     if contact.archived_at is None:
         _claim_version(session, contact, actor_id=actor_id, version=version, values={"archived_at": utcnow()})
         _record(session, contact.id, actor_id, "archived")
+        index_archived(session, contact_ids=[contact.id], archived=True)
     return _read(session, contact)
 
 
@@ -1029,6 +1030,7 @@ def restore_contact(
     if contact.archived_at is not None:
         _claim_version(session, contact, actor_id=actor_id, version=version, values={"archived_at": None})
         _record(session, contact.id, actor_id, "restored")
+        index_archived(session, contact_ids=[contact.id], archived=False)
     return _read(session, contact)
 
 

@@ -1090,6 +1090,8 @@ def change_field_type(
     row.type = target.key
     _touch(session, row)
     session.flush()
+    # The search rows hold the values' words (searchable fields) and, on SQLite, their filter tokens.
+    reindex_custom_field(session, key=row.key)
     _audit(session, actor_id, row, "type_changed", "type", old=before, new={**_snapshot(row), "converted": converted})
     return field_read(row)
 

@@ -328,3 +328,39 @@ def test_bulk_actions_report_running_totals_after_each_batch(db) -> None:
         db, ids=ids, actor_id=None, batch_size=2, on_batch=lambda r: seen.append((r.matched, r.changed, r.batches))
     )
     assert seen == [(2, 1, 1), (4, 3, 2), (5, 4, 3)]
+
+
+def _documents(db: Session, ids: list[int]) -> dict[int, tuple[frozenset[str], str]]:
+    rows = db.exec(
+        select(ContactSearch.contact_id, ContactSearch.body_doc, ContactSearch.assigned_key).where(
+            ContactSearch.contact_id.in_(ids)
+        )
+    ).all()
+    return {cid: (frozenset(body.split()), assigned) for cid, body, assigned in rows}
+
+
+def test_bulk_shortcuts_leave_the_search_rows_a_full_reindex_would_build(db) -> None:
+    """Tagging, assigning, archiving and restoring in bulk patch the search rows in place (filter tokens
+    included on SQLite); the result must be what rebuilding each row gives."""
+    first, second = make_user(db, name="Zoe Adams"), make_user(db, name="Yann Brel")
+    ids = [_add(db, name, assigned_user_id=first.id if index % 2 else None) for index, name in enumerate("ABCD")]
+    vip = _tag_id(db, "VIP")
+    bulk.bulk_add_tag(db, ids=ids[:3], tag_id=vip, actor_id=None)
+    bulk.bulk_assign(db, ids=ids[1:], user_id=second.id, actor_id=None)
+    bulk.bulk_archive(db, ids=ids[:2], actor_id=None)
+    bulk.bulk_restore(db, ids=ids[:1], actor_id=None)
+    db.flush()
+    patched = _documents(db, ids)
+    search.reindex_contacts(db, contact_ids=ids)
+    assert patched == _documents(db, ids)
+    assert _names(db, tag_ids=(vip,), assigned_user_ids=(second.id,)) == ["C Martin"]
+    assert _names(db, archived="only") == ["B Martin"]
+    assert _names(db, unassigned=True) == ["A Martin"]
+
+
+def test_a_contact_archived_or_restored_alone_moves_between_the_list_filters(db) -> None:
+    contact_id = _add(db, "Ann")
+    version = service.archive_contact(db, contact_id=contact_id, actor_id=None).version
+    assert (_names(db), _names(db, archived="only")) == ([], ["Ann Martin"])
+    service.restore_contact(db, contact_id=contact_id, actor_id=None, expected_version=version)
+    assert (_names(db), _names(db, archived="only")) == (["Ann Martin"], [])

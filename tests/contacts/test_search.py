@@ -807,6 +807,35 @@ def test_list_filters_by_a_date_field_range_with_both_ends_included(db, mode) ->
     assert _names(db, custom=_custom(next_service={"date_to": date(2025, 12, 31)})) == ["Dan"]
 
 
+def test_a_date_field_range_across_years_and_part_months_keeps_exactly_its_days(db, mode) -> None:
+    _field(db, "Next service", "date")
+    days = ("2024-11-30", "2024-12-01", "2025-01-01", "2025-07-14", "2025-12-31", "2026-02-10", "2026-02-11")
+    for index, day in enumerate(days):
+        _add(db, f"N{index}", custom={"next_service": day})
+    db.commit()
+
+    def between(start: date, end: date) -> list[str]:
+        return _names(db, custom=_custom(next_service={"date_from": start, "date_to": end}))
+
+    assert between(date(2024, 12, 1), date(2026, 2, 10)) == ["N1", "N2", "N3", "N4", "N5"]
+    assert between(date(2025, 1, 1), date(2025, 12, 31)) == ["N2", "N3", "N4"]
+    assert between(date(2024, 11, 30), date(2024, 11, 30)) == ["N0"]
+    assert between(date(2020, 1, 1), date(2029, 12, 31)) == [f"N{index}" for index in range(7)]
+    assert between(date(1900, 1, 2), date(2099, 12, 30)) == [f"N{index}" for index in range(7)]
+
+
+def test_date_range_tokens_cover_whole_years_and_months_and_say_when_they_are_exact() -> None:
+    year = search._value_token("d", "y2025")
+    months = [search._value_token("d", f"m{m}") for m in ("2024-12", "2026-01", "2026-02")]
+    assert search._date_range_tokens("d", date(2024, 12, 1), date(2026, 2, 28)) == (
+        [months[0], year, *months[1:]],
+        True,
+    )
+    assert search._date_range_tokens("d", date(2024, 12, 2), date(2026, 2, 28))[1] is False
+    assert search._date_range_tokens("d", date(2024, 12, 1), None) == ([], False)
+    assert search._date_range_tokens("d", date(1900, 1, 2), date(2099, 12, 30)) == ([], False)
+
+
 def test_custom_filters_combine_with_search_tags_and_other_filters(db, mode) -> None:
     brand = _field(db, "Brand", "select", choices=["Apple", "Samsung"])
     apple = _choice(brand, "Apple")
@@ -946,3 +975,34 @@ def test_deleting_a_searchable_field_takes_its_values_out_of_the_search(db) -> N
     fields.delete_field(db, field_id=code.id, actor_id=None, confirm=True)
     db.commit()
     assert _names(db, "wombat42") == []
+
+
+def test_filter_tokens_name_every_filter_a_contact_passes() -> None:
+    fields = [
+        search.CustomField(key="brand", label="", type="select", kind="person"),
+        search.CustomField(key="skills", label="", type="multi_select", kind="person"),
+        search.CustomField(key="newsletter", label="", type="checkbox", kind="person"),
+    ]
+    contact = {
+        "kind": "person",
+        "is_supplier": True,
+        "archived_at": datetime(2026, 1, 1, tzinfo=UTC),
+        "assigned_user_id": 7,
+        "acquisition_channel_id": 3,
+        "custom": {"brand": "c1", "skills": ["c2", "c3"], "newsletter": True},
+    }
+    tokens = search.filter_tokens(contact, tag_ids=[5, 2, 5], fields=fields)
+    assert tokens[:7] == ["_kperson", "_u7", "_s", "_a", "_c3", "_t2", "_t5"]
+    assert len(set(tokens[7:])) == 4 and all(token.startswith("_v") for token in tokens[7:])
+    bare = {"kind": "organization", "custom": {"newsletter": False}}
+    assert search.filter_tokens(bare, tag_ids=[], fields=fields) == ["_korganization", "_u0"]
+
+
+def test_a_typed_search_never_matches_a_filter_token(db) -> None:
+    staff = make_user(db, name="Zed Quill")
+    bob = _add(db, "Bob", tags=["VIP"], assigned_user_id=staff.id)
+    service.archive_contact(db, contact_id=bob.id, actor_id=None)
+    vip = next(tag.id for tag in tags.list_tags(db) if tag.name == "VIP")
+    for query in (f"t{vip}", f"_t{vip}", f"u{staff.id}", "kperson", "_a", "_u", "k"):
+        assert _names(db, query, archived="include") == [], query
+    assert _names(db, "bob", archived="include") == ["Bob"]

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from crm_app.contacts import search
 from crm_app.contacts import service as contacts
 from crm_app.contacts.models import Contact
 from crm_app.core.errors import NotFoundError, ValidationError
@@ -593,6 +594,19 @@ def test_a_type_change_converts_every_stored_value_when_all_fit(db) -> None:
         "number",
         2,
     )
+
+
+def test_values_turned_into_choices_are_found_by_the_list_filter_and_the_search(db) -> None:
+    field = add_field(db, "Brand", searchable=True)
+    rows = [stored_contact(db, {"brand": value}) for value in ("Apple", "Samsung")]
+    changed = service.change_field_type(
+        db, field_id=field.id, new_type="select", actor_id=None, choices=["Apple", "Samsung"]
+    )
+    apple = next(choice.id for choice in changed.choices if choice.label == "Apple")
+    wanted = search.ContactFilter(custom=(search.CustomFilter(key="brand", values=(apple,)),))
+    assert [row.id for row in search.search_contacts(db, filter=wanted).rows] == [rows[0].id]
+    found = search.search_contacts(db, filter=search.ContactFilter(query="samsung")).rows
+    assert [row.id for row in found] == [rows[1].id]
 
 
 def test_the_type_change_scan_reads_the_values_in_batches(db, monkeypatch) -> None:
