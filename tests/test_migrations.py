@@ -82,3 +82,40 @@ def test_migrations_upgrade_downgrade_and_match_the_models(empty_engine: Engine)
     assert differences == [], "the models and the migrations differ; run `make migration m=...`:\n" + "\n".join(
         map(str, differences)
     )
+
+
+def test_upgrading_an_existing_database_gives_its_contacts_their_filter_tokens(tmp_path: Path) -> None:
+    """Contacts stored before the filter tokens existed (SQLite) are found by the token-answered filters."""
+    from sqlmodel import Session, text
+
+    from crm_app.contacts import search
+
+    engine = build_engine(f"sqlite:///{tmp_path / 'tokens.db'}")
+    _upgrade(engine, "58de712029a6")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO tag (id, name, color) VALUES (1, 'VIP', 'gray')"))
+        for contact_id, archived in ((1, None), (2, "2026-01-01 00:00:00")):
+            conn.execute(
+                text(
+                    "INSERT INTO contact (id, kind, first_name, last_name, company_name, display_name, sort_name, "
+                    "reference, registration_no, is_supplier, discount_percent, memo, archived_at, custom, version, "
+                    "created_at, updated_at) VALUES (:id, 'person', 'Ann', 'Lee', '', 'Ann Lee', 'ann lee', :ref, '', "
+                    "0, 0, '', :archived, '{}', 1, "
+                    "'2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+                ),
+                {"id": contact_id, "ref": f"C-{contact_id}", "archived": archived},
+            )
+            conn.execute(text("INSERT INTO contact_tag (contact_id, tag_id) VALUES (:id, 1)"), {"id": contact_id})
+        conn.execute(
+            text(
+                "INSERT INTO contact_search (contact_id, name_key, name_doc, body_doc, city_key, "
+                "email_key, phone_key, assigned_key) VALUES (1, 'ann lee', 'ann lee', 'c 1 vip', '', '', "
+                "'', ''), (2, 'ann lee', 'ann lee', 'c 2 vip', '', '', '', '')"
+            )
+        )
+    _upgrade(engine)
+    with Session(engine) as session:
+        tagged = search.search_contacts(session, filter=search.ContactFilter(tag_ids=(1,)))
+        archived = search.search_contacts(session, filter=search.ContactFilter(tag_ids=(1,), archived="only"))
+        assert ([row.id for row in tagged.rows], [row.id for row in archived.rows]) == ([1], [2])
+    engine.dispose()
