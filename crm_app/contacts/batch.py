@@ -368,9 +368,10 @@ def apply_updates(
     if links:
         session.execute(insert(ContactTag.__table__), links)
     insert_audit_rows(session, audits)
+    # The ids first: reading one from an expired contact would reload it (a query per contact).
+    ids = [plan.contact.id for plan in plans]
     for plan in plans:
         session.expire(plan.contact)
-    ids = [plan.contact.id for plan in plans]
     reindex_contacts(session, contact_ids=ids)
     changes.mark_changed(session, ids)
     return added
