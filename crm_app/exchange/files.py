@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
@@ -398,3 +399,33 @@ def cell_text(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
+
+
+def cells_json(cells: tuple[Any, ...]) -> list[Any]:
+    """Cells in JSON form (dates tagged so that ``cells_back`` restores them)."""
+    out: list[Any] = []
+    for value in cells:
+        if isinstance(value, datetime):
+            out.append({"$datetime": value.isoformat()})
+        elif isinstance(value, date):
+            out.append({"$date": value.isoformat()})
+        elif isinstance(value, Decimal):
+            out.append(str(value))
+        elif value is None or isinstance(value, bool | int | float | str):
+            out.append(value)
+        else:
+            out.append(str(value))
+    return out
+
+
+def cells_back(cells: list[Any] | None) -> list[Any]:
+    """Cells from their JSON form, with dates restored."""
+    out: list[Any] = []
+    for value in cells or []:
+        if isinstance(value, dict) and "$datetime" in value:
+            out.append(datetime.fromisoformat(value["$datetime"]))
+        elif isinstance(value, dict) and "$date" in value:
+            out.append(date.fromisoformat(value["$date"]))
+        else:
+            out.append(value)
+    return out

@@ -21,10 +21,10 @@ import time
 from collections import Counter as Tally
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, delete, select, update
 from sqlmodel import Session
@@ -51,14 +51,28 @@ from crm_app.exchange.columns import (
     propose_mapping,
 )
 from crm_app.exchange.files import (
+    XLSX,
     StoredFile,
     cell_text,
+    cells_back,
+    cells_json,
     header_and_rows,
     open_sheet,
     stored_path,
 )
 from crm_app.exchange.models import ImportJob, ImportRow
-from crm_app.exchange.parse import ParseContext, Problem, RowInput, address_inputs, country_lookup, read_row
+from crm_app.exchange.parse import (
+    ParseContext,
+    Problem,
+    RowInput,
+    address_inputs,
+    context_fingerprint,
+    country_lookup,
+    read_row,
+    row_data,
+    row_from_data,
+)
+from crm_app.exchange.reading import rows_read_apart
 from crm_app.exchange.schemas import MATCH_KEYS, DryRun, ImportOptions, ImportRead, PreviewRead, Reason
 from crm_app.fields.models import FieldDefinition
 from crm_app.fields.types import choices_from_options, is_empty
@@ -82,6 +96,7 @@ CHECKED = "checked"
 UPLOADED = "uploaded"
 RESUMABLE = frozenset({CANCELLED, FAILED, RUNNING})
 REFERENCE_LIMIT = 40
+T = TypeVar("T")
 
 
 # ---------------------------------------------------------------- reading an import
@@ -502,36 +517,6 @@ def merged_input(file: batch.ContactFile, row: RowInput, *, overwrite: bool) -> 
     return data
 
 
-def _row_cells(cells: tuple[Any, ...]) -> list[Any]:
-    """Cells in JSON form for the error report (dates tagged so they come back as dates)."""
-    out: list[Any] = []
-    for value in cells:
-        if isinstance(value, datetime):
-            out.append({"$datetime": value.isoformat()})
-        elif isinstance(value, date):
-            out.append({"$date": value.isoformat()})
-        elif isinstance(value, Decimal):
-            out.append(str(value))
-        elif value is None or isinstance(value, bool | int | float | str):
-            out.append(value)
-        else:
-            out.append(str(value))
-    return out
-
-
-def cells_back(cells: list[Any] | None) -> list[Any]:
-    """The stored cells of a rejected row, with dates restored."""
-    out: list[Any] = []
-    for value in cells or []:
-        if isinstance(value, dict) and "$datetime" in value:
-            out.append(datetime.fromisoformat(value["$datetime"]))
-        elif isinstance(value, dict) and "$date" in value:
-            out.append(date.fromisoformat(value["$date"]))
-        else:
-            out.append(value)
-    return out
-
-
 class Planner:
     """Decides, batch by batch, what each row does; with ``write`` it also writes the batch."""
 
@@ -862,8 +847,8 @@ def _before(contact: Contact, plan: batch.UpdatePlan) -> dict[str, Any]:
 # ---------------------------------------------------------------- dry run
 
 
-def _iter_batches(rows: Iterator[tuple[int, tuple[Any, ...]]], size: int) -> Iterator[list[tuple[int, tuple]]]:
-    chunk: list[tuple[int, tuple]] = []
+def _iter_batches(rows: Iterator[T], size: int) -> Iterator[list[T]]:
+    chunk: list[T] = []
     for item in rows:
         chunk.append(item)
         if len(chunk) >= size:
@@ -902,14 +887,66 @@ def after_batch() -> None:
     gc.collect(1)
 
 
+# Next to a stored upload, between its dry run and its run:
+#   <stored>.rows    its data rows as JSON lines [number, cells], written by the first read (reading them back is
+#                    much faster than parsing the workbook again);
+#   <stored>.parsed  what the last dry run read in each row: a header line with the fingerprint of everything
+#                    reading depended on, then [number, row_data] lines. The run reuses a row from there while
+#                    that fingerprint is unchanged (else it reads the row again from its cells); what depends on
+#                    the database beyond it (matches, free references, validation) is always decided again.
+READ_APART_FROM_BYTES = 512 * 1024
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def _cache_path(job: ImportJob) -> Path:
     return stored_path(f"{job.stored_name}.rows")
 
 
+def _parsed_path(job: ImportJob) -> Path:
+    return stored_path(f"{job.stored_name}.parsed")
+
+
+def _partial(path: Path) -> Path:
+    return path.with_name(f"{path.name}.part")
+
+
+def _teed(rows: Iterator[tuple[int, tuple[Any, ...]]], out: Any) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    for number, cells in rows:
+        out.write(json.dumps([number, cells_json(cells)], ensure_ascii=False) + "\n")
+        yield number, cells
+
+
+@contextlib.contextmanager
+def _read_and_kept(job: ImportJob, partial: Path) -> Iterator[Iterator[tuple[int, tuple[Any, ...]]]]:
+    """The file's data rows, written to ``partial`` as they are read: by a child process for a workbook big
+    enough to be worth it (its XML is then parsed on another core), else here."""
+    path = stored_path(job.stored_name)
+    with contextlib.ExitStack() as stack:
+        rows = None
+        if job.file_format == XLSX and job.file_size >= READ_APART_FROM_BYTES:
+            try:
+                rows = stack.enter_context(
+                    rows_read_apart(
+                        path,
+                        job.file_format,
+                        max_rows=settings.max_import_rows,
+                        cache=partial,
+                        batch=max(1, min(settings.import_batch_size, 500)),
+                    )
+                )
+            except OSError:
+                log.warning("could not start a reader process for import %s; reading here", job.id, exc_info=True)
+        if rows is None:
+            sheet = stack.enter_context(open_sheet(path, job.file_format))
+            _header_row, _headers, raw = header_and_rows(sheet)
+            rows = _teed(raw, stack.enter_context(partial.open("w", encoding="utf-8")))
+        yield rows
+
+
 @contextlib.contextmanager
 def _data_rows(job: ImportJob, *, keep: bool) -> Iterator[Iterator[tuple[int, tuple[Any, ...]]]]:
-    """The data rows of the import's file: from the row cache a first read left (JSON lines, much faster than
-    parsing the workbook again), else from the file itself, writing the cache as it goes when ``keep``."""
+    """The data rows of the import's file: from the row cache a first read left, else from the file itself,
+    writing the cache as it goes when ``keep`` (kept only once every row was read)."""
     cache = _cache_path(job)
     if cache.exists():
         with cache.open(encoding="utf-8") as fh:
@@ -918,30 +955,89 @@ def _data_rows(job: ImportJob, *, keep: bool) -> Iterator[Iterator[tuple[int, tu
                 for number, cells in (json.loads(line) for line in fh if line.strip())
             )
         return
-    with open_sheet(stored_path(job.stored_name), job.file_format) as sheet:
-        _header_row, _headers, rows = header_and_rows(sheet)
-        if not keep:
-            yield rows
-            return
-        partial = cache.with_suffix(".part")
+    if not keep:
+        with open_sheet(stored_path(job.stored_name), job.file_format) as sheet:
+            yield header_and_rows(sheet)[2]
+        return
+    partial = _partial(cache)
+    finished = False
+
+    def to_the_end(rows: Iterator[tuple[int, tuple[Any, ...]]]) -> Iterator[tuple[int, tuple[Any, ...]]]:
+        nonlocal finished
+        yield from rows
+        finished = True
+
+    try:
+        with _read_and_kept(job, partial) as rows:
+            yield to_the_end(rows)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    if finished:
+        os.replace(partial, cache)
+    else:
+        partial.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _keeping_parsed(job: ImportJob, fingerprint: str) -> Iterator[Callable[[list[RowInput]], None]]:
+    """A function that keeps what was read in rows, for the run; the file is kept once the block ends normally."""
+    path = _parsed_path(job)
+    path.unlink(missing_ok=True)
+    partial = _partial(path)
+    try:
         with partial.open("w", encoding="utf-8") as out:
+            out.write(_encode({"context": fingerprint}) + "\n")
+            yield lambda rows: out.write("".join(_encode([row.number, row_data(row)]) + "\n" for row in rows))
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    os.replace(partial, path)
 
-            def teed() -> Iterator[tuple[int, tuple[Any, ...]]]:
-                for number, cells in rows:
-                    out.write(json.dumps([number, _row_cells(cells)], ensure_ascii=False) + "\n")
-                    yield number, cells
 
-            yield teed()
-        complete = next(rows, None) is None
-        if complete:
-            os.replace(partial, cache)
-        else:
-            partial.unlink(missing_ok=True)
+@contextlib.contextmanager
+def _parsed_rows(job: ImportJob, fingerprint: str) -> Iterator[Iterator[list[Any]] | None]:
+    """The [number, row_data] lines the dry run kept, or None when there are none read under ``fingerprint``."""
+    try:
+        fh = _parsed_path(job).open(encoding="utf-8")
+    except OSError:
+        yield None
+        return
+    with fh:
+        try:
+            header = json.loads(fh.readline() or "null")
+        except ValueError:
+            header = None
+        if not isinstance(header, dict) or header.get("context") != fingerprint:
+            yield None
+            return
+        yield (json.loads(line) for line in fh)
+
+
+def _rows_to_import(
+    ctx: ParseContext,
+    rows: Iterator[tuple[int, tuple[Any, ...]]],
+    parsed: Iterator[list[Any]] | None,
+    next_row: int,
+) -> Iterator[RowInput]:
+    """The rows from ``next_row`` on, as the dry run read them where it kept them, else read again."""
+    for number, cells in rows:
+        data = None
+        if parsed is not None:
+            line = next(parsed, None)
+            if line is not None and line[0] == number:
+                data = line[1]
+            else:
+                parsed = None
+        if number < next_row:
+            continue
+        yield read_row(ctx, number, cells) if data is None else row_from_data(number, cells, data)
 
 
 def _drop_cache(job: ImportJob) -> None:
-    with contextlib.suppress(OSError):
-        _cache_path(job).unlink(missing_ok=True)
+    for path in (_cache_path(job), _parsed_path(job)):
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
 
 
 def _warnings(session: Session, job: ImportJob, planner: Planner) -> list[str]:
@@ -992,10 +1088,16 @@ def dry_run(
     planner = Planner(job, ctx, write=False, actor_id=None)
     total = 0
     try:
-        with collector_paused(), _data_rows(job, keep=True) as rows:
+        with (
+            collector_paused(),
+            _data_rows(job, keep=True) as rows,
+            _keeping_parsed(job, context_fingerprint(ctx)) as keep,
+        ):
             for chunk in _iter_batches(rows, settings.import_batch_size):
+                parsed = [read_row(ctx, number, cells) for number, cells in chunk]
+                keep(parsed)
                 with Session(engine, expire_on_commit=False) as s, reading_config_once(s):
-                    planner.decide(s, [read_row(ctx, number, cells) for number, cells in chunk])
+                    planner.decide(s, parsed)
                     s.rollback()
                 total += len(chunk)
                 after_batch()
@@ -1095,7 +1197,7 @@ def _write_rows(session: Session, import_id: int, outcomes: list[Outcome], plann
                 "keys": keys,
                 "problems": [p.as_dict() for p in (outcome.problems or [])]
                 or ([{"column": "", "message": outcome.reason}] if outcome.reason else []),
-                "cells": _row_cells(outcome.row.cells) if outcome.action == "rejected" else None,
+                "cells": cells_json(outcome.row.cells) if outcome.action == "rejected" else None,
                 "before": outcome.before,
                 "version_after": outcome.version_after,
                 "undone": False,
@@ -1109,8 +1211,7 @@ def _commit_batch(
     engine: Engine,
     job: ImportJob,
     planner: Planner,
-    ctx: ParseContext,
-    chunk: list[tuple[int, tuple]],
+    rows: list[RowInput],
     worker: str,
     elapsed: float,
 ) -> bool:
@@ -1128,15 +1229,15 @@ def _commit_batch(
                 .values(status=CANCELLED, cancel_requested=False, heartbeat_at=utcnow(), run_seconds=elapsed)
             )
             return False
-        outcomes = planner.decide(s, [read_row(ctx, number, cells) for number, cells in chunk])
+        outcomes = planner.decide(s, rows)
         _write_rows(s, job.id, outcomes, planner)
         tally = Tally(o.action for o in outcomes)
         s.execute(
             update(ImportJob)
             .where(ImportJob.id == job.id)
             .values(
-                next_row=chunk[-1][0] + 1,
-                processed_rows=ImportJob.processed_rows + len(chunk),
+                next_row=rows[-1].number + 1,
+                processed_rows=ImportJob.processed_rows + len(rows),
                 created_count=ImportJob.created_count + tally["created"],
                 updated_count=ImportJob.updated_count + tally["updated"],
                 skipped_count=ImportJob.skipped_count + tally["skipped"] + tally["unchanged"],
@@ -1170,11 +1271,15 @@ def run_import(
     started = time.monotonic()
     batches = 0
     try:
-        with collector_paused(), _data_rows(job, keep=False) as rows:
-            pending = ((number, cells) for number, cells in rows if number >= next_row)
+        with (
+            collector_paused(),
+            _data_rows(job, keep=False) as rows,
+            _parsed_rows(job, context_fingerprint(ctx)) as parsed,
+        ):
+            pending = _rows_to_import(ctx, rows, parsed, next_row)
             for chunk in _iter_batches(pending, settings.import_batch_size):
                 elapsed = base_seconds + time.monotonic() - started
-                if not _commit_batch(engine, job, planner, ctx, chunk, worker, elapsed):
+                if not _commit_batch(engine, job, planner, chunk, worker, elapsed):
                     break
                 batches += 1
                 after_batch()

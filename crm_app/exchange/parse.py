@@ -8,9 +8,12 @@ Reading is forgiving where people are inconsistent (yes/oui/tak, dates as text, 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -522,3 +525,94 @@ def address_inputs(row: RowInput) -> list[AddressIn]:
         parts = row.addresses[group]
         result.append(AddressIn(is_main=not result, **{key: parts.get(key, "") for key in parts}))
     return result
+
+
+# ---------------------------------------------------------------- rows kept between the dry run and the run
+
+# Bump when reading rows changes: rows kept by an older version are then read again.
+ROW_FORMAT = 1
+_MISSING = object()
+
+
+def context_fingerprint(ctx: ParseContext) -> str:
+    """A digest of everything reading a row depends on: rows read under another one must be read again."""
+    payload = json.dumps([ROW_FORMAT, dataclasses.asdict(ctx)], sort_keys=True, ensure_ascii=False, default=repr)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    """A value in JSON form (dates and times tagged); ``_MISSING`` for anything else."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, time):
+        return {"$time": value.isoformat()}
+    if isinstance(value, timedelta):
+        return {"$timedelta": [value.days, value.seconds, value.microseconds]}
+    if isinstance(value, list):
+        items = [_plain(item) for item in value]
+        return _MISSING if any(item is _MISSING for item in items) else items
+    return _MISSING
+
+
+def _unplain(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_unplain(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if "$datetime" in value:
+        return datetime.fromisoformat(value["$datetime"])
+    if "$date" in value:
+        return date.fromisoformat(value["$date"])
+    if "$time" in value:
+        return time.fromisoformat(value["$time"])
+    days, seconds, micro = value["$timedelta"]
+    return timedelta(days=days, seconds=seconds, microseconds=micro)
+
+
+def row_data(row: RowInput) -> list[Any] | None:
+    """What reading a row found, in JSON form without its cells (``row_from_data`` rebuilds it); None when a
+    value has no JSON form (the row is then read again from its cells)."""
+    values = {key: _plain(value) for key, value in row.scalars.items()}
+    custom = {key: _plain(value) for key, value in row.custom.items()}
+    if _MISSING in values.values() or _MISSING in custom.values():
+        return None
+    return [
+        row.kind,
+        row.reference,
+        values,
+        [[p.raw, p.e164, p.column, p.type, p.consents, p.column_defaults] for p in row.phones],
+        [[e.address, e.column, e.consent, e.column_default] for e in row.emails],
+        [[group, parts] for group, parts in row.addresses.items()],
+        row.tags,
+        custom,
+        row.archived,
+        [[p.column, p.message] for p in row.problems],
+        row.columns,
+    ]
+
+
+def row_from_data(number: int, cells: tuple[Any, ...], data: list[Any]) -> RowInput:
+    """The row ``row_data`` described, with its cells."""
+    kind, reference, values, phones, emails, addresses, tags, custom, archived, problems, columns = data
+    return RowInput(
+        number=number,
+        cells=cells,
+        kind=kind,
+        reference=reference,
+        scalars={key: _unplain(value) for key, value in values.items()},
+        phones=[
+            PhoneCell(raw, e164, column, type_, consents, defaults)
+            for raw, e164, column, type_, consents, defaults in phones
+        ],
+        emails=[EmailCell(address, column, consent, default) for address, column, consent, default in emails],
+        addresses={int(group): parts for group, parts in addresses},
+        tags=tags,
+        custom={key: _unplain(value) for key, value in custom.items()},
+        archived=archived,
+        problems=[Problem(column=column, message=message) for column, message in problems],
+        columns=columns,
+    )

@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from datetime import datetime, time, timedelta
+from decimal import Decimal
 
 import pytest
 
 from crm_app.exchange.columns import ColumnPlan, CustomColumn, check_mapping, normalise_header, propose_mapping
-from crm_app.exchange.parse import ParseContext, country_lookup, parse_kind, parse_yes_no, read_row
+from crm_app.exchange.parse import (
+    ParseContext,
+    context_fingerprint,
+    country_lookup,
+    parse_kind,
+    parse_yes_no,
+    read_row,
+    row_data,
+    row_from_data,
+)
 
 CUSTOM = [
     CustomColumn("device_brand", "Device brand", "select", ("organization",), ("Apple", "Samsung")),
     CustomColumn("birthday", "Birthday", "date", ("person",)),
+    CustomColumn("services", "Services", "multi_select", ("person",), ("Cut", "Wash")),
+    CustomColumn("loyal", "Loyal", "checkbox", ("person",)),
+    CustomColumn("visits", "Visits", "number", ("person",)),
+    CustomColumn("story", "Story", "long_text", ("person",)),
 ]
 
 
@@ -219,3 +234,115 @@ def test_custom_values_keep_dates_and_choices_for_validation():
 def test_kind_is_guessed_from_the_names_when_no_column_says_it():
     ctx = _context(["Company"], ["company_name"])
     assert read_row(ctx, 2, ("ACME",)).kind == "organization"
+
+
+ROUND_TRIP_TARGETS = [
+    "kind",
+    "reference",
+    "name",
+    "phones",
+    "phone_type",
+    "sms",
+    "emails",
+    "email_ok",
+    "address.line1",
+    "address.country",
+    "address2.city",
+    "tags",
+    "memo",
+    "discount",
+    "assigned",
+    "channel",
+    "is_supplier",
+    "archived",
+    "custom.birthday",
+    "custom.services",
+    "custom.loyal",
+    "custom.visits",
+    "custom.story",
+    "custom.device_brand",
+]
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        (
+            "Particulier",
+            "c-12",
+            "Anna Maria Nowak",
+            "06 12 34 56 78 (Mobile, WhatsApp); +48 601 234 567",
+            "Atelier",
+            "oui",
+            "a@example.com (consentement); b@example.com",
+            "non",
+            "2 rue X",
+            "Pologne",
+            "Lyon",
+            "VIP; Nouveau",
+            "ligne 1\r\nligne 2",
+            7.5,
+            "anna@example.com",
+            "Salon",
+            "non",
+            "oui",
+            "31/03/1990",
+            "Cut; Wash",
+            "x",
+            3,
+            "Long ✓ " + "y" * 300,
+            "Samsung",
+        ),
+        (
+            "Entreprise",
+            None,
+            "ACME SA",
+            "06 12",
+            "Cat",
+            "peut-être",
+            "bad@",
+            None,
+            None,
+            "Atlantis",
+            None,
+            None,
+            None,
+            "12,5 %",
+            "bob@example.com",
+            "TV",
+            "1",
+            None,
+            datetime(1990, 3, 31, 0, 0),
+            None,
+            "maybe",
+            "12.50",
+            None,
+            None,
+        ),
+        (None,) * 18 + (time(12, 30), None, None, 2.5, None, None),
+        (None,) * 18 + (timedelta(hours=30), None, True, None, None, None),
+        (None,) * 18 + ("#N/A", None, None, None, None, None),
+    ],
+)
+def test_what_a_row_says_survives_its_json_form_unchanged(cells):
+    ctx = _context([f"H{i}" for i in range(len(ROUND_TRIP_TARGETS))], ROUND_TRIP_TARGETS)
+    row = read_row(ctx, 9, cells)
+    data = json.loads(json.dumps(row_data(row), ensure_ascii=False))
+    assert row_from_data(9, cells, data) == row
+
+
+def test_a_row_holding_a_value_without_json_form_is_not_kept():
+    ctx = _context(["Birthday"], ["custom.birthday"])
+    assert row_data(read_row(ctx, 2, (Decimal("1.5"),))) is None
+
+
+def test_the_fingerprint_of_reading_changes_with_the_mapping_and_the_settings_it_reads():
+    ctx = _context(["Phone"], ["phones"])
+    same = _context(["Phone"], ["phones"])
+    assert context_fingerprint(ctx) == context_fingerprint(same)
+    assert context_fingerprint(ctx) != context_fingerprint(_context(["Phone"], ["phones"], sms=True))
+    for change in ({"region": "PL"}, {"phone_types": {}}, {"users": {}}, {"channels": {}}, {"custom": {}}):
+        changed = _context(["Phone"], ["phones"])
+        for name, value in change.items():
+            setattr(changed, name, value)
+        assert context_fingerprint(changed) != context_fingerprint(ctx), change

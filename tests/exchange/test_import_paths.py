@@ -1,0 +1,199 @@
+"""The fast paths of imports give the same results as the plain ones.
+
+The run reuses the rows the dry run read only while everything reading them depended on is unchanged, and a
+big workbook read by a child process gives the same rows, the same refusals and leaves no process or file
+behind, even when the child dies.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from crm_app.contacts.models import Contact, Email, Phone, PhoneType
+from crm_app.core.errors import ValidationError
+from crm_app.db import session_scope
+from crm_app.exchange import imports
+from crm_app.exchange.reading import ReaderFailed, rows_read_apart
+from crm_app.settings import settings
+from tests.exchange.helpers import run, upload, write, xlsx_bytes
+
+HEADERS = ["Prénom", "Nom", "Téléphone", "E-mail"]
+
+
+def _rows(n: int) -> list[list[object]]:
+    return [[f"Anna{i}", f"Nowak{i}", f"+48 601 000 {i:03d}", f"anna{i}@example.pl"] for i in range(n)]
+
+
+def _counting_reads(monkeypatch) -> list[int]:
+    """The numbers of the rows read from their cells from now on."""
+    calls: list[int] = []
+    real = imports.read_row
+
+    def counted(ctx, number, cells):
+        calls.append(number)
+        return real(ctx, number, cells)
+
+    monkeypatch.setattr(imports, "read_row", counted)
+    return calls
+
+
+def _children() -> set[str]:
+    """This process's child processes (running or not yet waited for)."""
+    found: set[str] = set()
+    for task in Path("/proc/self/task").iterdir():
+        found |= set((task / "children").read_text().split())
+    return found
+
+
+def _kept_files(folder: Path) -> list[str]:
+    return sorted(p.name.split(".", 1)[1] for p in (folder / "imports").iterdir() if "." in p.name)
+
+
+def test_the_run_reuses_the_rows_the_dry_run_read(engine, monkeypatch):
+    job = upload(engine, xlsx_bytes([HEADERS, *_rows(5)]))
+    imports.dry_run(import_id=job.id, engine=engine)
+    reads = _counting_reads(monkeypatch)
+    done = run(engine, job.id)
+    assert reads == []
+    assert (done.status, done.created_count) == ("done", 5)
+    with session_scope(engine) as s:
+        pairs = s.execute(select(Contact.first_name, Phone.e164).join(Phone, Phone.contact_id == Contact.id)).all()
+    assert sorted(pairs) == [(f"Anna{i}", f"+48601000{i:03d}") for i in range(5)]
+
+
+def test_rows_are_read_again_when_what_reading_depends_on_changed_since_the_dry_run(engine, monkeypatch):
+    job = upload(engine, xlsx_bytes([HEADERS, ["Anna", "Nowak", "06 12 34 56 78 (Atelier)", "anna@example.pl"]]))
+    dry = imports.dry_run(import_id=job.id, engine=engine)
+    assert (dry.create, dry.reject) == (0, 1)
+    with session_scope(engine) as s:
+        s.add(PhoneType(name="Atelier"))
+    reads = _counting_reads(monkeypatch)
+    done = run(engine, job.id)
+    assert reads == [2]
+    assert (done.created_count, done.rejected_count) == (1, 0)
+    with session_scope(engine) as s:
+        assert s.execute(select(Phone.type)).scalar_one() == "Atelier"
+
+
+def test_a_new_dry_run_after_a_mapping_change_replaces_the_rows_kept(engine, monkeypatch):
+    job = upload(engine, xlsx_bytes([HEADERS, *_rows(3)]))
+    imports.dry_run(import_id=job.id, engine=engine)
+    mapping = [dict(m, target="") if m["target"] == "last_name" else m for m in job.mapping]
+    with session_scope(engine) as s:
+        imports.update_mapping(s, import_id=job.id, mapping=mapping, options={}, actor_id=None)
+    imports.dry_run(import_id=job.id, engine=engine)
+    reads = _counting_reads(monkeypatch)
+    done = run(engine, job.id)
+    assert reads == [] and done.created_count == 3
+    with session_scope(engine) as s:
+        assert set(s.execute(select(Contact.last_name)).scalars()) == {""}
+
+
+def test_a_resumed_run_takes_up_the_kept_rows_where_it_stopped(engine, monkeypatch):
+    monkeypatch.setattr(settings, "import_batch_size", 10)
+    job = upload(engine, xlsx_bytes([HEADERS, *_rows(25)]))
+    imports.dry_run(import_id=job.id, engine=engine)
+    reads = _counting_reads(monkeypatch)
+    first = run(engine, job.id, stop_after_batches=1)
+    assert first.processed_rows == 10
+    done = imports.run_import(import_id=job.id, worker="test-worker", engine=engine)
+    assert reads == []
+    assert (done.status, done.processed_rows, done.created_count) == ("done", 25, 25)
+    with session_scope(engine) as s:
+        pairs = s.execute(select(Contact.first_name, Email.address).join(Email, Email.contact_id == Contact.id)).all()
+    assert sorted(pairs) == sorted((f"Anna{i}", f"anna{i}@example.pl") for i in range(25))
+
+
+def _stored_job(engine, import_id: int):
+    with session_scope(engine) as s:
+        job = imports._job(s, import_id)
+        s.expunge(job)
+        return job
+
+
+@pytest.fixture
+def read_apart(monkeypatch):
+    """Every workbook is read by a child process, whatever its size."""
+    monkeypatch.setattr(imports, "READ_APART_FROM_BYTES", 0)
+
+
+ODD_ROWS = [
+    ["Prénom", "Nom", "Notes", "Anniversaire", "Remise", "Fournisseur"],
+    ["Łucja", "Wiśniewska-Ōe 李", "=SUM(A1)\nsecond line", datetime(1990, 2, 3), 12.5, True],
+    [None, None, None, None, None, None],
+    ["007", "  Nowak ", "x" * 5000, date(2001, 1, 31), 3, False],
+    ["Anna", None, "+48 ok", datetime(2020, 5, 6, 7, 8, 9), "7,5", None],
+]
+
+
+def test_a_workbook_read_by_a_child_process_gives_the_same_rows_and_outcome(engine, exchange_folder, monkeypatch):
+    data = xlsx_bytes(ODD_ROWS)
+    here = upload(engine, data)
+    expected = imports.dry_run(import_id=here.id, engine=engine)
+    cached = imports._cache_path(_stored_job(engine, here.id)).read_text(encoding="utf-8")
+    monkeypatch.setattr(imports, "READ_APART_FROM_BYTES", 0)
+    started: list[object] = []
+    real = imports.rows_read_apart
+
+    def recorded(*args, **kwargs):
+        started.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(imports, "rows_read_apart", recorded)
+    apart = upload(engine, data, "again.xlsx")
+    result = imports.dry_run(import_id=apart.id, engine=engine)
+    assert len(started) == 1
+    assert result.model_dump(exclude={"seconds"}) == expected.model_dump(exclude={"seconds"})
+    assert imports._cache_path(_stored_job(engine, apart.id)).read_text(encoding="utf-8") == cached
+    done = run(engine, apart.id)
+    assert (done.created_count, done.rejected_count) == (expected.create, expected.reject)
+    assert not _children()
+
+
+def test_a_refusal_found_by_the_child_reads_like_one_found_here(engine, exchange_folder, read_apart, monkeypatch):
+    monkeypatch.setattr(settings, "max_import_rows", 3)
+    job = upload(engine, xlsx_bytes([HEADERS, *_rows(5)]))
+    with pytest.raises(ValidationError) as info:
+        imports.dry_run(import_id=job.id, engine=engine)
+    assert "more than 3 rows" in info.value.message
+    stored = _stored_job(engine, job.id)
+    assert stored.status == "uploaded"
+    assert stored.dry_run["state"] == "failed" and "more than 3 rows" in stored.dry_run["error"]
+    assert _kept_files(exchange_folder) == ["xlsx"]
+    assert not _children()
+
+
+def test_a_child_that_dies_fails_the_dry_run_with_a_clear_error(engine, exchange_folder, read_apart, monkeypatch):
+    dying = write(exchange_folder.parent / "dying.sh", b"#!/bin/sh\necho 'reader crashed' >&2\nkill -9 $$\n")
+    dying.chmod(0o755)
+    job = upload(engine, xlsx_bytes([HEADERS, *_rows(5)]))
+    monkeypatch.setattr(sys, "executable", str(dying))
+    with pytest.raises(ReaderFailed, match=r"exit code -9\).*reader crashed"):
+        imports.dry_run(import_id=job.id, engine=engine)
+    with session_scope(engine) as s:
+        read = imports.get_import(s, import_id=job.id)
+    assert (read.status, read.dry_run.state) == ("uploaded", "failed")
+    assert _kept_files(exchange_folder) == ["xlsx"]
+    assert not _children()
+
+
+def test_a_child_that_cannot_start_leaves_the_reading_here(engine, exchange_folder, read_apart, monkeypatch):
+    job = upload(engine, xlsx_bytes([HEADERS, *_rows(5)]))
+    monkeypatch.setattr(sys, "executable", str(exchange_folder.parent / "no-such-python"))
+    result = imports.dry_run(import_id=job.id, engine=engine)
+    assert (result.rows, result.create) == (5, 5)
+    assert _kept_files(exchange_folder) == ["xlsx", "xlsx.parsed", "xlsx.rows"]
+
+
+def test_leaving_the_rows_early_stops_the_child(tmp_path):
+    path = write(tmp_path / "big.xlsx", xlsx_bytes([HEADERS, *_rows(3000)]))
+    cache = tmp_path / "rows.part"
+    with rows_read_apart(path, "xlsx", max_rows=10_000, cache=cache, batch=100) as rows:
+        assert next(rows) == (2, ("Anna0", "Nowak0", "+48 601 000 000", "anna0@example.pl"))
+        assert _children()
+    assert not _children()
