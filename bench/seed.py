@@ -1089,6 +1089,7 @@ SEARCH_COLUMNS = (
     "email_key",
     "phone_key",
     "assigned_key",
+    "tag_key",
 )
 
 

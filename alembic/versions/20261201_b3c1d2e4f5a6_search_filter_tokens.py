@@ -1,11 +1,12 @@
-"""search documents carry filter tokens (SQLite)
+"""search documents carry filter tokens (SQLite) and a first-tag sort key
 
 Written by hand: on SQLite each contact's search document now also holds its filter tokens ("_t12" for tag 12,
-"_u3" for staff 3, "_a" when archived...; see ``crm_app.contacts.search``), and the FTS5 tokenizer keeps "_"
-inside words so they stay whole. The full-text table is recreated with that tokenizer and every document is
-rebuilt. PostgreSQL documents are unchanged (nothing to do there).
+"_u3" for staff 3, "_a" when archived...; see ``crm_app.contacts.search``), and the FTS5 table keeps "_" inside
+words and indexes word prefixes up to six letters. Every search row gains ``tag_key`` (its first tag, folded)
+with an index, so the list sorts by tags along an index. The full-text structures are recreated and every
+search row is rebuilt.
 
-Downgrade leaves the tokens in place: earlier code never asks for them and they never match a typed search.
+Downgrade drops the sort key; the tokens stay: earlier code never asks for them and they never match a search.
 
 Revision ID: b3c1d2e4f5a6
 Revises: 58de712029a6
@@ -14,7 +15,10 @@ Create Date: 2026-12-01 22:30:00.000000
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+import sqlmodel
 from alembic import op
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Session
 
 from crm_app.contacts.search import create_search_structures, drop_search_structures, rebuild_search_index
@@ -25,16 +29,25 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+SORT_KEY = sqlmodel.sql.sqltypes.AutoString().with_variant(postgresql.VARCHAR(collation="C"), "postgresql")
+
+
 def upgrade() -> None:
+    with op.batch_alter_table("contact_search") as batch_op:
+        batch_op.add_column(sa.Column("tag_key", SORT_KEY, nullable=False, server_default=""))
+    with op.batch_alter_table("contact_search") as batch_op:
+        batch_op.alter_column("tag_key", server_default=None)
+    op.create_index("ix_contact_search_tag", "contact_search", ["tag_key", "contact_id"], unique=False)
     bind = op.get_bind()
-    if bind.dialect.name != "sqlite":
-        return
-    drop_search_structures(bind)
-    create_search_structures(bind)
+    if bind.dialect.name == "sqlite":
+        drop_search_structures(bind)
+        create_search_structures(bind)
     with Session(bind=bind) as session:
         rebuild_search_index(session)
         session.flush()
 
 
 def downgrade() -> None:
-    """Nothing to undo: see the module docstring."""
+    op.drop_index("ix_contact_search_tag", table_name="contact_search")
+    with op.batch_alter_table("contact_search") as batch_op:
+        batch_op.drop_column("tag_key")

@@ -25,11 +25,11 @@ class Contact(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(default="person", max_length=20, index=True)
+    kind: str = Field(default="person", max_length=20)
     first_name: str = Field(default="", max_length=200)
     last_name: str = Field(default="", max_length=200)
     company_name: str = Field(default="", max_length=300)
-    display_name: str = Field(default="", max_length=400, index=True)
+    display_name: str = Field(default="", max_length=400)
     sort_name: str = Field(default="", max_length=400, index=True)
     reference: str = Field(max_length=40, unique=True)
     registration_no: str = Field(default="", max_length=100)
@@ -58,7 +58,7 @@ class Phone(SQLModel, table=True):
     contact_id: int = Field(foreign_key="contact.id", index=True, ondelete="CASCADE")
     raw: str = Field(max_length=60)
     e164: str = Field(max_length=20, index=True)
-    national_digits: str = Field(default="", max_length=20, index=True)
+    national_digits: str = Field(default="", max_length=20)
     type: str = Field(default="mobile", max_length=60)
     position: int = Field(default=0)
     whatsapp: bool = Field(default=False)
@@ -89,7 +89,7 @@ class Address(SQLModel, table=True):
     line1: str = Field(default="", max_length=300)
     line2: str = Field(default="", max_length=300)
     postcode: str = Field(default="", max_length=20)
-    city: str = Field(default="", max_length=120, index=True)
+    city: str = Field(default="", max_length=120)
     region: str = Field(default="", max_length=120)
     country: str = Field(default="", max_length=2)
     is_main: bool = Field(default=False)
@@ -164,6 +164,7 @@ class ContactSearch(SQLModel, table=True):
         Index("ix_contact_search_email", "email_key", "contact_id"),
         Index("ix_contact_search_phone", "phone_key", "contact_id"),
         Index("ix_contact_search_assigned", "assigned_key", "contact_id"),
+        Index("ix_contact_search_tag", "tag_key", "contact_id"),
     )
 
     contact_id: int = Field(foreign_key="contact.id", primary_key=True, ondelete="CASCADE")
@@ -174,6 +175,7 @@ class ContactSearch(SQLModel, table=True):
     email_key: str = Field(default="", sa_type=SORT_KEY_TYPE)
     phone_key: str = Field(default="", sa_type=SORT_KEY_TYPE)
     assigned_key: str = Field(default="", sa_type=SORT_KEY_TYPE)
+    tag_key: str = Field(default="", sa_type=SORT_KEY_TYPE)
 
 
 class SavedView(SQLModel, table=True):

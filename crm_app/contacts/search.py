@@ -488,6 +488,7 @@ def custom_tokens(custom: Mapping[str, Any] | None, fields: Sequence[CustomField
 FILTER_TOKEN_DIALECTS = ("sqlite",)
 TOKEN_TYPES = ("select", "multi_select", "checkbox", "date")
 MAX_DATE_TOKENS = 40
+CREATED_KEY = "~created"
 SUPPLIER_TOKEN = "_s"
 ARCHIVED_TOKEN = "_a"
 _TICKED = "\x01ticked"
@@ -509,6 +510,7 @@ def _kind_token(kind: str) -> str:
     return f"_k{kind}"
 
 
+@lru_cache(maxsize=65536)
 def _value_token(key: str, value: str) -> str:
     """The token of one custom choice (or of a ticked checkbox): a short digest, whatever the choice id holds."""
     return "_v" + hashlib.blake2b(f"{key}\0{value}".encode(), digest_size=6).hexdigest()
@@ -534,7 +536,8 @@ def token_fields(session: Session) -> dict[str, list[CustomField]]:
 
 def filter_tokens(contact: Mapping[str, Any], *, tag_ids: Iterable[int], fields: Sequence[CustomField]) -> list[str]:
     """The filter tokens of a contact: ``contact`` holds kind, is_supplier, archived_at, assigned_user_id,
-    acquisition_channel_id and custom (values); ``fields`` are the ``token_fields`` of its kind."""
+    acquisition_channel_id, created_at (a datetime, or ISO text in UTC) and custom (values); ``fields`` are the
+    ``token_fields`` of its kind."""
     tokens = [_kind_token(contact["kind"]), _user_token(contact.get("assigned_user_id"))]
     if contact.get("is_supplier"):
         tokens.append(SUPPLIER_TOKEN)
@@ -543,6 +546,11 @@ def filter_tokens(contact: Mapping[str, Any], *, tag_ids: Iterable[int], fields:
     if contact.get("acquisition_channel_id") is not None:
         tokens.append(_channel_token(contact["acquisition_channel_id"]))
     tokens.extend(_tag_token(tag_id) for tag_id in sorted(set(tag_ids)))
+    created = contact.get("created_at")
+    if isinstance(created, datetime):
+        created = as_utc(created).date().isoformat()
+    if isinstance(created, str) and len(created) >= 7:
+        tokens.extend(_date_tokens(CREATED_KEY, created))
     custom = contact.get("custom")
     if isinstance(custom, Mapping):
         for item in fields:
@@ -753,14 +761,22 @@ def _document(src: _Sources) -> dict[str, Any]:
         "email_key": src.emails[0].lower() if src.emails else "",
         "phone_key": src.phones[0][0] if src.phones else "",
         "assigned_key": " ".join(words(src.assigned)),
+        "tag_key": min((tag_key(tag) for tag in src.tags), default=""),
     }
+
+
+def tag_key(name: str) -> str:
+    """A tag name as the tag sort compares it (folded words): a contact sorts under its first tag this way."""
+    return " ".join(words(name))
 
 
 def _load_sources(session: Session, cond: Callable[[Any], ColumnElement[bool]]) -> list[_Sources]:
     """Everything the search documents need, for the contacts whose id column satisfies ``cond``."""
     searchable = _searchable_fields(session)
     tokens = uses_filter_tokens(session.get_bind().dialect.name)
-    extra = (Contact.is_supplier, Contact.archived_at, Contact.acquisition_channel_id) if tokens else ()
+    extra = (
+        (Contact.is_supplier, Contact.archived_at, Contact.acquisition_channel_id, Contact.created_at) if tokens else ()
+    )
     contacts = (
         _core(session)
         .execute(
@@ -840,7 +856,7 @@ def _load_sources(session: Session, cond: Callable[[Any], ColumnElement[bool]]) 
     return list(by_id.values())
 
 
-_DOC_COLUMNS = ("name_key", "name_doc", "body_doc", "city_key", "email_key", "phone_key", "assigned_key")
+_DOC_COLUMNS = ("name_key", "name_doc", "body_doc", "city_key", "email_key", "phone_key", "assigned_key", "tag_key")
 
 
 _UPSERT_ROWS = 500
@@ -889,18 +905,19 @@ def index_new_contacts(session: Session, contacts: Sequence[Mapping[str, Any]]) 
     searchable = _searchable_fields(session)
     region = get_settings(session).default_region
     tokens = uses_filter_tokens(session.get_bind().dialect.name)
-    archived: dict[int, Any] = {}
+    stored: dict[int, dict[str, Any]] = {}
     tag_ids: dict[int, list[int]] = defaultdict(list)
     fields_of: dict[str, list[CustomField]] = {}
     if tokens:
-        # Archived state and tag ids as stored (one indexed read each: the caller's values hold tag names).
+        # Archived state, creation time and tag ids as stored (the caller's values hold tag names).
         fields_of = token_fields(session)
         ids = [int(contact["id"]) for contact in contacts]
         for start in range(0, len(ids), 900):
             chunk = ids[start : start + 900]
-            archived.update(
-                _core(session).execute(select(Contact.id, Contact.archived_at).where(Contact.id.in_(chunk))).all()
-            )
+            for contact_id, archived_at, created_at in _core(session).execute(
+                select(Contact.id, Contact.archived_at, Contact.created_at).where(Contact.id.in_(chunk))
+            ):
+                stored[contact_id] = {"archived_at": archived_at, "created_at": created_at}
             for contact_id, tag_id in _core(session).execute(
                 select(ContactTag.contact_id, ContactTag.tag_id).where(ContactTag.contact_id.in_(chunk))
             ):
@@ -910,7 +927,7 @@ def index_new_contacts(session: Session, contacts: Sequence[Mapping[str, Any]]) 
         fields = searchable.get(contact["kind"], [])
         filters = (
             filter_tokens(
-                {**contact, "archived_at": archived.get(contact["id"])},
+                {**contact, **stored.get(contact["id"], {})},
                 tag_ids=tag_ids.get(contact["id"], ()),
                 fields=fields_of.get(contact["kind"], []),
             )
@@ -962,10 +979,14 @@ def index_tag_added(session: Session, *, contact_ids: Sequence[int], tag_name: s
     if uses_filter_tokens(session.get_bind().dialect.name):
         tokens = f"{tokens} {_tag_token(tag_id)}".strip()
     if contact_ids and tokens:
+        key, first = tag_key(tag_name), ContactSearch.tag_key
         session.execute(
             update(ContactSearch)
             .where(ContactSearch.contact_id.in_(list(contact_ids)))
-            .values(body_doc=_token_added(ContactSearch.body_doc, tokens))
+            .values(
+                body_doc=_token_added(ContactSearch.body_doc, tokens),
+                tag_key=case((or_(first == "", first > key), key), else_=first),
+            )
             .execution_options(synchronize_session=False)
         )
 
@@ -1094,7 +1115,7 @@ def create_search_structures(connection: Connection) -> None:
         connection.exec_driver_sql(
             f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
             "name_doc, body_doc, content='contact_search', content_rowid='contact_id', "
-            "tokenize=\"unicode61 remove_diacritics 0 tokenchars '_'\", prefix='1 2 3', columnsize=0)"
+            "tokenize=\"unicode61 remove_diacritics 0 tokenchars '_'\", prefix='1 2 3 4 5 6', columnsize=0)"
         )
         _create_sqlite_triggers(connection)
         connection.exec_driver_sql(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
@@ -1370,6 +1391,8 @@ class _Plan:
             (Contact.created_at, f.created_from, f.created_to),
             (Contact.updated_at, f.updated_from, f.updated_to),
         ):
+            if column_ is Contact.created_at and not tokens and self._created_tokens()[1]:
+                continue
             if start is not None:
                 conditions.append(u(column_) >= _day_start(start))
             if end is not None and end < date.max:
@@ -1422,7 +1445,13 @@ class _Plan:
             tokens, _exact = _custom_tokens(item, self.custom_types.get(item.key))
             if tokens:
                 phrases.append(any_of(tokens))
+        created, _exact = self._created_tokens()
+        if created:
+            phrases.append(any_of(created))
         return phrases
+
+    def _created_tokens(self) -> tuple[list[str], bool]:
+        return _date_range_tokens(CREATED_KEY, self.filter.created_from, self.filter.created_to)
 
     def _kind_in_fts(self) -> bool:
         """Whether the kind filter goes into the full-text match: only when nothing else does (a kind holds most
@@ -1432,7 +1461,8 @@ class _Plan:
             return False
         others = (f.archived == "only", f.suppliers_only, f.conflict_only, f.tag_ids, f.channel_ids)
         customs = any(_custom_tokens(item, self.custom_types.get(item.key))[0] for item in f.custom)
-        return not (any(others) or f.assigned_user_ids or f.unassigned or customs)
+        created = bool(self._created_tokens()[0])
+        return not (any(others) or f.assigned_user_ids or f.unassigned or customs or created)
 
     def fts(self, query: str | None, *, without: str | None = None) -> str | None:
         """SQLite: one FTS5 MATCH text for ``query`` (an FTS5 expression of the search) and every token filter,
@@ -1490,6 +1520,10 @@ class _Plan:
         dates = (f.created_from, f.created_to, f.updated_from, f.updated_to)
         tags = () if tags_in_source else (f.tag_ids, f.conflict_only)
         return not any((*others, *dates, *tags))
+
+    def unfiltered(self) -> bool:
+        """Whether nothing but the search (if any) and hiding or including archived contacts narrows the list."""
+        return self._little_else(tags_in_source=False)
 
     def bare(self) -> bool:
         """Whether the candidates are the source itself, with nothing left to check per contact (SQLite)."""
@@ -1560,11 +1594,16 @@ def _core(session: Session) -> Connection:
     return session.connection()
 
 
+SQLITE_MMAP_BYTES = 2 << 30
+
+
 def _tune_connection(session: Session) -> None:
-    """SQLite: a 64 MiB page cache for this connection (the default 2 MiB re-reads the list's indexes each time)."""
+    """SQLite: a 64 MiB page cache for this connection (the default 2 MiB re-reads the list's indexes each time)
+    and the file memory-mapped (pages shared by every connection, no copy per page read)."""
     connection = session.connection()
     if connection.dialect.name == "sqlite" and not connection.info.get("crm_search_cache"):
         connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+        connection.exec_driver_sql(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
         connection.info["crm_search_cache"] = True
 
 
@@ -1603,7 +1642,13 @@ _CONTACT_SORTS: dict[str, Callable[[], list[Any]]] = {
     "updated": lambda: [Contact.updated_at, Contact.id],
     "created": lambda: [Contact.created_at, Contact.id],
 }
-_SEARCH_SORTS = {"city": "city_key", "email": "email_key", "phone": "phone_key", "assigned": "assigned_key"}
+_SEARCH_SORTS = {
+    "city": "city_key",
+    "email": "email_key",
+    "phone": "phone_key",
+    "assigned": "assigned_key",
+    "tags": "tag_key",
+}
 
 
 @dataclass
@@ -1695,52 +1740,9 @@ def _ranked_many(plan: _Plan) -> list[_Phase]:
     return phases
 
 
-MAX_TAG_PHASES = 200
-
-
-def _first_tag_name() -> Any:
-    """SQL: the contact's first tag name (tags show A-Z), "" without tags (sorts those first A-Z, last Z-A)."""
-    first = select(func.min(Tag.name)).join(ContactTag, ContactTag.tag_id == Tag.id)
-    return func.coalesce(first.where(ContactTag.contact_id == Contact.id).scalar_subquery(), literal(""))
-
-
-def _sorted_by_tags(plan: _Plan, descending: bool, tag_order: list[int]) -> list[_Phase]:
-    """Many matches by first tag: untagged contacts, then one index-driven phase per tag in name order (the
-    contacts whose first tag it is, by id); Z-A walks the same phases backwards."""
-    conditions = plan.conditions(hint=True)
-    untagged = select(Contact.id, Contact.id).where(~exists().where(ContactTag.contact_id == Contact.id), *conditions)
-    phases = [_Phase(stmt=untagged, keys=[Contact.id], descending=descending)]
-
-    def first_tag_is(index: int, tagged: Any) -> Callable[[], Any]:
-        def build() -> Any:
-            earlier = tag_order[:index]
-            checks = [
-                tagged.c.tag_id == tag_order[index],
-                _per_row(exists().where(Contact.id == tagged.c.contact_id, *conditions)),
-            ]
-            if earlier:
-                checks.append(
-                    ~exists().where(ContactTag.contact_id == tagged.c.contact_id, ContactTag.tag_id.in_(earlier))
-                )
-            return select(tagged.c.contact_id, tagged.c.contact_id).where(*checks)
-
-        return build
-
-    for index in range(len(tag_order)):
-        tagged = ContactTag.__table__.alias(f"first_tag_{index}")
-        phases.append(
-            _Phase(stmt=None, keys=[tagged.c.contact_id], descending=descending, build=first_tag_is(index, tagged))
-        )
-    return phases[::-1] if descending else phases
-
-
 def _sorted_few(plan: _Plan, sort: ContactSort, ids: list[int]) -> list[_Phase]:
     """A few matches (their ids) sorted by a column in one statement."""
     descending = sort.direction == "desc"
-    if sort.field == "tags":
-        keys = [_first_tag_name(), Contact.id]
-        stmt = select(Contact.id, *keys).where(Contact.id.in_(ids))
-        return [_Phase(stmt=stmt, keys=keys, descending=descending, force_sort=plan.dialect == "sqlite")]
     if sort.field in _CONTACT_SORTS:
         keys = _CONTACT_SORTS[sort.field]()
         stmt = select(Contact.id, *keys).where(Contact.id.in_(ids))
@@ -1750,16 +1752,22 @@ def _sorted_few(plan: _Plan, sort: ContactSort, ids: list[int]) -> list[_Phase]:
     return [_Phase(stmt=stmt, keys=keys, descending=descending, force_sort=plan.dialect == "sqlite")]
 
 
-def _sorted_many(plan: _Plan, sort: ContactSort, tag_order: list[int] | None = None) -> list[_Phase]:
+def _sorted_many(plan: _Plan, sort: ContactSort) -> list[_Phase]:
     """Many matches sorted by a column: walk that column's index and check each contact (stops at the page)."""
     descending = sort.direction == "desc"
-    if sort.field == "tags":
-        if tag_order is not None:
-            return _sorted_by_tags(plan, descending, tag_order)
-        keys = [_first_tag_name(), Contact.id]
-        return [
-            _Phase(stmt=select(Contact.id, *keys).where(*plan.conditions(hint=True)), keys=keys, descending=descending)
-        ]
+    if plan.tokens and plan.query is not None:
+        # The search and the token filters as one id list (read once), the rest checked per contact.
+        found = select(_FTS.c.rowid).where(_fts_match(plan.fts(_fts5_expression(plan.query))))
+        checks = plan.checks()
+        if sort.field in _CONTACT_SORTS:
+            keys = _CONTACT_SORTS[sort.field]()
+            stmt = select(Contact.id, *keys).where(unindexed(Contact.id).in_(found), *checks)
+            return [_Phase(stmt=stmt, keys=keys, descending=descending)]
+        keys = [ContactSearch.__table__.c[_SEARCH_SORTS[sort.field]], ContactSearch.contact_id]
+        stmt = select(ContactSearch.contact_id, *keys).where(unindexed(ContactSearch.contact_id).in_(found))
+        if checks:
+            stmt = stmt.where(_per_row(exists().where(Contact.id == ContactSearch.contact_id, *checks)))
+        return [_Phase(stmt=stmt, keys=keys, descending=descending)]
     if sort.field in _CONTACT_SORTS:
         keys = _CONTACT_SORTS[sort.field]()
         stmt = select(Contact.id, *keys).where(*plan.conditions(hint=True))
@@ -1768,12 +1776,6 @@ def _sorted_many(plan: _Plan, sort: ContactSort, tag_order: list[int] | None = N
     matches = _per_row(exists().where(Contact.id == ContactSearch.contact_id, *plan.conditions(hint=True)))
     stmt = select(ContactSearch.contact_id, *keys).where(matches)
     return [_Phase(stmt=stmt, keys=keys, descending=descending)]
-
-
-def _tag_order(session: Session) -> list[int] | None:
-    """Tag ids by name (the order of the first-tag sort), or None when there are too many for one phase each."""
-    ids = list(_core(session).execute(select(Tag.id).order_by(Tag.name).limit(MAX_TAG_PHASES + 1)).scalars())
-    return ids if len(ids) <= MAX_TAG_PHASES else None
 
 
 def _count_rows(session: Session, stmt: Any, limit: int) -> int:
@@ -1934,6 +1936,8 @@ def page_rows(session: Session, ids: Sequence[int], settings: AccountSettings, l
         tag_names[contact_id].append(name)
         if system_key == CONFLICT_KEY:
             conflicts.add(contact_id)
+    for names in tag_names.values():
+        names.sort(key=tag_key)
     user_ids = {row[6] for row in contacts.values() if row[6] is not None}
     users = {}
     if user_ids:
@@ -2028,20 +2032,21 @@ def search_contacts(
     if sort.field == "relevance":
         limit = min(limit, RANKED_FEW_LIMIT)
     source = plan.source()
-    if plan.bare():
-        few = list(_core(session).execute(source.limit(limit + 1)).scalars())
+    if plan.query is None and plan.unfiltered() and size > 2 * limit:
+        few, selective = [], False
+    elif plan.bare():
+        few = _core(session).execute(source.limit(limit + 1)).scalars().all()
         selective = len(few) <= limit
     elif source is not None and _count_rows(session, source, 2 * limit + 1) > 2 * limit:
         few, selective = [], False
     else:
-        few = list(_core(session).execute(candidates.limit(limit + 1)).scalars())
+        few = _core(session).execute(candidates.limit(limit + 1)).scalars().all()
         selective = len(few) <= limit
     matched = len(few)
     if sort.field == "relevance":
         phases = _ranked_few(plan, few) if selective else _ranked_many(plan)
     else:
-        tag_order = _tag_order(session) if sort.field == "tags" and not selective else None
-        phases = _sorted_few(plan, sort, few) if selective else _sorted_many(plan, sort, tag_order)
+        phases = _sorted_few(plan, sort, few) if selective else _sorted_many(plan, sort)
 
     state = {"f": _fingerprint(filter, sort), "s": int(selective)}
     decoded = _decode_cursor(cursor, state, phases) if cursor else None

@@ -330,20 +330,23 @@ def test_bulk_actions_report_running_totals_after_each_batch(db) -> None:
     assert seen == [(2, 1, 1), (4, 3, 2), (5, 4, 3)]
 
 
-def _documents(db: Session, ids: list[int]) -> dict[int, tuple[frozenset[str], str]]:
+def _documents(db: Session, ids: list[int]) -> dict[int, tuple[frozenset[str], str, str]]:
     rows = db.exec(
-        select(ContactSearch.contact_id, ContactSearch.body_doc, ContactSearch.assigned_key).where(
-            ContactSearch.contact_id.in_(ids)
-        )
+        select(
+            ContactSearch.contact_id, ContactSearch.body_doc, ContactSearch.assigned_key, ContactSearch.tag_key
+        ).where(ContactSearch.contact_id.in_(ids))
     ).all()
-    return {cid: (frozenset(body.split()), assigned) for cid, body, assigned in rows}
+    return {cid: (frozenset(body.split()), assigned, tag) for cid, body, assigned, tag in rows}
 
 
 def test_bulk_shortcuts_leave_the_search_rows_a_full_reindex_would_build(db) -> None:
     """Tagging, assigning, archiving and restoring in bulk patch the search rows in place (filter tokens
     included on SQLite); the result must be what rebuilding each row gives."""
     first, second = make_user(db, name="Zoe Adams"), make_user(db, name="Yann Brel")
-    ids = [_add(db, name, assigned_user_id=first.id if index % 2 else None) for index, name in enumerate("ABCD")]
+    ids = [
+        _add(db, name, assigned_user_id=first.id if index % 2 else None, tags=["Zinc"] if index else ["Acme"])
+        for index, name in enumerate("ABCD")
+    ]
     vip = _tag_id(db, "VIP")
     bulk.bulk_add_tag(db, ids=ids[:3], tag_id=vip, actor_id=None)
     bulk.bulk_assign(db, ids=ids[1:], user_id=second.id, actor_id=None)

@@ -283,7 +283,11 @@ def test_filter_by_created_and_updated_date_ranges(db, mode) -> None:
         .where(Contact.id == new.id)
         .values(created_at=datetime(2024, 3, 1, tzinfo=UTC), updated_at=datetime(2024, 3, 2, tzinfo=UTC))
     )
+    search.reindex_contacts(db, contact_ids=[old.id, new.id])
     assert _names(db, created_from=date(2024, 1, 10), created_to=date(2024, 1, 10)) == ["Old"]
+    assert _names(db, created_from=date(2024, 3, 1), created_to=date(2024, 3, 31)) == ["New"]
+    assert _names(db, created_from=date(2024, 1, 1), created_to=date(2024, 12, 31)) == ["New", "Old"]
+    assert _names(db, created_from=date(2024, 1, 11), created_to=date(2024, 12, 31)) == ["New"]
     assert _names(db, created_from=date(2024, 2, 1)) == ["New"]
     assert _names(db, updated_to=date(2024, 3, 31)) == ["New"]
     assert _names(db, created_to=date(2024, 1, 9)) == []
