@@ -1678,8 +1678,8 @@ class _Phase:
         return stmt.order_by(*(key.desc() if self.descending else key.asc() for key in keys))
 
 
-def _ranked_few(plan: _Plan, ids: list[int]) -> list[_Phase]:
-    """Rank a few matches (their ids) in one statement, from their search rows alone."""
+def _ranked_few(plan: _Plan, ids: Any) -> list[_Phase]:
+    """Rank a few matches (a SELECT of their ids) in one statement, from their search rows alone."""
     query = plan.query
     assert query is not None
     name_key, name_doc, found = ContactSearch.name_key, ContactSearch.name_doc, ContactSearch.contact_id
@@ -1740,8 +1740,8 @@ def _ranked_many(plan: _Plan) -> list[_Phase]:
     return phases
 
 
-def _sorted_few(plan: _Plan, sort: ContactSort, ids: list[int]) -> list[_Phase]:
-    """A few matches (their ids) sorted by a column in one statement."""
+def _sorted_few(plan: _Plan, sort: ContactSort, ids: Any) -> list[_Phase]:
+    """A few matches (a SELECT of their ids) sorted by a column in one statement."""
     descending = sort.direction == "desc"
     if sort.field in _CONTACT_SORTS:
         keys = _CONTACT_SORTS[sort.field]()
@@ -2033,20 +2033,20 @@ def search_contacts(
         limit = min(limit, RANKED_FEW_LIMIT)
     source = plan.source()
     if plan.query is None and plan.unfiltered() and size > 2 * limit:
-        few, selective = [], False
+        matched, selective = 0, False
     elif plan.bare():
-        few = _core(session).execute(source.limit(limit + 1)).scalars().all()
-        selective = len(few) <= limit
+        matched = _count_rows(session, source, limit + 1)
+        selective = matched <= limit
     elif source is not None and _count_rows(session, source, 2 * limit + 1) > 2 * limit:
-        few, selective = [], False
+        matched, selective = 0, False
     else:
-        few = _core(session).execute(candidates.limit(limit + 1)).scalars().all()
-        selective = len(few) <= limit
-    matched = len(few)
+        matched = _count_rows(session, candidates, limit + 1)
+        selective = matched <= limit
+    # The few matches are sorted in SQL straight from their source (the ids never come back to Python).
     if sort.field == "relevance":
-        phases = _ranked_few(plan, few) if selective else _ranked_many(plan)
+        phases = _ranked_few(plan, candidates) if selective else _ranked_many(plan)
     else:
-        phases = _sorted_few(plan, sort, few) if selective else _sorted_many(plan, sort)
+        phases = _sorted_few(plan, sort, candidates) if selective else _sorted_many(plan, sort)
 
     state = {"f": _fingerprint(filter, sort), "s": int(selective)}
     decoded = _decode_cursor(cursor, state, phases) if cursor else None
