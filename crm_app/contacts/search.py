@@ -7,8 +7,14 @@ folded: lower case, no accents, "ł" -> "l", so "wisniewski" finds "Wiśniewski"
 the E.164 digits, the national digits and ``x`` + its digits reversed, so "last digits" become a prefix query.
 
 SQLite indexes those documents with the FTS5 table ``contact_fts`` (external content, kept in sync by
-triggers on ``contact_search``); PostgreSQL with a generated ``tsvector`` column and a GIN index. Both answer
-word-prefix queries from an index; the service API is the same, the dialect picks the SQL.
+triggers on ``contact_search``, word prefixes up to six letters indexed); PostgreSQL with a generated
+``tsvector`` column and a GIN index. Both answer word-prefix queries from an index; the service API is the
+same, the dialect picks the SQL.
+
+On SQLite the documents also carry filter tokens (see ``filter_tokens``): the list filters become part of the
+same full-text match, which FTS5 answers by merging sorted id lists, so a search with filters, or several
+filters together, never reads each candidate contact. ``tag_key`` (the first tag, folded) sorts by tags along
+an index on both engines.
 """
 
 from __future__ import annotations
@@ -1282,10 +1288,16 @@ def _same(expr: Any) -> Any:
     return expr
 
 
-def _per_row(condition: ColumnElement[bool]) -> ColumnElement[bool]:
-    """``EXISTS (...) IS TRUE``: checked row by row as rows stream (PostgreSQL would otherwise turn a bare EXISTS
-    into a join over the whole table, defeating LIMIT; SQLite checks row by row either way)."""
-    return condition.is_(true())
+def _per_row(dialect: str, *where: ColumnElement[bool]) -> ColumnElement[bool]:
+    """True when a row passes ``where`` (correlated to the outer row), checked row by row as rows stream.
+
+    SQLite: ``EXISTS (...) IS TRUE``. PostgreSQL turns any EXISTS, even behind ``IS TRUE``, into a join or a
+    hashed subplan over the whole inner table (a full scan before the first row, defeating LIMIT), so it gets
+    ``COALESCE((SELECT true ... LIMIT 1), false)``: a scalar subquery is run per outer row.
+    """
+    if dialect == "postgresql":
+        return func.coalesce(select(true()).where(*where).limit(1).scalar_subquery(), false())
+    return exists().where(*where).is_(true())
 
 
 def _index_matches(dialect: str, query: _Query) -> Any:
@@ -1482,16 +1494,15 @@ class _Plan:
         """The per-contact conditions left once the full-text match (search and tokens) has found candidates."""
         return self.conditions(hint=True, with_query=False, with_tokens=False)
 
-    @staticmethod
-    def _tags(tag_ids: Sequence[int], hint: bool) -> ColumnElement[bool]:
+    def _tags(self, tag_ids: Sequence[int], hint: bool) -> ColumnElement[bool]:
         if hint:
-            return _per_row(exists().where(ContactTag.contact_id == Contact.id, ContactTag.tag_id.in_(tag_ids)))
+            return _per_row(self.dialect, ContactTag.contact_id == Contact.id, ContactTag.tag_id.in_(tag_ids))
         return Contact.id.in_(select(ContactTag.contact_id).where(ContactTag.tag_id.in_(tag_ids)))
 
     def contact_matches(self, id_expr: Any, *, with_tags: bool = True) -> ColumnElement[bool]:
         """EXISTS: the contact ``id_expr`` passes every filter (not the search query)."""
         conditions = self.conditions(hint=True, with_query=False, with_tags=with_tags)
-        return _per_row(exists().where(Contact.id == id_expr, *conditions))
+        return _per_row(self.dialect, Contact.id == id_expr, *conditions)
 
     def _tag_groups(self) -> list[list[int]]:
         """Tag conditions as groups: a contact needs one tag of every group."""
@@ -1560,7 +1571,7 @@ class _Plan:
                 found = select(_FTS.c.rowid.label("id")).where(_fts_match(expression)).subquery()
                 checks = self.checks()
                 if checks:
-                    return select(found.c.id).where(_per_row(exists().where(Contact.id == found.c.id, *checks))), (
+                    return select(found.c.id).where(_per_row(self.dialect, Contact.id == found.c.id, *checks)), (
                         found.c.id
                     )
                 return select(found.c.id), found.c.id
@@ -1583,7 +1594,7 @@ class _Plan:
         source = parts[0].subquery() if len(parts) == 1 else intersect(*parts).subquery()
         id_col = source.c.id
         checks = self.conditions(hint=True, with_query=False, with_tags=not groups)
-        return select(id_col).where(_per_row(exists().where(Contact.id == id_col, *checks))), id_col
+        return select(id_col).where(_per_row(self.dialect, Contact.id == id_col, *checks)), id_col
 
 
 SQLITE_CACHE_KIB = 65_536
@@ -1679,7 +1690,7 @@ class _Phase:
 
 
 def _ranked_few(plan: _Plan, ids: Any) -> list[_Phase]:
-    """Rank a few matches (a SELECT of their ids) in one statement, from their search rows alone."""
+    """Rank a few matches (their ids, or a SELECT of them) in one statement, from their search rows alone."""
     query = plan.query
     assert query is not None
     name_key, name_doc, found = ContactSearch.name_key, ContactSearch.name_doc, ContactSearch.contact_id
@@ -1719,12 +1730,12 @@ def _ranked_many(plan: _Plan) -> list[_Phase]:
         checks = plan.checks()
         base = select(found, found)
         if checks:
-            base = base.where(_per_row(exists().where(Contact.id == found, *checks)))
+            base = base.where(_per_row(plan.dialect, Contact.id == found, *checks))
         names = _fts5_name_expression(query)
         everything = _fts5_expression(query)
         if names is None:
             return [*phases, _Phase(stmt=base.where(_fts_match(plan.fts(everything))), keys=[found], descending=True)]
-        not_first = _per_row(exists().where(search.contact_id == found, outside_prefix(search.name_key)))
+        not_first = _per_row(plan.dialect, search.contact_id == found, outside_prefix(search.name_key))
         in_names = base.where(_fts_match(plan.fts(names)), not_first)
         elsewhere = base.where(_fts_match(plan.fts(everything, without=names)))
     else:
@@ -1741,7 +1752,7 @@ def _ranked_many(plan: _Plan) -> list[_Phase]:
 
 
 def _sorted_few(plan: _Plan, sort: ContactSort, ids: Any) -> list[_Phase]:
-    """A few matches (a SELECT of their ids) sorted by a column in one statement."""
+    """A few matches (their ids, or a SELECT of them) sorted by a column in one statement."""
     descending = sort.direction == "desc"
     if sort.field in _CONTACT_SORTS:
         keys = _CONTACT_SORTS[sort.field]()
@@ -1766,14 +1777,14 @@ def _sorted_many(plan: _Plan, sort: ContactSort) -> list[_Phase]:
         keys = [ContactSearch.__table__.c[_SEARCH_SORTS[sort.field]], ContactSearch.contact_id]
         stmt = select(ContactSearch.contact_id, *keys).where(unindexed(ContactSearch.contact_id).in_(found))
         if checks:
-            stmt = stmt.where(_per_row(exists().where(Contact.id == ContactSearch.contact_id, *checks)))
+            stmt = stmt.where(_per_row(plan.dialect, Contact.id == ContactSearch.contact_id, *checks))
         return [_Phase(stmt=stmt, keys=keys, descending=descending)]
     if sort.field in _CONTACT_SORTS:
         keys = _CONTACT_SORTS[sort.field]()
         stmt = select(Contact.id, *keys).where(*plan.conditions(hint=True))
         return [_Phase(stmt=stmt, keys=keys, descending=descending)]
     keys = [ContactSearch.__table__.c[_SEARCH_SORTS[sort.field]], ContactSearch.contact_id]
-    matches = _per_row(exists().where(Contact.id == ContactSearch.contact_id, *plan.conditions(hint=True)))
+    matches = _per_row(plan.dialect, Contact.id == ContactSearch.contact_id, *plan.conditions(hint=True))
     stmt = select(ContactSearch.contact_id, *keys).where(matches)
     return [_Phase(stmt=stmt, keys=keys, descending=descending)]
 
@@ -2032,21 +2043,25 @@ def search_contacts(
     if sort.field == "relevance":
         limit = min(limit, RANKED_FEW_LIMIT)
     source = plan.source()
-    if plan.query is None and plan.unfiltered() and size > 2 * limit:
+    # SQLite counts the few matches and sorts them in SQL straight from their source (the ids never come back
+    # to Python); PostgreSQL plans a sort over such a subquery badly, so it is given the ids found.
+    few: Any = candidates
+    obviously_many = plan.query is None and plan.unfiltered() and size > 2 * limit
+    if obviously_many or (
+        source is not None and not plan.bare() and _count_rows(session, source, 2 * limit + 1) > 2 * limit
+    ):
         matched, selective = 0, False
-    elif plan.bare():
-        matched = _count_rows(session, source, limit + 1)
+    elif plan.dialect == "sqlite":
+        matched = _count_rows(session, source if plan.bare() else candidates, limit + 1)
         selective = matched <= limit
-    elif source is not None and _count_rows(session, source, 2 * limit + 1) > 2 * limit:
-        matched, selective = 0, False
     else:
-        matched = _count_rows(session, candidates, limit + 1)
+        few = _core(session).execute(candidates.limit(limit + 1)).scalars().all()
+        matched = len(few)
         selective = matched <= limit
-    # The few matches are sorted in SQL straight from their source (the ids never come back to Python).
     if sort.field == "relevance":
-        phases = _ranked_few(plan, candidates) if selective else _ranked_many(plan)
+        phases = _ranked_few(plan, few) if selective else _ranked_many(plan)
     else:
-        phases = _sorted_few(plan, sort, candidates) if selective else _sorted_many(plan, sort)
+        phases = _sorted_few(plan, sort, few) if selective else _sorted_many(plan, sort)
 
     state = {"f": _fingerprint(filter, sort), "s": int(selective)}
     decoded = _decode_cursor(cursor, state, phases) if cursor else None
