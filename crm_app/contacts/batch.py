@@ -7,10 +7,12 @@ statements instead of one ORM round trip each.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
@@ -24,8 +26,11 @@ from crm_app.contacts.service import (
     CONFLICT_MESSAGE,
     REFERENCE_COUNTER,
     UpdatePlan,
+    _AddressPlan,
+    _EmailPlan,
     _Existing,
     _phone_values,
+    _PhonePlan,
     _Plan,
     _validate,
     format_discount,
@@ -57,6 +62,73 @@ class NewContact:
 def validate_new(session: Session, *, data: ContactIn, settings: AccountSettings, locale: str = "en") -> _Plan:
     """Check a new contact exactly as the contact form's save does; ValidationError lists every problem."""
     return _validate(session, data, _Existing(), settings, locale)
+
+
+# The shape of a validated new contact: plans kept in another form are only read back while it is unchanged.
+PLAN_SHAPE = tuple(
+    (cls.__name__, tuple(f.name for f in dataclasses.fields(cls)))
+    for cls in (_Plan, _PhonePlan, _EmailPlan, _AddressPlan)
+)
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, Decimal):
+        return {"$decimal": str(value)}
+    if isinstance(value, datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict) and all(isinstance(key, str) for key in value):
+        return {"$dict": {key: _plain(item) for key, item in value.items()}}
+    raise TypeError(f"no JSON form for {type(value).__name__}")
+
+
+def _unplain(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_unplain(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if "$dict" in value:
+        return {key: _unplain(item) for key, item in value["$dict"].items()}
+    if "$decimal" in value:
+        return Decimal(value["$decimal"])
+    if "$datetime" in value:
+        return datetime.fromisoformat(value["$datetime"])
+    return date.fromisoformat(value["$date"])
+
+
+def plan_json(plan: _Plan) -> Any:
+    """A validated new contact in JSON form (``plan_from_json`` reads it back); None when a value has none."""
+    try:
+        return _plain(
+            [
+                plan.scalars,
+                [[getattr(p, f.name) for f in dataclasses.fields(p)] for p in plan.phones],
+                [[getattr(e, f.name) for f in dataclasses.fields(e)] for e in plan.emails],
+                [[a.id, a.values] for a in plan.addresses],
+                plan.tag_names,
+                plan.custom,
+            ]
+        )
+    except TypeError:
+        return None
+
+
+def plan_from_json(data: Any) -> _Plan:
+    """The validated new contact ``plan_json`` described."""
+    scalars, phones, emails, addresses, tag_names, custom = _unplain(data)
+    return _Plan(
+        scalars=scalars,
+        phones=[_PhonePlan(*values) for values in phones],
+        emails=[_EmailPlan(*values) for values in emails],
+        addresses=[_AddressPlan(id=row_id, values=values) for row_id, values in addresses],
+        tag_names=tag_names,
+        custom=custom,
+    )
 
 
 def load_files(session: Session, contact_ids: Sequence[int]) -> dict[int, _Existing]:

@@ -10,6 +10,7 @@ running the same file again creates nobody twice.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import hashlib
 import json
@@ -26,7 +27,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, create_engine, delete, select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
 from crm_app.auth.models import User
@@ -42,7 +45,7 @@ from crm_app.core.audit import json_safe
 from crm_app.core.errors import ConflictError, NotFoundError, ValidationError
 from crm_app.core.memo import forget, reading_config_once
 from crm_app.core.timeutil import as_utc, utcnow
-from crm_app.db import get_engine, session_scope
+from crm_app.db import get_engine, normalise_url, session_scope
 from crm_app.exchange.columns import (
     ColumnPlan,
     CustomColumn,
@@ -72,7 +75,7 @@ from crm_app.exchange.parse import (
     row_data,
     row_from_data,
 )
-from crm_app.exchange.reading import rows_read_apart
+from crm_app.exchange.reading import Item, rows_read_apart
 from crm_app.exchange.schemas import MATCH_KEYS, DryRun, ImportOptions, ImportRead, PreviewRead, Reason
 from crm_app.fields.models import FieldDefinition
 from crm_app.fields.types import choices_from_options, is_empty
@@ -97,6 +100,8 @@ UPLOADED = "uploaded"
 RESUMABLE = frozenset({CANCELLED, FAILED, RUNNING})
 REFERENCE_LIMIT = 40
 T = TypeVar("T")
+# A row checker's verdict on a row as a new contact: ("plan", ContactPlan) or ("invalid", message, errors).
+Verdict = tuple[Any, ...]
 
 
 # ---------------------------------------------------------------- reading an import
@@ -533,6 +538,7 @@ class Planner:
         self.reasons: dict[tuple[str, str, str], list[int]] = {}
         self.reason_counts: Tally[tuple[str, str, str]] = Tally()
         self.keyless = 0
+        self.verdicts: dict[int, Verdict] | None = None
         self.note = f"{job.file_name} (import #{job.id})"
 
     # -- memory of earlier batches (a resumed run)
@@ -611,8 +617,27 @@ class Planner:
             return [Problem(column=column, message="This reference cannot be used (too long or invalid characters).")]
         return []
 
-    def decide(self, session: Session, rows: list[RowInput]) -> list[Outcome]:
-        """What each row of one batch does (and, with ``write``, do it)."""
+    def _validated(self, session: Session, row: RowInput, verdict: Verdict | None) -> batch.ContactPlan:
+        """The row checked as a new contact (a verdict already given is taken as it is); with ``verdicts`` set,
+        every verdict is also kept there by row number."""
+        if verdict is None:
+            try:
+                plan = batch.validate_new(
+                    session, data=new_contact_input(row), settings=get_settings(session), locale=self.ctx.locale
+                )
+            except ValidationError as error:
+                verdict = ("invalid", error.message, error.errors)
+            else:
+                verdict = ("plan", plan)
+        if self.verdicts is not None:
+            self.verdicts[row.number] = verdict
+        if verdict[0] == "invalid":
+            raise ValidationError(verdict[1], errors=verdict[2])
+        return verdict[1]
+
+    def decide(self, session: Session, rows: list[RowInput], known: dict[int, Verdict] | None = None) -> list[Outcome]:
+        """What each row of one batch does (and, with ``write``, do it); ``known`` holds verdicts on rows
+        as new contacts that a ``RowChecker`` gave (by row number)."""
         outcomes: list[Outcome] = []
         pending: list[tuple[RowInput, list[str]]] = []
         for row in rows:
@@ -687,9 +712,7 @@ class Planner:
                     continue
                 references_in_batch.add(row.reference.upper())
             try:
-                plan = batch.validate_new(
-                    session, data=new_contact_input(row), settings=get_settings(session), locale=self.ctx.locale
-                )
+                plan = self._validated(session, row, (known or {}).get(row.number))
             except ValidationError as error:
                 outcomes.append(self._reject(row, _problems_from(error, row, self.ctx), keys))
                 continue
@@ -916,37 +939,58 @@ def _teed(rows: Iterator[tuple[int, tuple[Any, ...]]], out: Any) -> Iterator[tup
         yield number, cells
 
 
+def _helper_database(engine: Engine) -> str | None:
+    """The URL a row checker in another process reaches this database with (None for an in-memory one)."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite" and (not url.database or url.database == ":memory:"):
+        return None
+    return url.render_as_string(hide_password=False)
+
+
+def _read_only_engine(url: str) -> Engine:
+    """An engine for a row checker: reads only, and on SQLite without taking the write lock (the app's sessions
+    begin IMMEDIATE; a reader in WAL mode waits for nobody and makes nobody wait)."""
+    url = normalise_url(url)
+    if make_url(url).get_backend_name() == "sqlite":
+        return create_engine(url, connect_args={"timeout": 10}, poolclass=NullPool)
+    return create_engine(url, poolclass=NullPool)
+
+
 @contextlib.contextmanager
-def _read_and_kept(job: ImportJob, partial: Path) -> Iterator[Iterator[tuple[int, tuple[Any, ...]]]]:
+def _read_and_kept(job: ImportJob, partial: Path, engine: Engine, fingerprint: str) -> Iterator[Iterator[Item]]:
     """The file's data rows, written to ``partial`` as they are read: by a child process for a workbook big
-    enough to be worth it (its XML is then parsed on another core), else here."""
+    enough to be worth it (its XML is then parsed on another core, and it checks rows when this side falls
+    behind), else here."""
     path = stored_path(job.stored_name)
     with contextlib.ExitStack() as stack:
         rows = None
         if job.file_format == XLSX and job.file_size >= READ_APART_FROM_BYTES:
+            config = {
+                "path": str(path),
+                "file_format": job.file_format,
+                "cache": str(partial),
+                "upload_dir": str(settings.upload_dir),
+                "max_rows": settings.max_import_rows,
+                "batch": max(1, settings.import_batch_size),
+                "database": _helper_database(engine),
+                "import_id": job.id,
+                "stored_name": job.stored_name,
+            }
             try:
-                rows = stack.enter_context(
-                    rows_read_apart(
-                        path,
-                        job.file_format,
-                        max_rows=settings.max_import_rows,
-                        cache=partial,
-                        batch=max(1, min(settings.import_batch_size, 500)),
-                    )
-                )
+                rows = stack.enter_context(rows_read_apart(config, context=fingerprint))
             except OSError:
                 log.warning("could not start a reader process for import %s; reading here", job.id, exc_info=True)
         if rows is None:
             sheet = stack.enter_context(open_sheet(path, job.file_format))
             _header_row, _headers, raw = header_and_rows(sheet)
-            rows = _teed(raw, stack.enter_context(partial.open("w", encoding="utf-8")))
+            out = stack.enter_context(partial.open("w", encoding="utf-8"))
+            rows = ((number, cells, None) for number, cells in _teed(raw, out))
         yield rows
 
 
 @contextlib.contextmanager
-def _data_rows(job: ImportJob, *, keep: bool) -> Iterator[Iterator[tuple[int, tuple[Any, ...]]]]:
-    """The data rows of the import's file: from the row cache a first read left, else from the file itself,
-    writing the cache as it goes when ``keep`` (kept only once every row was read)."""
+def _data_rows(job: ImportJob) -> Iterator[Iterator[tuple[int, tuple[Any, ...]]]]:
+    """The data rows of the import's file: from the row cache a first read left, else from the file itself."""
     cache = _cache_path(job)
     if cache.exists():
         with cache.open(encoding="utf-8") as fh:
@@ -955,20 +999,29 @@ def _data_rows(job: ImportJob, *, keep: bool) -> Iterator[Iterator[tuple[int, tu
                 for number, cells in (json.loads(line) for line in fh if line.strip())
             )
         return
-    if not keep:
-        with open_sheet(stored_path(job.stored_name), job.file_format) as sheet:
-            yield header_and_rows(sheet)[2]
+    with open_sheet(stored_path(job.stored_name), job.file_format) as sheet:
+        yield header_and_rows(sheet)[2]
+
+
+@contextlib.contextmanager
+def _rows_to_check(job: ImportJob, engine: Engine, fingerprint: str) -> Iterator[Iterator[Item]]:
+    """The rows a dry run checks: from the row cache, else from the file, writing the cache as it goes (kept
+    only once every row was read)."""
+    cache = _cache_path(job)
+    if cache.exists():
+        with _data_rows(job) as rows:
+            yield ((number, cells, None) for number, cells in rows)
         return
     partial = _partial(cache)
     finished = False
 
-    def to_the_end(rows: Iterator[tuple[int, tuple[Any, ...]]]) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    def to_the_end(rows: Iterator[Item]) -> Iterator[Item]:
         nonlocal finished
         yield from rows
         finished = True
 
     try:
-        with _read_and_kept(job, partial) as rows:
+        with _read_and_kept(job, partial, engine, fingerprint) as rows:
             yield to_the_end(rows)
     except BaseException:
         partial.unlink(missing_ok=True)
@@ -979,25 +1032,79 @@ def _data_rows(job: ImportJob, *, keep: bool) -> Iterator[Iterator[tuple[int, tu
         partial.unlink(missing_ok=True)
 
 
+def _verdict_json(verdict: Verdict | None) -> Any:
+    if verdict is None:
+        return None
+    if verdict[0] == "invalid":
+        return list(verdict)
+    plan = batch.plan_json(verdict[1])
+    return None if plan is None else ["plan", plan]
+
+
+def _verdict_back(data: Any) -> Verdict | None:
+    if not data:
+        return None
+    if data[0] == "invalid":
+        return ("invalid", data[1], dict(data[2]))
+    return ("plan", batch.plan_from_json(data[1]))
+
+
+def checks_fingerprint(session: Session, reading: str) -> str:
+    """A digest of what validating rows as new contacts reads from the database, with ``reading`` (the
+    fingerprint of reading them): the account settings, the forms' fields, phone types, staff and channels.
+    A verdict given under another one is not reused."""
+    definitions = [dict(row._mapping) for row in session.execute(select(FieldDefinition.__table__))]
+    payload = [
+        reading,
+        batch.PLAN_SHAPE,
+        dataclasses.asdict(get_settings(session)),
+        sorted(definitions, key=lambda row: row["id"]),
+        sorted(session.execute(select(PhoneType.name)).scalars()),
+        sorted(tuple(row) for row in session.execute(select(User.id, User.active))),
+        sorted(tuple(row) for row in session.execute(select(AcquisitionChannel.id, AcquisitionChannel.active))),
+    ]
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
 @contextlib.contextmanager
-def _keeping_parsed(job: ImportJob, fingerprint: str) -> Iterator[Callable[[list[RowInput]], None]]:
-    """A function that keeps what was read in rows, for the run; the file is kept once the block ends normally."""
+def _keeping_parsed(
+    job: ImportJob, fingerprint: str, checks: str
+) -> Iterator[Callable[[list[RowInput], dict[int, Verdict]], None]]:
+    """A function that keeps what was read in rows and the verdicts on them, for the run; the file is kept
+    once the block ends normally."""
     path = _parsed_path(job)
     path.unlink(missing_ok=True)
     partial = _partial(path)
     try:
         with partial.open("w", encoding="utf-8") as out:
-            out.write(_encode({"context": fingerprint}) + "\n")
-            yield lambda rows: out.write("".join(_encode([row.number, row_data(row)]) + "\n" for row in rows))
+            out.write(_encode({"context": fingerprint, "checks": checks}) + "\n")
+
+            def keep(rows: list[RowInput], verdicts: dict[int, Verdict]) -> None:
+                out.write(
+                    "".join(
+                        _encode([row.number, row_data(row), _verdict_json(verdicts.get(row.number))]) + "\n"
+                        for row in rows
+                    )
+                )
+
+            yield keep
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
     os.replace(partial, path)
 
 
+@dataclass
+class _Kept:
+    """The lines the dry run kept, and the checks fingerprint its verdicts were given under."""
+
+    lines: Iterator[list[Any]]
+    checks: str
+
+
 @contextlib.contextmanager
-def _parsed_rows(job: ImportJob, fingerprint: str) -> Iterator[Iterator[list[Any]] | None]:
-    """The [number, row_data] lines the dry run kept, or None when there are none read under ``fingerprint``."""
+def _parsed_rows(job: ImportJob, fingerprint: str) -> Iterator[_Kept | None]:
+    """The [number, row_data, verdict] lines the dry run kept, or None when none were read under ``fingerprint``."""
     try:
         fh = _parsed_path(job).open(encoding="utf-8")
     except OSError:
@@ -1011,27 +1118,78 @@ def _parsed_rows(job: ImportJob, fingerprint: str) -> Iterator[Iterator[list[Any
         if not isinstance(header, dict) or header.get("context") != fingerprint:
             yield None
             return
-        yield (json.loads(line) for line in fh)
+        yield _Kept(lines=(json.loads(line) for line in fh), checks=str(header.get("checks") or ""))
 
 
 def _rows_to_import(
     ctx: ParseContext,
     rows: Iterator[tuple[int, tuple[Any, ...]]],
-    parsed: Iterator[list[Any]] | None,
+    kept: _Kept | None,
     next_row: int,
-) -> Iterator[RowInput]:
-    """The rows from ``next_row`` on, as the dry run read them where it kept them, else read again."""
+) -> Iterator[tuple[RowInput, Any]]:
+    """The rows from ``next_row`` on, as the dry run read them where it kept them (else read again), each with
+    the verdict the dry run kept on it, in JSON form (or None)."""
+    parsed = kept.lines if kept is not None else None
     for number, cells in rows:
-        data = None
+        line = None
         if parsed is not None:
             line = next(parsed, None)
-            if line is not None and line[0] == number:
-                data = line[1]
-            else:
-                parsed = None
+            if line is None or line[0] != number:
+                parsed = line = None
         if number < next_row:
             continue
-        yield read_row(ctx, number, cells) if data is None else row_from_data(number, cells, data)
+        if line is None:
+            yield read_row(ctx, number, cells), None
+        else:
+            yield row_from_data(number, cells, line[1]), line[2] if len(line) > 2 else None
+
+
+@contextlib.contextmanager
+def _rows_to_run(job: ImportJob, ctx: ParseContext, next_row: int) -> Iterator[tuple[Iterator[Any], str]]:
+    """The rows a run imports from ``next_row`` on with the dry run's verdicts (in JSON form), and the checks
+    fingerprint those verdicts were given under."""
+    with _data_rows(job) as rows, _parsed_rows(job, context_fingerprint(ctx)) as kept:
+        yield _rows_to_import(ctx, rows, kept, next_row), (kept.checks if kept is not None else "")
+
+
+class RowChecker:
+    """What a helper process does to an import's rows (see ``reading``): read them through the column plan and
+    check them as new contacts, on a read-only connection of its own. Everything else is decided by the
+    process that writes."""
+
+    def __init__(self, database: str, import_id: int, stored_name: str):
+        self.engine = _read_only_engine(database)
+        with Session(self.engine, expire_on_commit=False) as s:
+            job = s.get(ImportJob, import_id)
+            if job is None or job.stored_name != stored_name:
+                raise LookupError(f"import {import_id} is not in this database")
+            self.ctx = parse_context(s, job)
+            s.expunge(job)
+        self.job = job
+        self.fingerprint = context_fingerprint(self.ctx)
+
+    def read_and_check(self, chunk: list[tuple[int, tuple[Any, ...]]]) -> list[tuple[RowInput, Verdict | None]]:
+        """Data rows read and checked."""
+        return self.check([read_row(self.ctx, number, cells) for number, cells in chunk])
+
+    def check(self, rows: list[RowInput]) -> list[tuple[RowInput, Verdict | None]]:
+        """Each row with its verdict as a new contact (None for a row the writer rejects or skips anyway)."""
+        out: list[tuple[RowInput, Verdict | None]] = []
+        with Session(self.engine, expire_on_commit=False) as s, reading_config_once(s):
+            account = get_settings(s)
+            for row in rows:
+                verdict: Verdict | None = None
+                if not row.problems and not row.is_empty():
+                    try:
+                        plan = batch.validate_new(
+                            s, data=new_contact_input(row), settings=account, locale=self.ctx.locale
+                        )
+                        verdict = ("plan", plan)
+                    except ValidationError as error:
+                        verdict = ("invalid", error.message, error.errors)
+                out.append((row, verdict))
+            s.rollback()
+        return out
 
 
 def _drop_cache(job: ImportJob) -> None:
@@ -1088,17 +1246,22 @@ def dry_run(
     planner = Planner(job, ctx, write=False, actor_id=None)
     total = 0
     try:
+        fingerprint = context_fingerprint(ctx)
+        with Session(engine) as s, reading_config_once(s):
+            checks = checks_fingerprint(s, fingerprint)
         with (
             collector_paused(),
-            _data_rows(job, keep=True) as rows,
-            _keeping_parsed(job, context_fingerprint(ctx)) as keep,
+            _rows_to_check(job, engine, fingerprint) as items,
+            _keeping_parsed(job, fingerprint, checks) as keep,
         ):
-            for chunk in _iter_batches(rows, settings.import_batch_size):
-                parsed = [read_row(ctx, number, cells) for number, cells in chunk]
-                keep(parsed)
+            for chunk in _iter_batches(items, settings.import_batch_size):
+                parsed = [read_row(ctx, number, cells) if ready is None else ready[0] for number, cells, ready in chunk]
+                known = {number: ready[1] for number, _cells, ready in chunk if ready is not None and ready[1]}
+                planner.verdicts = {}
                 with Session(engine, expire_on_commit=False) as s, reading_config_once(s):
-                    planner.decide(s, parsed)
+                    planner.decide(s, parsed, known)
                     s.rollback()
+                keep(parsed, planner.verdicts)
                 total += len(chunk)
                 after_batch()
                 if on_progress is not None:
@@ -1211,11 +1374,16 @@ def _commit_batch(
     engine: Engine,
     job: ImportJob,
     planner: Planner,
-    rows: list[RowInput],
+    chunk: list[tuple[RowInput, Any]],
     worker: str,
     elapsed: float,
+    checks: str,
 ) -> bool:
-    """Write one batch and the job's progress in one transaction; False when a cancel was asked for."""
+    """Write one batch and the job's progress in one transaction; False when a cancel was asked for.
+
+    The dry run's verdicts on rows as new contacts are reused while what validating them reads is unchanged
+    (``checks``); duplicates, matches and references are always decided again."""
+    rows = [row for row, _verdict in chunk]
     with session_scope(engine) as s, reading_config_once(s):
         state = s.execute(
             select(ImportJob.status, ImportJob.worker, ImportJob.cancel_requested).where(ImportJob.id == job.id)
@@ -1229,7 +1397,10 @@ def _commit_batch(
                 .values(status=CANCELLED, cancel_requested=False, heartbeat_at=utcnow(), run_seconds=elapsed)
             )
             return False
-        outcomes = planner.decide(s, rows)
+        known = None
+        if checks and checks == checks_fingerprint(s, context_fingerprint(planner.ctx)):
+            known = {row.number: verdict for row, data in chunk if (verdict := _verdict_back(data)) is not None}
+        outcomes = planner.decide(s, rows, known)
         _write_rows(s, job.id, outcomes, planner)
         tally = Tally(o.action for o in outcomes)
         s.execute(
@@ -1271,15 +1442,10 @@ def run_import(
     started = time.monotonic()
     batches = 0
     try:
-        with (
-            collector_paused(),
-            _data_rows(job, keep=False) as rows,
-            _parsed_rows(job, context_fingerprint(ctx)) as parsed,
-        ):
-            pending = _rows_to_import(ctx, rows, parsed, next_row)
+        with collector_paused(), _rows_to_run(job, ctx, next_row) as (pending, checks):
             for chunk in _iter_batches(pending, settings.import_batch_size):
                 elapsed = base_seconds + time.monotonic() - started
-                if not _commit_batch(engine, job, planner, chunk, worker, elapsed):
+                if not _commit_batch(engine, job, planner, chunk, worker, elapsed, checks):
                     break
                 batches += 1
                 after_batch()

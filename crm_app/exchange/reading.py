@@ -1,12 +1,18 @@
-"""A workbook's rows read in a child process, so that parsing its XML (openpyxl, the slowest part of an import's
-dry run) and checking its rows use two cores at once.
+"""A workbook's rows read, and checked when that helps, in a child process, so that a dry run uses two cores
+(parsing the XML and checking the rows cost about the same).
 
-    python -m crm_app.exchange.reading PATH FORMAT MAX_ROWS CACHE BATCH
+    python -m crm_app.exchange.reading      (its settings come as one JSON line on standard input)
 
-The child reads PATH as ``files.header_and_rows`` does, writes the data rows to CACHE (JSON lines, the row
-cache of imports) and sends pickled messages on its standard output: ``("rows", [(number, cells), ...])``
-as it goes, then ``("done",)``; a file the checks refuse ends with ``("refused", message, field)``, anything
-else with ``("failed", description)``. The parent (``rows_read_apart``) turns them back into rows and errors.
+The child reads a stored file as ``files.header_and_rows`` does and writes its data rows to the row cache as it
+goes. When the caller falls behind (it acknowledges each batch it takes) and the child was given the database,
+it also checks the next batch itself: checking a row is the part of deciding it that needs nothing of the
+import's progress, reading it through the column plan and validating it as a new contact, on a read-only
+connection of the child's own (``imports.RowChecker``). The caller still decides the rest (duplicates,
+matches, references).
+
+Messages, pickled on standard output: ``("hello", fingerprint)`` once the child can check rows (``None``: it
+cannot), ``("rows", [(number, cells), ...])``, ``("ready", [(row, verdict), ...])``, ``("done",)``;
+``("refused", message, field)`` for a file the checks refuse, ``("failed", description)`` for anything else.
 """
 
 from __future__ import annotations
@@ -31,9 +37,12 @@ from crm_app.exchange.files import cells_json, header_and_rows, open_sheet
 PIPE_BYTES = 1024 * 1024
 _ROOT = Path(__file__).resolve().parents[2]
 
+# (number, cells, ready): ``ready`` is (row, verdict) for a row the child read and checked, else None.
+Item = tuple[int, tuple[Any, ...], tuple[Any, Any] | None]
+
 
 class ReaderFailed(RuntimeError):
-    """The child reading the workbook stopped without reading it to the end."""
+    """The child reading the rows stopped without reading them to the end."""
 
 
 def _send(out: IO[bytes], message: tuple[Any, ...]) -> None:
@@ -41,31 +50,83 @@ def _send(out: IO[bytes], message: tuple[Any, ...]) -> None:
     out.flush()
 
 
-def read_to(out: IO[bytes], path: Path, file_format: str, *, max_rows: int, cache: Path, batch: int) -> None:
-    """Read the file's data rows into ``cache`` and send them on ``out`` in batches (the child's work)."""
-    gc.disable()
+class _Acks:
+    """How many batches the caller has taken (one byte each on the child's standard input)."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+        self.taken = 0
+        self.sent = 0
+        os.set_blocking(fd, False)
+
+    def behind(self) -> bool:
+        """Whether a batch sent earlier is still waiting for the caller."""
+        with contextlib.suppress(BlockingIOError, OSError):
+            while chunk := os.read(self.fd, 4096):
+                self.taken += len(chunk)
+        return self.sent - self.taken > 0
+
+
+def _checker(out: IO[bytes], config: dict[str, Any]) -> Any:
+    """An ``imports.RowChecker`` for the import, announced to the caller; None when the child cannot check."""
+    checker = None
     try:
-        with open_sheet(path, file_format) as sheet, cache.open("w", encoding="utf-8") as kept:
-            _header_row, _headers, rows = header_and_rows(sheet, max_rows=max_rows)
-            chunk: list[tuple[int, tuple[Any, ...]]] = []
-            for number, cells in rows:
-                chunk.append((number, cells))
-                if len(chunk) >= batch:
-                    kept.write("".join(json.dumps([n, cells_json(c)], ensure_ascii=False) + "\n" for n, c in chunk))
-                    _send(out, ("rows", chunk))
-                    chunk = []
-                    gc.collect(1)
+        from crm_app.exchange.imports import RowChecker
+
+        checker = RowChecker(config["database"], int(config["import_id"]), config["stored_name"])
+    except Exception:  # checking is an optimisation: the caller then checks every row itself
+        traceback.print_exc(file=sys.stderr)
+    _send(out, ("hello", checker.fingerprint if checker is not None else None))
+    return checker
+
+
+def _read_workbook(out: IO[bytes], config: dict[str, Any], acks: _Acks) -> None:
+    checker = None
+    may_check = bool(config.get("database"))
+    batch = int(config["batch"])
+    with (
+        open_sheet(Path(config["path"]), config["file_format"]) as sheet,
+        Path(config["cache"]).open("w", encoding="utf-8") as kept,
+    ):
+        _header_row, _headers, rows = header_and_rows(sheet, max_rows=int(config["max_rows"]))
+        chunk: list[tuple[int, tuple[Any, ...]]] = []
+        for item in rows:
+            chunk.append(item)
+            if len(chunk) < batch:
+                continue
             kept.write("".join(json.dumps([n, cells_json(c)], ensure_ascii=False) + "\n" for n, c in chunk))
-        _send(out, ("rows", chunk))
+            if may_check and acks.behind():
+                checker, may_check = _checker(out, config), False
+            if checker is not None and acks.behind():
+                _send(out, ("ready", checker.read_and_check(chunk)))
+            else:
+                _send(out, ("rows", chunk))
+            acks.sent += 1
+            chunk = []
+            gc.collect(1)
+        kept.write("".join(json.dumps([n, cells_json(c)], ensure_ascii=False) + "\n" for n, c in chunk))
+    _send(out, ("rows", chunk))
+
+
+def serve(out: IO[bytes], config: dict[str, Any], acks: _Acks) -> None:
+    """The child's work: read (and check) the rows the settings name and send them on ``out``."""
+    gc.disable()
+    from crm_app.settings import settings
+
+    settings.upload_dir = Path(config["upload_dir"])
+    settings.max_import_rows = int(config["max_rows"])
+    try:
+        _read_workbook(out, config, acks)
         _send(out, ("done",))
     except ValidationError as error:
         _send(out, ("refused", error.message, error.field))
-    except Exception as error:  # the parent logs it and fails the dry run
+    except Exception as error:  # the parent logs it and fails the dry run or the run
         _send(out, ("failed", f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=20)}"))
 
 
-def _received(proc: subprocess.Popen[bytes], errors: IO[bytes]) -> Iterator[tuple[int, tuple[Any, ...]]]:
-    assert proc.stdout is not None
+def _received(proc: subprocess.Popen[bytes], errors: IO[bytes], context: str | None) -> Iterator[Item]:
+    assert proc.stdout is not None and proc.stdin is not None
+    trusted = False
     while True:
         try:
             message = pickle.load(proc.stdout)
@@ -73,51 +134,83 @@ def _received(proc: subprocess.Popen[bytes], errors: IO[bytes]) -> Iterator[tupl
             code = proc.wait()
             errors.seek(0)
             tail = errors.read()[-2000:].decode("utf-8", "replace")
-            raise ReaderFailed(f"The workbook reader stopped unexpectedly (exit code {code}). {tail}".strip()) from None
+            raise ReaderFailed(f"The row reader stopped unexpectedly (exit code {code}). {tail}".strip()) from None
         kind = message[0]
-        if kind == "rows":
-            yield from message[1]
+        if kind in ("rows", "ready"):
+            with contextlib.suppress(OSError):
+                proc.stdin.write(b".")
+                proc.stdin.flush()
+        if kind == "hello":
+            trusted = message[1] is not None and message[1] == context
+        elif kind == "rows":
+            for number, cells in message[1]:
+                yield number, cells, None
+        elif kind == "ready":
+            for row, verdict in message[1]:
+                yield row.number, row.cells, (row, verdict) if trusted else None
         elif kind == "done":
             return
         elif kind == "refused":
             raise ValidationError(message[1], field=message[2])
         else:
-            raise ReaderFailed(f"The workbook reader failed: {message[1]}")
+            raise ReaderFailed(f"The row reader failed: {message[1]}")
 
 
 @contextlib.contextmanager
-def rows_read_apart(
-    path: Path, file_format: str, *, max_rows: int, cache: Path, batch: int
-) -> Iterator[Iterator[tuple[int, tuple[Any, ...]]]]:
-    """The data rows of a stored file, read by a child process that also writes them to ``cache``.
+def rows_read_apart(config: dict[str, Any], *, context: str | None) -> Iterator[Iterator[Item]]:
+    """The rows ``config`` names, read by a child process (see the module's documentation).
 
-    Refusals come as the same ``ValidationError`` an in-process read raises, at the same row; a child that
-    dies raises ``ReaderFailed``. Leaving the block early stops the child; it never outlives the block.
+    Rows come as ``(number, cells, ready)``; ``ready`` holds the row and its verdict when the child read and
+    checked it under the reading fingerprint ``context`` (rows checked under another one come without: the
+    caller reads them). Refusals come as the same ``ValidationError`` an in-process read raises, at the same
+    row; a child that dies raises ``ReaderFailed``. Leaving the block early stops the child; it never outlives
+    the block.
     """
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(_ROOT), os.environ.get("PYTHONPATH")]))}
-    command = [sys.executable, "-m", __name__, str(path), file_format, str(max_rows), str(cache), str(batch)]
     with tempfile.TemporaryFile() as errors:
-        proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors, env=env)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", __name__],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            env=env,
+        )
         try:
-            assert proc.stdout is not None
+            assert proc.stdout is not None and proc.stdin is not None
             with contextlib.suppress(OSError, AttributeError):
                 fcntl.fcntl(proc.stdout.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
-            yield _received(proc, errors)
+            with contextlib.suppress(OSError):
+                proc.stdin.write(json.dumps(config).encode() + b"\n")
+                proc.stdin.flush()
+            yield _received(proc, errors, context)
         finally:
             if proc.poll() is None:
                 proc.kill()
-            if proc.stdout is not None:
-                proc.stdout.close()
+            for stream in (proc.stdin, proc.stdout):
+                if stream is not None:
+                    with contextlib.suppress(OSError):
+                        stream.close()
             proc.wait()
 
 
-def main(argv: list[str] | None = None) -> int:
-    path, file_format, max_rows, cache, batch = argv if argv is not None else sys.argv[1:]
+def _first_line(fd: int) -> bytes:
+    """The settings line, read without taking any acknowledgement that follows it."""
+    line = b""
+    while not line.endswith(b"\n"):
+        byte = os.read(fd, 1)
+        if not byte:
+            break
+        line += byte
+    return line
+
+
+def main() -> int:
+    config = json.loads(_first_line(sys.stdin.fileno()))
     # The messages get the real standard output; anything else printed goes to standard error.
     out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     with out:
-        read_to(out, Path(path), file_format, max_rows=int(max_rows), cache=Path(cache), batch=int(batch))
+        serve(out, config, _Acks(sys.stdin.fileno()))
     return 0
 
 

@@ -8,6 +8,7 @@ behind, even when the child dies.
 from __future__ import annotations
 
 import sys
+import time
 from datetime import date, datetime
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from crm_app.contacts.models import Contact, Email, Phone, PhoneType
 from crm_app.core.errors import ValidationError
 from crm_app.db import session_scope
 from crm_app.exchange import imports
+from crm_app.exchange.models import ImportRow
 from crm_app.exchange.reading import ReaderFailed, rows_read_apart
 from crm_app.settings import settings
 from tests.exchange.helpers import run, upload, write, xlsx_bytes
@@ -54,12 +56,25 @@ def _kept_files(folder: Path) -> list[str]:
     return sorted(p.name.split(".", 1)[1] for p in (folder / "imports").iterdir() if "." in p.name)
 
 
-def test_the_run_reuses_the_rows_the_dry_run_read(engine, monkeypatch):
+def _counting_checks(monkeypatch) -> list[int]:
+    """One entry per row validated as a new contact from now on."""
+    calls: list[int] = []
+    real = imports.batch.validate_new
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(imports.batch, "validate_new", counted)
+    return calls
+
+
+def test_the_run_reuses_the_rows_the_dry_run_read_and_its_verdicts(engine, monkeypatch):
     job = upload(engine, xlsx_bytes([HEADERS, *_rows(5)]))
     imports.dry_run(import_id=job.id, engine=engine)
-    reads = _counting_reads(monkeypatch)
+    reads, checks = _counting_reads(monkeypatch), _counting_checks(monkeypatch)
     done = run(engine, job.id)
-    assert reads == []
+    assert reads == [] and checks == []
     assert (done.status, done.created_count) == ("done", 5)
     with session_scope(engine) as s:
         pairs = s.execute(select(Contact.first_name, Phone.e164).join(Phone, Phone.contact_id == Contact.id)).all()
@@ -78,6 +93,24 @@ def test_rows_are_read_again_when_what_reading_depends_on_changed_since_the_dry_
     assert (done.created_count, done.rejected_count) == (1, 0)
     with session_scope(engine) as s:
         assert s.execute(select(Phone.type)).scalar_one() == "Atelier"
+
+
+def test_rows_are_checked_again_when_what_validating_them_reads_changed_since_the_dry_run(engine, monkeypatch):
+    from crm_app.fields.models import FieldDefinition
+    from crm_app.fields.service import BUILTIN_TYPE
+
+    data = [HEADERS, *_rows(3), ["Memo", "Filled", "", "memo@example.pl"]]
+    job = upload(engine, xlsx_bytes([[*data[0], "Notes"], *[[*row, ""] for row in data[1:4]], [*data[4], "kept"]]))
+    dry = imports.dry_run(import_id=job.id, engine=engine)
+    assert (dry.create, dry.reject) == (4, 0)
+    with session_scope(engine) as s:
+        s.add(FieldDefinition(kind="person", key="memo", label="Memo", type=BUILTIN_TYPE, builtin=True, required=True))
+    reads, checks = _counting_reads(monkeypatch), _counting_checks(monkeypatch)
+    done = run(engine, job.id)
+    assert reads == [] and len(checks) == 4
+    assert (done.created_count, done.rejected_count) == (1, 3)
+    with session_scope(engine) as s:
+        assert s.execute(select(Contact.first_name)).scalars().all() == ["Memo"]
 
 
 def test_a_new_dry_run_after_a_mapping_change_replaces_the_rows_kept(engine, monkeypatch):
@@ -192,8 +225,106 @@ def test_a_child_that_cannot_start_leaves_the_reading_here(engine, exchange_fold
 
 def test_leaving_the_rows_early_stops_the_child(tmp_path):
     path = write(tmp_path / "big.xlsx", xlsx_bytes([HEADERS, *_rows(3000)]))
-    cache = tmp_path / "rows.part"
-    with rows_read_apart(path, "xlsx", max_rows=10_000, cache=cache, batch=100) as rows:
-        assert next(rows) == (2, ("Anna0", "Nowak0", "+48 601 000 000", "anna0@example.pl"))
+    config = {
+        "path": str(path),
+        "file_format": "xlsx",
+        "cache": str(tmp_path / "rows.part"),
+        "upload_dir": str(tmp_path),
+        "max_rows": 10_000,
+        "batch": 100,
+        "database": None,
+    }
+    with rows_read_apart(config, context=None) as rows:
+        assert next(rows) == (2, ("Anna0", "Nowak0", "+48 601 000 000", "anna0@example.pl"), None)
         assert _children()
     assert not _children()
+
+
+def test_a_run_without_kept_rows_reads_the_file_and_fails_with_the_reason_it_gives(engine, monkeypatch):
+    monkeypatch.setattr(settings, "import_batch_size", 2)
+    job = upload(engine, xlsx_bytes([HEADERS, *_rows(5)]))
+    imports.dry_run(import_id=job.id, engine=engine)
+    imports._drop_cache(_stored_job(engine, job.id))
+    monkeypatch.setattr(settings, "max_import_rows", 3)
+    failed = run(engine, job.id)
+    assert (failed.status, failed.processed_rows) == ("failed", 2)
+    assert "more than 3 rows" in failed.error
+
+
+MIXED = [
+    HEADERS,
+    *_rows(60),
+    ["", "", "", "nameless@example.pl"],
+    ["Bad", "Phone", "06 12", "bad.phone@example.pl"],
+    ["Twin", "Row", "+48 601 000 001", "twin@example.pl"],
+    ["Known", "Person", "", "known@example.pl"],
+    *_rows(60)[55:],
+]
+
+
+def _outcome(engine, data: bytes, monkeypatch, **patches) -> tuple[list, list]:
+    """Import ``data`` into a fresh database: (every row's account, every contact with its phones and e-mails)."""
+    from crm_app.contacts import service as contacts
+    from crm_app.contacts.schemas import ContactIn, EmailIn
+
+    with monkeypatch.context() as patched:
+        for name, value in patches.items():
+            patched.setattr(imports, name, value)
+        patched.setattr(settings, "import_batch_size", 8)
+        with session_scope(engine) as s:
+            contacts.create_contact(
+                s, data=ContactIn(first_name="Old", emails=[EmailIn(address="known@example.pl")]), actor_id=None
+            )
+        job = upload(engine, xlsx_bytes(data) if isinstance(data, list) else data)
+        imports.dry_run(import_id=job.id, engine=engine)
+        done = run(engine, job.id)
+    assert done.status == "done"
+    with session_scope(engine) as s:
+        accounts = [
+            (r.row_number, r.action, r.problems, r.cells)
+            for r in s.execute(select(ImportRow).order_by(ImportRow.row_number)).scalars()
+        ]
+        people = sorted(
+            s.execute(
+                select(Contact.first_name, Contact.last_name, Phone.e164, Email.address)
+                .outerjoin(Phone, Phone.contact_id == Contact.id)
+                .outerjoin(Email, Email.contact_id == Contact.id)
+            ).all(),
+            key=repr,
+        )
+    return accounts, people
+
+
+def _fresh_engine(tmp_path, name: str):
+    from crm_app.db import build_engine
+    from tests.conftest import _create_schema
+
+    eng = build_engine(f"sqlite:///{tmp_path / name}")
+    _create_schema(eng)
+    return eng
+
+
+def test_rows_checked_by_a_child_process_give_the_same_accounts_as_rows_checked_here(tmp_path, monkeypatch):
+    here = _fresh_engine(tmp_path, "here.db")
+    expected = _outcome(here, MIXED, monkeypatch)
+    here.dispose()
+    slow_decide = imports.Planner.decide
+
+    def behind(self, *args, **kwargs):
+        if not self.write:
+            time.sleep(0.4)  # the dry run falls behind: the child checks the next batches itself
+        return slow_decide(self, *args, **kwargs)
+
+    apart = _fresh_engine(tmp_path, "apart.db")
+    reads, validated = _counting_reads(monkeypatch), _counting_checks(monkeypatch)
+    got = _outcome(apart, MIXED, monkeypatch, READ_APART_FROM_BYTES=0, Planner=_planner(behind))
+    apart.dispose()
+    assert got == expected
+    assert expected[0] and any(action == "rejected" for _n, action, _p, _c in expected[0])
+    assert len(reads) < len(MIXED) - 1, "the child read and checked some rows of the dry run"
+    assert len(validated) < len(MIXED) - 1, "the child checked some rows, the run reused the verdicts"
+    assert not _children()
+
+
+def _planner(decide):
+    return type("SlowPlanner", (imports.Planner,), {"decide": decide})
