@@ -162,6 +162,9 @@ def _clean_params(params: dict[str, Any]) -> dict[str, str]:
     return out
 
 
+PHONE_MEDIA = "(max-width: 767px)"  # the phone breakpoint of assets/styles.css
+
+
 class ContactListState(SessionState):
     """Filter (as URL parameters), the rows of the visible page, the selection."""
 
@@ -169,6 +172,7 @@ class ContactListState(SessionState):
     page: int = 1
     rows: list[ContactRow] = []
     total: int = 0
+    layout: str = ""
     total_is_estimate: bool = False
     selected: list[int] = []
     all_matching: bool = False
@@ -379,6 +383,12 @@ class ContactListState(SessionState):
         choices = await rx.run_in_thread(self._choices_query())
         self._apply_choices(choices)
         await self._reload()
+        return rx.call_script(f"window.matchMedia('{PHONE_MEDIA}').matches", callback=ContactListState.set_layout)
+
+    @requires(Permission.CONTACTS_VIEW)
+    def set_layout(self, phone: Any):
+        """How wide the browser is (asked once the page has loaded): from then on only that view is drawn."""
+        self.layout = "phone" if phone is True else "desktop"
 
     @requires(Permission.CONTACTS_VIEW)
     async def find_tags(self, text: str):
