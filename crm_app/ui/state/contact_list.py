@@ -383,10 +383,10 @@ class ContactListState(SessionState):
         choices = await rx.run_in_thread(self._choices_query())
         self._apply_choices(choices)
         await self._reload()
-        return rx.call_script(f"window.matchMedia('{PHONE_MEDIA}').matches", callback=ContactListState.set_layout)
+        return rx.call_script(f"window.matchMedia('{PHONE_MEDIA}').matches", callback=ContactListState.choose_layout)
 
     @requires(Permission.CONTACTS_VIEW)
-    def set_layout(self, phone: Any):
+    def choose_layout(self, phone: Any):
         """How wide the browser is (asked once the page has loaded): from then on only that view is drawn."""
         self.layout = "phone" if phone is True else "desktop"
 
