@@ -71,8 +71,11 @@ PLAN_SHAPE = tuple(
 )
 
 
+_PRIMITIVE = (str, bool, int, float, type(None))
+
+
 def _plain(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | float | str):
+    if isinstance(value, _PRIMITIVE):
         return value
     if isinstance(value, Decimal):
         return {"$decimal": str(value)}
@@ -81,19 +84,19 @@ def _plain(value: Any) -> Any:
     if isinstance(value, date):
         return {"$date": value.isoformat()}
     if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
+        return [item if isinstance(item, _PRIMITIVE) else _plain(item) for item in value]
     if isinstance(value, dict) and all(isinstance(key, str) for key in value):
-        return {"$dict": {key: _plain(item) for key, item in value.items()}}
+        return {"$dict": {key: item if isinstance(item, _PRIMITIVE) else _plain(item) for key, item in value.items()}}
     raise TypeError(f"no JSON form for {type(value).__name__}")
 
 
 def _unplain(value: Any) -> Any:
     if isinstance(value, list):
-        return [_unplain(item) for item in value]
+        return [_unplain(item) if isinstance(item, list | dict) else item for item in value]
     if not isinstance(value, dict):
         return value
     if "$dict" in value:
-        return {key: _unplain(item) for key, item in value["$dict"].items()}
+        return {key: _unplain(item) if isinstance(item, list | dict) else item for key, item in value["$dict"].items()}
     if "$decimal" in value:
         return Decimal(value["$decimal"])
     if "$datetime" in value:

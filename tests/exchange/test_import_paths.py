@@ -328,3 +328,30 @@ def test_rows_checked_by_a_child_process_give_the_same_accounts_as_rows_checked_
 
 def _planner(decide):
     return type("SlowPlanner", (imports.Planner,), {"decide": decide})
+
+
+def test_a_validated_new_contact_survives_its_json_form_unchanged(engine):
+    import json
+    from decimal import Decimal
+
+    from crm_app.contacts import batch
+    from crm_app.contacts.schemas import AddressIn, ContactIn, EmailIn, PhoneIn
+    from crm_app.core.app_settings import get_settings
+
+    data = ContactIn(
+        first_name="Łucja",
+        last_name="Nowak",
+        discount_percent="7,5",
+        memo="line\nline",
+        phones=[PhoneIn(number="06 12 34 56 78", whatsapp=True), PhoneIn(number="+48 601 234 567", type="work")],
+        emails=[EmailIn(address="l@example.pl", email_ok=True)],
+        addresses=[AddressIn(line1="2 rue X", city="Lyon", country="FR", is_main=True), AddressIn(city="Kraków")],
+        tags=["VIP", "Nouveau"],
+    )
+    with session_scope(engine) as s:
+        plan = batch.validate_new(s, data=data, settings=get_settings(s))
+    assert isinstance(plan.scalars["discount_percent"], Decimal)
+    back = batch.plan_from_json(json.loads(json.dumps(batch.plan_json(plan))))
+    assert back == plan
+    plan.custom["odd"] = object()
+    assert batch.plan_json(plan) is None
