@@ -1068,10 +1068,10 @@ def checks_fingerprint(session: Session, reading: str) -> str:
 
 @contextlib.contextmanager
 def _keeping_parsed(
-    job: ImportJob, fingerprint: str, checks: str
+    job: ImportJob, fingerprint: str, checks: str, still: Callable[[], bool]
 ) -> Iterator[Callable[[list[RowInput], dict[int, Verdict]], None]]:
     """A function that keeps what was read in rows and the verdicts on them, for the run; the file is kept
-    once the block ends normally."""
+    once the block ends normally, if what validation reads is ``still`` as it was (not changed meanwhile)."""
     path = _parsed_path(job)
     path.unlink(missing_ok=True)
     partial = _partial(path)
@@ -1091,7 +1091,10 @@ def _keeping_parsed(
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
-    os.replace(partial, path)
+    if still():
+        os.replace(partial, path)
+    else:
+        partial.unlink(missing_ok=True)
 
 
 @dataclass
@@ -1247,12 +1250,16 @@ def dry_run(
     total = 0
     try:
         fingerprint = context_fingerprint(ctx)
-        with Session(engine) as s, reading_config_once(s):
-            checks = checks_fingerprint(s, fingerprint)
+
+        def checks_now() -> str:
+            with Session(engine) as s, reading_config_once(s):
+                return checks_fingerprint(s, fingerprint)
+
+        checks = checks_now()
         with (
             collector_paused(),
             _rows_to_check(job, engine, fingerprint) as items,
-            _keeping_parsed(job, fingerprint, checks) as keep,
+            _keeping_parsed(job, fingerprint, checks, still=lambda: checks_now() == checks) as keep,
         ):
             for chunk in _iter_batches(items, settings.import_batch_size):
                 parsed = [read_row(ctx, number, cells) if ready is None else ready[0] for number, cells, ready in chunk]

@@ -355,3 +355,23 @@ def test_a_validated_new_contact_survives_its_json_form_unchanged(engine):
     assert back == plan
     plan.custom["odd"] = object()
     assert batch.plan_json(plan) is None
+
+
+def test_rows_are_not_kept_when_what_validating_them_reads_changed_during_the_dry_run(engine, monkeypatch):
+    monkeypatch.setattr(settings, "import_batch_size", 2)
+    job = upload(engine, xlsx_bytes([HEADERS, *_rows(5)]))
+    real = imports.Planner.decide
+
+    def changing(self, *args, **kwargs):
+        if not self.write and not getattr(self, "changed", False):
+            self.changed = True
+            with session_scope(engine) as s:
+                s.add(PhoneType(name="Atelier"))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(imports, "Planner", _planner(changing))
+    imports.dry_run(import_id=job.id, engine=engine)
+    assert not imports._parsed_path(_stored_job(engine, job.id)).exists()
+    reads = _counting_reads(monkeypatch)
+    assert run(engine, job.id).created_count == 5
+    assert len(reads) == 5
