@@ -6,7 +6,8 @@
 Seeds the database with ``bench.seed``, writes a realistic workbook (15 columns, 5% invalid rows, 10% rows
 matching existing contacts by e-mail), then times in separate processes (so each peak memory is its own):
 openpyxl alone reading the file, the import end to end (upload checks, mapping, dry run, run), and an export
-of 100,000 contacts. Targets: import ≤ 60 s and ≤ 3 × openpyxl alone, export ≤ 20 s, peak memory ≤ 500 MB.
+of 100,000 contacts. Targets: import ≤ 60 s and ≤ 3 × openpyxl alone, export ≤ 20 s, peak memory ≤ 500 MB (the
+import's with that of the process reading the workbook beside it; its CPU time is reported too).
 """
 
 from __future__ import annotations
@@ -51,6 +52,12 @@ TAGS = ["VIP", "Client", "Garantie", "Relance", "Nouveau"]
 
 def _peak_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _children() -> dict[str, float]:
+    """CPU time and peak memory of the child processes a phase waited for (the dry run's workbook reader)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"cpu_s": round(usage.ru_utime + usage.ru_stime, 2), "peak_mb": round(usage.ru_maxrss / 1024, 1)}
 
 
 FRENCH_MOBILE = ("06 12", "06 23", "06 34", "06 45", "06 56", "06 78", "07 81")
@@ -179,6 +186,7 @@ def phase_import(path: str, database_url: str, upload_dir: str) -> dict:
         "rejected": done.rejected_count,
         "dry_run": {k: getattr(dry, k) for k in ("create", "update", "unchanged", "skip", "reject")},
         "peak_mb": _peak_mb(),
+        "child_processes": _children(),
     }
 
 
@@ -270,7 +278,10 @@ def main(argv: list[str] | None = None) -> None:
                     "import_le_60s": importing["end_to_end_s"] <= 60,
                     "import_le_3x_openpyxl": ratio <= 3,
                     "export_le_20s": exporting["seconds"] <= 20,
-                    "memory_le_500mb": max(importing["peak_mb"], exporting["peak_mb"]) <= 500,
+                    "memory_le_500mb": max(
+                        importing["peak_mb"] + importing["child_processes"]["peak_mb"], exporting["peak_mb"]
+                    )
+                    <= 500,
                 },
                 "work_dir": str(work),
             },
