@@ -45,6 +45,7 @@ from crm_app.contacts.search import (  # noqa: E402
     custom_tokens,
     document_row,
     filter_tokens,
+    index_loaded_rows,
     resume_index_sync,
     suspend_index_sync,
     uses_filter_tokens,
@@ -1187,6 +1188,10 @@ def _merge_sqlite_part(engine: Engine, path: str) -> None:
             columns = ",".join(COLUMNS[table_name])
             cursor.execute(f'INSERT INTO main."{table_name}" ({columns}) SELECT {columns} FROM part."{table_name}"')
         cursor.execute("COMMIT")
+        # The part's full-text rows too, while the workers generate the next parts (not in one pass at the end).
+        cursor.execute("BEGIN")
+        index_loaded_rows(cursor.execute, 'SELECT contact_id, name_doc, body_doc FROM part."contact_search"')
+        cursor.execute("COMMIT")
         cursor.execute("DETACH DATABASE part")
     finally:
         raw.close()
@@ -1349,7 +1354,7 @@ def _finish(engine: Engine, contacts: int) -> dict[str, float]:
     timings["indexes_s"] = round(time.perf_counter() - started, 1)
     started = time.perf_counter()
     with engine.begin() as conn:
-        resume_index_sync(conn)
+        resume_index_sync(conn, rebuild=engine.dialect.name != "sqlite")
     timings["search_index_s"] = round(time.perf_counter() - started, 1)
     started = time.perf_counter()
     if engine.dialect.name == "sqlite":

@@ -1047,15 +1047,29 @@ def suspend_index_sync(connection: Connection) -> None:
         connection.exec_driver_sql(f"DROP INDEX IF EXISTS {PG_VECTOR_INDEX}")
 
 
-def resume_index_sync(connection: Connection) -> None:
-    """After a bulk load: build the full-text index from ``contact_search`` and keep it in sync again."""
+def index_loaded_rows(execute: Callable[[str], Any], select_sql: str) -> None:
+    """SQLite, while the index sync is suspended: add the rows ``select_sql`` gives (contact id, name_doc,
+    body_doc) to the full-text index now (``execute`` runs one SQL text, e.g. a DB-API cursor's), so a loader can
+    index each part as it lands; finish with ``resume_index_sync(connection, rebuild=False)``. Segments are not
+    merged meanwhile (the final optimize merges them all in one pass: merging as parts land cost three times
+    the indexing itself)."""
+    execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('automerge', 0)")
+    execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('crisismerge', 2000)")
+    execute(f"INSERT INTO {FTS_TABLE}(rowid, name_doc, body_doc) {select_sql}")
+
+
+def resume_index_sync(connection: Connection, *, rebuild: bool = True) -> None:
+    """After a bulk load: build the full-text index from ``contact_search`` (unless the loader already indexed
+    every row, ``index_loaded_rows``) and keep it in sync again."""
     if connection.dialect.name == "sqlite":
         # Build with few merges, then merge into one segment: fast reads, and no merge debt that later small
         # writes would pay for (each would otherwise take milliseconds), then the default for day-to-day writes.
-        connection.exec_driver_sql(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('automerge', 16)")
-        connection.exec_driver_sql(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
+        if rebuild:
+            connection.exec_driver_sql(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('automerge', 16)")
+            connection.exec_driver_sql(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
         connection.exec_driver_sql(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('optimize')")
         connection.exec_driver_sql(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('automerge', 4)")
+        connection.exec_driver_sql(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('crisismerge', 16)")
         _create_sqlite_triggers(connection)
     elif connection.dialect.name == "postgresql":
         _create_pg_index(connection)
