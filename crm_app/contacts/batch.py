@@ -104,33 +104,51 @@ def _unplain(value: Any) -> Any:
     return date.fromisoformat(value["$date"])
 
 
+_PHONE_FIELDS = tuple(f.name for f in dataclasses.fields(_PhonePlan))
+_EMAIL_FIELDS = tuple(f.name for f in dataclasses.fields(_EmailPlan))
+
+
+def _plain_values(values: dict[str, Any]) -> dict[str, Any]:
+    if not all(isinstance(key, str) for key in values):
+        raise TypeError("keys must be text")
+    return {key: value if isinstance(value, _PRIMITIVE) else _plain(value) for key, value in values.items()}
+
+
+def _primitive(items: list[Any]) -> list[Any]:
+    if not all(isinstance(item, _PRIMITIVE) for item in items):
+        raise TypeError("values must be plain")
+    return items
+
+
 def plan_json(plan: _Plan) -> Any:
     """A validated new contact in JSON form (``plan_from_json`` reads it back); None when a value has none."""
     try:
-        return _plain(
-            [
-                plan.scalars,
-                [[getattr(p, f.name) for f in dataclasses.fields(p)] for p in plan.phones],
-                [[getattr(e, f.name) for f in dataclasses.fields(e)] for e in plan.emails],
-                [[a.id, a.values] for a in plan.addresses],
-                plan.tag_names,
-                plan.custom,
-            ]
-        )
+        return [
+            _plain_values(plan.scalars),
+            [_primitive([getattr(p, name) for name in _PHONE_FIELDS]) for p in plan.phones],
+            [_primitive([getattr(e, name) for name in _EMAIL_FIELDS]) for e in plan.emails],
+            [[a.id, _plain_values(a.values)] for a in plan.addresses],
+            _primitive(list(plan.tag_names)),
+            _plain_values(plan.custom),
+        ]
     except TypeError:
         return None
 
 
+def _values_back(values: dict[str, Any]) -> dict[str, Any]:
+    return {key: _unplain(value) if isinstance(value, list | dict) else value for key, value in values.items()}
+
+
 def plan_from_json(data: Any) -> _Plan:
     """The validated new contact ``plan_json`` described."""
-    scalars, phones, emails, addresses, tag_names, custom = _unplain(data)
+    scalars, phones, emails, addresses, tag_names, custom = data
     return _Plan(
-        scalars=scalars,
+        scalars=_values_back(scalars),
         phones=[_PhonePlan(*values) for values in phones],
         emails=[_EmailPlan(*values) for values in emails],
-        addresses=[_AddressPlan(id=row_id, values=values) for row_id, values in addresses],
+        addresses=[_AddressPlan(id=row_id, values=_values_back(values)) for row_id, values in addresses],
         tag_names=tag_names,
-        custom=custom,
+        custom=_values_back(custom),
     )
 
 
