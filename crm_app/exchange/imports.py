@@ -969,7 +969,6 @@ def _read_and_kept(job: ImportJob, partial: Path, engine: Engine, fingerprint: s
                 "path": str(path),
                 "file_format": job.file_format,
                 "cache": str(partial),
-                "upload_dir": str(settings.upload_dir),
                 "max_rows": settings.max_import_rows,
                 "batch": max(1, settings.import_batch_size),
                 "database": _helper_database(engine),

@@ -97,10 +97,14 @@ def _read_workbook(out: IO[bytes], config: dict[str, Any], acks: _Acks) -> None:
             kept.write("".join(json.dumps([n, cells_json(c)], ensure_ascii=False) + "\n" for n, c in chunk))
             if may_check and acks.behind():
                 checker, may_check = _checker(out, config), False
+            ready = None
             if checker is not None and acks.behind():
-                _send(out, ("ready", checker.read_and_check(chunk)))
-            else:
-                _send(out, ("rows", chunk))
+                try:
+                    ready = checker.read_and_check(chunk)
+                except Exception:  # as when it cannot start: the caller checks the rows
+                    traceback.print_exc(file=sys.stderr)
+                    checker = None
+            _send(out, ("ready", ready) if ready is not None else ("rows", chunk))
             acks.sent += 1
             chunk = []
             gc.collect(1)
@@ -111,16 +115,12 @@ def _read_workbook(out: IO[bytes], config: dict[str, Any], acks: _Acks) -> None:
 def serve(out: IO[bytes], config: dict[str, Any], acks: _Acks) -> None:
     """The child's work: read (and check) the rows the settings name and send them on ``out``."""
     gc.disable()
-    from crm_app.settings import settings
-
-    settings.upload_dir = Path(config["upload_dir"])
-    settings.max_import_rows = int(config["max_rows"])
     try:
         _read_workbook(out, config, acks)
         _send(out, ("done",))
     except ValidationError as error:
         _send(out, ("refused", error.message, error.field))
-    except Exception as error:  # the parent logs it and fails the dry run or the run
+    except Exception as error:  # the parent logs it and fails the dry run
         _send(out, ("failed", f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=20)}"))
 
 

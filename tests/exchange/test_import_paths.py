@@ -229,7 +229,6 @@ def test_leaving_the_rows_early_stops_the_child(tmp_path):
         "path": str(path),
         "file_format": "xlsx",
         "cache": str(tmp_path / "rows.part"),
-        "upload_dir": str(tmp_path),
         "max_rows": 10_000,
         "batch": 100,
         "database": None,
@@ -375,3 +374,32 @@ def test_rows_are_not_kept_when_what_validating_them_reads_changed_during_the_dr
     reads = _counting_reads(monkeypatch)
     assert run(engine, job.id).created_count == 5
     assert len(reads) == 5
+
+
+def test_a_reading_child_that_cannot_reach_the_import_leaves_the_checking_here(tmp_path, monkeypatch):
+    here = _fresh_engine(tmp_path, "here.db")
+    expected = _outcome(here, MIXED, monkeypatch)
+    here.dispose()
+    slow_decide = imports.Planner.decide
+
+    def behind(self, *args, **kwargs):
+        if not self.write:
+            time.sleep(0.3)
+        return slow_decide(self, *args, **kwargs)
+
+    elsewhere = _fresh_engine(tmp_path, "elsewhere.db")
+    apart = _fresh_engine(tmp_path, "apart.db")
+    reads = _counting_reads(monkeypatch)
+    got = _outcome(
+        apart,
+        MIXED,
+        monkeypatch,
+        READ_APART_FROM_BYTES=0,
+        Planner=_planner(behind),
+        _helper_database=lambda _engine: elsewhere.url.render_as_string(hide_password=False),
+    )
+    assert got == expected
+    assert len(reads) == len(MIXED) - 1
+    assert not _children()
+    apart.dispose()
+    elsewhere.dispose()
