@@ -54,7 +54,6 @@ from crm_app.exchange.columns import (
     propose_mapping,
 )
 from crm_app.exchange.files import (
-    XLSX,
     StoredFile,
     cell_text,
     cells_back,
@@ -958,13 +957,13 @@ def _read_only_engine(url: str) -> Engine:
 
 @contextlib.contextmanager
 def _read_and_kept(job: ImportJob, partial: Path, engine: Engine, fingerprint: str) -> Iterator[Iterator[Item]]:
-    """The file's data rows, written to ``partial`` as they are read: by a child process for a workbook big
-    enough to be worth it (its XML is then parsed on another core, and it checks rows when this side falls
+    """The file's data rows, written to ``partial`` as they are read: by a child process for a file big enough to
+    be worth it (a workbook's XML is then parsed on another core, and the child checks rows when this side falls
     behind), else here."""
     path = stored_path(job.stored_name)
     with contextlib.ExitStack() as stack:
         rows = None
-        if job.file_format == XLSX and job.file_size >= READ_APART_FROM_BYTES:
+        if job.file_size >= READ_APART_FROM_BYTES:
             config = {
                 "path": str(path),
                 "file_format": job.file_format,

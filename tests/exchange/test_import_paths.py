@@ -7,6 +7,8 @@ behind, even when the child dies.
 
 from __future__ import annotations
 
+import csv
+import io
 import sys
 import time
 from datetime import date, datetime
@@ -274,7 +276,7 @@ def _outcome(engine, data: bytes, monkeypatch, **patches) -> tuple[list, list]:
             contacts.create_contact(
                 s, data=ContactIn(first_name="Old", emails=[EmailIn(address="known@example.pl")]), actor_id=None
             )
-        job = upload(engine, xlsx_bytes(data) if isinstance(data, list) else data)
+        job = upload(engine, xlsx_bytes(data) if isinstance(data, list) else data, "clients.csv")
         imports.dry_run(import_id=job.id, engine=engine)
         done = run(engine, job.id)
     assert done.status == "done"
@@ -303,9 +305,19 @@ def _fresh_engine(tmp_path, name: str):
     return eng
 
 
-def test_rows_checked_by_a_child_process_give_the_same_accounts_as_rows_checked_here(tmp_path, monkeypatch):
+def _csv_bytes(rows: list[list[object]]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out).writerows([["" if value is None else value for value in row] for row in rows])
+    return out.getvalue().encode()
+
+
+@pytest.mark.parametrize("file_format", ["xlsx", "csv"])
+def test_rows_checked_by_a_child_process_give_the_same_accounts_as_rows_checked_here(
+    tmp_path, monkeypatch, file_format
+):
+    data = MIXED if file_format == "xlsx" else _csv_bytes(MIXED)
     here = _fresh_engine(tmp_path, "here.db")
-    expected = _outcome(here, MIXED, monkeypatch)
+    expected = _outcome(here, data, monkeypatch)
     here.dispose()
     slow_decide = imports.Planner.decide
 
@@ -316,7 +328,7 @@ def test_rows_checked_by_a_child_process_give_the_same_accounts_as_rows_checked_
 
     apart = _fresh_engine(tmp_path, "apart.db")
     reads, validated = _counting_reads(monkeypatch), _counting_checks(monkeypatch)
-    got = _outcome(apart, MIXED, monkeypatch, READ_APART_FROM_BYTES=0, Planner=_planner(behind))
+    got = _outcome(apart, data, monkeypatch, READ_APART_FROM_BYTES=0, Planner=_planner(behind))
     apart.dispose()
     assert got == expected
     assert expected[0] and any(action == "rejected" for _n, action, _p, _c in expected[0])
