@@ -1054,7 +1054,7 @@ def index_loaded_rows(execute: Callable[[str], Any], select_sql: str) -> None:
     merged meanwhile (the final optimize merges them all in one pass: merging as parts land cost three times
     the indexing itself)."""
     execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('automerge', 0)")
-    execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('crisismerge', 2000)")
+    execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('crisismerge', 64)")
     execute(f"INSERT INTO {FTS_TABLE}(rowid, name_doc, body_doc) {select_sql}")
 
 
