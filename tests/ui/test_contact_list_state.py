@@ -66,7 +66,13 @@ def _state(token: str, query: str = "") -> ContactListState:
 
 def _call(state: ContactListState, name: str, *args: Any) -> Any:
     result = ContactListState.event_handlers[name].fn(state, *args)
+    if inspect.isasyncgen(result):
+        return asyncio.run(_drain(result))
     return asyncio.run(result) if inspect.isawaitable(result) else result
+
+
+async def _drain(updates: Any) -> list[Any]:
+    return [item async for item in updates]
 
 
 def _tagged(name: str) -> int:
@@ -140,7 +146,25 @@ def test_staff_cannot_start_a_bulk_delete(app_db) -> None:
 
 def test_list_handlers_that_query_the_database_are_coroutines() -> None:
     for name in ("load", "search", "filter_by", "go_to_page", "toggle_flag", "sort_by", "find_tags", "find_users"):
-        assert inspect.iscoroutinefunction(ContactListState.event_handlers[name].fn), name
+        fn = ContactListState.event_handlers[name].fn
+        assert inspect.iscoroutinefunction(fn) or inspect.isasyncgenfunction(fn), name
+
+
+def test_a_search_sends_its_rows_before_counting_them(app_db, monkeypatch) -> None:
+    _people(*(f"Ann{index:02d}" for index in range(30)), "Bob")
+    state = _state(_token())
+    state.params = {"size": "25"}
+
+    async def first_update_then_rest() -> tuple[tuple[int, int, bool], tuple[int, bool]]:
+        updates = ContactListState.event_handlers["search"].fn(state, "ann")
+        await updates.__anext__()
+        sent = (len(state.rows), state.total, state.total_is_estimate)
+        await _drain(updates)
+        return sent, (state.total, state.total_is_estimate)
+
+    assert asyncio.run(first_update_then_rest()) == ((25, 26, True), (30, False))
+    _call(state, "search", "bob")
+    assert (len(state.rows), state.total, state.total_is_estimate) == (1, 1, False)
 
 
 def test_searching_reads_the_page_in_a_worker_thread_not_on_the_event_loop(app_db, monkeypatch) -> None:

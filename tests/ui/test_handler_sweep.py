@@ -196,11 +196,18 @@ def _calls(fn) -> list[tuple]:
 
 def _run(fn, state, args) -> Any:
     result = fn(state, *args)
+    if inspect.isasyncgen(result):
+        result = asyncio.run(_updates(result))
     if inspect.isawaitable(result):
         result = asyncio.run(result)
     if inspect.isgenerator(result):
         result = list(result)
     return result
+
+
+async def _updates(updates: Any) -> list[Any]:
+    """What an async generator handler yields, one list (a refusal is its first and only update)."""
+    return [item async for item in updates]
 
 
 def _viewer() -> tuple[int, str]:

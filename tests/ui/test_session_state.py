@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
+from typing import Any
 
 import pytest
 import reflex as rx
@@ -72,7 +74,13 @@ def _call(state: rx.State, handler: str, *args):
     """Run one event handler of the state as one new event (no user remembered from the last one)."""
     _event_user.set(None)
     result = type(state).event_handlers[handler].fn(state, *args)
+    if inspect.isasyncgen(result):
+        return asyncio.run(_updates(result))
     return asyncio.run(result) if asyncio.iscoroutine(result) else result
+
+
+async def _updates(updates: Any) -> list[Any]:
+    return [item async for item in updates]
 
 
 def _signed_in_tab() -> tuple[rx.State, int]:

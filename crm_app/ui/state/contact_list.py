@@ -256,14 +256,26 @@ class ContactListState(SessionState):
     def _filter(self) -> search.ContactFilter:
         return search.filter_from_params(self.params)
 
-    def _page_query(self) -> Callable[[], ContactPage]:
+    def _page_query(self, *, with_total: bool = True) -> Callable[[], ContactPage]:
         """The database read of the visible page, as a function that can run in a worker thread."""
         filter_, sort = self._filter(), search.sort_from_params(self.params)
         page, size, locale = self.page, self.page_size, self.locale
 
         def read() -> ContactPage:
             with session_scope() as db:
-                return search.search_contacts(db, filter=filter_, sort=sort, page=page, page_size=size, locale=locale)
+                return search.search_contacts(
+                    db, filter=filter_, sort=sort, page=page, page_size=size, locale=locale, with_total=with_total
+                )
+
+        return read
+
+    def _count_query(self) -> Callable[[], tuple[int, bool]]:
+        """The database read of the list's total (exact up to 10,000, else estimated)."""
+        filter_ = self._filter()
+
+        def read() -> tuple[int, bool]:
+            with session_scope() as db:
+                return search.count_contacts(db, filter=filter_)
 
         return read
 
@@ -274,8 +286,15 @@ class ContactListState(SessionState):
                 if row.custom.get(key):
                     row.custom[key] = self._t(row.custom[key])
         self.rows = result.rows
-        self.total = result.total
-        self.total_is_estimate = result.total_is_estimate
+        if result.total >= 0:
+            self.total = result.total
+            self.total_is_estimate = result.total_is_estimate
+            return
+        # Total not counted yet (it follows): what the page itself proves, until then.
+        shown = (result.page - 1) * result.page_size + len(result.rows)
+        more = result.next_cursor is not None
+        self.total = max(self.total, shown + 1) if more else shown
+        self.total_is_estimate = more
 
     def _url_script(self) -> rx.event.EventSpec:
         url = "/contacts" + (f"?{urlencode(self.params)}" if self.params else "")
@@ -406,10 +425,15 @@ class ContactListState(SessionState):
 
     @requires(Permission.CONTACTS_VIEW)
     async def search(self, value: str):
-        """Search as the user types (the input is debounced)."""
+        """Search as the user types (the input is debounced): the rows are sent first, their total right after."""
         text = str(value or "")[:200]
         self.params = _clean_params({**self.params, "q": text})
-        return await self._changed()
+        self.page = 1
+        self.all_matching = False
+        self._show(await rx.run_in_thread(self._page_query(with_total=False)))
+        yield self._url_script()
+        if self.total_is_estimate:
+            self.total, self.total_is_estimate = await rx.run_in_thread(self._count_query())
 
     @requires(Permission.CONTACTS_VIEW)
     async def filter_by(self, key: str, value: Any):

@@ -84,9 +84,6 @@ def requires(permission: Permission) -> Callable:
     """Let the handler run only for a signed-in user whose role has ``permission``."""
 
     def decorate(fn: Callable) -> Callable:
-        if inspect.isasyncgenfunction(fn):
-            raise TypeError("@requires does not wrap async generators")
-
         def check(self: SessionState) -> tuple[CurrentUser | None, list | None]:
             user = _validate(self.token)
             if user is None:
@@ -98,6 +95,21 @@ def requires(permission: Permission) -> Callable:
             if not has_permission(user.role, permission):
                 return None, [rx.toast.error(translate(self.locale, "You don't have permission to do that."))]
             return user, None
+
+        if inspect.isasyncgenfunction(fn):
+
+            @functools.wraps(fn)
+            async def updates_wrapper(self, *args: Any, **kwargs: Any):
+                user, refusal = check(self)
+                if refusal is not None:
+                    yield refusal
+                    return
+                self._current = user
+                async for update in fn(self, *args, **kwargs):
+                    yield update
+
+            updates_wrapper._crm_permission = permission  # type: ignore[attr-defined]
+            return updates_wrapper
 
         if inspect.iscoroutinefunction(fn):
 
