@@ -328,7 +328,10 @@ def insert_contacts(
                 "emails": [e.address for e in item.plan.emails],
                 "cities": [(bool(a.values.get("is_main")), a.values.get("city", "")) for a in item.plan.addresses],
                 "tags": sorted({tag_rows[name.casefold()].name for name in item.plan.tag_names}),
+                "tag_ids": [tags[name.casefold()] for name in item.plan.tag_names],
                 "assigned": names.get(item.plan.scalars["assigned_user_id"], ""),
+                "archived_at": now if item.archived else None,
+                "created_at": now,
             }
             for contact_id, item in zip(ids, items, strict=True)
         ],

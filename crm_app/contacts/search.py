@@ -904,39 +904,20 @@ def index_new_contacts(session: Session, contacts: Sequence[Mapping[str, Any]]) 
     """Write the search rows of contacts just inserted, from the values at hand (no re-read).
 
     Each mapping holds the columns ``document_row`` reads plus ``kind``, ``custom`` (values), ``phones``
-    ((e164, national digits) pairs), ``emails``, ``cities`` ((is_main, city) pairs), ``tags`` and ``assigned``.
+    ((e164, national digits) pairs), ``emails``, ``cities`` ((is_main, city) pairs), ``tags`` (names),
+    ``assigned`` and, for the filter tokens, ``tag_ids`` and the other columns ``filter_tokens`` reads.
     """
     if not contacts:
         return
     searchable = _searchable_fields(session)
     region = get_settings(session).default_region
     tokens = uses_filter_tokens(session.get_bind().dialect.name)
-    stored: dict[int, dict[str, Any]] = {}
-    tag_ids: dict[int, list[int]] = defaultdict(list)
-    fields_of: dict[str, list[CustomField]] = {}
-    if tokens:
-        # Archived state, creation time and tag ids as stored (the caller's values hold tag names).
-        fields_of = token_fields(session)
-        ids = [int(contact["id"]) for contact in contacts]
-        for start in range(0, len(ids), 900):
-            chunk = ids[start : start + 900]
-            for contact_id, archived_at, created_at in _core(session).execute(
-                select(Contact.id, Contact.archived_at, Contact.created_at).where(Contact.id.in_(chunk))
-            ):
-                stored[contact_id] = {"archived_at": archived_at, "created_at": created_at}
-            for contact_id, tag_id in _core(session).execute(
-                select(ContactTag.contact_id, ContactTag.tag_id).where(ContactTag.contact_id.in_(chunk))
-            ):
-                tag_ids[contact_id].append(tag_id)
+    fields_of = token_fields(session) if tokens else {}
     rows = []
     for contact in contacts:
         fields = searchable.get(contact["kind"], [])
         filters = (
-            filter_tokens(
-                {**contact, **stored.get(contact["id"], {})},
-                tag_ids=tag_ids.get(contact["id"], ()),
-                fields=fields_of.get(contact["kind"], []),
-            )
+            filter_tokens(contact, tag_ids=contact["tag_ids"], fields=fields_of.get(contact["kind"], []))
             if tokens
             else []
         )
