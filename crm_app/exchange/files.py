@@ -31,6 +31,7 @@ from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from crm_app.core.errors import ValidationError
 from crm_app.exchange.sheets import unquote_csv
+from crm_app.exchange.whole_sheet import choose_sheet, read_whole_sheet
 from crm_app.settings import settings
 
 XLSX = "xlsx"
@@ -223,14 +224,11 @@ def _xlsx_problem(exc: Exception) -> ValidationError:
 
 
 def _pick_sheet(workbook: Any) -> Any:
-    sheets = [ws for ws in workbook.worksheets if getattr(ws, "sheet_state", "visible") == "visible"]
-    sheets = sheets or list(workbook.worksheets)
-    if not sheets:
+    sheets = list(workbook.worksheets)
+    index = choose_sheet([(ws.title, getattr(ws, "sheet_state", "visible") == "visible") for ws in sheets])
+    if index is None:
         raise ValidationError("This workbook has no sheet to import.", field="file")
-    for ws in sheets:
-        if ws.title.strip().casefold() in ("contacts", "clients", "kontakty", "klienci"):
-            return ws
-    return sheets[0]
+    return sheets[index]
 
 
 class _UnsizedReadOnlyWorksheet(ReadOnlyWorksheet):
@@ -316,13 +314,26 @@ def _csv_rows(text: str) -> Iterator[tuple[int, tuple[Any, ...]]]:
 
 
 @contextmanager
-def open_sheet(path: Path, file_format: str) -> Iterator[Sheet]:
-    """Open a stored file and stream its rows; every failure becomes a clear ``ValidationError``."""
+def open_sheet(path: Path, file_format: str, *, whole: bool = False) -> Iterator[Sheet]:
+    """Open a stored file and stream its rows; every failure becomes a clear ``ValidationError``.
+
+    ``whole``: every row will be read, so a workbook is read at once by calamine when it is fit for it
+    (``whole_sheet``), else streamed by openpyxl as always."""
     if file_format == CSV:
         raw = path.read_bytes()
         yield Sheet(name="", rows=_csv_rows(_decode_csv(raw)), estimated_rows=raw.count(b"\n"))
         return
     check_xlsx_container(path)
+    if whole:
+        try:
+            fast = read_whole_sheet(path)
+        except ValidationError:
+            raise
+        except Exception as exc:  # calamine, zipfile and the XML parser raise many kinds of errors
+            raise _xlsx_problem(exc) from exc
+        if fast is not None:
+            yield Sheet(name=fast.name, rows=_guarded(fast.rows), estimated_rows=fast.height)
+            return
     try:
         workbook = _load_unsized(path)
     except (DefusedXmlException, InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:

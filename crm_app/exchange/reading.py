@@ -85,7 +85,7 @@ def _read_workbook(out: IO[bytes], config: dict[str, Any], acks: _Acks) -> None:
     may_check = bool(config.get("database"))
     batch = int(config["batch"])
     with (
-        open_sheet(Path(config["path"]), config["file_format"]) as sheet,
+        open_sheet(Path(config["path"]), config["file_format"], whole=True) as sheet,
         Path(config["cache"]).open("w", encoding="utf-8") as kept,
     ):
         _header_row, _headers, rows = header_and_rows(sheet, max_rows=int(config["max_rows"]))
