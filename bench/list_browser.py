@@ -62,12 +62,38 @@ _OBSERVE = """() => {
   }).observe(document.body, {childList: true, subtree: true, characterData: true});
 }"""
 
+# Before any page script: when each search left over the websocket and when each list delta came back.
+_SOCKET = """(() => {
+  window.__sent = [];
+  window.__received = [];
+  const Socket = window.WebSocket;
+  window.WebSocket = class extends Socket {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', (event) => {
+        if (typeof event.data === 'string' && event.data.includes('contact_list_state')) {
+          window.__received.push(performance.now());
+        }
+      });
+    }
+    send(data) {
+      if (typeof data === 'string' && data.includes('contact_list_state.search')) window.__sent.push(performance.now());
+      return super.send(data);
+    }
+  };
+})();"""
+
 _SETTLED = """(since) => window.__rows.some((t) => t > since)"""
 
 _LATENCY = """() => {
   const last = Math.max(...window.__keys);
-  const first = window.__rows.filter((t) => t > last);
-  return first.length ? first[0] - last : null;
+  const after = (times, since) => times.find((t) => t > since);
+  const rows = after(window.__rows, last);
+  if (rows === undefined) return null;
+  const sent = after(window.__sent, last);
+  const received = sent === undefined ? undefined : after(window.__received, sent);
+  if (received === undefined || received > rows) return {total: rows - last};
+  return {total: rows - last, send: sent - last, server: received - sent, render: rows - received};
 }"""
 
 
@@ -166,11 +192,13 @@ def measure(server: Any, states_dir: Path, queries: list[str]) -> dict[str, Any]
         auth_service.create_user(db, email=EMAIL, name="List Bench", role="staff", password=PASSWORD, actor_id=None)
     frames = Frames()
     latencies: list[float] = []
+    phases: dict[str, list[float]] = {"send": [], "server": [], "render": []}
     with sync_playwright() as pw:
         executable = os.environ.get("CRM_CHROMIUM") or shutil.which("chromium")
         browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
         page = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 800}).new_page()
         page.on("websocket", frames.watch)
+        page.add_init_script(_SOCKET)
         _sign_in(page)
         page.goto("/contacts")
         page.wait_for_function("() => document.getElementById('range-label').textContent.includes('of')")
@@ -188,7 +216,10 @@ def measure(server: Any, states_dir: Path, queries: list[str]) -> dict[str, Any]
             page.wait_for_timeout(250)
             latency = page.evaluate(_LATENCY)
             if latency is not None:
-                latencies.append(float(latency))
+                latencies.append(float(latency["total"]))
+                for name, values in phases.items():
+                    if name in latency:
+                        values.append(float(latency[name]))
         client_token = page.evaluate("() => window.sessionStorage.getItem('token')")
         browser.close()
     with_wait = _percentiles(latencies)
@@ -199,6 +230,9 @@ def measure(server: Any, states_dir: Path, queries: list[str]) -> dict[str, Any]
         "debounce_ms": SEARCH_DEBOUNCE_MS,
         "keystroke_to_rows_ms": with_wait,
         "after_debounce_ms": without_wait,
+        # Last key to the search leaving (the wait included), its round trip to the first list delta, and that
+        # delta to the rows drawn.
+        "phases_ms": {name: _percentiles(values) for name, values in phases.items() if values},
         "list_state_json_bytes": state_bytes,
         "list_state_pickle_bytes": _pickled_size(states_dir, client_token),
         "first_load_websocket_bytes": first_load_bytes,

@@ -168,6 +168,9 @@ class ContactRow(BaseModel):
     assigned_user_name: str
     updated_at: datetime
     custom: dict[str, str] = Field(default_factory=dict)
+    # "3 days ago" and the exact time, in the reader's language (set by the UI: the list draws them as text).
+    updated_label: str = ""
+    updated_title: str = ""
 
 
 class ContactPage(BaseModel):

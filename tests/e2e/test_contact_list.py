@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from crm_app.contacts import service as contacts
 from crm_app.contacts.models import Contact, ContactTag, Tag
-from crm_app.contacts.schemas import AddressIn, ContactIn, PhoneIn
+from crm_app.contacts.schemas import AddressIn, ContactIn, EmailIn, PhoneIn
 from tests.e2e.helpers import make_user, sign_in
 
 
@@ -56,6 +56,32 @@ def test_find_a_contact_by_a_phone_typed_differently_and_without_accents(app_ser
     search.fill("lefebvre")
     expect(desktop.locator(".contact-row", has_text="Pièces Lefèbvre")).to_be_visible()
     expect(desktop.locator(".contact-card")).to_have_count(0)  # nor the phone cards on a desktop
+
+
+def test_a_search_is_ranked_until_a_column_is_chosen(app_server, desktop):
+    with app_server.session() as db:
+        for data in (
+            ContactIn(first_name="Aaron", last_name="Abbot", emails=[EmailIn(address="rankquest@example.com")]),
+            ContactIn(first_name="Aaron", last_name="Rankquest"),
+            ContactIn(kind="organization", company_name="Rankquest Garage"),
+        ):
+            contacts.create_contact(db, data=data, actor_id=None)
+    sign_in(desktop, make_user(app_server, "staff"))
+    desktop.locator("#contact-search").fill("rankquest")
+    rows = desktop.locator(".contact-row")
+    ranked = ["Rankquest Garage", "Aaron Rankquest", "Aaron Abbot"]  # name starts with it, a word does, e-mail
+    for n, name in enumerate(ranked):
+        expect(rows.nth(n)).to_contain_text(name)
+    expect(rows.first.locator("td").last).to_have_text(re.compile(r"ago$"))  # "5 seconds ago", drawn as text
+    desktop.locator(".sort-name").click()
+    expect(desktop).to_have_url(re.compile(r"sort=name"))
+    for n, name in enumerate(sorted(ranked)):
+        expect(rows.nth(n)).to_contain_text(name)
+    desktop.locator("#sort-relevance").click()
+    expect(desktop).not_to_have_url(re.compile(r"sort="))
+    for n, name in enumerate(ranked):
+        expect(rows.nth(n)).to_contain_text(name)
+    expect(desktop.locator("#sort-relevance")).to_have_count(0)
 
 
 def test_suppliers_button_and_combined_filters_survive_a_reload(app_server, desktop, listed):

@@ -228,3 +228,36 @@ def test_a_loaded_list_of_fifty_rows_keeps_its_state_under_fifty_kilobytes(app_d
     own = {name: getattr(state, name) for name in ContactListState.base_vars}
     size = len(json.dumps(own, default=str))
     assert size < 50_000, size
+
+
+def test_a_search_is_ranked_until_a_column_is_chosen_and_the_name_click_is_kept(app_db) -> None:
+    _people("Zed", "Ann")
+    with session_scope() as db:
+        contacts.create_contact(
+            db, data=person(first_name="Bob", last_name="Other", phones=[], emails=[], addresses=[]), actor_id=None
+        )
+    state = _state(_token())
+    _call(state, "search", "statelist")
+    assert (state.sort_field, state.sort_direction) == ("relevance", "asc")
+    _call(state, "sort_by", "name")
+    assert state.params == {"q": "statelist", "sort": "name"}  # explicit, or the search would be ranked again
+    assert [row.display_name for row in state.rows] == ["Ann Statelist", "Zed Statelist"]
+    _call(state, "sort_by", "name")
+    assert (state.sort_field, state.sort_direction) == ("name", "desc")
+    assert [row.display_name for row in state.rows] == ["Zed Statelist", "Ann Statelist"]
+    _call(state, "sort_by", "relevance")
+    assert state.params == {"q": "statelist"}
+    _call(state, "search", "")
+    assert state.sort_field == "name"
+    state.params = {"dir": "desc"}
+    assert (state.sort_field, state.sort_direction) == ("name", "desc")
+
+
+def test_the_updated_column_is_sent_as_text_in_the_readers_language(app_db) -> None:
+    _people("Ann")
+    state = _state(_token())
+    state.locale = "fr"
+    _call(state, "search", "statelist")
+    (row,) = state.rows
+    assert row.updated_label.startswith("il y a ")
+    assert row.updated_title.endswith(" UTC") and str(row.updated_at.year) in row.updated_title

@@ -1,11 +1,11 @@
 """The contact list: a table on a desktop, cards on a phone; filters in a drawer; bulk actions."""
 
 import reflex as rx
+from reflex.components.react_router.dom import ReactRouterLink
 
 from crm_app.auth.permissions import Permission
 from crm_app.contacts.schemas import ContactRow
 from crm_app.ui.components.export_menu import export_menu
-from crm_app.ui.components.markers import contact_name
 from crm_app.ui.i18n import t
 from crm_app.ui.layout import page_header
 from crm_app.ui.state.contact_list import ContactListState, FilterField, ListColumn, SavedViewRow
@@ -329,8 +329,8 @@ def _toolbar() -> rx.Component:
 
 
 def _sort_header(label: str, field: str) -> rx.Component:
-    current = L.params.get("sort", "name")
-    direction = L.params.get("dir", "asc")
+    current = L.sort_field
+    direction = L.sort_direction
     return rx.table.column_header_cell(
         rx.hstack(
             rx.text(t(label)),
@@ -345,46 +345,71 @@ def _sort_header(label: str, field: str) -> rx.Component:
     )
 
 
+def _list_name(row: ContactRow, extra_class: str = "") -> list[rx.Component]:
+    """The name and its markers in plain elements (the list draws a page of these on every keystroke)."""
+    return [
+        rx.el.span(row.display_name, class_name="clip"),
+        rx.cond(
+            row.is_supplier,
+            rx.el.span(
+                rx.icon("truck", size=16),
+                title=t("Supplier"),
+                aria_label=t("Supplier"),
+                role="img",
+                class_name="list-marker-supplier marker-supplier",
+            ),
+        ),
+        rx.cond(
+            row.is_conflict,
+            rx.el.span(
+                title=t("Conflict"),
+                aria_label=t("Conflict"),
+                role="img",
+                class_name="list-marker-conflict marker-conflict",
+            ),
+        ),
+        rx.cond(row.archived, rx.el.span(t("Archived"), class_name="list-badge list-badge-gray")),
+    ]
+
+
+def _cell(*children: rx.Component, class_name: str | rx.Var | None = None) -> rx.Component:
+    return rx.el.td(*children, class_name="rt-TableCell" if class_name is None else ["rt-TableCell", class_name])
+
+
 def _row(row: ContactRow) -> rx.Component:
-    href = "/contacts/" + row.id.to_string()
-    return rx.table.row(
-        rx.table.cell(
-            rx.checkbox(
+    """One table row, in plain elements styled by assets/styles.css (no per-element prop or style pass)."""
+    return rx.el.tr(
+        _cell(
+            rx.el.input(
+                type="checkbox",
                 checked=L.all_matching | L.selected.contains(row.id),
                 on_change=lambda _v: L.toggle_row(row.id),
                 class_name="row-select",
                 aria_label=t("Select"),
             )
         ),
-        rx.table.cell(
-            rx.link(
-                contact_name(row.display_name, row.is_supplier, row.is_conflict, row.archived),
-                href=href,
-                underline="none",
-                color=rx.color("gray", 12),
+        _cell(ReactRouterLink.create(*_list_name(row), to="/contacts/" + row.id.to_string(), class_name="list-name")),
+        _cell(rx.el.span(rx.cond(row.kind == "person", t("Person"), t("Organisation")), class_name="list-muted")),
+        _cell(rx.cond(row.main_phone, rx.el.a(row.main_phone, href=row.main_phone_tel, class_name="list-link"))),
+        _cell(rx.el.span(row.main_email, class_name="list-text list-email clip")),
+        _cell(rx.el.span(row.city, class_name="list-text")),
+        _cell(
+            rx.el.span(
+                rx.foreach(row.tags, lambda tag: rx.el.span(tag, class_name="list-badge")), class_name="list-tags"
             )
         ),
-        rx.table.cell(
-            rx.text(rx.cond(row.kind == "person", t("Person"), t("Organisation")), size="1", color_scheme="gray")
-        ),
-        rx.table.cell(
-            rx.cond(row.main_phone, rx.link(row.main_phone, href=row.main_phone_tel, size="2")), white_space="nowrap"
-        ),
-        rx.table.cell(rx.text(row.main_email, size="2", class_name="clip", max_width="220px")),
-        rx.table.cell(rx.text(row.city, size="2")),
-        rx.table.cell(
-            rx.hstack(rx.foreach(row.tags, lambda tag: rx.badge(tag, variant="soft")), wrap="wrap", spacing="1")
-        ),
-        rx.table.cell(rx.text(row.assigned_user_name, size="2")),
+        _cell(rx.el.span(row.assigned_user_name, class_name="list-text")),
         rx.foreach(
             L.custom_columns,
-            lambda c: rx.table.cell(
-                rx.text(row.custom[c.key], size="2", class_name="clip", max_width="200px"),
+            lambda c: _cell(
+                rx.el.span(row.custom[c.key], class_name="list-text list-custom clip"),
                 class_name="custom-cell-" + c.key,
             ),
         ),
-        rx.table.cell(rx.moment(row.updated_at, from_now=True, size="1"), white_space="nowrap"),
-        class_name="contact-row",
+        _cell(
+            rx.el.span(row.updated_label, title=row.updated_title, class_name="list-muted"), class_name="list-nowrap"
+        ),
+        class_name="rt-TableRow contact-row",
     )
 
 
@@ -398,7 +423,13 @@ def _table() -> rx.Component:
             rx.table.header(
                 rx.table.row(
                     rx.table.column_header_cell(
-                        rx.checkbox(on_change=lambda _v: L.toggle_page(), aria_label=t("Select page"), id="select-page")
+                        rx.el.input(
+                            type="checkbox",
+                            on_change=lambda _v: L.toggle_page(),
+                            class_name="row-select",
+                            aria_label=t("Select page"),
+                            id="select-page",
+                        )
                     ),
                     _sort_header("Name", "name"),
                     _sort_header("Type", "kind"),
@@ -424,42 +455,24 @@ def _table() -> rx.Component:
 
 
 def _card(row: ContactRow) -> rx.Component:
-    return rx.card(
-        rx.hstack(
-            rx.link(
-                rx.vstack(
-                    contact_name(row.display_name, row.is_supplier, row.is_conflict, row.archived, size="3"),
-                    rx.text(row.city, size="1", color_scheme="gray"),
-                    spacing="1",
-                    min_width="0",
-                ),
-                href="/contacts/" + row.id.to_string(),
-                underline="none",
-                color=rx.color("gray", 12),
-                flex="1",
-                min_width="0",
-            ),
-            rx.cond(
-                row.main_phone,
-                rx.link(
-                    rx.button(
-                        rx.icon("phone", size=16),
-                        rx.text(row.main_phone, size="2", white_space="nowrap"),
-                        size="2",
-                        radius="full",
-                        variant="soft",
-                    ),
-                    href=row.main_phone_tel,
-                    class_name="card-call",
-                    flex_shrink="0",
-                ),
-            ),
-            align="center",
-            width="100%",
-            spacing="3",
+    """One phone card: name, markers and city open the file; the phone button calls."""
+    return rx.el.div(
+        ReactRouterLink.create(
+            rx.el.span(*_list_name(row), class_name="list-name list-name-lg"),
+            rx.el.span(row.city, class_name="list-muted"),
+            to="/contacts/" + row.id.to_string(),
+            class_name="list-card-main",
         ),
-        class_name="contact-card",
-        width="100%",
+        rx.cond(
+            row.main_phone,
+            rx.el.a(
+                rx.icon("phone", size=16),
+                row.main_phone,
+                href=row.main_phone_tel,
+                class_name="list-call card-call",
+            ),
+        ),
+        class_name="list-card contact-card",
     )
 
 
@@ -638,6 +651,17 @@ def _delete_dialog() -> rx.Component:
 def _pager() -> rx.Component:
     return rx.flex(
         rx.text(L.range_label, size="2", color_scheme="gray", id="range-label"),
+        rx.cond(
+            (L.query != "") & (L.sort_field != "relevance"),
+            rx.button(
+                rx.icon("sparkles", size=14),
+                t("Best matches first"),
+                variant="ghost",
+                size="1",
+                on_click=L.sort_by("relevance"),
+                id="sort-relevance",
+            ),
+        ),
         rx.spacer(),
         rx.el.select(
             *[rx.el.option(f"{n} / page", value=str(n)) for n in (25, 50, 100)],

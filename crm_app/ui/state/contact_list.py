@@ -13,10 +13,12 @@ import functools
 import json
 import logging
 from collections.abc import Callable
+from datetime import UTC, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 import reflex as rx
+from babel.dates import format_datetime, format_timedelta
 
 from crm_app.auth.permissions import Permission, has_permission
 from crm_app.contacts import bulk, search
@@ -24,6 +26,7 @@ from crm_app.contacts import lists as contact_lists
 from crm_app.contacts import tags as tag_service
 from crm_app.contacts.schemas import ContactPage, ContactRow
 from crm_app.core.errors import DomainError, NotFoundError
+from crm_app.core.timeutil import utcnow
 from crm_app.db import session_scope
 from crm_app.ui.state.live import watch_list
 from crm_app.ui.state.session import SessionState, _to_sign_in, _validate, requires
@@ -162,6 +165,11 @@ def _clean_params(params: dict[str, Any]) -> dict[str, str]:
     return out
 
 
+def _sort_chosen(params: dict[str, str]) -> bool:
+    """Whether the URL names an order (else a search is ranked and the plain list sorted by name)."""
+    return "sort" in params or "dir" in params
+
+
 PHONE_MEDIA = "(max-width: 767px)"  # the phone breakpoint of assets/styles.css
 
 
@@ -199,6 +207,18 @@ class ContactListState(SessionState):
     def query(self) -> str:
         """The search text."""
         return self.params.get("q", "")
+
+    @rx.var
+    def sort_field(self) -> str:
+        """The column the list is sorted by: the one chosen, else ``relevance`` for a search, else ``name``."""
+        if _sort_chosen(self.params):
+            return search.sort_from_params(self.params).field
+        return "relevance" if self.params.get("q", "").strip() else "name"
+
+    @rx.var
+    def sort_direction(self) -> str:
+        """``asc`` or ``desc``."""
+        return search.sort_from_params(self.params).direction
 
     @rx.var
     def page_size(self) -> int:
@@ -258,7 +278,10 @@ class ContactListState(SessionState):
 
     def _page_query(self, *, with_total: bool = True) -> Callable[[], ContactPage]:
         """The database read of the visible page, as a function that can run in a worker thread."""
-        filter_, sort = self._filter(), search.sort_from_params(self.params)
+        # No column chosen: the service ranks a search (names starting with the words typed first) and sorts the
+        # plain list by name.
+        filter_ = self._filter()
+        sort = search.sort_from_params(self.params) if _sort_chosen(self.params) else None
         page, size, locale = self.page, self.page_size, self.locale
 
         def read() -> ContactPage:
@@ -281,10 +304,15 @@ class ContactListState(SessionState):
 
     def _show(self, result: ContactPage) -> None:
         checkboxes = [c.key for c in self.custom_columns if c.type == "checkbox"]
+        now = utcnow()
         for row in result.rows:
             for key in checkboxes:
                 if row.custom.get(key):
                     row.custom[key] = self._t(row.custom[key])
+            row.updated_label = format_timedelta(
+                min(row.updated_at - now, timedelta(0)), add_direction=True, locale=self.locale
+            )
+            row.updated_title = format_datetime(row.updated_at, "medium", tzinfo=UTC, locale=self.locale) + " UTC"
         self.rows = result.rows
         if result.total >= 0:
             self.total = result.total
@@ -495,13 +523,16 @@ class ContactListState(SessionState):
 
     @requires(Permission.CONTACTS_VIEW)
     async def sort_by(self, field: str):
-        """Sort by a column; a second click reverses the order."""
+        """Sort by a column; a second click reverses the order; ``relevance`` goes back to the ranked order."""
         if field not in search.SORT_FIELDS:
             return None
-        current = search.sort_from_params(self.params)
-        direction = "desc" if current.field == field and current.direction == "asc" else "asc"
+        same = self.sort_field == field and self.sort_direction == "asc"
         params = {k: v for k, v in self.params.items() if k not in ("sort", "dir")}
-        params.update(search.sort_to_params(search.ContactSort(field=field, direction=direction)))
+        if field != "relevance":
+            # Written even for the name: without it a search would be ranked again.
+            params["sort"] = field
+            if same:
+                params["dir"] = "desc"
         self.params = params
         return await self._changed()
 
