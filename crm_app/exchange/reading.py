@@ -1,14 +1,15 @@
 """A workbook's rows read, and checked when that helps, in a child process, so that a dry run uses two cores
-(parsing the XML and checking the rows cost about the same).
+(the child reads the file and checks part of the rows while the caller decides the rest).
 
     python -m crm_app.exchange.reading      (its settings come as one JSON line on standard input)
 
 The child reads a stored file as ``files.header_and_rows`` does and writes its data rows to the row cache as it
-goes. When the caller falls behind (it acknowledges each batch it takes) and the child was given the database,
-it also checks the next batch itself: checking a row is the part of deciding it that needs nothing of the
-import's progress, reading it through the column plan and validating it as a new contact, on a read-only
-connection of the child's own (``imports.RowChecker``). The caller still decides the rest (duplicates,
-matches, references).
+goes. Once the caller falls behind (it acknowledges each message it takes) and the child was given the database,
+it also checks part of each batch itself (a share that grows while the caller still has a batch waiting and
+shrinks once it has none, so that neither side waits for the other): checking a row is the part of deciding it
+that needs nothing of the import's progress, reading it through the column plan and validating it as a new
+contact, on a read-only connection of the child's own (``imports.RowChecker``). The caller still decides the
+rest (duplicates, matches, references).
 
 Messages, pickled on standard output: ``("hello", fingerprint)`` once the child can check rows (``None``: it
 cannot), ``("rows", [(number, cells), ...])``, ``("ready", [(row, verdict), ...])``, ``("done",)``;
@@ -80,10 +81,28 @@ def _checker(out: IO[bytes], config: dict[str, Any]) -> Any:
     return checker
 
 
+class _Share:
+    """How much of each batch the child checks: more while the caller still has an earlier batch waiting
+    when the next one is ready (it is the slower side), less once it has taken everything (it waits for
+    the child), so that both sides stay busy."""
+
+    STEP = 0.1
+
+    def __init__(self) -> None:
+        self.fraction = 0.5
+
+    def of(self, size: int, caller_behind: bool) -> int:
+        """How many rows of a batch of ``size`` to check, given whether the caller is behind."""
+        change = self.STEP if caller_behind else -self.STEP
+        self.fraction = min(1.0, max(0.0, self.fraction + change))
+        return round(size * self.fraction)
+
+
 def _read_workbook(out: IO[bytes], config: dict[str, Any], acks: _Acks) -> None:
     checker = None
     may_check = bool(config.get("database"))
     batch = int(config["batch"])
+    share = _Share()
     with (
         open_sheet(Path(config["path"]), config["file_format"], whole=True) as sheet,
         Path(config["cache"]).open("w", encoding="utf-8") as kept,
@@ -97,15 +116,19 @@ def _read_workbook(out: IO[bytes], config: dict[str, Any], acks: _Acks) -> None:
             kept.write("".join(json.dumps([n, cells_json(c)], ensure_ascii=False) + "\n" for n, c in chunk))
             if may_check and acks.behind():
                 checker, may_check = _checker(out, config), False
-            ready = None
-            if checker is not None and acks.behind():
+            checked = share.of(len(chunk), acks.behind()) if checker is not None else 0
+            if checked:
                 try:
-                    ready = checker.read_and_check(chunk)
+                    ready = checker.read_and_check(chunk[:checked])
                 except Exception:  # as when it cannot start: the caller checks the rows
                     traceback.print_exc(file=sys.stderr)
-                    checker = None
-            _send(out, ("ready", ready) if ready is not None else ("rows", chunk))
-            acks.sent += 1
+                    checker, checked = None, 0
+                else:
+                    _send(out, ("ready", ready))
+                    acks.sent += 1
+            if checked < len(chunk):
+                _send(out, ("rows", chunk[checked:]))
+                acks.sent += 1
             chunk = []
             gc.collect(1)
         kept.write("".join(json.dumps([n, cells_json(c)], ensure_ascii=False) + "\n" for n, c in chunk))
