@@ -22,7 +22,7 @@ from crm_app.core.errors import ValidationError
 from crm_app.db import session_scope
 from crm_app.exchange import imports
 from crm_app.exchange.models import ImportRow
-from crm_app.exchange.reading import ReaderFailed, rows_read_apart
+from crm_app.exchange.reading import ReaderFailed, _Share, rows_read_apart
 from crm_app.settings import settings
 from tests.exchange.helpers import run, upload, write, xlsx_bytes
 
@@ -415,3 +415,12 @@ def test_a_reading_child_that_cannot_reach_the_import_leaves_the_checking_here(t
     assert not _children()
     apart.dispose()
     elsewhere.dispose()
+
+
+def test_the_reading_child_checks_more_of_each_batch_while_the_dry_run_is_behind_and_less_once_it_waits():
+    share = _Share()
+    first = share.of(1000, caller_behind=True)
+    assert first == 600
+    assert [share.of(1000, caller_behind=True) for _ in range(6)][-1] == 1000
+    assert share.of(1000, caller_behind=False) == 900
+    assert [share.of(1000, caller_behind=False) for _ in range(12)][-1] == 0
