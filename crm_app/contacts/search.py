@@ -95,6 +95,7 @@ FTS_SHADOW_SUFFIXES = ("_data", "_idx", "_content", "_docsize", "_config")
 PG_VECTOR_COLUMN = "search_vector"
 PG_NAME_VECTOR_COLUMN = "name_vector"
 PG_VECTOR_INDEX = "ix_contact_search_vector"
+PG_NAME_VECTOR_INDEX = "ix_contact_search_name_vector"
 _BATCH = 1000
 
 # Letters Unicode does not decompose into a base letter and an accent.
@@ -1025,7 +1026,7 @@ def suspend_index_sync(connection: Connection) -> None:
     if connection.dialect.name == "sqlite":
         _drop_sqlite_triggers(connection)
     elif connection.dialect.name == "postgresql":
-        connection.exec_driver_sql(f"DROP INDEX IF EXISTS {PG_VECTOR_INDEX}")
+        _drop_pg_indexes(connection)
 
 
 def index_loaded_rows(execute: Callable[[str], Any], select_sql: str) -> None:
@@ -1104,9 +1105,15 @@ def _drop_sqlite_triggers(connection: Connection) -> None:
 
 
 def _create_pg_index(connection: Connection) -> None:
-    connection.exec_driver_sql(
-        f"CREATE INDEX IF NOT EXISTS {PG_VECTOR_INDEX} ON contact_search USING gin ({PG_VECTOR_COLUMN})"
-    )
+    """GIN indexes on the whole document and on the names alone (a ranked search reads the name matches of a
+    word found mostly elsewhere, an e-mail domain or a tag, without visiting every contact that holds it)."""
+    for name, vector in ((PG_VECTOR_INDEX, PG_VECTOR_COLUMN), (PG_NAME_VECTOR_INDEX, PG_NAME_VECTOR_COLUMN)):
+        connection.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON contact_search USING gin ({vector})")
+
+
+def _drop_pg_indexes(connection: Connection) -> None:
+    for name in (PG_VECTOR_INDEX, PG_NAME_VECTOR_INDEX):
+        connection.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
 
 
 def create_search_structures(connection: Connection) -> None:
@@ -1139,7 +1146,7 @@ def drop_search_structures(connection: Connection) -> None:
         _drop_sqlite_triggers(connection)
         connection.exec_driver_sql(f"DROP TABLE IF EXISTS {FTS_TABLE}")
     elif dialect == "postgresql":
-        connection.exec_driver_sql(f"DROP INDEX IF EXISTS {PG_VECTOR_INDEX}")
+        _drop_pg_indexes(connection)
         connection.exec_driver_sql(f"ALTER TABLE contact_search DROP COLUMN IF EXISTS {PG_VECTOR_COLUMN}")
         connection.exec_driver_sql(f"ALTER TABLE contact_search DROP COLUMN IF EXISTS {PG_NAME_VECTOR_COLUMN}")
 
@@ -1153,7 +1160,7 @@ def is_search_structure(name: str | None, type_: str) -> bool:
     if type_ == "column":
         return name in (PG_VECTOR_COLUMN, PG_NAME_VECTOR_COLUMN)
     if type_ == "index":
-        return name == PG_VECTOR_INDEX
+        return name in (PG_VECTOR_INDEX, PG_NAME_VECTOR_INDEX)
     return False
 
 
@@ -1304,8 +1311,11 @@ def _index_matches(dialect: str, query: _Query) -> Any:
     raise NotImplementedError(f"contact search does not support the {dialect} dialect")
 
 
-def _pg_found(query: _Query) -> ColumnElement[bool]:
-    return _PG_VECTOR.op("@@")(func.to_tsquery(_PG_CONFIG, _tsquery_expression(query)))
+def _pg_found(query: _Query, *, indexed: bool = True) -> ColumnElement[bool]:
+    tsquery = func.to_tsquery(_PG_CONFIG, _tsquery_expression(query))
+    if indexed:
+        return _PG_VECTOR.op("@@")(tsquery)
+    return func.ts_match_vq(_PG_VECTOR, tsquery, type_=Boolean)
 
 
 def _pg_name_found(query: _Query) -> ColumnElement[bool] | None:
@@ -1735,12 +1745,18 @@ def _ranked_many(plan: _Plan) -> list[_Phase]:
         elsewhere = base.where(_fts_match(plan.fts(everything, without=names)))
     else:
         found = search.contact_id
-        base = select(found, found).where(_pg_found(query), plan.contact_matches(found))
+        base = select(found, found).where(plan.contact_matches(found))
         names_found = _pg_name_found(query)
         if names_found is None:
-            return [*phases, _Phase(stmt=base, keys=[found], descending=True)]
+            return [*phases, _Phase(stmt=base.where(_pg_found(query)), keys=[found], descending=True)]
+        # A name match is a match when every word is a name word; the name index alone then finds them.
         in_names = base.where(names_found, outside_prefix(search.name_key))
-        elsewhere = base.where(~names_found)
+        if any(term.digits for term in query.terms):
+            in_names = in_names.where(_pg_found(query))
+        # The other matches, newest first, are many (this is the many-matches plan): walking the contacts
+        # backwards and checking each (a function PostgreSQL cannot answer from an index) stops at the page,
+        # where the index would collect every match of an e-mail domain or a tag before sorting them.
+        elsewhere = base.where(_pg_found(query, indexed=False), ~names_found)
     phases.append(_Phase(stmt=in_names, keys=[found], descending=True))
     phases.append(_Phase(stmt=elsewhere, keys=[found], descending=True))
     return phases
