@@ -1064,12 +1064,33 @@ def checks_fingerprint(session: Session, reading: str) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def kept_line(row: RowInput, verdict: Verdict | None) -> str:
+    """The line of ``<stored>.parsed`` that keeps what was read in a row and the verdict on it."""
+    return _encode([row.number, row_data(row), _verdict_json(verdict)]) + "\n"
+
+
+# A verdict on a row as a new contact that a row checker gave in its kept line: the dry run only counts it
+# (the plan itself stays in the line, for the run).
+_VALID = ("plan", None)
+
+
+def _from_kept_line(number: int, cells: tuple[Any, ...], line: str) -> tuple[RowInput, Verdict | None]:
+    """A row and the verdict on it from the line a row checker made of it (``kept_line``)."""
+    _number, data, verdict = json.loads(line)
+    if verdict is None:
+        return row_from_data(number, cells, data), None
+    if verdict[0] == "invalid":
+        return row_from_data(number, cells, data), ("invalid", verdict[1], dict(verdict[2]))
+    return row_from_data(number, cells, data), _VALID
+
+
 @contextlib.contextmanager
 def _keeping_parsed(
     job: ImportJob, fingerprint: str, checks: str, still: Callable[[], bool]
-) -> Iterator[Callable[[list[RowInput], dict[int, Verdict]], None]]:
-    """A function that keeps what was read in rows and the verdicts on them, for the run; the file is kept
-    once the block ends normally, if what validation reads is ``still`` as it was (not changed meanwhile)."""
+) -> Iterator[Callable[[list[RowInput], dict[int, Verdict], dict[int, str]], None]]:
+    """A function that keeps what was read in rows and the verdicts on them, for the run (or the line a row
+    checker already made of a row); the file is kept once the block ends normally, if what validation reads
+    is ``still`` as it was (not changed meanwhile)."""
     path = _parsed_path(job)
     path.unlink(missing_ok=True)
     partial = _partial(path)
@@ -1077,13 +1098,8 @@ def _keeping_parsed(
         with partial.open("w", encoding="utf-8") as out:
             out.write(_encode({"context": fingerprint, "checks": checks}) + "\n")
 
-            def keep(rows: list[RowInput], verdicts: dict[int, Verdict]) -> None:
-                out.write(
-                    "".join(
-                        _encode([row.number, row_data(row), _verdict_json(verdicts.get(row.number))]) + "\n"
-                        for row in rows
-                    )
-                )
+            def keep(rows: list[RowInput], verdicts: dict[int, Verdict], lines: dict[int, str]) -> None:
+                out.write("".join(lines.get(row.number) or kept_line(row, verdicts.get(row.number)) for row in rows))
 
             yield keep
     except BaseException:
@@ -1169,9 +1185,10 @@ class RowChecker:
         self.job = job
         self.fingerprint = context_fingerprint(self.ctx)
 
-    def read_and_check(self, chunk: list[tuple[int, tuple[Any, ...]]]) -> list[tuple[RowInput, Verdict | None]]:
-        """Data rows read and checked."""
-        return self.check([read_row(self.ctx, number, cells) for number, cells in chunk])
+    def read_and_check(self, chunk: list[tuple[int, tuple[Any, ...]]]) -> list[tuple[int, tuple[Any, ...], str]]:
+        """Data rows read and checked: (number, cells, the line the dry run keeps of the row)."""
+        checked = self.check([read_row(self.ctx, number, cells) for number, cells in chunk])
+        return [(row.number, row.cells, kept_line(row, verdict)) for row, verdict in checked]
 
     def check(self, rows: list[RowInput]) -> list[tuple[RowInput, Verdict | None]]:
         """Each row with its verdict as a new contact (None for a row the writer rejects or skips anyway)."""
@@ -1260,13 +1277,23 @@ def dry_run(
             _keeping_parsed(job, fingerprint, checks, still=lambda: checks_now() == checks) as keep,
         ):
             for chunk in _iter_batches(items, settings.import_batch_size):
-                parsed = [read_row(ctx, number, cells) if ready is None else ready[0] for number, cells, ready in chunk]
-                known = {number: ready[1] for number, _cells, ready in chunk if ready is not None and ready[1]}
+                parsed: list[RowInput] = []
+                known: dict[int, Verdict] = {}
+                lines: dict[int, str] = {}
+                for number, cells, line in chunk:
+                    if line is None:
+                        parsed.append(read_row(ctx, number, cells))
+                        continue
+                    row, verdict = _from_kept_line(number, cells, line)
+                    parsed.append(row)
+                    lines[number] = line
+                    if verdict is not None:
+                        known[number] = verdict
                 planner.verdicts = {}
                 with Session(engine, expire_on_commit=False) as s, reading_config_once(s):
                     planner.decide(s, parsed, known)
                     s.rollback()
-                keep(parsed, planner.verdicts)
+                keep(parsed, planner.verdicts, lines)
                 total += len(chunk)
                 after_batch()
                 if on_progress is not None:

@@ -12,7 +12,7 @@ contact, on a read-only connection of the child's own (``imports.RowChecker``). 
 rest (duplicates, matches, references).
 
 Messages, pickled on standard output: ``("hello", fingerprint)`` once the child can check rows (``None``: it
-cannot), ``("rows", [(number, cells), ...])``, ``("ready", [(row, verdict), ...])``, ``("done",)``;
+cannot), ``("rows", [(number, cells), ...])``, ``("ready", [(number, cells, line), ...])``, ``("done",)``;
 ``("refused", message, field)`` for a file the checks refuse, ``("failed", description)`` for anything else.
 """
 
@@ -27,6 +27,7 @@ import pickle
 import subprocess
 import sys
 import tempfile
+import time
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,19 +37,25 @@ from crm_app.core.errors import ValidationError
 from crm_app.exchange.files import cells_json, header_and_rows, open_sheet
 
 PIPE_BYTES = 1024 * 1024
+WAITED_FOR_THE_CALLER = 0.05  # seconds: writing a message waited that long, the pipe was full
 _ROOT = Path(__file__).resolve().parents[2]
 
-# (number, cells, ready): ``ready`` is (row, verdict) for a row the child read and checked, else None.
-Item = tuple[int, tuple[Any, ...], tuple[Any, Any] | None]
+# (number, cells, line): ``line`` is what the dry run keeps of a row the child read and checked
+# (``imports.kept_line``), else None.
+Item = tuple[int, tuple[Any, ...], str | None]
 
 
 class ReaderFailed(RuntimeError):
     """The child reading the rows stopped without reading them to the end."""
 
 
-def _send(out: IO[bytes], message: tuple[Any, ...]) -> None:
-    pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)
+def _send(out: IO[bytes], message: tuple[Any, ...]) -> float:
+    """Send one message; returns how long writing it waited (for the caller to make room in the pipe)."""
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    started = time.monotonic()
+    out.write(data)
     out.flush()
+    return time.monotonic() - started
 
 
 class _Acks:
@@ -82,9 +89,9 @@ def _checker(out: IO[bytes], config: dict[str, Any]) -> Any:
 
 
 class _Share:
-    """How much of each batch the child checks: more while the caller still has an earlier batch waiting
-    when the next one is ready (it is the slower side), less once it has taken everything (it waits for
-    the child), so that both sides stay busy."""
+    """How much of each batch the child checks: more while the caller is the slower side (a batch sent
+    earlier still waits for it when the next one is ready, or sending the last one had to wait for room in
+    the pipe), less once it has taken everything (it waits for the child), so that both sides stay busy."""
 
     STEP = 0.1
 
@@ -109,14 +116,17 @@ def _read_workbook(out: IO[bytes], config: dict[str, Any], acks: _Acks) -> None:
     ):
         _header_row, _headers, rows = header_and_rows(sheet, max_rows=int(config["max_rows"]))
         chunk: list[tuple[int, tuple[Any, ...]]] = []
+        waited = 0.0
         for item in rows:
             chunk.append(item)
             if len(chunk) < batch:
                 continue
             kept.write("".join(json.dumps([n, cells_json(c)], ensure_ascii=False) + "\n" for n, c in chunk))
-            if may_check and acks.behind():
+            caller_behind = waited > WAITED_FOR_THE_CALLER or acks.behind()
+            if may_check and caller_behind:
                 checker, may_check = _checker(out, config), False
-            checked = share.of(len(chunk), acks.behind()) if checker is not None else 0
+            checked = share.of(len(chunk), caller_behind) if checker is not None else 0
+            waited = 0.0
             if checked:
                 try:
                     ready = checker.read_and_check(chunk[:checked])
@@ -124,10 +134,10 @@ def _read_workbook(out: IO[bytes], config: dict[str, Any], acks: _Acks) -> None:
                     traceback.print_exc(file=sys.stderr)
                     checker, checked = None, 0
                 else:
-                    _send(out, ("ready", ready))
+                    waited += _send(out, ("ready", ready))
                     acks.sent += 1
             if checked < len(chunk):
-                _send(out, ("rows", chunk[checked:]))
+                waited += _send(out, ("rows", chunk[checked:]))
                 acks.sent += 1
             chunk = []
             gc.collect(1)
@@ -169,8 +179,8 @@ def _received(proc: subprocess.Popen[bytes], errors: IO[bytes], context: str | N
             for number, cells in message[1]:
                 yield number, cells, None
         elif kind == "ready":
-            for row, verdict in message[1]:
-                yield row.number, row.cells, (row, verdict) if trusted else None
+            for number, cells, line in message[1]:
+                yield number, cells, line if trusted else None
         elif kind == "done":
             return
         elif kind == "refused":
@@ -183,11 +193,11 @@ def _received(proc: subprocess.Popen[bytes], errors: IO[bytes], context: str | N
 def rows_read_apart(config: dict[str, Any], *, context: str | None) -> Iterator[Iterator[Item]]:
     """The rows ``config`` names, read by a child process (see the module's documentation).
 
-    Rows come as ``(number, cells, ready)``; ``ready`` holds the row and its verdict when the child read and
-    checked it under the reading fingerprint ``context`` (rows checked under another one come without: the
-    caller reads them). Refusals come as the same ``ValidationError`` an in-process read raises, at the same
-    row; a child that dies raises ``ReaderFailed``. Leaving the block early stops the child; it never outlives
-    the block.
+    Rows come as ``(number, cells, line)``; ``line`` is what the dry run keeps of the row (what was read in it
+    and the verdict on it) when the child read and checked it under the reading fingerprint ``context`` (rows
+    checked under another one come without: the caller reads them). Refusals come as the same
+    ``ValidationError`` an in-process read raises, at the same row; a child that dies raises ``ReaderFailed``.
+    Leaving the block early stops the child; it never outlives the block.
     """
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(_ROOT), os.environ.get("PYTHONPATH")]))}
     with tempfile.TemporaryFile() as errors:
