@@ -1357,6 +1357,20 @@ def _day_start(value: date) -> datetime:
     return datetime.combine(value, time.min, tzinfo=UTC)
 
 
+def _in_range(column_: Any, start: date | None, end: date | None, wrap: Callable[[Any], Any]) -> list[Any]:
+    """SQL: ``column_`` (a timestamp) falls on a day from ``start`` to ``end`` (either may be open)."""
+    conditions = []
+    if start is not None:
+        conditions.append(wrap(column_) >= _day_start(start))
+    if end is not None and end < date.max:
+        conditions.append(wrap(column_) < _day_start(end + timedelta(days=1)))
+    return conditions
+
+
+# A created or updated range holding at most this many contacts is intersected with the full-text match.
+NARROW_DATE_LIMIT = 20_000
+
+
 @dataclass
 class _Plan:
     """A parsed filter: its search query and the SQL conditions on ``contact``."""
@@ -1366,12 +1380,22 @@ class _Plan:
     dialect: str
     conflict_id: int | None = None
     custom_types: dict[str, str] = field(default_factory=dict)
+    # SQLite: the created/updated ranges few enough contacts fall in that their index is intersected with the
+    # full-text match (``candidates``) instead of reading every matching contact to check its date.
+    narrow_dates: tuple[str, ...] = ()
 
     def conditions(
-        self, *, hint: bool, with_query: bool = True, with_tags: bool = True, with_tokens: bool = True
+        self,
+        *,
+        hint: bool,
+        with_query: bool = True,
+        with_tags: bool = True,
+        with_tokens: bool = True,
+        with_narrow_dates: bool = True,
     ) -> list[ColumnElement[bool]]:
         """WHERE terms on ``contact``; with ``hint`` (SQLite) filters never drive the plan, the sort index does.
-        Without ``with_tokens`` the filters the full-text match answers (``token_phrases``) are left out."""
+        Without ``with_tokens`` the filters the full-text match answers (``token_phrases``) are left out, without
+        ``with_narrow_dates`` the ``narrow_dates`` ranges."""
         f = self.filter
         sqlite = self.dialect == "sqlite"
         u = unindexed if hint and sqlite else _same
@@ -1404,16 +1428,12 @@ class _Plan:
             if f.unassigned:
                 choices.append(u(Contact.assigned_user_id).is_(None))
             conditions.append(or_(*choices))
-        for column_, start, end in (
-            (Contact.created_at, f.created_from, f.created_to),
-            (Contact.updated_at, f.updated_from, f.updated_to),
-        ):
+        for name, column_, start, end in self._date_ranges():
             if column_ is Contact.created_at and not tokens and self._created_tokens()[1]:
                 continue
-            if start is not None:
-                conditions.append(u(column_) >= _day_start(start))
-            if end is not None and end < date.max:
-                conditions.append(u(column_) < _day_start(end + timedelta(days=1)))
+            if not with_narrow_dates and name in self.narrow_dates:
+                continue
+            conditions.extend(_in_range(column_, start, end, u))
         for item in f.custom:
             type_ = self.custom_types.get(item.key)
             if not tokens and _custom_tokens(item, type_)[1]:
@@ -1466,6 +1486,21 @@ class _Plan:
         if created:
             phrases.append(any_of(created))
         return phrases
+
+    def _date_ranges(self) -> list[tuple[str, Any, date | None, date | None]]:
+        """The created and updated ranges of the filter: (name, column, first day, last day)."""
+        f = self.filter
+        ranges = [("created", Contact.created_at, f.created_from, f.created_to)]
+        ranges.append(("updated", Contact.updated_at, f.updated_from, f.updated_to))
+        return [item for item in ranges if item[2] is not None or item[3] is not None]
+
+    def narrow_date_ids(self) -> list[Any]:
+        """SELECTs of the ids in each ``narrow_dates`` range, read from its index."""
+        return [
+            select(Contact.id.label("id")).where(*_in_range(column_, start, end, _same))
+            for name, column_, start, end in self._date_ranges()
+            if name in self.narrow_dates
+        ]
 
     def _created_tokens(self) -> tuple[list[str], bool]:
         return _date_range_tokens(CREATED_KEY, self.filter.created_from, self.filter.created_to)
@@ -1573,8 +1608,10 @@ class _Plan:
         if self.tokens:
             expression = self.fts(_fts5_expression(self.query) if self.query is not None else None)
             if expression is not None:
-                found = select(_FTS.c.rowid.label("id")).where(_fts_match(expression)).subquery()
-                checks = self.checks()
+                matched = select(_FTS.c.rowid.label("id")).where(_fts_match(expression))
+                narrow = self.narrow_date_ids()
+                found = (intersect(matched, *narrow) if narrow else matched).subquery()
+                checks = self.conditions(hint=True, with_query=False, with_tokens=False, with_narrow_dates=False)
                 if checks:
                     return select(found.c.id).where(_per_row(self.dialect, Contact.id == found.c.id, *checks)), (
                         found.c.id
@@ -1646,7 +1683,19 @@ def _make_plan(session: Session, filter: ContactFilter, region: str | None = Non
             )
         ):
             custom_types.setdefault(key, type_)
-    return _Plan(filter=filter, query=query, dialect=dialect, conflict_id=conflict_id, custom_types=custom_types)
+    plan = _Plan(filter=filter, query=query, dialect=dialect, conflict_id=conflict_id, custom_types=custom_types)
+    if plan.tokens and plan.fts(_fts5_expression(query) if query is not None else None) is not None:
+        # A range is narrow when its index holds few enough ids (counted, at most the limit, from the index alone);
+        # created ranges the tokens answer exactly need nothing more.
+        narrow = []
+        for name, column_, start, end in plan._date_ranges():
+            if name == "created" and plan._created_tokens()[1]:
+                continue
+            ids = select(Contact.id).where(*_in_range(column_, start, end, _same))
+            if _count_rows(session, ids, NARROW_DATE_LIMIT + 1) <= NARROW_DATE_LIMIT:
+                narrow.append(name)
+        plan.narrow_dates = tuple(narrow)
+    return plan
 
 
 # ---------------------------------------------------------------- pages: phases of ordered rows

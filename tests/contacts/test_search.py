@@ -276,6 +276,31 @@ def test_filter_by_assigned_staff_or_nobody(db, mode) -> None:
     assert _names(db, assigned_user_ids=(bruno.id,), unassigned=True) == ["Bob", "Cid"]
 
 
+@pytest.mark.parametrize("narrow_limit", [20_000, 0], ids=["range_intersected", "range_checked_per_contact"])
+def test_a_search_within_an_updated_or_open_created_range(db, mode, monkeypatch, narrow_limit) -> None:
+    monkeypatch.setattr(search, "NARROW_DATE_LIMIT", narrow_limit)
+    stamps = {
+        "Ann": (datetime(2024, 1, 5, tzinfo=UTC), datetime(2024, 2, 1, tzinfo=UTC)),
+        "Bea": (datetime(2024, 5, 5, tzinfo=UTC), datetime(2024, 6, 30, 23, 59, tzinfo=UTC)),
+        "Cid": (datetime(2024, 7, 1, tzinfo=UTC), datetime(2024, 7, 1, tzinfo=UTC)),
+    }
+    for first, (created, updated) in stamps.items():
+        contact = _add(db, first, "Rangefind")
+        db.exec(update(Contact).where(Contact.id == contact.id).values(created_at=created, updated_at=updated))
+        search.reindex_contacts(db, contact_ids=[contact.id])
+    _add(db, "Dan", "Elsewhere")
+    assert _names(db, "rangefind", updated_from=date(2024, 6, 1), updated_to=date(2024, 6, 30)) == ["Bea Rangefind"]
+    by_name = ContactSort()
+    assert _names(db, "rangefind", by_name, updated_to=date(2024, 6, 30)) == ["Ann Rangefind", "Bea Rangefind"]
+    assert _names(db, "rangefind", by_name, created_from=date(2024, 5, 5)) == ["Bea Rangefind", "Cid Rangefind"]
+    assert _names(db, "rangefind", created_from=date(2024, 5, 6), updated_from=date(2024, 1, 1)) == ["Cid Rangefind"]
+    counted = search.count_contacts(db, filter=ContactFilter(query="rangefind", updated_from=date(2024, 6, 30)))
+    assert counted == (2, False)
+    plan = search._make_plan(db, ContactFilter(query="rangefind", updated_from=date(2024, 6, 1)))
+    expected = ("updated",) if narrow_limit and db.get_bind().dialect.name == "sqlite" else ()
+    assert plan.narrow_dates == expected
+
+
 def test_filter_by_created_and_updated_date_ranges(db, mode) -> None:
     old, new = _add(db, "Old"), _add(db, "New")
     db.exec(
