@@ -33,10 +33,12 @@ _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 _SCAN_CHUNK = 4 * 1024 * 1024
-# Cell references as Excel, LibreOffice and openpyxl write them; any other spelling leaves the sheet to openpyxl.
+# Cell references as Excel, LibreOffice and openpyxl write them (` r="B7"` in unprefixed elements); a sheet that
+# spells one otherwise (lower case, other quotes or spacing, a namespace prefix) is left to openpyxl.
 _CELL_COLUMN = re.compile(rb' r="([A-Z]+)\d')
 _ROW_NUMBER = re.compile(rb' r="[A-Z]*(\d+)')
 _ODD_SPELLINGS = (
+    re.compile(rb' r="(?![A-Z]*[0-9]+")'),
     re.compile(rb"r(?:\s+=|=\s|=')"),
     re.compile(rb'[\t\n\r:]r="'),
     re.compile(rb":(?:c|row)[\s/>]"),

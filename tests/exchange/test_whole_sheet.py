@@ -128,8 +128,10 @@ def test_cells_without_references_count_towards_the_grid(tmp_path, monkeypatch):
         '<c r="B2"><v>12345678901234567</v></c>',
         "<c r='B2'><v>7</v></c>",
         '<c\tr="B2"><v>7</v></c>',
+        '<c r="b2"><v>7</v></c>',
+        '<x:c xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main" r="B2"><x:v>7</x:v></x:c>',
     ],
-    ids=["error value", "long whole number", "other quotes", "other spacing"],
+    ids=["error value", "long whole number", "other quotes", "other spacing", "lower case", "prefix"],
 )
 def test_what_calamine_reads_differently_is_left_to_openpyxl(tmp_path, cell):
     xml = _worksheet(
