@@ -979,7 +979,7 @@ def _read_and_kept(job: ImportJob, partial: Path, engine: Engine, fingerprint: s
             except OSError:
                 log.warning("could not start a reader process for import %s; reading here", job.id, exc_info=True)
         if rows is None:
-            sheet = stack.enter_context(open_sheet(path, job.file_format, whole=True))
+            sheet = stack.enter_context(open_sheet(path, job.file_format))
             _header_row, _headers, raw = header_and_rows(sheet)
             out = stack.enter_context(partial.open("w", encoding="utf-8"))
             rows = ((number, cells, None) for number, cells in _teed(raw, out))
@@ -997,7 +997,7 @@ def _data_rows(job: ImportJob) -> Iterator[Iterator[tuple[int, tuple[Any, ...]]]
                 for number, cells in (json.loads(line) for line in fh if line.strip())
             )
         return
-    with open_sheet(stored_path(job.stored_name), job.file_format, whole=True) as sheet:
+    with open_sheet(stored_path(job.stored_name), job.file_format) as sheet:
         yield header_and_rows(sheet)[2]
 
 

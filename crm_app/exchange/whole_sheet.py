@@ -1,5 +1,6 @@
-"""A whole .xlsx sheet read at once with calamine (Rust): about ten times faster than openpyxl, for the reads
-that take every row of an import (the dry run's, the run's when it has no row cache).
+"""A whole .xlsx sheet read at once with calamine (Rust): about ten times faster than openpyxl, for the dry run's
+reading process (``reading``), which takes every row of an import in a process of its own (its memory goes with
+it: the app's processes stream sheets with openpyxl and never hold a whole grid).
 
 calamine holds the sheet in memory as one grid as tall and as wide as its furthest cells, gives error cells
 (#N/A) as empty, and reads numbers as 64-bit floats. So the sheet's XML is scanned first, with a few regular
