@@ -20,7 +20,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +140,10 @@ def run(engine: Engine, runs: int, seed: int, *, bulk_size: int = 10_000) -> dic
     values = _sample_values(engine, bench.rng, max(runs, 50))
     people, phones, fr = values["people"], values["phones"], values["french_phones"]
     tag_ids = [tag_id for tag_id, _name in values["tags"]]
+    # The seed spreads creations over five years before today and updates after them; a month a year ago
+    # (the bulk actions below update contacts now, so a recent window would grow from run to run).
+    year_ago = date.today() - timedelta(days=365)
+    past_month = {"updated_from": year_ago - timedelta(days=30), "updated_to": year_ago}
 
     def search(query: Callable[[int], str], **filters: Any) -> Callable[[Session, int], Any]:
         return lambda s, i: search_contacts(s, filter=ContactFilter(query=query(i), **filters), with_total=False)
@@ -189,6 +193,12 @@ def run(engine: Engine, runs: int, seed: int, *, bulk_size: int = 10_000) -> dic
             sort=ContactSort(field="city"),
             with_total=False,
         ),
+        "search_updated_in_a_month": lambda s, i: search_contacts(
+            s, filter=ContactFilter(query=_pick(people, i)[1][:4], **past_month), with_total=False
+        ),
+        "search_created_since": lambda s, i: search_contacts(
+            s, filter=ContactFilter(query=_pick(people, i)[1][:4], created_from=year_ago), with_total=False
+        ),
     }
     for name, call in searches.items():
         bench.time("search", name, call)
@@ -206,6 +216,8 @@ def run(engine: Engine, runs: int, seed: int, *, bulk_size: int = 10_000) -> dic
         "unassigned": ContactFilter(unassigned=True),
         "channel": lambda i: ContactFilter(channel_ids=(1 + i % 8,)),
         "created_range": ContactFilter(created_from=date(2024, 1, 1), created_to=date(2024, 3, 31)),
+        "created_since": ContactFilter(created_from=year_ago),
+        "updated_in_a_month": ContactFilter(**past_month),
         "custom_choice": lambda i: ContactFilter(custom=_choice("preferred_time", i)),
         "custom_checkbox": ContactFilter(custom=(CustomFilter(key="newsletter", values=("1",)),)),
         "custom_date_range": ContactFilter(

@@ -1367,8 +1367,22 @@ def _in_range(column_: Any, start: date | None, end: date | None, wrap: Callable
     return conditions
 
 
+def _created_span(session: Session, start: date | None, end: date | None) -> tuple[date | None, date | None]:
+    """A half-open created range closed where the contacts end: at the 1st of the first creation's month or
+    the last day of the last one's (read from the index); as it was when there are no contacts."""
+    column_ = func.min(Contact.created_at) if start is None else func.max(Contact.created_at)
+    found = _core(session).execute(select(column_)).scalar()
+    if found is None:
+        return start, end
+    day = as_utc(found).date() if isinstance(found, datetime) else date.fromisoformat(str(found)[:10])
+    if start is None:
+        return min(day, end).replace(day=1), end
+    last = (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    return start, max(last, start)
+
+
 # A created or updated range holding at most this many contacts is intersected with the full-text match.
-NARROW_DATE_LIMIT = 20_000
+NARROW_DATE_LIMIT = 50_000
 
 
 @dataclass
@@ -1383,6 +1397,9 @@ class _Plan:
     # SQLite: the created/updated ranges few enough contacts fall in that their index is intersected with the
     # full-text match (``candidates``) instead of reading every matching contact to check its date.
     narrow_dates: tuple[str, ...] = ()
+    # SQLite: a half-open created range closed at the first or last creation day's month (no contact lies
+    # beyond), so that its tokens answer it.
+    created_span: tuple[date | None, date | None] | None = None
 
     def conditions(
         self,
@@ -1503,7 +1520,8 @@ class _Plan:
         ]
 
     def _created_tokens(self) -> tuple[list[str], bool]:
-        return _date_range_tokens(CREATED_KEY, self.filter.created_from, self.filter.created_to)
+        start, end = self.created_span or (self.filter.created_from, self.filter.created_to)
+        return _date_range_tokens(CREATED_KEY, start, end)
 
     def _kind_in_fts(self) -> bool:
         """Whether the kind filter goes into the full-text match: only when nothing else does (a kind holds most
@@ -1684,6 +1702,8 @@ def _make_plan(session: Session, filter: ContactFilter, region: str | None = Non
         ):
             custom_types.setdefault(key, type_)
     plan = _Plan(filter=filter, query=query, dialect=dialect, conflict_id=conflict_id, custom_types=custom_types)
+    if plan.tokens and (filter.created_from is None) != (filter.created_to is None):
+        plan.created_span = _created_span(session, filter.created_from, filter.created_to)
     if plan.tokens and plan.fts(_fts5_expression(query) if query is not None else None) is not None:
         # A range is narrow when its index holds few enough ids (counted, at most the limit, from the index alone);
         # created ranges the tokens answer exactly need nothing more.

@@ -276,7 +276,7 @@ def test_filter_by_assigned_staff_or_nobody(db, mode) -> None:
     assert _names(db, assigned_user_ids=(bruno.id,), unassigned=True) == ["Bob", "Cid"]
 
 
-@pytest.mark.parametrize("narrow_limit", [20_000, 0], ids=["range_intersected", "range_checked_per_contact"])
+@pytest.mark.parametrize("narrow_limit", [50_000, 0], ids=["range_intersected", "range_checked_per_contact"])
 def test_a_search_within_an_updated_or_open_created_range(db, mode, monkeypatch, narrow_limit) -> None:
     monkeypatch.setattr(search, "NARROW_DATE_LIMIT", narrow_limit)
     stamps = {
@@ -299,6 +299,28 @@ def test_a_search_within_an_updated_or_open_created_range(db, mode, monkeypatch,
     plan = search._make_plan(db, ContactFilter(query="rangefind", updated_from=date(2024, 6, 1)))
     expected = ("updated",) if narrow_limit and db.get_bind().dialect.name == "sqlite" else ()
     assert plan.narrow_dates == expected
+
+
+def test_a_half_open_created_range_is_closed_where_the_contacts_end(db, mode) -> None:
+    stamps = {"Ann": datetime(2023, 11, 30, 23, 59, tzinfo=UTC), "Bea": datetime(2024, 2, 29, 23, 59, tzinfo=UTC)}
+    for first, created in stamps.items():
+        contact = _add(db, first, "Spanfind")
+        db.exec(update(Contact).where(Contact.id == contact.id).values(created_at=created))
+        search.reindex_contacts(db, contact_ids=[contact.id])
+    by_name = ContactSort()
+    assert _names(db, "spanfind", by_name, created_from=date(2023, 11, 30)) == ["Ann Spanfind", "Bea Spanfind"]
+    assert _names(db, "spanfind", by_name, created_from=date(2023, 12, 1)) == ["Bea Spanfind"]
+    assert _names(db, "spanfind", by_name, created_from=date(2024, 3, 1)) == []
+    assert _names(db, "spanfind", by_name, created_to=date(2024, 2, 28)) == ["Ann Spanfind"]
+    assert _names(db, "spanfind", by_name, created_to=date(2023, 11, 29)) == []
+    plan = search._make_plan(db, ContactFilter(created_from=date(2023, 12, 15)))
+    if db.get_bind().dialect.name == "sqlite":
+        latest = max(row.created_at for row in db.exec(select(Contact)).all())
+        assert plan.created_span is not None and plan.created_span[0] == date(2023, 12, 15)
+        assert plan.created_span[1] >= latest.date() and (plan.created_span[1] + timedelta(days=1)).day == 1
+        assert plan._created_tokens()[0]  # answered by the full-text match
+    else:
+        assert plan.created_span is None
 
 
 def test_filter_by_created_and_updated_date_ranges(db, mode) -> None:
