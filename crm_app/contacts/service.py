@@ -29,7 +29,7 @@ from crm_app.contacts.models import (
     PhoneType,
     Tag,
 )
-from crm_app.contacts.phones import format_phone, parse_phone, phone_links, search_forms
+from crm_app.contacts.phones import ParsedPhone, format_phone, parse_phone, phone_links, search_forms
 from crm_app.contacts.schemas import (
     BUILTIN_PHONE_TYPES,
     CHANNELS,
@@ -378,11 +378,17 @@ def _validate_phones(
         if not raw:
             continue
         key = f"phones.{index}.number"
-        try:
-            parsed = parse_phone(raw, settings.default_region)
-        except ValidationError as exc:
-            errors[key] = exc.message
-            continue
+        match = old_by_id.get(item.id) if item.id not in used_ids else None
+        if match is not None and match.e164 and raw == match.raw:
+            # A stored number sent back as it is keeps what it was saved as (not parsed again: an import checks
+            # every stored phone of the contacts it updates, and a changed region must not move saved numbers).
+            parsed = ParsedPhone(e164=match.e164, national_digits=match.national_digits)
+        else:
+            try:
+                parsed = parse_phone(raw, settings.default_region)
+            except ValidationError as exc:
+                errors[key] = exc.message
+                continue
         if parsed.e164 in seen:
             errors[key] = "This number is already in the list."
             continue
@@ -391,7 +397,6 @@ def _validate_phones(
         if type_ is None:
             errors[f"phones.{index}.type"] = "Choose Mobile, Work, Home or a phone type from the settings."
             continue
-        match = old_by_id.get(item.id) if item.id not in used_ids else None
         if match is not None:
             used_ids.add(match.id)
             same_number = match.e164 == parsed.e164
@@ -428,16 +433,19 @@ def _validate_emails(
         if not (item.address or "").strip():
             continue
         key = f"emails.{index}.address"
-        try:
-            address = normalise_email(item.address)
-        except ValidationError as exc:
-            errors[key] = exc.message
-            continue
+        match = old_by_id.get(item.id) if item.id not in used_ids else None
+        if match is not None and item.address == match.address:
+            address = match.address  # stored as it was normalised then
+        else:
+            try:
+                address = normalise_email(item.address)
+            except ValidationError as exc:
+                errors[key] = exc.message
+                continue
         if address.casefold() in seen:
             errors[key] = "This e-mail address is already in the list."
             continue
         seen.add(address.casefold())
-        match = old_by_id.get(item.id) if item.id not in used_ids else None
         if match is not None:
             used_ids.add(match.id)
         email_ok = item.email_ok

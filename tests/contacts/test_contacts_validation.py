@@ -320,3 +320,30 @@ def test_update_contact_leaves_nothing_half_saved_when_validation_fails(db) -> N
     assert row_counts(db) == before
     db.commit()
     assert service.get_contact(db, contact_id=created.id) == created
+
+
+def test_a_stored_phone_or_email_sent_back_unchanged_is_kept_as_saved(db) -> None:
+    """Numbers and addresses saved under earlier rules (another region, older phone metadata) are not judged
+    again when the form sends them back untouched; an edited one is."""
+    from sqlalchemy import update
+
+    from crm_app.contacts.models import Email, Phone
+
+    created = service.create_contact(
+        db,
+        data=person(phones=[PhoneIn(number="06 12 34 56 78")], emails=[EmailIn(address="ann@example.com")]),
+        actor_id=None,
+    )
+    # As if saved when these were accepted: a number that no longer parses, an address that no longer passes.
+    db.exec(update(Phone).where(Phone.contact_id == created.id).values(raw="+999 123", e164="+999123"))
+    db.exec(update(Email).where(Email.contact_id == created.id).values(address="ann@localhost"))
+    db.commit()
+    stored = service.get_contact(db, contact_id=created.id)
+    saved = service.update_contact(
+        db, contact_id=created.id, data=as_input(stored, first_name="Annie"), actor_id=None, expected_version=1
+    )
+    assert (saved.first_name, saved.phones[0].e164, saved.emails[0].address) == ("Annie", "+999123", "ann@localhost")
+    edited = as_input(saved, phones=[PhoneIn(id=saved.phones[0].id, number="+999 1234")])
+    with pytest.raises(ValidationError) as caught:
+        service.update_contact(db, contact_id=created.id, data=edited, actor_id=None, expected_version=2)
+    assert set(caught.value.errors) == {"phones.0.number"}
