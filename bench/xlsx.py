@@ -7,7 +7,8 @@ Seeds the database with ``bench.seed``, writes a realistic workbook (15 columns,
 matching existing contacts by e-mail), then times in separate processes (so each peak memory is its own):
 openpyxl alone reading the file, the import end to end (upload checks, mapping, dry run, run), and an export
 of 100,000 contacts. Targets: import ≤ 60 s and ≤ 3 × openpyxl alone, export ≤ 20 s, peak memory ≤ 500 MB (the
-import's with that of the process reading the workbook beside it; its CPU time is reported too).
+import's: its process and the dry run's reading child together, sampled every 20 ms; each one's own peak and the
+child's CPU time are reported too).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -143,8 +145,47 @@ def phase_openpyxl(path: str) -> dict:
     }
 
 
+class _MemorySampler:
+    """The peak of this process's resident memory plus its children's at the same moment (sampled every 20 ms):
+    the dry run's reading child lives only during the dry run, so adding each one's own peak overstates it."""
+
+    def __init__(self) -> None:
+        import psutil
+
+        self.process = psutil.Process()
+        self.peak = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        import psutil
+
+        while not self.stop.wait(0.02):
+            total = self.process.memory_info().rss
+            for child in self.process.children(recursive=True):
+                try:
+                    total += child.memory_info().rss
+                except psutil.Error:
+                    continue
+            self.peak = max(self.peak, total)
+
+    def __enter__(self) -> _MemorySampler:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
 def phase_import(path: str, database_url: str, upload_dir: str) -> dict:
     """Upload checks, mapping, dry run and run, as the import page does them."""
+    with _MemorySampler() as memory:
+        result = _import(path, database_url, upload_dir)
+    return {**result, "peak_together_mb": round(memory.peak / 2**20, 1)}
+
+
+def _import(path: str, database_url: str, upload_dir: str) -> dict:
     os.environ["CRM_DATABASE_URL"] = database_url
     os.environ["CRM_UPLOAD_DIR"] = upload_dir
     from crm_app.db import get_engine, session_scope
@@ -278,10 +319,7 @@ def main(argv: list[str] | None = None) -> None:
                     "import_le_60s": importing["end_to_end_s"] <= 60,
                     "import_le_3x_openpyxl": ratio <= 3,
                     "export_le_20s": exporting["seconds"] <= 20,
-                    "memory_le_500mb": max(
-                        importing["peak_mb"] + importing["child_processes"]["peak_mb"], exporting["peak_mb"]
-                    )
-                    <= 500,
+                    "memory_le_500mb": max(importing["peak_together_mb"], exporting["peak_mb"]) <= 500,
                 },
                 "work_dir": str(work),
             },

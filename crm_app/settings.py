@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     max_upload_mb: int = 20
     max_import_mb: int = 50
     max_import_rows: int = 1_000_000
-    import_batch_size: int = 2000
+    import_batch_size: int = 4000
 
     def origin_allow_list(self) -> list[str]:
         """Origins allowed to open the websocket and call the API."""
