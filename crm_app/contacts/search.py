@@ -2124,14 +2124,15 @@ def search_contacts(
         limit = min(limit, RANKED_FEW_LIMIT)
     source = plan.source()
     # SQLite counts the few matches and sorts them in SQL straight from their source (the ids never come back
-    # to Python); PostgreSQL plans a sort over such a subquery badly, so it is given the ids found.
+    # to Python); PostgreSQL plans a sort over such a subquery badly, so it is given the ids found, and so is
+    # SQLite when a date range is intersected (the intersection would otherwise be built twice).
     few: Any = candidates
     obviously_many = plan.query is None and plan.unfiltered() and size > 2 * limit
     if obviously_many or (
         source is not None and not plan.bare() and _count_rows(session, source, 2 * limit + 1) > 2 * limit
     ):
         matched, selective = 0, False
-    elif plan.dialect == "sqlite":
+    elif plan.dialect == "sqlite" and not plan.narrow_dates:
         matched = _count_rows(session, source if plan.bare() else candidates, limit + 1)
         selective = matched <= limit
     else:
