@@ -6,6 +6,7 @@ from reflex.components.react_router.dom import ReactRouterLink
 from crm_app.auth.permissions import Permission
 from crm_app.contacts.schemas import ContactRow
 from crm_app.ui.components.export_menu import export_menu
+from crm_app.ui.components.markers import plain_contact_name
 from crm_app.ui.i18n import t
 from crm_app.ui.layout import page_header
 from crm_app.ui.state.contact_list import ContactListState, FilterField, ListColumn, SavedViewRow
@@ -345,31 +346,8 @@ def _sort_header(label: str, field: str) -> rx.Component:
     )
 
 
-def _list_name(row: ContactRow, extra_class: str = "") -> list[rx.Component]:
-    """The name and its markers in plain elements (the list draws a page of these on every keystroke)."""
-    return [
-        rx.el.span(row.display_name, class_name="clip"),
-        rx.cond(
-            row.is_supplier,
-            rx.el.span(
-                rx.icon("truck", size=16),
-                title=t("Supplier"),
-                aria_label=t("Supplier"),
-                role="img",
-                class_name="list-marker-supplier marker-supplier",
-            ),
-        ),
-        rx.cond(
-            row.is_conflict,
-            rx.el.span(
-                title=t("Conflict"),
-                aria_label=t("Conflict"),
-                role="img",
-                class_name="list-marker-conflict marker-conflict",
-            ),
-        ),
-        rx.cond(row.archived, rx.el.span(t("Archived"), class_name="list-badge list-badge-gray")),
-    ]
+def _name(row: ContactRow) -> list[rx.Component]:
+    return plain_contact_name(row.display_name, row.is_supplier, row.is_conflict, row.archived)
 
 
 def _cell(*children: rx.Component, class_name: str | rx.Var | None = None) -> rx.Component:
@@ -388,7 +366,7 @@ def _row(row: ContactRow) -> rx.Component:
                 aria_label=t("Select"),
             )
         ),
-        _cell(ReactRouterLink.create(*_list_name(row), to="/contacts/" + row.id.to_string(), class_name="list-name")),
+        _cell(ReactRouterLink.create(*_name(row), to="/contacts/" + row.id.to_string(), class_name="list-name")),
         _cell(rx.el.span(rx.cond(row.kind == "person", t("Person"), t("Organisation")), class_name="list-muted")),
         _cell(rx.cond(row.main_phone, rx.el.a(row.main_phone, href=row.main_phone_tel, class_name="list-link"))),
         _cell(rx.el.span(row.main_email, class_name="list-text list-email clip")),
@@ -426,7 +404,7 @@ def _table() -> rx.Component:
                         rx.el.input(
                             type="checkbox",
                             on_change=lambda _v: L.toggle_page(),
-                            class_name="row-select",
+                            class_name="page-select",
                             aria_label=t("Select page"),
                             id="select-page",
                         )
@@ -458,7 +436,7 @@ def _card(row: ContactRow) -> rx.Component:
     """One phone card: name, markers and city open the file; the phone button calls."""
     return rx.el.div(
         ReactRouterLink.create(
-            rx.el.span(*_list_name(row), class_name="list-name list-name-lg"),
+            rx.el.span(*_name(row), class_name="list-name list-name-lg"),
             rx.el.span(row.city, class_name="list-muted"),
             to="/contacts/" + row.id.to_string(),
             class_name="list-card-main",
