@@ -1507,8 +1507,10 @@ class _Plan:
     def _date_ranges(self) -> list[tuple[str, Any, date | None, date | None]]:
         """The created and updated ranges of the filter: (name, column, first day, last day)."""
         f = self.filter
-        ranges = [("created", Contact.created_at, f.created_from, f.created_to)]
-        ranges.append(("updated", Contact.updated_at, f.updated_from, f.updated_to))
+        ranges = (
+            ("created", Contact.created_at, f.created_from, f.created_to),
+            ("updated", Contact.updated_at, f.updated_from, f.updated_to),
+        )
         return [item for item in ranges if item[2] is not None or item[3] is not None]
 
     def narrow_date_ids(self) -> list[Any]:
