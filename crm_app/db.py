@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from operator import itemgetter
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Table, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -79,3 +81,44 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+_REQUIRED = object()
+
+
+def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """``INSERT`` many rows as one driver-level executemany.
+
+    Values go through each column's own bind processing, as ``session.execute(insert(table), rows)`` does,
+    but column by column instead of SQLAlchemy's per-row parameter dictionaries (which cost as much as the
+    write itself for imports of thousands of rows). Names that are no column are left out, as there. A
+    column a row leaves out gets its default when that is a constant; one whose default is computed, or that
+    has none, must be given by every row that names any value for it (ValueError, nothing written).
+    """
+    if not rows:
+        return
+    first = rows[0].keys()
+    uniform = all(row.keys() == first for row in rows)
+    named = dict.fromkeys(name for row in (rows[:1] if uniform else rows) for name in row if name in table.c)
+    defaulted = (column.name for column in table.columns if column.name not in named and column.default is not None)
+    names = [*named, *defaulted]
+    dialect = session.get_bind().dialect
+    preparer = dialect.identifier_preparer
+    columns: list[Any] = []
+    for name in names:
+        column = table.c[name]
+        if uniform and name in named:
+            values = list(map(itemgetter(name), rows))
+        else:
+            default = column.default.arg if column.default is not None and column.default.is_scalar else _REQUIRED
+            values = [row.get(name, default) for row in rows]
+            if any(value is _REQUIRED for value in values):
+                raise ValueError(f"insert_rows: every row needs a value for {table.name}.{name}")
+        process = column.type._cached_bind_processor(dialect)
+        columns.append(values if process is None else list(map(process, values)))
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        f"INSERT INTO {preparer.format_table(table)} ({', '.join(preparer.quote(name) for name in names)}) "
+        f"VALUES ({', '.join([mark] * len(names))})"
+    )
+    session.connection().exec_driver_sql(sql, list(zip(*columns, strict=True)))

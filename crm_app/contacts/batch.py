@@ -43,6 +43,7 @@ from crm_app.core.audit import json_safe
 from crm_app.core.errors import ConflictError
 from crm_app.core.models import AuditEntry
 from crm_app.core.timeutil import utcnow
+from crm_app.db import insert_rows
 
 ContactFile = _Existing
 ContactPlan = _Plan
@@ -267,7 +268,7 @@ def insert_contacts(
     table = Contact.__table__
     # A plain executemany (no RETURNING: that makes the driver layer build multi-row statements), then the new
     # ids read back by their unique references in one indexed query.
-    session.execute(insert(table), contact_rows)
+    insert_rows(session, table, contact_rows)
     by_reference: dict[str, int] = {}
     references = [item.reference for item in items]
     for start in range(0, len(references), 900):
@@ -303,8 +304,7 @@ def insert_contacts(
         if item.archived:
             audits.append(_audit_row(now, actor_id, contact_id, "archived"))
     for model, rows in ((Phone, phones), (Email, emails), (Address, addresses), (ContactTag, links)):
-        if rows:
-            session.execute(insert(model.__table__), rows)
+        insert_rows(session, model.__table__, rows)
     insert_audit_rows(session, audits)
     assigned = {item.plan.scalars["assigned_user_id"] for item in items} - {None}
     names = (
@@ -365,9 +365,8 @@ def history_rows(
 
 
 def insert_audit_rows(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Write history lines with one multi-row statement per thousand."""
-    for start in range(0, len(rows), 1000):
-        session.execute(insert(AuditEntry.__table__), rows[start : start + 1000])
+    """Write history lines."""
+    insert_rows(session, AuditEntry.__table__, rows)
 
 
 _CHILD_ENTITIES = {Phone: "phone", Email: "email", Address: "address"}
@@ -461,8 +460,7 @@ def apply_updates(
         )
         for (index, _values), row_id in zip(items, result.scalars(), strict=True):
             added[index].append((_CHILD_ENTITIES[model], row_id))
-    if links:
-        session.execute(insert(ContactTag.__table__), links)
+    insert_rows(session, ContactTag.__table__, links)
     insert_audit_rows(session, audits)
     # The ids first: reading one from an expired contact would reload it (a query per contact).
     ids = [plan.contact.id for plan in plans]
