@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import gc
 import hashlib
 import json
 import logging
 import os
 import socket
-import threading
 import time
 from collections import Counter as Tally
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -42,10 +41,11 @@ from crm_app.contacts.service import BUILTIN_PHONE_LABELS, text_problem
 from crm_app.core import changes
 from crm_app.core.app_settings import get_settings
 from crm_app.core.audit import json_safe
+from crm_app.core.collector import after_batch, collector_paused
 from crm_app.core.errors import ConflictError, NotFoundError, ValidationError
 from crm_app.core.memo import forget, reading_config_once
 from crm_app.core.timeutil import as_utc, utcnow
-from crm_app.db import get_engine, normalise_url, session_scope
+from crm_app.db import get_engine, insert_rows, normalise_url, session_scope
 from crm_app.exchange.columns import (
     ColumnPlan,
     CustomColumn,
@@ -880,33 +880,23 @@ def _iter_batches(rows: Iterator[T], size: int) -> Iterator[list[T]]:
         yield chunk
 
 
-_GC_LOCK = threading.Lock()
-_gc_pausers = 0
-
-
 @contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
-    """Automatic garbage collection off while rows are processed (young generations collected per batch).
+def _read_ahead(batches: Iterator[T]) -> Iterator[Iterator[T]]:
+    """``batches`` with the next one made in a thread while the caller works on the current one.
 
-    A batch allocates hundreds of thousands of small objects; the collector kept walking them (and every
-    object already alive) over and over, which cost more than reading and checking the rows.
+    Making a batch is pure Python (reading kept lines back); writing one spends much of its time in SQLite,
+    which lets go of the interpreter meanwhile, so the two overlap. ``batches`` is only ever advanced by the
+    thread, one step at a time; leaving the block waits for a step under way, then the caller may close it.
     """
-    global _gc_pausers
-    with _GC_LOCK:
-        _gc_pausers += 1
-        gc.disable()
-    try:
-        yield
-    finally:
-        with _GC_LOCK:
-            _gc_pausers -= 1
-            if _gc_pausers == 0:
-                gc.enable()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-read-ahead") as pool:
 
+        def ahead() -> Iterator[T]:
+            step = pool.submit(next, batches, None)
+            while (batch := step.result()) is not None:
+                step = pool.submit(next, batches, None)
+                yield batch
 
-def after_batch() -> None:
-    """Collect the young generations between batches while automatic collection is paused."""
-    gc.collect(1)
+        yield ahead()
 
 
 # Next to a stored upload, between its dry run and its run:
@@ -1145,7 +1135,7 @@ def _rows_to_import(
     next_row: int,
 ) -> Iterator[tuple[RowInput, Any]]:
     """The rows from ``next_row`` on, as the dry run read them where it kept them (else read again), each with
-    the verdict the dry run kept on it, in JSON form (or None)."""
+    the verdict the dry run kept on it (or None)."""
     parsed = kept.lines if kept is not None else None
     for number, cells in rows:
         line = None
@@ -1158,13 +1148,13 @@ def _rows_to_import(
         if line is None:
             yield read_row(ctx, number, cells), None
         else:
-            yield row_from_data(number, cells, line[1]), line[2] if len(line) > 2 else None
+            yield row_from_data(number, cells, line[1]), _verdict_back(line[2]) if len(line) > 2 else None
 
 
 @contextlib.contextmanager
 def _rows_to_run(job: ImportJob, ctx: ParseContext, next_row: int) -> Iterator[tuple[Iterator[Any], str]]:
-    """The rows a run imports from ``next_row`` on with the dry run's verdicts (in JSON form), and the checks
-    fingerprint those verdicts were given under."""
+    """The rows a run imports from ``next_row`` on with the dry run's verdicts, and the checks fingerprint those
+    verdicts were given under."""
     with _data_rows(job) as rows, _parsed_rows(job, context_fingerprint(ctx)) as kept:
         yield _rows_to_import(ctx, rows, kept, next_row), (kept.checks if kept is not None else "")
 
@@ -1398,15 +1388,14 @@ def _write_rows(session: Session, import_id: int, outcomes: list[Outcome], plann
                 "undone": False,
             }
         )
-    if rows:
-        session.execute(ImportRow.__table__.insert(), rows)
+    insert_rows(session, ImportRow.__table__, rows)
 
 
 def _commit_batch(
     engine: Engine,
     job: ImportJob,
     planner: Planner,
-    chunk: list[tuple[RowInput, Any]],
+    chunk: list[tuple[RowInput, Verdict | None]],
     worker: str,
     elapsed: float,
     checks: str,
@@ -1431,7 +1420,7 @@ def _commit_batch(
             return False
         known = None
         if checks and checks == checks_fingerprint(s, context_fingerprint(planner.ctx)):
-            known = {row.number: verdict for row, data in chunk if (verdict := _verdict_back(data)) is not None}
+            known = {row.number: verdict for row, verdict in chunk if verdict is not None}
         outcomes = planner.decide(s, rows, known)
         _write_rows(s, job.id, outcomes, planner)
         tally = Tally(o.action for o in outcomes)
@@ -1474,8 +1463,12 @@ def run_import(
     started = time.monotonic()
     batches = 0
     try:
-        with collector_paused(), _rows_to_run(job, ctx, next_row) as (pending, checks):
-            for chunk in _iter_batches(pending, settings.import_batch_size):
+        with (
+            collector_paused(),
+            _rows_to_run(job, ctx, next_row) as (pending, checks),
+            _read_ahead(_iter_batches(pending, settings.import_batch_size)) as ahead,
+        ):
+            for chunk in ahead:
                 elapsed = base_seconds + time.monotonic() - started
                 if not _commit_batch(engine, job, planner, chunk, worker, elapsed, checks):
                     break

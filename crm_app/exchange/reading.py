@@ -33,6 +33,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from crm_app.core.collector import after_batch
 from crm_app.core.errors import ValidationError
 from crm_app.exchange.files import cells_json, header_and_rows, open_sheet
 
@@ -140,7 +141,7 @@ def _read_workbook(out: IO[bytes], config: dict[str, Any], acks: _Acks) -> None:
                 waited += _send(out, ("rows", chunk[checked:]))
                 acks.sent += 1
             chunk = []
-            gc.collect(1)
+            after_batch()
         kept.write("".join(json.dumps([n, cells_json(c)], ensure_ascii=False) + "\n" for n, c in chunk))
     _send(out, ("rows", chunk))
 
