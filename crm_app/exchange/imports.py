@@ -539,6 +539,8 @@ class Planner:
         self.keyless = 0
         self.verdicts: dict[int, Verdict] | None = None
         self.note = f"{job.file_name} (import #{job.id})"
+        # The fingerprint of reading rows under ``ctx`` (a digest of all of it: worth computing once).
+        self.reading = context_fingerprint(ctx)
 
     # -- memory of earlier batches (a resumed run)
 
@@ -565,8 +567,9 @@ class Planner:
     def _matches(self, session: Session, rows: list[RowInput]) -> dict[str, set[int]]:
         wanted: dict[str, set[str]] = {kind: set() for kind in MATCH_KEYS}
         for row in rows:
+            keys = row.keys
             for kind in self.match_on:
-                wanted[kind].update(row.keys[kind])
+                wanted[kind].update(keys[kind])
         found: dict[str, set[int]] = {}
 
         def add(prefix: str, value: str, contact_id: int) -> None:
@@ -1254,7 +1257,7 @@ def dry_run(
     planner = Planner(job, ctx, write=False, actor_id=None)
     total = 0
     try:
-        fingerprint = context_fingerprint(ctx)
+        fingerprint = planner.reading
 
         def checks_now() -> str:
             with Session(engine) as s, reading_config_once(s):
@@ -1419,7 +1422,7 @@ def _commit_batch(
             )
             return False
         known = None
-        if checks and checks == checks_fingerprint(s, context_fingerprint(planner.ctx)):
+        if checks and checks == checks_fingerprint(s, planner.reading):
             known = {row.number: verdict for row, verdict in chunk if verdict is not None}
         outcomes = planner.decide(s, rows, known)
         _write_rows(s, job.id, outcomes, planner)
