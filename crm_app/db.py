@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import cache
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,12 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
 _REQUIRED = object()
 
 
+@cache
+def scalar_defaults(table: Table) -> dict[str, Any]:
+    """The columns of ``table`` whose default is a constant, with it (what an insert that leaves them out gets)."""
+    return {c.name: c.default.arg for c in table.columns if c.default is not None and c.default.is_scalar}
+
+
 def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """``INSERT`` many rows as one driver-level executemany.
 
@@ -104,13 +111,14 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     names = [*named, *defaulted]
     dialect = session.get_bind().dialect
     preparer = dialect.identifier_preparer
+    constants = scalar_defaults(table)
     columns: list[Any] = []
     for name in names:
         column = table.c[name]
         if uniform and name in named:
             values = list(map(itemgetter(name), rows))
         else:
-            default = column.default.arg if column.default is not None and column.default.is_scalar else _REQUIRED
+            default = constants.get(name, _REQUIRED)
             values = [row.get(name, default) for row in rows]
             if any(value is _REQUIRED for value in values):
                 raise ValueError(f"insert_rows: every row needs a value for {table.name}.{name}")

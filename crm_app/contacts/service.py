@@ -8,7 +8,6 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote
@@ -54,6 +53,7 @@ from crm_app.core.errors import ConflictError, NotFoundError, ValidationError
 from crm_app.core.memo import memoized
 from crm_app.core.models import AuditEntry
 from crm_app.core.timeutil import as_utc, utcnow
+from crm_app.db import scalar_defaults
 from crm_app.feed.files import remove_files_after_commit
 from crm_app.feed.models import Attachment
 from crm_app.fields.service import (
@@ -827,14 +827,9 @@ class _ChildChanges:
         return not self.writes
 
 
-@cache
-def _column_defaults(model: type) -> dict[str, Any]:
-    return {c.name: c.default.arg for c in model.__table__.columns if c.default is not None and c.default.is_scalar}
-
-
 def _draft(model: type, values: dict[str, Any]) -> SimpleNamespace:
     """A row's values with the model's defaults, for its readable form (an ORM instance costs ten times more)."""
-    return SimpleNamespace(**{**_column_defaults(model), **values})
+    return SimpleNamespace(**{**scalar_defaults(model.__table__), **values})
 
 
 def _diff_rows(
