@@ -1155,10 +1155,11 @@ def _rows_to_import(
 
 
 @contextlib.contextmanager
-def _rows_to_run(job: ImportJob, ctx: ParseContext, next_row: int) -> Iterator[tuple[Iterator[Any], str]]:
+def _rows_to_run(job: ImportJob, planner: Planner, next_row: int) -> Iterator[tuple[Iterator[Any], str]]:
     """The rows a run imports from ``next_row`` on with the dry run's verdicts, and the checks fingerprint those
     verdicts were given under."""
-    with _data_rows(job) as rows, _parsed_rows(job, context_fingerprint(ctx)) as kept:
+    ctx = planner.ctx
+    with _data_rows(job) as rows, _parsed_rows(job, planner.reading) as kept:
         yield _rows_to_import(ctx, rows, kept, next_row), (kept.checks if kept is not None else "")
 
 
@@ -1468,7 +1469,7 @@ def run_import(
     try:
         with (
             collector_paused(),
-            _rows_to_run(job, ctx, next_row) as (pending, checks),
+            _rows_to_run(job, planner, next_row) as (pending, checks),
             _read_ahead(_iter_batches(pending, settings.import_batch_size)) as ahead,
         ):
             for chunk in ahead:
