@@ -75,7 +75,8 @@ def test_import_with_errors_fix_the_report_import_again_and_undo(app_server, des
     desktop.locator("#dry-run").click()
     expect(desktop.locator("#dry-create")).to_have_text("1", timeout=30_000)
     expect(desktop.locator("#dry-reject")).to_have_text("3")
-    expect(desktop.locator("#reasons")).to_contain_text("too short")
+    expect(desktop.locator("#reasons table")).to_contain_text("too short")
+    expect(desktop.locator("#reasons .reason-card").first).to_be_hidden()
     expect(desktop.locator("#reasons")).to_contain_text("Same e-mail address as row 2")
     assert _count(app_server, "Import") == 0
     desktop.screenshot(path="test-results/import-dry-run-desktop.png", full_page=True)
@@ -165,9 +166,26 @@ def test_a_bad_file_is_refused_with_a_clear_message_and_staff_cannot_import(app_
     )
     expect(phone.locator("#upload-error")).to_contain_text("not a spreadsheet")
     phone.screenshot(path="test-results/imports-phone.png", full_page=True)
-    _upload(phone, "phone.csv", "Prénom;Nom;Téléphone\nEwa;Phoneimport;+48 601 938 271\n".encode())
+    note = "Call before coming: the gate code changes every week " * 4
+    _upload(
+        phone,
+        "phone.csv",
+        f"Prénom;Nom;Téléphone;Notes\nEwa;Phoneimport;+48 601 938 271;{note}\nJan;Phonebad;1e10;\n".encode(),
+    )
+    width = phone.viewport_size["width"]
+    samples = phone.locator("#columns .column-card .samples").last
+    expect(samples).to_contain_text("gate code")
+    box = samples.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= width, "a long sample is cut off, not ellipsed"
     phone.screenshot(path="test-results/import-columns-phone.png", full_page=True)
-    _dry_run_then_import(phone)
+    phone.locator("#dry-run").click()
+    expect(phone.locator("#import-status")).to_have_text("Checked", timeout=30_000)
+    # On a phone the reasons are cards, not a table wider than the screen.
+    expect(phone.locator("#reasons .reason-card").first).to_contain_text("scientific notation")
+    expect(phone.locator("#reasons table")).to_be_hidden()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= width
+    phone.locator("#start-import").click()
+    expect(phone.locator("#import-status")).to_have_text("Done", timeout=60_000)
     assert _count(app_server, "Phoneimport") == 1
     phone.screenshot(path="test-results/import-done-phone.png", full_page=True)
 

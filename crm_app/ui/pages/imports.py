@@ -169,8 +169,8 @@ def _column_card(column: ColumnView) -> rx.Component:
     return rx.box(
         rx.flex(
             rx.vstack(
-                rx.text(column.header, weight="bold", size="2", class_name="clip"),
-                rx.text(column.samples, size="1", color_scheme="gray", class_name="clip"),
+                rx.text(column.header, weight="bold", size="2", class_name="clip", max_width="100%"),
+                rx.text(column.samples, size="1", color_scheme="gray", class_name="clip samples", max_width="100%"),
                 spacing="0",
                 min_width="0",
                 flex="1 1 200px",
@@ -359,6 +359,26 @@ def _reason(reason: ReasonView) -> rx.Component:
     )
 
 
+def _reason_card(reason: ReasonView) -> rx.Component:
+    """One reason on a phone, where the table's five columns do not fit."""
+    return rx.vstack(
+        rx.hstack(
+            rx.badge(reason.action, variant="soft"),
+            rx.text(reason.column, size="2", weight="medium", class_name="clip", min_width="0"),
+            spacing="2",
+            align="center",
+            width="100%",
+        ),
+        rx.text(reason.message, size="2"),
+        rx.text(t("Rows"), ": ", reason.rows, " (", reason.count, ")", size="1", color_scheme="gray"),
+        spacing="1",
+        width="100%",
+        padding="8px 0",
+        border_bottom=f"1px solid {rx.color('gray', 4)}",
+        class_name="reason-card",
+    )
+
+
 def _dry_run() -> rx.Component:
     return rx.vstack(
         rx.cond(
@@ -388,20 +408,24 @@ def _dry_run() -> rx.Component:
                 rx.cond(
                     J.reasons.length() > 0,
                     rx.box(
-                        rx.table.root(
-                            rx.table.header(
-                                rx.table.row(
-                                    rx.table.column_header_cell(t("What")),
-                                    rx.table.column_header_cell(t("Column")),
-                                    rx.table.column_header_cell(t("Reason")),
-                                    rx.table.column_header_cell(t("Rows")),
-                                    rx.table.column_header_cell(t("Row numbers")),
-                                )
+                        rx.box(
+                            rx.table.root(
+                                rx.table.header(
+                                    rx.table.row(
+                                        rx.table.column_header_cell(t("What")),
+                                        rx.table.column_header_cell(t("Column")),
+                                        rx.table.column_header_cell(t("Reason")),
+                                        rx.table.column_header_cell(t("Rows")),
+                                        rx.table.column_header_cell(t("Row numbers")),
+                                    )
+                                ),
+                                rx.table.body(rx.foreach(J.reasons, _reason)),
+                                size="1",
                             ),
-                            rx.table.body(rx.foreach(J.reasons, _reason)),
-                            size="1",
+                            overflow_x="auto",
+                            display=["none", "none", "block"],
                         ),
-                        overflow_x="auto",
+                        rx.box(rx.foreach(J.reasons, _reason_card), display=["block", "block", "none"]),
                         width="100%",
                         id="reasons",
                     ),
