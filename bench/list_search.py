@@ -223,6 +223,11 @@ def run(engine: Engine, runs: int, seed: int, *, bulk_size: int = 10_000) -> dic
         "custom_date_range": ContactFilter(
             custom=(CustomFilter(key="next_visit", date_from=date(2026, 1, 1), date_to=date(2026, 3, 31)),)
         ),
+        # Open-ended: visits due from today on (many), and visits more than 13 months overdue (next to none).
+        "custom_date_from": ContactFilter(custom=(CustomFilter(key="next_visit", date_from=date.today()),)),
+        "custom_date_until": ContactFilter(
+            custom=(CustomFilter(key="next_visit", date_to=date.today() - timedelta(days=400)),)
+        ),
         "custom_with_tag_and_kind": lambda i: ContactFilter(
             kind="organization", tag_ids=(_pick(tag_ids, i),), custom=_choice("sector", i)
         ),
@@ -302,6 +307,10 @@ def run(engine: Engine, runs: int, seed: int, *, bulk_size: int = 10_000) -> dic
         "custom_choice": lambda i: ContactFilter(custom=_choice("preferred_time", i)),
         "custom_date_range": lambda i: ContactFilter(
             custom=(CustomFilter(key="next_visit", date_from=date(2026, 1, 1), date_to=date(2026, 3, 31)),)
+        ),
+        "custom_date_from": lambda i: ContactFilter(custom=(CustomFilter(key="next_visit", date_from=date.today()),)),
+        "custom_date_until": lambda i: ContactFilter(
+            custom=(CustomFilter(key="next_visit", date_to=date.today() - timedelta(days=400)),)
         ),
     }
     for name, make in counts.items():

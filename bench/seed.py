@@ -35,7 +35,7 @@ if str(ROOT) not in sys.path:
 
 import psycopg  # noqa: E402
 from sqlalchemy import Engine, create_engine, event, text  # noqa: E402
-from sqlmodel import SQLModel  # noqa: E402
+from sqlmodel import Session, SQLModel  # noqa: E402
 
 import crm_app.models  # noqa: E402,F401  (loads every table)
 from crm_app.contacts.search import (  # noqa: E402
@@ -46,6 +46,7 @@ from crm_app.contacts.search import (  # noqa: E402
     document_row,
     filter_tokens,
     index_loaded_rows,
+    mark_search_documents_current,
     resume_index_sync,
     suspend_index_sync,
     uses_filter_tokens,
@@ -1355,6 +1356,10 @@ def _finish(engine: Engine, contacts: int) -> dict[str, float]:
     started = time.perf_counter()
     with engine.begin() as conn:
         resume_index_sync(conn, rebuild=engine.dialect.name != "sqlite")
+    with Session(engine) as session:
+        # Every search row was written here by today's code: the app must not rebuild them at start.
+        mark_search_documents_current(session)
+        session.commit()
     timings["search_index_s"] = round(time.perf_counter() - started, 1)
     started = time.perf_counter()
     if engine.dialect.name == "sqlite":

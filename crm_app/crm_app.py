@@ -7,6 +7,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from crm_app.api.routes import build_api
 from crm_app.auth import service as auth_service
+from crm_app.contacts.search import ensure_search_documents
 from crm_app.core.errors import DomainError
 from crm_app.db import session_scope
 from crm_app.settings import settings
@@ -48,6 +49,21 @@ def bootstrap_admin_on_start() -> bool:
     return created
 
 
+def search_documents_on_start() -> int | None:
+    """Rebuild the search rows when earlier code wrote them in another layout (after an upgrade); returns how
+    many were rebuilt. Every worker runs this at start: one rebuilds, the others find it done (on SQLite a
+    worker that waited too long for the rebuild's lock says so and serves; the rows are rebuilt all the same)."""
+    try:
+        with session_scope() as db:
+            rebuilt = ensure_search_documents(db)
+    except SQLAlchemyError:
+        log.exception("The search index was not checked at start (is the database migrated?)")
+        return None
+    if rebuilt is not None:
+        log.warning("Rebuilt the search rows of %s contacts (they were written by an earlier version).", rebuilt)
+    return rebuilt
+
+
 app = rx.App(
     style=base_style,
     stylesheets=stylesheets,
@@ -60,3 +76,4 @@ app.add_middleware(AuthMiddleware())
 routes.register(app)
 live.install(app)
 app.register_lifespan_task(bootstrap_admin_on_start)
+app.register_lifespan_task(search_documents_on_start)

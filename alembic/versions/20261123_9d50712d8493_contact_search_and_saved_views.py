@@ -3,7 +3,7 @@
 Written by hand: ``contact_search`` holds one search document and the list sort keys per contact; on
 SQLite the FTS5 table ``contact_fts`` (plus triggers) indexes it, on PostgreSQL a generated ``tsvector``
 column with a GIN index (both made by ``crm_app.contacts.search.create_search_structures``). Existing
-contacts get their search rows from b3c1d2e4f5a6.
+contacts get their search rows when the app starts (``crm_app.contacts.search.ensure_search_documents``).
 
 Revision ID: 9d50712d8493
 Revises: c7e9f8e04af5
@@ -63,8 +63,8 @@ def upgrade() -> None:
 
     bind = op.get_bind()
     create_search_structures(bind)
-    # The search rows of existing contacts are built by b3c1d2e4f5a6 (every upgrade passes it): today's index
-    # builder writes columns this revision does not have yet.
+    # The search rows of existing contacts are built by the app when it starts (ensure_search_documents), once
+    # every revision is applied: today's index builder writes columns this revision does not have yet.
     if bind.dialect.name == "sqlite":
         op.execute("ANALYZE")
 

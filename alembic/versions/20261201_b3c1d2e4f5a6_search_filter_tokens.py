@@ -3,8 +3,9 @@
 Written by hand: on SQLite each contact's search document now also holds its filter tokens ("_t12" for tag 12,
 "_u3" for staff 3, "_a" when archived...; see ``crm_app.contacts.search``), and the FTS5 table keeps "_" inside
 words and indexes word prefixes up to six letters. Every search row gains ``tag_key`` (its first tag, folded)
-with an index, so the list sorts by tags along an index. The full-text structures are recreated and every
-search row is rebuilt.
+with an index, so the list sorts by tags along an index. The full-text structures are recreated; the search
+rows themselves are rebuilt by the app when it starts (``crm_app.contacts.search.ensure_search_documents``: no
+layout is recorded for them yet), never here, where today's code would meet an older schema.
 
 Downgrade drops the sort key; the tokens stay: earlier code never asks for them and they never match a search.
 
@@ -19,9 +20,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 from sqlalchemy.dialects import postgresql
-from sqlmodel import Session
 
-from crm_app.contacts.search import create_search_structures, drop_search_structures, rebuild_search_index
+from crm_app.contacts.search import create_search_structures, drop_search_structures
 
 revision: str = "b3c1d2e4f5a6"
 down_revision: str | None = "58de712029a6"
@@ -42,9 +42,6 @@ def upgrade() -> None:
     if bind.dialect.name == "sqlite":
         drop_search_structures(bind)
         create_search_structures(bind)
-    with Session(bind=bind) as session:
-        rebuild_search_index(session)
-        session.flush()
 
 
 def downgrade() -> None:

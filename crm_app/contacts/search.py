@@ -70,7 +70,8 @@ from crm_app.contacts.phones import format_phone, parse_phone, phone_links, sear
 from crm_app.contacts.schemas import KINDS, ContactPage, ContactRow
 from crm_app.core.app_settings import AccountSettings, get_settings
 from crm_app.core.errors import DomainError, NotFoundError, ValidationError
-from crm_app.core.timeutil import as_utc
+from crm_app.core.models import AppSetting
+from crm_app.core.timeutil import as_utc, utcnow
 from crm_app.fields.models import FieldDefinition
 from crm_app.fields.types import Choice, choices_from_options, get_type
 
@@ -486,15 +487,16 @@ def custom_tokens(custom: Mapping[str, Any] | None, fields: Sequence[CustomField
 
 # ---------------------------------------------------------------- filter tokens (SQLite)
 
-# On SQLite every list filter but the date ranges is also written as words of the search document ("_t12" for
-# tag 12, "_u3" for staff 3, "_a" for archived...), so the FTS5 index answers tags, staff, channel, kind,
-# supplier, archived and choice filters, with or without a search, by merging its sorted id lists instead of
+# On SQLite every list filter is also written as words of the search document ("_t12" for tag 12, "_u3" for
+# staff 3, "_a" for archived, the months, years... of a custom date), so the FTS5 index answers tags, staff,
+# channel, kind, supplier, archived, choice and custom date filters (created and updated ranges: see
+# ``_date_range_tokens`` and ``narrow_dates``), with or without a search, by merging its sorted id lists instead of
 # looking up every candidate contact (a random row read each). The tokens hold "_": the tokenizer keeps it in
 # words (tokenchars) and a typed search never does (``words`` splits at it), so they never match what a user
 # types. PostgreSQL combines its indexes itself (bitmap scans) and gets no tokens.
 FILTER_TOKEN_DIALECTS = ("sqlite",)
 TOKEN_TYPES = ("select", "multi_select", "checkbox", "date")
-MAX_DATE_TOKENS = 40
+MAX_DATE_TOKENS = 40  # created ranges (custom date ranges need at most about 80 tokens: ``_custom_date_tokens``)
 CREATED_KEY = "~created"
 SUPPLIER_TOKEN = "_s"
 ARCHIVED_TOKEN = "_a"
@@ -570,12 +572,52 @@ def filter_tokens(contact: Mapping[str, Any], *, tag_ids: Iterable[int], fields:
                 tokens.append(_value_token(item.key, _TICKED))
             elif item.type == "date" and isinstance(value, str) and len(value) >= 7:
                 tokens.extend(_date_tokens(item.key, value))
+                tokens.extend(_date_block_tokens(item.key, value))
     return tokens
 
 
 def _date_tokens(key: str, value: str) -> list[str]:
     """A date value's tokens: its year and its month ("2026-01-15" -> y2026, m2026-01)."""
     return [_value_token(key, f"y{value[:4]}"), _value_token(key, f"m{value[:7]}")]
+
+
+# A custom date value also carries the decade, century and millennium it falls in ("2026-01-15" -> d202, c20,
+# k2), so that any range of months, closed or open at either end, is the union of at most about 80 blocks
+# (months, years, decades, centuries, millennia): ``_custom_date_tokens``.
+_DATE_BLOCKS = ((12_000, "k", 1), (1_200, "c", 2), (120, "d", 3), (12, "y", 4))  # (months, letter, year digits)
+_LAST_MONTH = 9999 * 12 + 11  # December 9999, the last month a date holds
+
+
+def _date_block_tokens(key: str, value: str) -> list[str]:
+    """The decade, century and millennium tokens of a date value (ISO text); none when its year is not digits."""
+    year = value[:4]
+    if not (len(year) == 4 and year.isdigit()):
+        return []
+    return [_value_token(key, f"{letter}{year[:digits]}") for _months, letter, digits in _DATE_BLOCKS[:3]]
+
+
+def _custom_date_tokens(key: str, start: date | None, end: date | None) -> tuple[list[str], bool]:
+    """Tokens of the largest aligned blocks (millennia down to months) that together cover the months of a date
+    range, each end open or not (any of them may hold a match), and whether they cover it exactly (it starts on
+    the 1st of a month and ends on the last day of one, or is open there)."""
+    if start is not None and end is not None and end < start:
+        return [], False
+    low = start.year * 12 + start.month - 1 if start is not None else 0
+    high = end.year * 12 + end.month - 1 if end is not None else _LAST_MONTH
+    tokens: list[str] = []
+    while low <= high:
+        year = f"{low // 12:04d}"
+        for months, letter, digits in _DATE_BLOCKS:
+            if low % months == 0 and low + months - 1 <= high:
+                tokens.append(_value_token(key, f"{letter}{year[:digits]}"))
+                low += months
+                break
+        else:
+            tokens.append(_value_token(key, f"m{year}-{low % 12 + 1:02d}"))
+            low += 1
+    exact_start = start is None or start.day == 1
+    exact_end = end is None or end == date.max or (end + timedelta(days=1)).day == 1
+    return tokens, exact_start and exact_end
 
 
 def _date_range_tokens(key: str, start: date | None, end: date | None) -> tuple[list[str], bool]:
@@ -645,8 +687,8 @@ def _custom_tokens(item: CustomFilter, type_: str | None) -> tuple[list[str], bo
         return [_value_token(item.key, value) for value in item.values], True
     if type_ == "checkbox" and set(item.values) == {CHECKED}:
         return [_value_token(item.key, _TICKED)], True
-    if type_ == "date":
-        return _date_range_tokens(item.key, item.date_from, item.date_to)
+    if type_ == "date" and (item.date_from is not None or item.date_to is not None):
+        return _custom_date_tokens(item.key, item.date_from, item.date_to)
     return [], False
 
 
@@ -1057,8 +1099,46 @@ def resume_index_sync(connection: Connection, *, rebuild: bool = True) -> None:
         _create_pg_index(connection)
 
 
+# The layout of the search rows: raised whenever what ``_document`` or ``filter_tokens`` write changes, so that
+# ``ensure_search_documents`` rebuilds, once, the rows earlier code wrote (2: custom dates carry their decade,
+# century and millennium). Stored in ``app_setting`` by whatever writes every row (a rebuild, the bench seed).
+DOCUMENTS_VERSION = 2
+DOCUMENTS_VERSION_KEY = "search.documents_version"
+_REBUILD_LOCK = 7_250_001  # PostgreSQL advisory lock: one process rebuilds, the others wait and find it done
+
+
+def mark_search_documents_current(session: Session) -> None:
+    """Record that every search row has today's layout (``DOCUMENTS_VERSION``)."""
+    row = session.get(AppSetting, DOCUMENTS_VERSION_KEY)
+    if row is None:
+        session.add(AppSetting(key=DOCUMENTS_VERSION_KEY, value=DOCUMENTS_VERSION))
+    else:
+        row.value = DOCUMENTS_VERSION
+        row.updated_at = utcnow()
+        session.add(row)
+    session.flush()
+
+
+def ensure_search_documents(session: Session) -> int | None:
+    """Rebuild every search row when they were written with another layout than today's (or none was recorded
+    and contacts exist, as after an upgrade); returns how many rows were rebuilt, None when nothing was to do.
+
+    Every app process calls this at start, before it serves; migrations never rebuild search rows themselves
+    (they would run today's code against an older schema)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(_REBUILD_LOCK)))
+    row = session.get(AppSetting, DOCUMENTS_VERSION_KEY)
+    if row is not None and row.value == DOCUMENTS_VERSION:
+        return None
+    if row is None and _core(session).execute(select(Contact.id).limit(1)).first() is None:
+        mark_search_documents_current(session)
+        return None
+    return rebuild_search_index(session)
+
+
 def rebuild_search_index(session: Session, *, batch_size: int = 20_000) -> int:
-    """Recompute every contact's search row and the full-text index from scratch; returns the row count."""
+    """Recompute every contact's search row and the full-text index from scratch (and record their layout as
+    today's); returns the row count."""
     session.flush()
     bind = session.connection()
     suspend_index_sync(bind)
@@ -1075,6 +1155,7 @@ def rebuild_search_index(session: Session, *, batch_size: int = 20_000) -> int:
                 session.execute(core_insert(ContactSearch.__table__), rows)
             total += len(rows)
     resume_index_sync(bind)
+    mark_search_documents_current(session)
     return total
 
 
@@ -2396,11 +2477,13 @@ __all__ = [
     "create_search_structures",
     "delete_view",
     "drop_search_structures",
+    "ensure_search_documents",
     "filter_from_params",
     "filter_to_params",
     "include_object",
     "is_search_structure",
     "list_views",
+    "mark_search_documents_current",
     "matching_ids",
     "normalise_query",
     "rebuild_search_index",

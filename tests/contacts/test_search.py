@@ -16,6 +16,7 @@ from crm_app.contacts.models import Contact, ContactSearch
 from crm_app.contacts.schemas import AddressIn, EmailIn, PhoneIn
 from crm_app.contacts.search import ContactFilter, ContactSort, CustomFilter
 from crm_app.core.errors import NotFoundError, ValidationError
+from crm_app.core.models import AppSetting
 from crm_app.fields import service as fields
 from crm_app.fields.schemas import FieldCreate, FieldRead, FieldUpdate
 from tests.contacts.factories import make_channel, make_user, organisation, person
@@ -649,6 +650,47 @@ def test_rebuild_search_index_recreates_every_search_row(db) -> None:
     assert _names(db, "wisniewska 5678") == ["Ann Wiśniewska"]
 
 
+def _documents_version(db: Session) -> object:
+    row = db.get(AppSetting, search.DOCUMENTS_VERSION_KEY)
+    return None if row is None else row.value
+
+
+def test_start_up_records_the_layout_of_an_empty_database_and_rebuilds_only_rows_of_another_layout(db) -> None:
+    assert search.ensure_search_documents(db) is None
+    assert _documents_version(db) == search.DOCUMENTS_VERSION
+    _field(db, "Next service", "date")
+    _add(db, "Ann", "Lee", custom={"next_service": "2031-05-01"})
+    _add(db, "Bob", "Ray", custom={"next_service": "2020-05-01"})
+    db.commit()
+    assert search.ensure_search_documents(db) is None
+    # Rows written by earlier code: the layout before custom dates carried their decade, century and millennium.
+    old_layout = search.DOCUMENTS_VERSION - 1
+    db.get(AppSetting, search.DOCUMENTS_VERSION_KEY).value = old_layout
+    for row in db.exec(select(ContactSearch)).all():
+        blocks = {search._value_token("next_service", block) for block in ("d203", "c20", "k2", "d202")}
+        row.body_doc = " ".join(word for word in row.body_doc.split() if word not in blocks)
+        db.add(row)
+    db.commit()
+    after_2030 = _custom(next_service={"date_from": date(2030, 1, 1)})
+    tokens = search.uses_filter_tokens(db.get_bind().dialect.name)
+    assert _names(db, custom=after_2030) == ([] if tokens else ["Ann Lee"])
+    assert search.ensure_search_documents(db) == 2
+    db.commit()
+    assert _documents_version(db) == search.DOCUMENTS_VERSION
+    assert _names(db, custom=after_2030) == ["Ann Lee"]
+    assert search.ensure_search_documents(db) is None
+
+
+def test_start_up_rebuilds_the_rows_of_an_upgraded_database_that_recorded_no_layout(db) -> None:
+    _add(db, "Ann", "Lee")
+    db.exec(delete(ContactSearch))
+    db.commit()
+    assert _documents_version(db) is None
+    assert search.ensure_search_documents(db) == 1
+    assert _names(db, "lee") == ["Ann Lee"]
+    assert _documents_version(db) == search.DOCUMENTS_VERSION
+
+
 def test_a_loader_can_index_rows_as_they_land_and_resume_without_a_rebuild(db) -> None:
     """The bulk path bench/seed.py takes on SQLite: sync suspended, each part's rows indexed, one final merge."""
     if db.get_bind().dialect.name != "sqlite":
@@ -912,6 +954,60 @@ def test_date_range_tokens_cover_whole_years_and_months_and_say_when_they_are_ex
     assert search._date_range_tokens("d", date(2024, 12, 2), date(2026, 2, 28))[1] is False
     assert search._date_range_tokens("d", date(2024, 12, 1), None) == ([], False)
     assert search._date_range_tokens("d", date(1900, 1, 2), date(2099, 12, 30)) == ([], False)
+
+
+def test_custom_date_tokens_cover_any_range_open_or_closed_with_few_aligned_blocks() -> None:
+    def token(text: str) -> str:
+        return search._value_token("d", text)
+
+    assert search._custom_date_tokens("d", date(2024, 12, 1), date(2026, 2, 28)) == (
+        [token("m2024-12"), token("y2025"), token("m2026-01"), token("m2026-02")],
+        True,
+    )
+    # Open at the end: the rest of 2026, the years to the decade's end, decades, centuries, millennia.
+    after = [token("m2026-12"), *(token(f"y{y}") for y in (2027, 2028, 2029))]
+    after += [*(token(f"d20{d}") for d in range(3, 10)), *(token(f"c2{c}") for c in range(1, 10))]
+    after += [token(f"k{k}") for k in range(3, 10)]
+    assert search._custom_date_tokens("d", date(2026, 12, 2), None) == (after, False)
+    # Open at the start: everything before 2025 in four blocks and five years, then January.
+    before = [token("k0"), token("k1"), token("d200"), token("d201"), *(token(f"y{y}") for y in range(2020, 2025))]
+    assert search._custom_date_tokens("d", None, date(2025, 1, 31)) == ([*before, token("m2025-01")], True)
+    assert search._custom_date_tokens("d", date(2026, 3, 1), date(2026, 2, 1)) == ([], False)
+    worst = search._custom_date_tokens("d", date(1, 2, 1), date(9999, 11, 30))[0]
+    assert len(worst) <= 90
+
+
+def test_open_and_very_long_date_ranges_find_exactly_their_days_across_centuries(db, mode) -> None:
+    _field(db, "Next service", "date")
+    days = ("1000-05-01", "1899-12-31", "1900-01-01", "2025-12-31", "2026-12-02", "2030-01-01", "9999-12-31")
+    for index, day in enumerate(days):
+        _add(db, f"N{index}", custom={"next_service": day})
+    _add(db, "None")
+    db.commit()
+
+    def names(start: date | None, end: date | None) -> list[str]:
+        spec = {key: value for key, value in (("date_from", start), ("date_to", end)) if value is not None}
+        return _names(db, custom=_custom(next_service=spec))
+
+    def expected(start: date | None, end: date | None) -> list[str]:
+        low, high = (start or date.min).isoformat(), (end or date.max).isoformat()
+        return [f"N{index}" for index, day in enumerate(days) if low <= day <= high]
+
+    ranges = [
+        (date(2026, 12, 2), None),
+        (date(2026, 12, 3), None),
+        (None, date(1899, 12, 31)),
+        (None, date(1899, 12, 30)),
+        (date(1000, 5, 2), None),
+        (None, date(9999, 12, 30)),
+        (date(1900, 1, 1), date(2030, 1, 1)),
+        (date(1, 1, 1), date(9999, 12, 31)),
+        (date(2026, 1, 1), None),
+    ]
+    for start, end in ranges:
+        assert names(start, end) == expected(start, end), (start, end)
+    until_2025 = ContactFilter(custom=_custom(next_service={"date_to": date(2025, 12, 31)}))
+    assert search.count_contacts(db, filter=until_2025) == (4, False)
 
 
 def test_custom_filters_combine_with_search_tags_and_other_filters(db, mode) -> None:
