@@ -58,6 +58,11 @@ from crm_app.fields.models import FieldDefinition  # noqa: E402
 from crm_app.fields.types import Choice  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
+# Number ranges in which phonenumbers finds every number valid (the leading digits after the country code):
+# French mobiles and landlines, British mobiles (07700 and 07911 hold reserved or unallocated blocks).
+FR_MOBILE_PREFIXES = ("60", "61", "62", "64", "65", "66", "67", "68", "73", "74", "75", "76", "77", "78")
+FR_LANDLINE_PREFIXES = ("10", "13", "14", "20", "23", "24", "30", "32", "38", "41", "47", "49", "55", "56")
+UK_MOBILE_PREFIXES = ("740", "745", "750", "755", "771", "775", "780", "785", "790", "795", "798")
 DEFAULT_SQLITE = RESULTS / "bench.db"
 PG_SCHEMA = "crm_bench"
 LOADED_TABLES = ("contact", "phone", "email", "address", "contact_tag", "contact_search")
@@ -884,7 +889,8 @@ class Generator:
         """(raw as typed, e164, national digits)."""
         r = self.rng.random
         if lang == "fr":
-            subscriber = f"{'67'[int(r() * 2)] if r() < 0.7 else '12345'[int(r() * 5)]}{int(r() * 1e8):08d}"
+            prefixes = FR_MOBILE_PREFIXES if r() < 0.7 else FR_LANDLINE_PREFIXES
+            subscriber = f"{prefixes[int(r() * len(prefixes))]}{int(r() * 1e7):07d}"
             national = "0" + subscriber
             style = r()
             if style < 0.45:
@@ -904,7 +910,7 @@ class Generator:
             else:
                 raw = f"{subscriber[:3]}-{subscriber[3:6]}-{subscriber[6:]}"
             return raw, "+48" + subscriber, subscriber
-        subscriber = f"7{'45789'[int(r() * 5)]}{int(r() * 1e8):08d}"
+        subscriber = f"{UK_MOBILE_PREFIXES[int(r() * len(UK_MOBILE_PREFIXES))]}{int(r() * 1e7):07d}"
         national = "0" + subscriber
         raw = f"{national[:5]} {national[5:]}" if r() < 0.6 else f"+44 {subscriber[:4]} {subscriber[4:]}"
         return raw, "+44" + subscriber, national
