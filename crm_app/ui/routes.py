@@ -50,7 +50,8 @@ ROUTES: list[Route] = [
     Route("/change-password", change_password_page, _("Choose your password"), shell=False),
     Route("/", _index, "crm_app", [rx.redirect("/contacts")]),
     Route("/contacts", contacts_page, _("Contacts"), [ContactListState.load]),
-    Route("/contacts/new", contact_page, _("New contact"), [ContactEditState.load]),
+    # One route for /contacts/new and /contacts/<id>: saving a new contact moves to its own address without
+    # mounting the form again, so what is typed while the address changes stays in the fields.
     Route("/contacts/[contact_id]", contact_page, _("Contact"), [ContactEditState.load, ContactFeedState.load]),
     Route("/tasks", tasks_page, _("My tasks"), [MyTasksState.load]),
     Route("/imports", imports_page, _("Imports"), [ImportsState.load]),

@@ -184,8 +184,12 @@ def test_contact_file_on_a_phone(app_server, phone):
 def test_leaving_with_unsaved_edits_asks_first_and_delete_asks_to_confirm(app_server, desktop):
     sign_in(desktop, make_user(app_server, "manager"))
     _new_person(desktop, "Marek", "Nowicki")
+    desktop.locator("#f-last_name").evaluate("input => { input.dataset.typedBeforeSave = 'yes'; }")
     desktop.locator("#save").click()
     desktop.wait_for_url(SAVED_URL)
+    expect(desktop.locator("#history .feed-entry").first).to_contain_text("Created")
+    # The same form stays on screen: typing while the address changes goes into the saved contact's fields.
+    expect(desktop.locator("#f-last_name[data-typed-before-save=yes]")).to_have_count(1)
     desktop.locator("#f-last_name").fill("Nowicki-Zając")
     expect(desktop.locator("#unsaved")).to_be_visible()
     dialogs = []
