@@ -1,7 +1,9 @@
 // The contact feed. Older entries load when the end of the feed (#feed-end) scrolls into view, by clicking
 // the "Older entries" button (#feed-more), which stays as the fallback without IntersectionObserver.
 // Upload zones marked data-capture="environment" get that attribute on their file input (a phone's camera).
-// window.crmFeedUploadProgress(fraction) fills #upload-progress while files are sent; -1 hides it.
+// window.crmFeedUploadStart() runs as files are dropped, window.crmFeedUploadProgress(fraction) fills
+// #upload-progress while they are sent; the bar hides once the server's count of finished uploads
+// (data-finished) has moved past the one seen at the start, whichever of the two arrives first.
 (function () {
   var observer = null;
   var watched = null;
@@ -62,15 +64,31 @@
 
   var hideTimer = null;
 
+  function finished(box) {
+    return box.dataset.started !== undefined && box.dataset.started !== box.getAttribute("data-finished");
+  }
+
+  function hide(box) {
+    if (hideTimer) window.clearTimeout(hideTimer);
+    hideTimer = null;
+    box.style.display = "none";
+  }
+
+  window.crmFeedUploadStart = function () {
+    var box = document.getElementById("upload-progress");
+    if (box) box.dataset.started = box.getAttribute("data-finished") || "";
+  };
+
   window.crmFeedUploadProgress = function (fraction) {
     var box = document.getElementById("upload-progress");
     if (!box) return;
-    if (hideTimer) window.clearTimeout(hideTimer);
-    hideTimer = null;
-    if (typeof fraction !== "number" || fraction < 0) {
-      box.style.display = "none";
+    if (finished(box)) {
+      hide(box);
       return;
     }
+    if (typeof fraction !== "number") return;
+    if (hideTimer) window.clearTimeout(hideTimer);
+    hideTimer = null;
     var percent = Math.max(0, Math.min(100, Math.round(fraction * 100)));
     box.style.display = "block";
     box.querySelector(".upload-progress-fill").style.width = percent + "%";
@@ -78,9 +96,14 @@
     box.querySelector(".upload-percent").textContent = String(percent);
     box.querySelector(".upload-sending").style.display = percent < 100 ? "inline" : "none";
     box.querySelector(".upload-checking").style.display = percent < 100 ? "none" : "inline";
-    // The server answers by hiding the bar; should an answer never come (a refused request), do not hang on.
-    if (percent >= 100) hideTimer = window.setTimeout(function () { box.style.display = "none"; }, 120000);
+    // Should the server's answer never come (a refused request), do not hang on.
+    if (percent >= 100) hideTimer = window.setTimeout(function () { hide(box); }, 120000);
   };
+
+  function checkUpload() {
+    var box = document.getElementById("upload-progress");
+    if (box && box.style.display !== "none" && finished(box)) hide(box);
+  }
 
   function schedule() {
     if (scheduled) return;
@@ -88,7 +111,15 @@
     window.requestAnimationFrame(check);
   }
 
-  new MutationObserver(schedule).observe(document.documentElement, { childList: true, subtree: true });
+  new MutationObserver(function (records) {
+    if (records.some(function (r) { return r.type === "attributes"; })) checkUpload();
+    schedule();
+  }).observe(document.documentElement, {
+    childList: true,
+    subtree: true,
+    attributes: true,
+    attributeFilter: ["data-finished"],
+  });
   window.addEventListener("scroll", schedule, { passive: true });
   schedule();
 })();

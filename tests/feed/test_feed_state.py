@@ -207,8 +207,10 @@ def test_an_upload_stores_each_file_names_the_refused_ones_and_hides_the_progres
         rx.UploadFile(file=io.BytesIO(b"%PDF-1.4\n%%EOF\n"), path=Path("quote.pdf")),
         rx.UploadFile(file=io.BytesIO(b"MZ\x90\x00" + b"\x00" * 100), path=Path("holiday.jpg")),
     ]
+    before = state.uploads_finished
     result = _call(state, "upload", files)
-    assert "crmFeedUploadProgress(-1)" in repr(result)
+    assert "toast" in repr(result)
+    assert state.uploads_finished == before + 1
     assert state.upload_error.startswith("holiday.jpg: ")
     assert [r.title for r in state.rows if r.kind == "files"] == ["quote.pdf"]
 

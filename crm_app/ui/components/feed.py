@@ -62,11 +62,12 @@ def _show_progress(progress: rx.Var) -> rx.event.EventSpec:
 
 
 def _send(upload_id: str):
-    return F.upload(rx.upload_files(upload_id=upload_id, on_upload_progress=_show_progress))
+    start = rx.call_function(rx.Var("(() => window.crmFeedUploadStart?.())"))
+    return [start, F.upload(rx.upload_files(upload_id=upload_id, on_upload_progress=_show_progress))]
 
 
 def _progress_bar() -> rx.Component:
-    """Hidden until files are being sent; assets/feed.js fills it and the upload handler hides it when done."""
+    """Hidden until files are being sent; assets/feed.js fills it, and hides it when ``data-finished`` moves."""
     return rx.box(
         rx.box(
             rx.box(
@@ -95,6 +96,7 @@ def _progress_bar() -> rx.Component:
             color_scheme="gray",
         ),
         id="upload-progress",
+        custom_attrs={"data-finished": F.uploads_finished},
         display="none",
         width="100%",
     )

@@ -42,8 +42,6 @@ TASK_EVENTS = {
     "task_updated": _("Task changed"),
 }
 PAGE = 30
-# Hides the upload progress bar that assets/feed.js fills in the browser while the files are sent.
-UPLOAD_DONE = rx.call_script("window.crmFeedUploadProgress && window.crmFeedUploadProgress(-1)")
 
 
 @dataclasses.dataclass
@@ -148,6 +146,9 @@ class ContactFeedState(SessionState):
     has_more: bool = False
     memo: str = ""
     upload_error: str = ""
+    # Counts the uploads this tab has finished; the progress bar (assets/feed.js) hides when it moves. A state
+    # value reaches the page with the upload's own answer, where a script event would wait in the event queue.
+    uploads_finished: int = 0
     editing_comment_id: int = 0
     editing_task_entry: str = ""
     staff: list[StaffOption] = []
@@ -437,8 +438,9 @@ class ContactFeedState(SessionState):
     async def upload(self, uploads: list[rx.UploadFile]):
         """Store the chosen files (checked by content; images get thumbnails), off the event loop."""
         self.upload_error = ""
+        self.uploads_finished += 1
         if not self.contact_id or not isinstance(uploads, list):
-            return UPLOAD_DONE
+            return None
         contact_id, actor_id = self.contact_id, self._current.id
         stored, problems = 0, []
         extra = uploads[file_service.MAX_FILES_PER_UPLOAD :]
@@ -460,8 +462,8 @@ class ContactFeedState(SessionState):
         self.upload_error = "\n".join(problems)
         self._load_page()
         if problems:
-            return [UPLOAD_DONE, rx.toast.error(self._t("Some files were refused."))]
-        return [UPLOAD_DONE, rx.toast.success(self._t("{n} file(s) added.", n=stored))]
+            return rx.toast.error(self._t("Some files were refused."))
+        return rx.toast.success(self._t("{n} file(s) added.", n=stored))
 
     @requires(Permission.CONTACTS_EDIT)
     def delete_file(self, file_id: int):
