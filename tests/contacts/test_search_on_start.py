@@ -4,30 +4,15 @@ from __future__ import annotations
 
 import logging
 
-import pytest
-from sqlmodel import SQLModel, delete
+from sqlmodel import delete
 
 import crm_app.crm_app as app_module
 from crm_app.contacts import search, service
 from crm_app.contacts.models import ContactSearch
 from crm_app.core.models import AppSetting
-from crm_app.db import build_engine, reset_engines, session_scope
+from crm_app.db import reset_engines, session_scope
 from crm_app.settings import settings
 from tests.contacts.factories import person
-
-
-@pytest.fixture
-def app_db(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'start.db'}"
-    monkeypatch.setattr(settings, "database_url", url)
-    reset_engines()
-    engine = build_engine(url)
-    SQLModel.metadata.create_all(engine)
-    with engine.begin() as conn:
-        search.create_search_structures(conn)
-    engine.dispose()
-    yield url
-    reset_engines()
 
 
 def _version() -> object:
