@@ -156,6 +156,32 @@ def test_a_revoked_session_refused_by_the_middleware_clears_the_tab_and_sends_th
     assert sent["rows_rx_state_"] == []
 
 
+def test_every_event_a_tab_had_queued_when_its_session_ended_says_so(app_db):
+    root, _contact_id = _signed_in_tab()
+    with session_scope() as db:
+        auth_service.sign_out(db, token=_state(root, SessionState).token)
+    listing = _state(root, ContactListState)
+    assert "/signin?ended=1" in repr(_call(listing, "search", "Zofia"))
+    assert "/signin?ended=1" in repr(_call(listing, "search", "Zofia B"))
+    event = Event(name=format_event_handler(ContactListState.event_handlers["search"]), payload={"text": "Z"})
+    update = asyncio.run(AuthMiddleware().preprocess(app_module.app, root, event))
+    assert update is not None and "/signin?ended=1" in repr(update.events)
+
+
+def test_once_signed_in_again_and_out_on_purpose_a_late_event_does_not_say_the_session_ended(app_db):
+    root, _contact_id = _signed_in_tab()
+    session = _state(root, SessionState)
+    with session_scope() as db:
+        auth_service.sign_out(db, token=session.token)
+    assert "/signin?ended=1" in repr(_call(_state(root, ContactListState), "search", "Zofia"))
+    with session_scope() as db:
+        _user, session.token = auth_service.sign_in(db, email="admin@example.com", password=PASSWORD)
+    _call(session, "check_session")
+    _call(session, "sign_out")
+    refusal = _call(_state(root, ContactListState), "search", "Zofia")
+    assert "/signin" in repr(refusal) and "ended=1" not in repr(refusal)
+
+
 def test_a_page_load_without_a_session_clears_what_the_tab_still_holds(app_db):
     root, _contact_id = _signed_in_tab()
     with session_scope() as db:

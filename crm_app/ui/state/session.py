@@ -87,9 +87,10 @@ def requires(permission: Permission) -> Callable:
         def check(self: SessionState) -> tuple[CurrentUser | None, list | None]:
             user = _validate(self.token)
             if user is None:
-                was_signed_in = self.user_id > 0
-                _session_of(self)._clear_tab()
-                return None, _to_sign_in(session_ended=was_signed_in)
+                session = _session_of(self)
+                ended = session._ended_by_itself()
+                session._clear_tab()
+                return None, _to_sign_in(session_ended=ended)
             if user.must_change_password and fn.__name__ not in ("change_own_password", "sign_out"):
                 return None, [rx.redirect(CHANGE_PASSWORD_ROUTE)]
             if not has_permission(user.role, permission):
@@ -151,8 +152,12 @@ class SessionState(rx.State):
     perms: list[str] = []
 
     _current: CurrentUser | None = None
+    # Set when a signed-in tab's session ends by itself (expired, revoked, user deactivated); kept until the
+    # next sign-in so that every event the tab had queued sends it to the sign-in page saying so.
+    _session_ended: bool = False
 
     def _apply_user(self, user: CurrentUser) -> None:
+        self._session_ended = False
         self.user_id = user.id
         self.user_name = user.name or user.email
         self.user_email = user.email
@@ -164,6 +169,11 @@ class SessionState(rx.State):
     def _apply_locale(self, locale: str) -> None:
         self.locale = normalise_locale(locale)
         self.messages = catalog(self.locale)
+
+    def _ended_by_itself(self) -> bool:
+        """Whether the tab was signed in when its session ended, now or at an earlier refused event."""
+        self._session_ended = self._session_ended or self.user_id > 0
+        return self._session_ended
 
     def _forget_user(self) -> None:
         self.user_id = 0
@@ -246,6 +256,7 @@ class SessionState(rx.State):
         with session_scope() as db:
             auth_service.sign_out(db, token=self.token)
         self.token = ""
+        self._session_ended = False
         await self._load_tab_states()
         self._clear_tab(keep_browser_storage=False)
         return [
@@ -318,11 +329,11 @@ class AuthMiddleware(Middleware):
             user = None
         if user is not None:
             return None
-        was_signed_in = session_state.user_id > 0
-        if was_signed_in:
+        if session_state.user_id > 0:
             await session_state._load_tab_states()
+        ended = session_state._ended_by_itself()
         session_state._clear_tab()
-        events = Event.from_event_type(_to_sign_in(session_ended=was_signed_in))
+        events = Event.from_event_type(_to_sign_in(session_ended=ended))
         root = state._get_root_state()
         delta = await root._get_resolved_delta()
         root._clean()
