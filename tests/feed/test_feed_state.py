@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import reflex as rx
+from reflex.istate.data import RouterData
 
 import crm_app.crm_app  # noqa: F401  (registers every state)
 from crm_app.auth import service as auth_service
@@ -38,6 +39,13 @@ def _state(token: str, contact_id: int) -> ContactFeedState:
     state.token = token
     state.contact_id = contact_id
     return state
+
+
+def _open_at(state: ContactFeedState, path: str) -> None:
+    """The tab shows ``path`` (what ``load`` reads the contact from)."""
+    state._get_root_state().router = RouterData.from_router_data(
+        {"pathname": path.split("?")[0], "asPath": path, "headers": {}}
+    )
 
 
 def _call(state: ContactFeedState, handler: str, *args: Any) -> Any:
@@ -107,10 +115,20 @@ def test_the_staff_picker_lists_active_staff_with_me_first(people):
         gone = auth_service.list_users(db)[-1]
         auth_service.set_active(db, user_id=gone.id, active=False, actor_id=None)
     state = _state(people["bob"], people["contact"])
-    state.router_data = {"pathname": f"/contacts/{people['contact']}", "asPath": f"/contacts/{people['contact']}"}
+    _open_at(state, f"/contacts/{people['contact']}")
     _call(state, "load")
     assert [o.label for o in state.staff] == ["Bob", "Alice"]
     assert state.staff[0].value == str(people["bob_id"])
+
+
+def test_a_new_contact_form_shows_no_feed_of_the_contact_opened_before(people):
+    state = _state(people["bob"], people["contact"])
+    _open_at(state, f"/contacts/{people['contact']}")
+    _call(state, "load")
+    assert state.rows
+    _open_at(state, "/contacts/new?kind=person")
+    _call(state, "load")
+    assert state.contact_id == 0 and state.rows == []
 
 
 def test_an_activity_is_logged_for_the_chosen_staff_member_with_its_own_icon(people):

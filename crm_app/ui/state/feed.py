@@ -234,12 +234,15 @@ class ContactFeedState(SessionState):
 
     @requires(Permission.CONTACTS_VIEW)
     def load(self):
-        """Show the newest entries of the contact in the URL."""
+        """Show the newest entries of the contact in the URL (none on /contacts/new: nothing to read yet)."""
         self.contact_id = _contact_id_from(self.router.url.path)
         self.kind_filter = ""
         self.upload_error = ""
         self.editing_comment_id = 0
         self.editing_task_entry = ""
+        if not self.contact_id:
+            self.rows = []
+            return
         try:
             self._load_staff()
             self._load_page()
