@@ -12,6 +12,7 @@ from crm_app.core.errors import DomainError
 from crm_app.db import session_scope
 from crm_app.settings import settings
 from crm_app.ui import routes
+from crm_app.ui.guard import TabGuard
 from crm_app.ui.state import live
 from crm_app.ui.state.session import AuthMiddleware
 from crm_app.ui.styles import base_style, stylesheets
@@ -68,7 +69,8 @@ app = rx.App(
     style=base_style,
     stylesheets=stylesheets,
     head_components=[rx.script(src="/unsaved_guard.js")],
-    api_transformer=build_api(),
+    # The REST routes, then the guard of sockets and uploads around everything (crm_app/ui/guard.py).
+    api_transformer=[build_api(), lambda backend: TabGuard(backend, lambda: app)],
     # Top centre: never over the bottom action bar a phone user saves with.
     toaster=rx.toast.provider(position="top-center", close_button=True, duration=3500),
 )

@@ -228,17 +228,17 @@ ORGANISATIONS = [
 
 
 def seed(*, out=sys.stdout) -> bool:
-    """Create the demo admin and demo contacts when the database has no contacts yet."""
+    """Create the demo admin (a random one-time password, printed once) and demo contacts on an empty database."""
     with session_scope() as db:
         has_users = db.exec(select(func.count()).select_from(User)).one() > 0
-        created_admin = False
+        one_time = None
         if not has_users:
-            created_admin = auth_service.bootstrap_admin(
-                db, email=settings.demo_admin_email, password=settings.demo_admin_password, name="Demo Admin"
+            _admin, one_time = auth_service.create_user(
+                db, email=settings.demo_admin_email, name="Demo Admin", role="admin", password=None, actor_id=None
             )
         if db.exec(select(func.count()).select_from(Contact)).one() > 0:
-            if created_admin:
-                _print_credentials(out)
+            if one_time:
+                _print_credentials(out, one_time)
             return False
         # No contact yet: this records that the search rows written below have today's layout, so the app's
         # first start does not rebuild them.
@@ -281,17 +281,18 @@ def seed(*, out=sys.stdout) -> bool:
                 ),
                 actor_id=admin_id,
             )
-    if created_admin:
-        _print_credentials(out)
+    if one_time:
+        _print_credentials(out, one_time)
     print(f"Demo data: {len(PEOPLE) + len(ORGANISATIONS)} contacts created.", file=out)
     return True
 
 
-def _print_credentials(out) -> None:
+def _print_credentials(out, password: str) -> None:
+    host = "localhost" if settings.host in ("127.0.0.1", "localhost", "::1") else settings.host
     print("", file=out)
-    print(f"  Demo administrator created — sign in at http://localhost:{settings.port} with:", file=out)
+    print(f"  Demo administrator created — sign in at http://{host}:{settings.port} with:", file=out)
     print(f"    e-mail:   {settings.demo_admin_email}", file=out)
-    print(f"    password: {settings.demo_admin_password}", file=out)
+    print(f"    one-time password: {password}   (shown only now; you choose your own at the first sign-in)", file=out)
     print("", file=out)
 
 

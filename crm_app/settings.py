@@ -23,10 +23,13 @@ class Settings(BaseSettings):
     default_locale: str = "en"
     session_idle_hours: float = 12.0
     session_remember_days: float = 30.0
+    host: str = "127.0.0.1"
+    trusted_proxy_hops: int = 0
     login_max_failures: int = 5
-    login_window_minutes: int = 10
+    login_window_minutes: int = 15
+    login_max_delay_minutes: int = 15
+    login_address_max_failures: int = 50
     demo_admin_email: str = "admin@example.com"
-    demo_admin_password: str = "admin-demo-2026"
     bootstrap_admin_email: str = ""
     bootstrap_admin_password: str = ""
     upload_dir: Path = PROJECT_ROOT / "data" / "files"

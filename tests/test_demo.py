@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import text
@@ -51,13 +52,22 @@ def test_the_demo_seed_creates_about_thirty_persons_and_organisations_with_phone
         assert name in names
 
 
-def test_the_demo_seed_prints_the_administrator_credentials_that_work(app_db):
+def _printed_password(output: str) -> str:
+    found = re.search(r"one-time password: (\S+)", output)
+    assert found, output
+    return found.group(1)
+
+
+def test_the_demo_seed_prints_a_random_one_time_password_that_must_be_changed_at_first_sign_in(app_db):
     _created, output = _seed()
     assert settings.demo_admin_email in output
-    assert settings.demo_admin_password in output
+    password = _printed_password(output)
+    assert len(password) == auth_service.ONE_TIME_PASSWORD_LENGTH
+    assert "admin-demo-2026" not in output
     with session_scope() as db:
-        user, _token = auth_service.sign_in(db, email=settings.demo_admin_email, password=settings.demo_admin_password)
+        user, _token = auth_service.sign_in(db, email=settings.demo_admin_email, password=password)
     assert user.role == "admin"
+    assert user.must_change_password is True
 
 
 def test_a_second_run_changes_nothing_and_keeps_the_data(app_db):
@@ -69,7 +79,7 @@ def test_a_second_run_changes_nothing_and_keeps_the_data(app_db):
     before = _everything()
     created, output = _seed()
     assert created is False
-    assert settings.demo_admin_password not in output
+    assert "one-time password" not in output
     assert _everything() == before
 
 
@@ -79,7 +89,7 @@ def test_the_demo_seed_adds_no_demo_admin_to_a_database_that_has_users(app_db):
             db, email="owner@example.com", name="Owner", role="admin", password="owner-password-long-1", actor_id=None
         )
     _created, output = _seed()
-    assert settings.demo_admin_password not in output
+    assert "one-time password" not in output
     with session_scope() as db:
         assert db.exec(select(User.email)).all() == ["owner@example.com"]
 

@@ -84,6 +84,6 @@ async def download_export(request: Request, user: CurrentUser) -> Response:
 
 EXCHANGE_ROUTES = [
     Route("/api/imports/sample.xlsx", download_sample, methods=["GET"]),
-    Route("/api/imports/{import_id:int}/errors.xlsx", download_errors, methods=["GET"]),
-    Route("/api/exports/{export_id:int}", download_export, methods=["GET"]),
+    Route("/api/imports/{import_id:id}/errors.xlsx", download_errors, methods=["GET"]),
+    Route("/api/exports/{export_id:id}", download_export, methods=["GET"]),
 ]

@@ -118,6 +118,6 @@ async def upload_file(request: Request, user: CurrentUser) -> Response:
 
 
 FILE_ROUTES = [
-    Route("/api/files/{attachment_id:int}", download_file, methods=["GET", "HEAD"]),
-    Route("/api/contacts/{contact_id:int}/files", upload_file, methods=["POST"]),
+    Route("/api/files/{attachment_id:id}", download_file, methods=["GET", "HEAD"]),
+    Route("/api/contacts/{contact_id:id}/files", upload_file, methods=["POST"]),
 ]

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -22,12 +23,32 @@ from crm_app.auth import service as auth_service
 from crm_app.auth.permissions import Permission, require
 from crm_app.auth.service import CurrentUser
 from crm_app.core.errors import PermissionDenied
+from crm_app.core.ids import MAX_ID
 from crm_app.db import session_scope
 from crm_app.settings import settings
 
-COOKIE_NAME = "crm_session"
+COOKIE_NAME = auth_service.SESSION_COOKIE
 # Routes anyone may call without a session (reviewed; tests/api/test_route_permissions.py checks the rest).
-PUBLIC_ROUTES: frozenset[str] = frozenset({"/api/health"})
+PUBLIC_ROUTES: frozenset[str] = frozenset({"/api/health", "/api/session", "/api/session/signout"})
+
+
+class IdConvertor(Convertor[int]):
+    """``{name:id}`` in a route: a row id; a longer number (10**30) matches nothing and one past the largest id
+    becomes 0: both answer 404."""
+
+    regex = "[0-9]{1,19}"
+
+    def convert(self, value: str) -> int:
+        """The id, or 0 (no row has it) when it does not fit the database."""
+        number = int(value)
+        return number if number <= MAX_ID else 0
+
+    def to_string(self, value: int) -> str:
+        """The id as written in a path."""
+        return str(int(value))
+
+
+register_url_convertor("id", IdConvertor())
 
 UserEndpoint = Callable[[Request, CurrentUser], Awaitable[Response]]
 
@@ -115,8 +136,9 @@ def build_api() -> Starlette:
     """The Starlette app Reflex mounts its own routes onto."""
     from crm_app.api.exchange import EXCHANGE_ROUTES  # these modules import require_api from this one
     from crm_app.api.files import FILE_ROUTES
+    from crm_app.api.session import SESSION_ROUTES
 
-    routes = [Route("/api/me", me), Route("/api/health", health), *FILE_ROUTES, *EXCHANGE_ROUTES]
+    routes = [Route("/api/me", me), Route("/api/health", health), *SESSION_ROUTES, *FILE_ROUTES, *EXCHANGE_ROUTES]
     unguarded = [r.path for r in routes if r.path not in PUBLIC_ROUTES and not _is_guarded(r)]
     if unguarded:
         raise RuntimeError(f"API routes without require_api and not in PUBLIC_ROUTES: {unguarded}")

@@ -53,3 +53,17 @@ class LoginAttempt(SQLModel, table=True):
     client_ip: str = Field(default="", max_length=64, index=True)
     at: datetime = Field(default_factory=utcnow, index=True)
     success: bool = Field(default=False)
+
+
+class SignInTicket(SQLModel, table=True):
+    """A checked sign-in waiting for its browser to collect the session cookie: single use, short-lived."""
+
+    __tablename__ = "sign_in_ticket"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    remember: bool = Field(default=False)
+    client_ip: str = Field(default="", max_length=64)
+    user_agent: str = Field(default="", max_length=300)
+    expires_at: datetime = Field(index=True)

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
 from crm_app.auth import passwords
-from crm_app.auth.models import LoginAttempt, User, UserSession
+from crm_app.auth.models import LoginAttempt, SignInTicket, User, UserSession
 from crm_app.auth.permissions import ADMIN, ROLES, Permission, has_permission, is_valid_role
 from crm_app.core.errors import NotFoundError, ThrottledError, ValidationError
 from crm_app.core.models import AuditEntry
@@ -28,10 +28,15 @@ from crm_app.i18n import _
 from crm_app.settings import settings
 
 LOCALES: tuple[str, ...] = ("en", "fr", "pl")
+# The cookie that carries a browser's session token: set by the server only, HttpOnly.
+SESSION_COOKIE = "crm_session"
 SIGN_IN_FAILED = _("E-mail or password is incorrect.")
 USER_EXISTS = _("A user with this e-mail already exists.")
 THROTTLED_ONE_MINUTE = _("Too many sign-in attempts. Try again in 1 minute.")
 THROTTLED_MINUTES = _("Too many sign-in attempts. Try again in {minutes} minutes.")
+TICKET_INVALID = _("This sign-in has expired. Please sign in again.")
+# A checked sign-in waits this long for the browser to collect its cookie.
+SIGN_IN_TICKET_LIFETIME = timedelta(minutes=1)
 ONE_TIME_PASSWORD_LENGTH = 14
 # No 0/O/o, 1/l/I: easy to read aloud and to type from a screen.
 _READABLE_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -55,6 +60,15 @@ class CurrentUser:
     def can(self, permission: Permission | str) -> bool:
         """Whether this user's role holds the permission."""
         return has_permission(self.role, permission)
+
+
+@dataclass(frozen=True)
+class NewSession:
+    """A session just opened: its user, its token (for the cookie) and how long the cookie keeps it."""
+
+    user: CurrentUser
+    token: str
+    max_age: int | None
 
 
 @dataclass(frozen=True)
@@ -356,35 +370,69 @@ def _session_lifetime(remember: bool) -> timedelta:
     return timedelta(hours=settings.session_idle_hours)
 
 
-def _wait_after_failures(session: Session, who: Any, *, now: datetime) -> timedelta | None:
-    """How long until the failures matching ``who`` drop below the limit; None when they already are."""
-    limit = settings.login_max_failures
+def _pair_wait(session: Session, *, email: str, client_ip: str, now: datetime) -> timedelta | None:
+    """How long this account must wait from this address: a delay that doubles with each failure past the free
+    ones (1, 2, 4… minutes up to ``login_max_delay_minutes``), counted from the last failure; None when it may try.
+
+    Only real attempts count (a refused, throttled try is never recorded), failures before the pair's last
+    success are forgotten, and nobody elsewhere is slowed: an attacker cannot lock the owner out from their own
+    address, nor keep the delay growing past its cap.
+    """
+    free = settings.login_max_failures
+    if free <= 0:
+        return None
+    window_start = now - timedelta(minutes=settings.login_window_minutes)
+    pair = (LoginAttempt.email == email, LoginAttempt.client_ip == client_ip)
+    last_success = session.exec(
+        select(LoginAttempt.at)
+        .where(*pair, col(LoginAttempt.success).is_(True), LoginAttempt.at >= window_start)
+        .order_by(col(LoginAttempt.at).desc())
+        .limit(1)
+    ).first()
+    since = max(window_start, as_utc(last_success) or window_start)
+    failures = session.exec(
+        select(LoginAttempt.at)
+        .where(*pair, col(LoginAttempt.success).is_(False), LoginAttempt.at > since)
+        .order_by(col(LoginAttempt.at).desc())
+    ).all()
+    if len(failures) < free:
+        return None
+    cap = timedelta(minutes=settings.login_max_delay_minutes)
+    delay = min(timedelta(minutes=2 ** min(len(failures) - free, 20)), cap)
+    wait = (as_utc(failures[0]) or now) + delay - now
+    return wait if wait > timedelta(0) else None
+
+
+def _address_wait(session: Session, *, client_ip: str, now: datetime) -> timedelta | None:
+    """How long an address that tried many accounts must wait (password spraying); None when it may try."""
+    limit = settings.login_address_max_failures
+    if limit <= 0 or not client_ip:
+        return None
     window = timedelta(minutes=settings.login_window_minutes)
     recent = session.exec(
         select(LoginAttempt.at)
-        .where(col(LoginAttempt.success).is_(False), LoginAttempt.at >= now - window, who)
+        .where(
+            col(LoginAttempt.success).is_(False), LoginAttempt.at >= now - window, LoginAttempt.client_ip == client_ip
+        )
         .order_by(col(LoginAttempt.at).desc())
         .limit(limit)
     ).all()
     if len(recent) < limit:
         return None
-    # Allowed again once the limit-th most recent failure leaves the window.
-    oldest = as_utc(recent[-1]) or now
-    return max(oldest + window - now, timedelta(0))
+    wait = (as_utc(recent[-1]) or now) + window - now
+    return wait if wait > timedelta(0) else None
 
 
 def _throttle_wait(session: Session, *, email: str, client_ip: str, now: datetime) -> timedelta | None:
-    """How long until this account and this address may try again; None when both may try now.
-
-    Failures are counted for the account and for the client address separately: either one reaching the
-    limit throttles, but failures on other accounts from other addresses never add up.
-    """
-    if settings.login_max_failures <= 0:
-        return None
-    waits = [_wait_after_failures(session, LoginAttempt.email == email, now=now)]
-    if client_ip:
-        waits.append(_wait_after_failures(session, LoginAttempt.client_ip == client_ip, now=now))
-    found = [wait for wait in waits if wait is not None]
+    """How long until this account may try again from this address; None when it may try now."""
+    found = [
+        wait
+        for wait in (
+            _pair_wait(session, email=email, client_ip=client_ip, now=now),
+            _address_wait(session, client_ip=client_ip, now=now),
+        )
+        if wait is not None
+    ]
     return max(found) if found else None
 
 
@@ -392,26 +440,11 @@ def _record_attempt(session: Session, *, email: str, client_ip: str, success: bo
     session.add(LoginAttempt(email=email, client_ip=client_ip, success=success, at=at))
 
 
-def sign_in(
-    session: Session,
-    *,
-    email: str,
-    password: str,
-    client_ip: str = "",
-    user_agent: str = "",
-    remember: bool = False,
-) -> tuple[CurrentUser, str]:
-    """Check the credentials and open a session; return the user and the new session token (commits)."""
+def _authenticate(session: Session, *, email: object, password: object, client_ip: str, now: datetime) -> User:
+    """The account these credentials open, after the throttle; every real attempt is recorded (commits)."""
     email_key = _clip(email, 320).strip().lower()
-    client_ip = _clip(client_ip, 64)
-    user_agent = _clip(user_agent, 300)
-    remember = remember is True
-    now = utcnow()
-
     wait = _throttle_wait(session, email=email_key, client_ip=client_ip, now=now)
     if wait is not None:
-        _record_attempt(session, email=email_key, client_ip=client_ip, success=False, at=now)
-        session.commit()
         minutes = max(1, math.ceil(wait.total_seconds() / 60))
         if minutes == 1:
             raise ThrottledError(THROTTLED_ONE_MINUTE)
@@ -433,6 +466,12 @@ def sign_in(
         user.password_hash = passwords.hash_password(password)
         session.add(user)
     _record_attempt(session, email=email_key, client_ip=client_ip, success=True, at=now)
+    return user
+
+
+def _open_session(
+    session: Session, *, user: User, remember: bool, client_ip: str, user_agent: str, now: datetime
+) -> tuple[CurrentUser, str]:
     token = secrets.token_urlsafe(32)
     user_session = UserSession(
         token_hash=token_hash(token),
@@ -445,18 +484,103 @@ def sign_in(
         user_agent=user_agent,
     )
     session.add(user_session)
-    session.commit()
+    session.flush()
     return _current(user, user_session), token
+
+
+def sign_in(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    client_ip: str = "",
+    user_agent: str = "",
+    remember: bool = False,
+) -> tuple[CurrentUser, str]:
+    """Check the credentials and open a session; return the user and the new session token (commits)."""
+    now = utcnow()
+    client_ip = _clip(client_ip, 64)
+    user = _authenticate(session, email=email, password=password, client_ip=client_ip, now=now)
+    opened = _open_session(
+        session, user=user, remember=remember is True, client_ip=client_ip, user_agent=_clip(user_agent, 300), now=now
+    )
+    session.commit()
+    return opened
+
+
+def issue_sign_in_ticket(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    client_ip: str = "",
+    user_agent: str = "",
+    remember: bool = False,
+) -> str:
+    """Check the credentials and return a single-use code the browser trades for its session cookie (commits).
+
+    The session token itself never passes through the page: ``redeem_sign_in_ticket`` opens the session in the
+    HTTP request that sets the ``HttpOnly`` cookie.
+    """
+    now = utcnow()
+    client_ip = _clip(client_ip, 64)
+    user = _authenticate(session, email=email, password=password, client_ip=client_ip, now=now)
+    code = secrets.token_urlsafe(32)
+    session.add(
+        SignInTicket(
+            code_hash=token_hash(code),
+            user_id=user.id or 0,
+            remember=remember is True,
+            client_ip=client_ip,
+            user_agent=_clip(user_agent, 300),
+            expires_at=now + SIGN_IN_TICKET_LIFETIME,
+        )
+    )
+    session.exec(delete(SignInTicket).where(col(SignInTicket.expires_at) < now))
+    session.commit()
+    return code
+
+
+def redeem_sign_in_ticket(session: Session, *, code: object) -> NewSession:
+    """Open the session a sign-in ticket stands for; the ticket is spent (commits).
+
+    NotFoundError when the code is unknown, spent or expired, or its user was deactivated meanwhile.
+    """
+    if not isinstance(code, str) or not code or len(code) > _MAX_TOKEN_LENGTH:
+        raise NotFoundError(TICKET_INVALID)
+    now = utcnow()
+    spent = session.exec(
+        delete(SignInTicket)
+        .where(SignInTicket.code_hash == token_hash(code), col(SignInTicket.expires_at) > now)
+        .returning(SignInTicket.user_id, SignInTicket.remember, SignInTicket.client_ip, SignInTicket.user_agent)
+    ).first()
+    user = session.get(User, spent.user_id) if spent is not None else None
+    if spent is None or user is None or not user.active:
+        session.rollback()
+        raise NotFoundError(TICKET_INVALID)
+    current, token = _open_session(
+        session, user=user, remember=spent.remember, client_ip=spent.client_ip, user_agent=spent.user_agent, now=now
+    )
+    session.commit()
+    max_age = int(_session_lifetime(True).total_seconds()) if spent.remember else None
+    return NewSession(user=current, token=token, max_age=max_age)
 
 
 def validate_session(session: Session, *, token: str) -> CurrentUser | None:
     """The user behind a session token, or None when it is unknown, revoked, expired or the user is inactive."""
     if not isinstance(token, str) or not token or len(token) > _MAX_TOKEN_LENGTH:
         return None
+    return validate_session_digest(session, digest=token_hash(token))
+
+
+def validate_session_digest(session: Session, *, digest: str) -> CurrentUser | None:
+    """``validate_session`` by the token's stored digest (for server-side checks that never hold the token)."""
+    if not isinstance(digest, str) or len(digest) != 64:
+        return None
     row = session.exec(
         select(UserSession, User)
         .join(User, col(User.id) == UserSession.user_id)
-        .where(UserSession.token_hash == token_hash(token))
+        .where(UserSession.token_hash == digest)
     ).first()
     if row is None:
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from sqlalchemy import Engine, event, update
 from sqlmodel import Session, SQLModel, select
 
 from crm_app.auth import passwords, service
-from crm_app.auth.models import LoginAttempt, User, UserSession
+from crm_app.auth.models import LoginAttempt, SignInTicket, User, UserSession
 from crm_app.auth.permissions import Permission
 from crm_app.core.errors import NotFoundError, ThrottledError, ValidationError
 from crm_app.core.models import AuditEntry
@@ -36,7 +37,9 @@ def fast_hashing_and_default_limits(monkeypatch):
     monkeypatch.setattr(settings, "session_idle_hours", 12.0)
     monkeypatch.setattr(settings, "session_remember_days", 30.0)
     monkeypatch.setattr(settings, "login_max_failures", 5)
-    monkeypatch.setattr(settings, "login_window_minutes", 10)
+    monkeypatch.setattr(settings, "login_window_minutes", 15)
+    monkeypatch.setattr(settings, "login_max_delay_minutes", 15)
+    monkeypatch.setattr(settings, "login_address_max_failures", 50)
 
 
 @pytest.fixture
@@ -264,72 +267,116 @@ def test_an_unknown_email_still_costs_a_password_verification(db, monkeypatch):
     assert calls == ["wrong-password-0"]
 
 
-def test_sign_in_is_throttled_after_five_failures_for_one_account_from_any_ip(db):
+def _age_attempts(db: Session, minutes: float) -> None:
+    db.exec(update(LoginAttempt).values(at=utcnow() - timedelta(minutes=minutes)))
+    db.commit()
+
+
+def test_five_failures_of_an_account_from_one_address_make_that_pair_wait_a_minute(db):
     make_user(db)
-    for i in range(5):
-        fail_sign_in(db, "anna@example.com", client_ip=f"10.0.0.{i}")
+    for _ in range(5):
+        fail_sign_in(db, "anna@example.com", client_ip="203.0.113.7")
     with pytest.raises(ThrottledError) as caught:
-        sign_in(db, client_ip="10.9.9.9")
-    assert caught.value.message == "Too many sign-in attempts. Try again in 10 minutes."
-    make_user(db, "bob@example.com")
-    sign_in(db, "bob@example.com", client_ip="10.9.9.8")
-
-
-def test_sign_in_is_throttled_after_five_failures_from_one_ip_for_any_account(db):
-    make_user(db)
-    for i in range(5):
-        fail_sign_in(db, f"guess{i}@example.com", client_ip="203.0.113.7")
-    with pytest.raises(ThrottledError):
         sign_in(db, client_ip="203.0.113.7")
+    assert caught.value.msgid == "Too many sign-in attempts. Try again in 1 minute."
+
+
+def test_an_attacker_cannot_lock_the_owner_out_from_another_address(db):
+    make_user(db)
+    for _ in range(30):
+        with contextlib.suppress(ValidationError, ThrottledError):
+            service.sign_in(db, email="anna@example.com", password="wrong-password-0", client_ip="203.0.113.7")
+        _age_attempts(db, 0.5)
     current, _ = sign_in(db, client_ip="198.51.100.1")
     assert current.email == "anna@example.com"
 
 
-def test_failures_of_an_account_and_of_an_address_are_counted_separately(db):
+def test_behind_a_shared_address_other_accounts_are_not_slowed_by_one_accounts_failures(db):
     make_user(db)
-    for i in range(3):
-        fail_sign_in(db, "anna@example.com", client_ip=f"10.0.0.{i}")
-    for i in range(4):
-        fail_sign_in(db, f"guess{i}@example.com", client_ip="203.0.113.7")
-    current, _ = sign_in(db, client_ip="203.0.113.7")
+    make_user(db, "bob@example.com")
+    for _ in range(5):
+        fail_sign_in(db, "anna@example.com", client_ip="10.0.0.1")
+    current, _ = sign_in(db, "bob@example.com", client_ip="10.0.0.1")
+    assert current.email == "bob@example.com"
+
+
+def _shift_attempts(db: Session, minutes: float) -> None:
+    """Move every recorded attempt ``minutes`` into the past (as if that time went by)."""
+    for attempt in db.exec(select(LoginAttempt)).all():
+        attempt.at = as_utc(attempt.at) - timedelta(minutes=minutes)
+        db.add(attempt)
+    db.commit()
+
+
+def test_the_delay_doubles_with_each_failure_past_the_free_ones_up_to_its_cap(db, monkeypatch):
+    monkeypatch.setattr(settings, "login_window_minutes", 240)
+    make_user(db)
+    for _ in range(5):
+        fail_sign_in(db, "anna@example.com", client_ip="10.0.0.1")
+    waits = []
+    for _ in range(7):
+        with pytest.raises(ThrottledError) as caught:
+            sign_in(db, client_ip="10.0.0.1")
+        waits.append(caught.value.params.get("minutes", 1))
+        _shift_attempts(db, waits[-1])
+        fail_sign_in(db, "anna@example.com", client_ip="10.0.0.1")
+    assert waits == [1, 2, 4, 8, 15, 15, 15]
+
+
+def test_a_throttled_attempt_is_not_recorded_so_it_never_extends_the_wait(db, monkeypatch):
+    make_user(db)
+    for _ in range(5):
+        fail_sign_in(db, "anna@example.com")
+    monkeypatch.setattr(passwords, "verify_password", lambda *a: pytest.fail("password checked while throttled"))
+    for _ in range(20):
+        with pytest.raises(ThrottledError) as caught:
+            sign_in(db)
+        assert caught.value.msgid == "Too many sign-in attempts. Try again in 1 minute."
+    db.expire_all()
+    assert len(db.exec(select(LoginAttempt)).all()) == 5
+
+
+def test_the_wait_ends_a_minute_after_the_fifth_failure_and_a_success_forgets_the_failures(db):
+    make_user(db)
+    for _ in range(5):
+        fail_sign_in(db, "anna@example.com", client_ip="10.0.0.1")
+    _age_attempts(db, 1.1)
+    sign_in(db, client_ip="10.0.0.1")
+    for _ in range(4):
+        fail_sign_in(db, "anna@example.com", client_ip="10.0.0.1")
+    current, _ = sign_in(db, client_ip="10.0.0.1")
     assert current.email == "anna@example.com"
 
 
-def test_the_longer_wait_of_account_and_address_applies(db):
+def test_an_address_that_tries_many_accounts_waits_until_its_failures_leave_the_window(db, monkeypatch):
+    monkeypatch.setattr(settings, "login_address_max_failures", 6)
     make_user(db)
-    for _ in range(5):
-        fail_sign_in(db, "someone@example.com", client_ip="203.0.113.7")
-    db.exec(update(LoginAttempt).values(at=utcnow() - timedelta(minutes=8)))
-    db.commit()
-    for i in range(5):
-        fail_sign_in(db, "anna@example.com", client_ip=f"10.0.0.{i}")
-    with pytest.raises(ThrottledError) as by_address:
-        sign_in(db, "nobody@example.com", client_ip="203.0.113.7")
-    assert by_address.value.params == {"minutes": 2}
-    with pytest.raises(ThrottledError) as by_both:
+    for i in range(6):
+        fail_sign_in(db, f"guess{i}@example.com", client_ip="203.0.113.7")
+    with pytest.raises(ThrottledError) as caught:
         sign_in(db, client_ip="203.0.113.7")
-    assert by_both.value.params == {"minutes": 10}
+    assert caught.value.params == {"minutes": 15}
+    current, _ = sign_in(db, client_ip="198.51.100.1")
+    assert current.email == "anna@example.com"
+    _age_attempts(db, 16)
+    sign_in(db, client_ip="203.0.113.7")
 
 
 def test_the_throttle_message_is_a_msgid_with_the_minutes_as_a_parameter(db):
     make_user(db)
     for _ in range(5):
         fail_sign_in(db, "anna@example.com")
-    db.exec(update(LoginAttempt).values(at=utcnow() - timedelta(minutes=9, seconds=30)))
-    db.commit()
-    with pytest.raises(ThrottledError) as one:
-        sign_in(db)
-    assert one.value.msgid == "Too many sign-in attempts. Try again in 1 minute."
-    assert one.value.params == {}
-    db.exec(update(LoginAttempt).values(at=utcnow()))
-    db.commit()
+    _shift_attempts(db, 1.1)
+    fail_sign_in(db, "anna@example.com")
     with pytest.raises(ThrottledError) as many:
         sign_in(db)
     assert many.value.msgid == "Too many sign-in attempts. Try again in {minutes} minutes."
-    assert many.value.params == {"minutes": 10}
-    french = translate("fr", many.value.msgid, **many.value.params)
-    assert french == "Trop de tentatives de connexion. Réessayez dans 10 minutes."
-    assert "10" in translate("pl", many.value.msgid, **many.value.params)
+    minutes = many.value.params["minutes"]
+    assert minutes == 2
+    assert translate("fr", many.value.msgid, **many.value.params) == (
+        f"Trop de tentatives de connexion. Réessayez dans {minutes} minutes."
+    )
+    assert str(minutes) in translate("pl", many.value.msgid, **many.value.params)
 
 
 def test_four_failures_do_not_throttle(db):
@@ -339,29 +386,47 @@ def test_four_failures_do_not_throttle(db):
     sign_in(db)
 
 
-def test_a_throttled_attempt_is_recorded_and_the_password_is_not_even_checked(db, monkeypatch):
+def test_a_sign_in_ticket_opens_one_session_once_and_the_token_never_leaves_the_server_before(db):
     make_user(db)
-    for _ in range(5):
-        fail_sign_in(db, "anna@example.com")
-    monkeypatch.setattr(passwords, "verify_password", lambda *a: pytest.fail("password checked while throttled"))
-    with pytest.raises(ThrottledError):
-        sign_in(db)
+    code = service.issue_sign_in_ticket(db, email="Anna@example.com", password=PASSWORD, remember=True)
     db.expire_all()
-    assert len(db.exec(select(LoginAttempt).where(LoginAttempt.success == False)).all()) == 6  # noqa: E712
+    assert db.exec(select(UserSession)).all() == []
+    opened = service.redeem_sign_in_ticket(db, code=code)
+    assert opened.user.email == "anna@example.com"
+    assert opened.max_age and opened.max_age > 24 * 3600
+    assert service.validate_session(db, token=opened.token).id == opened.user.id
+    with pytest.raises(NotFoundError):
+        service.redeem_sign_in_ticket(db, code=code)
 
 
-def test_sign_in_is_allowed_again_once_the_failures_leave_the_window(db):
+@pytest.mark.parametrize("code", ["", "forged", None, 1, {"code": "x"}, "x" * 10_000])
+def test_a_forged_ticket_opens_nothing(db, code):
     make_user(db)
-    for _ in range(5):
-        fail_sign_in(db, "anna@example.com", client_ip="10.0.0.1")
-    db.exec(update(LoginAttempt).values(at=utcnow() - timedelta(minutes=7)))
+    with pytest.raises(NotFoundError):
+        service.redeem_sign_in_ticket(db, code=code)
+    db.expire_all()
+    assert db.exec(select(UserSession)).all() == []
+
+
+def test_an_expired_ticket_or_one_of_a_user_deactivated_meanwhile_opens_nothing(db):
+    admin = make_user(db, "boss@example.com", role="admin")
+    anna = make_user(db)
+    late = service.issue_sign_in_ticket(db, email="anna@example.com", password=PASSWORD)
+    db.exec(update(SignInTicket).values(expires_at=utcnow() - timedelta(seconds=1)))
     db.commit()
-    with pytest.raises(ThrottledError, match="Try again in 3 minutes"):
-        sign_in(db, client_ip="10.0.0.1")
-    db.exec(update(LoginAttempt).values(at=utcnow() - timedelta(minutes=11)))
+    with pytest.raises(NotFoundError):
+        service.redeem_sign_in_ticket(db, code=late)
+    gone = service.issue_sign_in_ticket(db, email="anna@example.com", password=PASSWORD)
+    service.set_active(db, user_id=anna.id, active=False, actor_id=admin.id)
     db.commit()
-    current, _ = sign_in(db, client_ip="10.0.0.1")
-    assert current.email == "anna@example.com"
+    with pytest.raises(NotFoundError):
+        service.redeem_sign_in_ticket(db, code=gone)
+
+
+def test_a_wrong_password_gets_no_ticket(db):
+    make_user(db)
+    with pytest.raises(ValidationError):
+        service.issue_sign_in_ticket(db, email="anna@example.com", password="wrong-password-0")
 
 
 def test_prune_login_attempts_deletes_only_older_ones(db):

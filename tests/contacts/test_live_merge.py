@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 import reflex as rx
-from reflex.istate.data import RouterData
 
 import crm_app.crm_app  # noqa: F401  (builds the state tree of the real app)
 from crm_app.auth import service as auth_service
@@ -20,8 +19,9 @@ from crm_app.contacts.schemas import ContactIn
 from crm_app.core.errors import ConflictError
 from crm_app.db import session_scope
 from crm_app.ui.state.contact_edit import ContactEditState, form_values
-from crm_app.ui.state.session import _event_user, _validate
+from crm_app.ui.state.session import _event_user, user_of_token
 from tests.contacts.factories import as_input
+from tests.tabs import router, sign_in_tab
 
 PASSWORD = "merge-password-long-77"
 
@@ -53,10 +53,9 @@ def open_tab(token: str, contact_id: int) -> ContactEditState:
     """One tab of ``token``'s user on the contact file, as the page load leaves it."""
     root = rx.State()
     tab = root.get_substate(ContactEditState.get_full_name().split(".")[1:])
-    tab.token = token
-    path = f"/contacts/{contact_id}"
-    tab.router = RouterData.from_router_data({"pathname": path, "asPath": path, "query": {}})
-    tab._current = _validate(token)
+    root.router = router(f"/contacts/{contact_id}")
+    sign_in_tab(tab, token)
+    tab._current = user_of_token(token)
     assert tab._open_page() is None
     return tab
 

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 import reflex as rx
-from reflex.istate.data import RouterData
 
 import crm_app.crm_app  # noqa: F401  (registers every state)
 from crm_app.auth import service as auth_service
@@ -20,6 +19,7 @@ from crm_app.feed.models import Comment
 from crm_app.settings import settings
 from crm_app.ui.state.feed import ContactFeedState
 from tests.feed.factories import make_contact
+from tests.tabs import open_page, sign_in_tab
 
 PASSWORD = "feed-state-password-1"
 
@@ -36,16 +36,14 @@ def _signed_in(name: str, role: str = "staff") -> tuple[int, str]:
 def _state(token: str, contact_id: int) -> ContactFeedState:
     root = rx.State()
     state = root.get_substate(ContactFeedState.get_full_name().split(".")[1:])
-    state.token = token
+    sign_in_tab(state, token)
     state.contact_id = contact_id
     return state
 
 
 def _open_at(state: ContactFeedState, path: str) -> None:
     """The tab shows ``path`` (what ``load`` reads the contact from)."""
-    state._get_root_state().router = RouterData.from_router_data(
-        {"pathname": path.split("?")[0], "asPath": path, "headers": {}}
-    )
+    open_page(state, path)
 
 
 def _call(state: ContactFeedState, handler: str, *args: Any) -> Any:

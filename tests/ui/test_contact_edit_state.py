@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 import reflex as rx
-from reflex.istate.data import RouterData
 from sqlmodel import select
 
 import crm_app.crm_app  # noqa: F401  (builds the state tree of the real app)
@@ -20,7 +19,8 @@ from crm_app.db import session_scope
 from crm_app.fields import service as fields
 from crm_app.fields.schemas import FieldCreate, FieldUpdate
 from crm_app.ui.state.contact_edit import ContactEditState
-from crm_app.ui.state.session import _validate
+from crm_app.ui.state.session import user_of_token
+from tests.tabs import router, sign_in_tab
 
 PASSWORD = "staff-password-long-77"
 
@@ -45,11 +45,9 @@ def _editor(token: str, path: str) -> ContactEditState:
     """The editor state of one tab signed in with ``token`` that opened ``path``."""
     root = rx.State()
     state = root.get_substate(ContactEditState.get_full_name().split(".")[1:])
-    state.token = token
-    pathname, _, query = path.partition("?")
-    params = dict(part.split("=", 1) for part in query.split("&") if part)
-    state.router = RouterData.from_router_data({"pathname": pathname, "asPath": path, "query": params})
-    state._current = _validate(token)  # what @requires sets before a handler runs; load itself links live channels
+    root.router = router(path)
+    sign_in_tab(state, token)
+    state._current = user_of_token(token)  # what @requires sets before a handler runs; load itself links live channels
     result = state._open_page()
     assert result is None, result
     return state

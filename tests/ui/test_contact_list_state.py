@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 import reflex as rx
-from reflex.istate.data import RouterData
 from sqlmodel import select
 
 import crm_app.crm_app  # noqa: F401  (registers every state and handler)
@@ -22,6 +21,7 @@ from crm_app.db import session_scope
 from crm_app.ui.state import contact_list
 from crm_app.ui.state.contact_list import ContactListState
 from tests.contacts.factories import person
+from tests.tabs import router, sign_in_tab
 
 PASSWORD = "list-state-password-77"
 
@@ -58,9 +58,9 @@ def _people(*names: str) -> list[int]:
 def _state(token: str, query: str = "") -> ContactListState:
     root = rx.State()
     path = "/contacts" + (f"?{query}" if query else "")
-    root.router = RouterData.from_router_data({"pathname": "/contacts", "asPath": path, "headers": {}})
+    root.router = router(path)
     state = root.get_substate(ContactListState.get_full_name().split(".")[1:])
-    state.token = token
+    sign_in_tab(state, token)
     return state
 
 

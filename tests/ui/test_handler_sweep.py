@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 import reflex as rx
-from reflex.istate.data import RouterData
 from reflex.state import BaseState
 from reflex_base.event import Event
 from reflex_base.utils.format import format_event_handler
@@ -34,6 +33,7 @@ from crm_app.fields import service as fields
 from crm_app.ui.state import live
 from crm_app.ui.state.session import AuthMiddleware, SessionState
 from tests.contacts.factories import person
+from tests.tabs import router, sign_in_tab
 
 # The only handlers anyone may call without a session.
 PUBLIC_HANDLERS = {
@@ -180,11 +180,11 @@ def _rows(*, skip: set[str] = frozenset(), own_locale_of: int = 0) -> dict[str, 
 
 def _state_for(cls: type[BaseState], token: Any, path: str = "/") -> BaseState:
     root = rx.State()
-    root.router = RouterData.from_router_data({"pathname": path.split("?")[0], "asPath": path, "headers": {}})
+    root.router = router(path)
     state_path = cls.get_full_name().split(".")[1:]
     state = root.get_substate(state_path) if state_path else root
     if isinstance(state, SessionState):
-        state.token = token
+        sign_in_tab(state, token)
     return state
 
 
@@ -311,6 +311,7 @@ async def test_the_middleware_refuses_every_non_public_event_without_a_session(a
     middleware = AuthMiddleware()
     for cls, name, fn in _handlers():
         root = rx.State()
+        root.router = router("/")
         state = root.get_substate(cls.get_full_name().split(".")[1:])
         event = Event(name=format_event_handler(cls.event_handlers[name]), payload={})
         update = await middleware.preprocess(app_module.app, state, event)
@@ -319,6 +320,20 @@ async def test_the_middleware_refuses_every_non_public_event_without_a_session(a
         else:
             assert update is not None, f"{cls.__name__}.{name} passed the middleware without a session"
             assert "/signin" in repr(update.events)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("client_token", ["contact-1", "contacts", "open-contacts", "forms", "", "x" * 36, "0" * 36])
+async def test_the_middleware_refuses_every_event_public_or_not_under_a_token_no_tab_has(app_db, client_token):
+    middleware = AuthMiddleware()
+    for cls, name, _fn in [*_handlers(), (rx.State, "hydrate", None)]:
+        root = rx.State()
+        root.router = router("/", client_token=client_token)
+        path = cls.get_full_name().split(".")[1:]
+        state = root.get_substate(path) if path else root
+        event = Event(name=format_event_handler(cls.event_handlers[name]), payload={})
+        update = await middleware.preprocess(app_module.app, state, event)
+        assert update is not None and update.delta == {} and update.events == [], f"{name} ran under {client_token!r}"
 
 
 def test_every_app_state_with_handlers_derives_from_session_state_except_the_shared_pulses():
@@ -369,7 +384,7 @@ def test_a_viewer_running_every_handler_a_viewer_may_run_changes_only_their_own_
                 assert _rows(skip=VIEWER_WRITES, own_locale_of=viewer_id) == before, f"changed before {name}"
                 token = _viewer_token()
                 before = _rows(skip=VIEWER_WRITES, own_locale_of=viewer_id)
-            state.token = token
+            sign_in_tab(state, token)
             # A crash is a bug of its own (logged by Reflex); this test is about what the viewer could change.
             with contextlib.suppress(Exception):
                 _run(allowed[name], state, args)
@@ -402,7 +417,7 @@ def test_public_handlers_survive_bad_payloads_tokens_and_urls_and_change_no_data
     for (cls, name, fn, args), tok, path in itertools.product(calls, tokens, BAD_PATHS):
         state = _state_for(cls, token=tok, path=path)
         _run(fn, state, args)
-        assert state.token == tok, f"{name}{args!r:.80} changed the session token"
+        assert state._cookie_token() == (tok if isinstance(tok, str) else ""), f"{name}{args!r:.80} changed the cookie"
         assert state.role in ("", "viewer"), f"{name}{args!r:.80} gave the tab another role"
     assert _rows(skip={"login_attempt", "user_session"}) == before
     with session_scope() as db:

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 import reflex as rx
-from reflex.istate.data import RouterData
 from reflex_base.event import Event
 from reflex_base.utils.format import format_event_handler
 from sqlmodel import SQLModel
@@ -26,6 +25,7 @@ from crm_app.ui.state.contact_list import ContactListState
 from crm_app.ui.state.session import AuthMiddleware, SessionState, _event_user
 from crm_app.ui.state.users import UsersState
 from tests.contacts.factories import person
+from tests.tabs import router, sign_in_tab
 
 PASSWORD = "admin-password-long-77"
 
@@ -95,9 +95,9 @@ def _signed_in_tab() -> tuple[rx.State, int]:
         _user, token = auth_service.sign_in(db, email="admin@example.com", password=PASSWORD)
     root = rx.State()
     path = f"/contacts/{contact.id}"
-    root.router = RouterData.from_router_data({"pathname": path, "asPath": path, "headers": {}})
+    root.router = router(path)
     session = _state(root, SessionState)
-    session.token = token
+    sign_in_tab(session, token)
     _call(session, "check_session")
     _call(_state(root, ContactListState), "load")
     _call(_state(root, UsersState), "load")
@@ -126,16 +126,17 @@ def _assert_cleared(root: rx.State) -> None:
 def test_signing_out_clears_every_loaded_state_of_the_tab_and_the_draft(app_db):
     root, _contact_id = _signed_in_tab()
     session = _state(root, SessionState)
-    _call(session, "sign_out")
+    update_of_sign_out = _call(session, "sign_out")
     _assert_cleared(root)
     assert _state(root, ContactEditState).draft == ""
-    assert session.token == ""
+    assert session._bound == ""
+    assert "/api/session/signout" in repr(update_of_sign_out)
 
 
 def test_a_revoked_session_refused_by_a_handler_clears_the_tab_but_keeps_the_typed_draft(app_db):
     root, _contact_id = _signed_in_tab()
     with session_scope() as db:
-        auth_service.sign_out(db, token=_state(root, SessionState).token)
+        auth_service.sign_out(db, token=_state(root, SessionState)._cookie_token())
     listing = _state(root, ContactListState)
     refusal = _call(listing, "search", "Zofia")
     assert "/signin?ended=1" in repr(refusal)
@@ -146,7 +147,7 @@ def test_a_revoked_session_refused_by_a_handler_clears_the_tab_but_keeps_the_typ
 def test_a_revoked_session_refused_by_the_middleware_clears_the_tab_and_sends_the_cleared_values(app_db):
     root, _contact_id = _signed_in_tab()
     with session_scope() as db:
-        auth_service.sign_out(db, token=_state(root, SessionState).token)
+        auth_service.sign_out(db, token=_state(root, SessionState)._cookie_token())
     event = Event(name=format_event_handler(ContactListState.event_handlers["search"]), payload={"text": "Z"})
     update = asyncio.run(AuthMiddleware().preprocess(app_module.app, root, event))
     assert update is not None and "/signin?ended=1" in repr(update.events)
@@ -159,7 +160,7 @@ def test_a_revoked_session_refused_by_the_middleware_clears_the_tab_and_sends_th
 def test_every_event_a_tab_had_queued_when_its_session_ended_says_so(app_db):
     root, _contact_id = _signed_in_tab()
     with session_scope() as db:
-        auth_service.sign_out(db, token=_state(root, SessionState).token)
+        auth_service.sign_out(db, token=_state(root, SessionState)._cookie_token())
     listing = _state(root, ContactListState)
     assert "/signin?ended=1" in repr(_call(listing, "search", "Zofia"))
     assert "/signin?ended=1" in repr(_call(listing, "search", "Zofia B"))
@@ -172,10 +173,11 @@ def test_once_signed_in_again_and_out_on_purpose_a_late_event_does_not_say_the_s
     root, _contact_id = _signed_in_tab()
     session = _state(root, SessionState)
     with session_scope() as db:
-        auth_service.sign_out(db, token=session.token)
+        auth_service.sign_out(db, token=session._cookie_token())
     assert "/signin?ended=1" in repr(_call(_state(root, ContactListState), "search", "Zofia"))
     with session_scope() as db:
-        _user, session.token = auth_service.sign_in(db, email="admin@example.com", password=PASSWORD)
+        _user, token = auth_service.sign_in(db, email="admin@example.com", password=PASSWORD)
+    sign_in_tab(session, token)
     _call(session, "check_session")
     _call(session, "sign_out")
     refusal = _call(_state(root, ContactListState), "search", "Zofia")
@@ -185,6 +187,6 @@ def test_once_signed_in_again_and_out_on_purpose_a_late_event_does_not_say_the_s
 def test_a_page_load_without_a_session_clears_what_the_tab_still_holds(app_db):
     root, _contact_id = _signed_in_tab()
     with session_scope() as db:
-        auth_service.sign_out(db, token=_state(root, SessionState).token)
+        auth_service.sign_out(db, token=_state(root, SessionState)._cookie_token())
     assert "/signin" in repr(_call(_state(root, SessionState), "check_session"))
     _assert_cleared(root)

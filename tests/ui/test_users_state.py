@@ -17,6 +17,7 @@ from crm_app.db import build_engine, reset_engines, session_scope
 from crm_app.settings import settings
 from crm_app.ui.state.session import _event_user
 from crm_app.ui.state.users import UsersState
+from tests.tabs import sign_in_tab
 
 PASSWORD = "admin-password-long-77"
 BAD_IDS: list[Any] = [None, "", "abc", -3, 0, True, 1.5, {"id": 2}, [2], "9" * 40, 2**70]
@@ -42,7 +43,7 @@ def admin_tab(tmp_path, monkeypatch) -> tuple[UsersState, int]:
     with session_scope() as db:
         _user, token = auth_service.sign_in(db, email="admin@example.com", password=PASSWORD)
     state = rx.State().get_substate(UsersState.get_full_name().split(".")[1:])
-    state.token = token
+    sign_in_tab(state, token)
     _call(state, "load")
     yield state, staff.id
     reset_engines()

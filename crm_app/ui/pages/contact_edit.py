@@ -17,8 +17,8 @@ from crm_app.ui.state.contact_edit import (
     FormItem,
     PhoneForm,
 )
-from crm_app.ui.state.live import ContactPulse, Viewer
-from crm_app.ui.state.session import SessionState, can
+from crm_app.ui.state.live import ContactPulse, Presence
+from crm_app.ui.state.session import can
 from crm_app.ui.styles import FULL_WIDTH_SELECT_STYLE
 
 S = ContactEditState
@@ -823,24 +823,19 @@ def _actions() -> rx.Component:
 
 
 def _presence() -> rx.Component:
-    me = SessionState.router.session.client_token
-
-    def viewer(v: Viewer) -> rx.Component:
-        return rx.cond(
-            v.client != me,
-            rx.tooltip(
-                rx.box(
-                    rx.avatar(
-                        fallback=v.initials,
-                        size="2",
-                        radius="full",
-                        color_scheme=rx.cond(v.editing, "amber", "gray"),
-                        variant="solid",
-                    ),
-                    class_name=rx.cond(v.editing, "presence presence-editing", "presence"),
+    def viewer(v: Presence) -> rx.Component:
+        return rx.tooltip(
+            rx.box(
+                rx.avatar(
+                    fallback=v.initials,
+                    size="2",
+                    radius="full",
+                    color_scheme=rx.cond(v.editing, "amber", "gray"),
+                    variant="solid",
                 ),
-                content=rx.cond(v.editing, v.name + " · " + t("editing"), v.name + " · " + t("viewing")),
+                class_name=rx.cond(v.editing, "presence presence-editing", "presence"),
             ),
+            content=rx.cond(v.editing, v.name + " · " + t("editing"), v.name + " · " + t("viewing")),
         )
 
     return rx.hstack(rx.foreach(ContactPulse.viewers, viewer), spacing="1", id="presence")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import reflex as rx
 
 from crm_app.auth import service as auth_service
@@ -9,10 +11,8 @@ from crm_app.auth.permissions import Permission
 from crm_app.core.errors import DomainError
 from crm_app.db import session_scope
 from crm_app.ui.state.session import (
-    CHANGE_PASSWORD_ROUTE,
     SESSION_ENDED_PARAM,
     SessionState,
-    _validate,
     public,
     requires,
 )
@@ -36,7 +36,7 @@ class SignInState(SessionState):
     def open_sign_in(self):
         """Leave the sign-in page at once when this browser is already signed in; say why a session ended."""
         self.error = ""
-        if _validate(self.token) is not None:
+        if self._caller() is not None:
             return rx.redirect(_safe_next(self.router.url.query_parameters.get("next", "")))
         ended = self.router.url.query_parameters.get(SESSION_ENDED_PARAM, "")
         self.notice = self._t("Your session has ended. Please sign in again.") if ended else ""
@@ -44,7 +44,7 @@ class SignInState(SessionState):
 
     @public
     def sign_in(self, form: dict):
-        """Check the credentials, start a new session and go on."""
+        """Check the credentials, then let the browser collect its HttpOnly session cookie and load the next page."""
         if not isinstance(form, dict):
             return None
         email = str(form.get("email", ""))[:320]
@@ -54,7 +54,7 @@ class SignInState(SessionState):
         self.notice = ""
         try:
             with session_scope() as db:
-                user, token = auth_service.sign_in(
+                code = auth_service.issue_sign_in_ticket(
                     db,
                     email=email,
                     password=password,
@@ -65,11 +65,19 @@ class SignInState(SessionState):
         except DomainError as err:
             self.error = self._error_text(err)
             return None
-        self.token = token
-        self._apply_user(user)
-        if user.must_change_password:
-            return rx.redirect(CHANGE_PASSWORD_ROUTE)
-        return rx.redirect(_safe_next(self.router.url.query_parameters.get("next", "")))
+        target = _safe_next(self.router.url.query_parameters.get("next", ""))
+        return rx.call_script(claim_script(code, target))
+
+
+def claim_script(code: str, target: str) -> str:
+    """JavaScript that trades a sign-in ticket for the session cookie, then loads ``target`` (the socket reconnects
+    with the cookie); an expired ticket brings the sign-in page back."""
+    return (
+        "fetch('/api/session', {method: 'POST', credentials: 'same-origin', "
+        "headers: {'Content-Type': 'application/json'}, "
+        f"body: JSON.stringify({{code: {json.dumps(code)}}})}})"
+        f".then((r) => window.location.replace(r.ok ? {json.dumps(target)} : window.location.href))"
+    )
 
 
 class PasswordState(SessionState):

@@ -32,7 +32,7 @@ from crm_app.fields import service as field_service
 from crm_app.fields.types import get_type, is_empty
 from crm_app.i18n import _
 from crm_app.ui.state.live import Viewer, show_presence, watch_forms
-from crm_app.ui.state.session import SessionState, _validate, requires
+from crm_app.ui.state.session import SessionState, requires
 
 # What the form holds is capped only to keep the state bounded; the real limits are checked on save,
 # so an over-long paste gets a clear message instead of being cut silently.
@@ -949,7 +949,7 @@ class ContactEditState(SessionState):
 
     def _pushed_form_change(self, kind: str) -> None:
         """A manager changed the form of ``kind``: show the new form, keep what was typed."""
-        if kind != self.kind or _validate(self.token) is None:
+        if kind != self.kind or self._caller() is None:
             return
         typed = self._custom_payload()
         before = set(self._custom_types)
@@ -1066,7 +1066,7 @@ class ContactEditState(SessionState):
 
     def _pushed_change(self, contact_id: int) -> None:
         """Called by the live pusher when ``contact_id`` changed (only while this tab's session is valid)."""
-        if contact_id != self.contact_id or _validate(self.token) is None:
+        if contact_id != self.contact_id or self._caller() is None:
             return
         if not self.remote_notes:
             with session_scope() as db:

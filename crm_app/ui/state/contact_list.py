@@ -26,10 +26,11 @@ from crm_app.contacts import lists as contact_lists
 from crm_app.contacts import tags as tag_service
 from crm_app.contacts.schemas import ContactPage, ContactRow
 from crm_app.core.errors import DomainError, NotFoundError
+from crm_app.core.ids import as_id
 from crm_app.core.timeutil import utcnow
 from crm_app.db import session_scope
 from crm_app.ui.state.live import watch_list
-from crm_app.ui.state.session import SessionState, _to_sign_in, _validate, requires
+from crm_app.ui.state.session import SessionState, _to_sign_in, requires
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +149,7 @@ def _background_task(fn: Callable) -> Callable:
 
     @functools.wraps(fn)
     async def wrapper(self: ContactListState, *args: Any, **kwargs: Any):
-        if _validate(self.token) is None:
+        if self._caller() is None:
             return _to_sign_in(session_ended=False)
         return await fn(self, *args, **kwargs)
 
@@ -340,7 +341,7 @@ class ContactListState(SessionState):
 
     async def _pushed_change(self) -> None:
         """Called by the live pusher when contacts changed: refresh the visible page."""
-        if _validate(self.token) is not None and self.router.url.path.rstrip("/") == "/contacts":
+        if self._caller() is not None and self.router.url.path.rstrip("/") == "/contacts":
             await self._reload()
 
     def _tags_query(self) -> Callable[[Any], list[Choice]]:
@@ -579,7 +580,7 @@ class ContactListState(SessionState):
         """Forget a saved view."""
         try:
             with session_scope() as db:
-                search.delete_view(db, user_id=self._current.id, view_id=int(view_id))
+                search.delete_view(db, user_id=self._current.id, view_id=as_id(view_id) or 0)
         except (DomainError, TypeError, ValueError) as err:
             return rx.toast.error(self._error_text(err) if isinstance(err, DomainError) else self._t("Unknown view."))
         await self._reload_choices()
@@ -590,9 +591,8 @@ class ContactListState(SessionState):
     @requires(Permission.CONTACTS_VIEW)
     def toggle_row(self, contact_id: int):
         """Select or unselect one contact (the selection survives paging)."""
-        try:
-            cid = int(contact_id)
-        except (TypeError, ValueError):
+        cid = as_id(contact_id)
+        if cid is None:
             return
         self.all_matching = False
         if cid in self.selected:
@@ -665,7 +665,7 @@ class ContactListState(SessionState):
         if job is None:
             return None
         _fn, done_msgid, permission = BULK_ACTIONS[job["action"]]
-        user = _validate(self.token)
+        user = self._caller()
         if user is None or user.id != job["actor_id"] or not has_permission(user.role, permission):
             async with self:
                 self.bulk_busy = False

@@ -11,6 +11,7 @@ import reflex as rx
 from crm_app.auth import service as auth_service
 from crm_app.auth.permissions import Permission
 from crm_app.core.errors import DomainError
+from crm_app.core.ids import as_id
 from crm_app.db import session_scope
 from crm_app.feed import files as file_service
 from crm_app.feed import service as feed_service
@@ -18,7 +19,7 @@ from crm_app.feed.links import split_links
 from crm_app.feed.schemas import FeedItem
 from crm_app.i18n import _
 from crm_app.settings import settings
-from crm_app.ui.state.session import SessionState, _validate, requires
+from crm_app.ui.state.session import SessionState, requires
 
 KIND_FILTERS = ("", "changes", "comments", "activities", "tasks", "files")
 ACTIVITY_LABELS = {
@@ -224,7 +225,7 @@ class ContactFeedState(SessionState):
 
     def _pushed_change(self, contact_id: int) -> None:
         """Called by the live pusher: new entries appear for everyone who has the contact open."""
-        user = _validate(self.token) if contact_id == self.contact_id else None
+        user = self._caller() if contact_id == self.contact_id else None
         if user is not None:
             self._current = user  # "mine" (edit and delete links) is decided per viewer
             try:
@@ -288,9 +289,8 @@ class ContactFeedState(SessionState):
     @requires(Permission.CONTACTS_EDIT)
     def start_comment_edit(self, comment_id: int):
         """Open the inline editor on one of my own comments shown in the feed."""
-        try:
-            cid = int(comment_id)
-        except (TypeError, ValueError):
+        cid = as_id(comment_id)
+        if cid is None:
             return None
         if any(row.comment_id == cid and row.mine for row in self.rows):
             self.editing_comment_id = cid
@@ -324,9 +324,8 @@ class ContactFeedState(SessionState):
     @requires(Permission.CONTACTS_EDIT)
     def delete_comment(self, comment_id: int):
         """Delete a comment (own, or any for managers)."""
-        try:
-            cid = int(comment_id)
-        except (TypeError, ValueError):
+        cid = as_id(comment_id)
+        if cid is None:
             return None
         return self._write(
             feed_service.delete_comment,
@@ -409,9 +408,8 @@ class ContactFeedState(SessionState):
     @requires(Permission.CONTACTS_EDIT)
     def toggle_task(self, task_id: int, done: Any):
         """Tick a task done, or open it again."""
-        try:
-            tid = int(task_id)
-        except (TypeError, ValueError):
+        tid = as_id(task_id)
+        if tid is None:
             return None
         action = feed_service.complete_task if done is True or done == "true" else feed_service.reopen_task
         return self._write(action, "Task updated.", task_id=tid, actor_id=self._current.id)
@@ -471,9 +469,8 @@ class ContactFeedState(SessionState):
     @requires(Permission.CONTACTS_EDIT)
     def delete_file(self, file_id: int):
         """Remove a file (the feed keeps a note of it)."""
-        try:
-            fid = int(file_id)
-        except (TypeError, ValueError):
+        fid = as_id(file_id)
+        if fid is None:
             return None
         return self._write(
             file_service.delete_attachment, "File deleted.", attachment_id=fid, actor_id=self._current.id
@@ -510,7 +507,7 @@ class MyTasksState(SessionState):
         """Tick a task done: it leaves the list."""
         try:
             with session_scope() as db:
-                feed_service.complete_task(db, task_id=int(task_id), actor_id=self._current.id)
+                feed_service.complete_task(db, task_id=as_id(task_id) or 0, actor_id=self._current.id)
         except (DomainError, TypeError, ValueError) as err:
             return rx.toast.error(self._error_text(err) if isinstance(err, DomainError) else self._t("Unknown task."))
         self._refresh()

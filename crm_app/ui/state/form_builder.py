@@ -16,6 +16,7 @@ import reflex as rx
 from crm_app.auth.permissions import Permission
 from crm_app.contacts.schemas import KINDS
 from crm_app.core.errors import DomainError
+from crm_app.core.ids import as_id
 from crm_app.db import session_scope
 from crm_app.fields import service as field_service
 from crm_app.fields.schemas import FieldCreate, FieldRead, FieldUpdate, FormRead
@@ -146,19 +147,6 @@ class ChoiceRow:
 
 
 # ---- coercion of what the browser sends ---------------------------------------------------------
-
-
-def _as_id(value: Any) -> int | None:
-    """A positive record id, or None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value if 0 < value < 2**53 else None
-    if isinstance(value, str):
-        text = value.strip()
-        if text.isascii() and text.isdigit() and len(text) < 16:
-            return int(text) or None
-    return None
 
 
 def _as_flag(value: Any) -> bool | None:
@@ -403,11 +391,11 @@ class FormBuilderState(SessionState):
         )
 
     def _row(self, field_id: Any) -> FieldRow | None:
-        row_id = _as_id(field_id)
+        row_id = as_id(field_id)
         return next((r for block in self.sections for r in block.fields if r.id == row_id), None)
 
     def _has_section(self, section_id: Any) -> int | None:
-        row_id = _as_id(section_id)
+        row_id = as_id(section_id)
         return row_id if row_id and any(block.id == row_id for block in self.sections) else None
 
     def _run(self, action: Callable[..., Any], **kwargs: Any) -> tuple[Any, DomainError | None]:
@@ -566,7 +554,7 @@ class FormBuilderState(SessionState):
         if value == "":
             self.new_section = ""
         elif self._has_section(value):
-            self.new_section = str(_as_id(value))
+            self.new_section = str(as_id(value))
 
     @requires(Permission.FORMS_MANAGE)
     def toggle_new_flag(self, name: str, value: bool):
@@ -592,7 +580,7 @@ class FormBuilderState(SessionState):
             else [],
             default_value=_default_input(_form_text(form, "default_value", DEFAULT_LIMIT) or "", self.new_type),
             help_text=_form_text(form, "help_text", HELP_LIMIT) or "",
-            section_id=_as_id(self.new_section) if self._has_section(self.new_section) else None,
+            section_id=as_id(self.new_section) if self._has_section(self.new_section) else None,
             **{name: bool(self.new_flags.get(name)) for name in FLAGS},
         )
         result, err = self._run(field_service.create_field, kind=self.kind, data=data, locale=self.locale)

@@ -24,7 +24,7 @@ from crm_app.exchange.schemas import ImportRead
 from crm_app.i18n import _
 from crm_app.settings import settings
 from crm_app.ui.state.contact_list import ContactListState
-from crm_app.ui.state.session import SessionState, _to_sign_in, _validate, requires
+from crm_app.ui.state.session import SessionState, _to_sign_in, requires
 
 POLL_SECONDS = 0.6
 ACTIVE = frozenset({imports.RUNNING, imports.CHECKING, imports.UNDOING})
@@ -113,7 +113,7 @@ def _background(permission: Permission) -> Callable:
     def decorate(fn: Callable) -> Callable:
         @functools.wraps(fn)
         async def wrapper(self: SessionState, *args: Any, **kwargs: Any):
-            user = _validate(self.token)
+            user = self._caller()
             if user is None:
                 return _to_sign_in(session_ended=False)
             if not has_permission(user.role, permission):

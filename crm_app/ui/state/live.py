@@ -34,7 +34,10 @@ from reflex.istate.manager.token import BaseStateToken
 from reflex.state import StateUpdate
 from reflex_base.event import Event
 
+from crm_app.auth import service as auth_service
 from crm_app.core import changes
+from crm_app.db import session_scope
+from crm_app.ui.state.session import SessionState, is_tab_token
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +50,8 @@ PRESENCE_REFRESH_S = 10.0
 # Changes committed within this window reach the open tabs in one push; while a push is under way
 # the next changes wait for it and go out together, so a burst of saves costs one push per tab.
 BATCH_S = 0.02
+# A tab's session is checked again before a push when its last check is older than this.
+SESSION_CHECK_S = 2.0
 # The feed of a contact saved again and again is re-read at most this often (the form follows every save).
 FEED_MIN_S = 1.0
 
@@ -58,7 +63,7 @@ def contact_token(contact_id: int) -> str:
 
 @dataclasses.dataclass
 class Viewer:
-    """Someone who has the contact open."""
+    """One tab that has the contact open: a registry entry, kept on the server only (``client`` is a secret)."""
 
     client: str
     user_id: int
@@ -68,29 +73,48 @@ class Viewer:
     seen: float
 
 
-def _people(viewers: list[Viewer], user_id: int) -> list[Viewer]:
+@dataclasses.dataclass
+class Presence:
+    """One avatar as a browser sees it: a person, never a tab or its token."""
+
+    user_id: int
+    name: str
+    initials: str
+    editing: bool
+
+
+def _people(viewers: list[Viewer], user_id: int) -> list[Presence]:
     """One avatar per other person: a tab shows neither its own user nor someone twice (several tabs,
     or an old tab token Reflex replaced after a fast reconnect); editing when any of their tabs is."""
-    by_user: dict[int, Viewer] = {}
+    by_user: dict[int, Presence] = {}
     for viewer in sorted(viewers, key=lambda v: v.seen):
         if viewer.user_id == user_id:
             continue
         earlier = by_user.get(viewer.user_id)
-        by_user[viewer.user_id] = (
-            viewer if earlier is None else dataclasses.replace(viewer, editing=viewer.editing or earlier.editing)
+        by_user[viewer.user_id] = Presence(
+            user_id=viewer.user_id,
+            name=viewer.name,
+            initials=viewer.initials,
+            editing=viewer.editing or (earlier is not None and earlier.editing),
         )
     return sorted(by_user.values(), key=lambda v: (v.name, v.user_id))
 
 
 def _shown(viewers: list[Viewer]) -> list[tuple]:
-    """What the avatars show of a presence list (not when each tab was last seen)."""
+    """What the avatars of a registry show, tab by tab (not when each tab was last seen)."""
     return sorted((v.client, v.user_id, v.name, v.initials, v.editing) for v in viewers)
 
 
-class ContactPulse(rx.SharedState):
-    """Who has a contact open: every tab under ``contact-<id>``; in a tab's own copy, the other people."""
+def _avatars(people: list[Presence]) -> list[tuple]:
+    return [(p.user_id, p.name, p.initials, p.editing) for p in people]
 
-    viewers: list[Viewer] = []
+
+class ContactPulse(rx.SharedState):
+    """Who has a contact open. Under ``contact-<id>`` (a registry no socket can claim: see ``ui/tabs.py``) every
+    tab in ``_viewers``, on the server only; in a tab's own copy, ``viewers``: the other people, as avatars."""
+
+    viewers: list[Presence] = []
+    _viewers: list[Viewer] = []
 
 
 class ListPulse(rx.SharedState):
@@ -151,7 +175,7 @@ async def show_presence(state: rx.State, contact_id: int, viewer: Viewer | None)
         await pusher.mark_open(contact_id)
     pulse = await state.get_state(ContactPulse)
     others = _people(viewers, state.user_id) if viewer is not None else []
-    if _shown(pulse.viewers) != _shown(others):
+    if _avatars(pulse.viewers) != _avatars(others):
         pulse.viewers = others
     if changed:
         pusher.schedule(presence={contact_id})
@@ -196,6 +220,7 @@ class LivePusher:
         self.flushing = False
         self.marked_open: dict[int, float] = {}
         self.swept: dict[str, float] = {}
+        self.sessions_checked: dict[str, tuple[bool, float]] = {}
 
     async def start(self) -> None:
         """Remember the server's event loop (lifespan task)."""
@@ -249,15 +274,15 @@ class LivePusher:
         """Set (or remove) ``client``'s entry; return the pruned list and whether what avatars show changed."""
         async with self._registry(contact_token(contact_id), ContactPulse) as pulse:
             now = time.time()
-            before = prune(pulse.viewers, now)
+            before = prune(pulse._viewers, now)
             mine = next((v for v in before if v.client == client), None)
             after = [v for v in before if v.client != client]
             if viewer is not None:
                 after.append(viewer)
-            changed = _shown(after) != _shown(pulse.viewers)
+            changed = _shown(after) != _shown(pulse._viewers)
             stale = viewer is not None and (mine is None or now - mine.seen >= PRESENCE_REFRESH_S)
             if changed or stale:
-                pulse.viewers = after
+                pulse._viewers = after
             return after, changed
 
     async def mark_open(self, contact_id: int) -> None:
@@ -277,7 +302,7 @@ class LivePusher:
 
     async def _viewers(self, contact_id: int) -> list[Viewer]:
         async with self._registry(contact_token(contact_id), ContactPulse) as pulse:
-            return prune(pulse.viewers)
+            return prune(pulse._viewers)
 
     async def watch(self, token: str, cls: type[rx.State], client: str) -> None:
         """Add ``client`` to the watchers kept under ``token``."""
@@ -337,10 +362,29 @@ class LivePusher:
             await result
         return True
 
+    def _session_valid(self, digest: str) -> bool:
+        """Whether the session of this digest is still open (remembered for ``SESSION_CHECK_S``)."""
+        now = time.monotonic()
+        known = self.sessions_checked.get(digest)
+        if known is not None and now - known[1] < SESSION_CHECK_S:
+            return known[0]
+        with session_scope() as db:
+            valid = auth_service.validate_session_digest(db, digest=digest) is not None
+        if len(self.sessions_checked) > 10_000:
+            self.sessions_checked = {d: k for d, k in self.sessions_checked.items() if now - k[1] < SESSION_CHECK_S}
+        self.sessions_checked[digest] = (valid, now)
+        return valid
+
     async def _run(self, client: str, cls: type[rx.State], action: Callable[[Any], Awaitable[bool]]) -> bool:
-        """Run ``action`` on one tab's ``cls`` state and send the tab the result; False when the tab is elsewhere."""
+        """Run ``action`` on one tab's ``cls`` state and send the tab the result; False when the tab is elsewhere,
+        signed out, or its session ended (nothing is pushed to it then)."""
+        if not is_tab_token(client):
+            return False
         try:
             async with self.app.modify_state(BaseStateToken(ident=client, cls=cls)) as root:
+                session = await root.get_state(SessionState)
+                if session.user_id <= 0 or not session._bound or not self._session_valid(session._bound):
+                    return False
                 return await action(await root.get_state(cls))
         except Exception:
             log.exception("live push to %s failed", client)
@@ -379,7 +423,7 @@ class LivePusher:
             banner = editor.remote_banner
             pulse = await editor.get_state(ContactPulse)
             others = _people(viewers, editor.user_id)
-            if _shown(pulse.viewers) != _shown(others):
+            if _avatars(pulse.viewers) != _avatars(others):
                 pulse.viewers = others
             targets = [editor] if form_changed else []
             if feed_changed:

@@ -4,6 +4,12 @@ Every state of the app derives from ``SessionState``. Event handlers that touch 
 wrapped with ``@requires(Permission.X)``; ``AuthMiddleware`` refuses every other event
 from a browser without a valid session (default deny), so a handler added without a
 check is still closed to strangers.
+
+The session token lives only in an ``HttpOnly`` cookie the server sets (``crm_app/api/session.py``);
+no state var holds it. A tab's server state is **bound** to the session its data was loaded for
+(``SessionState._bound``, the token's digest): a socket or an event that arrives with another
+session's cookie (or none) finds the tab emptied first, so a client token replayed by a stranger
+opens nothing (see ``crm_app/ui/guard.py`` for the socket and upload doors).
 """
 
 from __future__ import annotations
@@ -11,7 +17,9 @@ from __future__ import annotations
 import contextvars
 import functools
 import inspect
+import json
 import logging
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -34,7 +42,7 @@ log = logging.getLogger(__name__)
 
 SIGN_IN_ROUTE = "/signin"
 CHANGE_PASSWORD_ROUTE = "/change-password"
-COOKIE_NAME = "crm_session"
+COOKIE_NAME = auth_service.SESSION_COOKIE
 # Query parameter of the sign-in page when a signed-in tab's session ended (expired, revoked, deactivated).
 SESSION_ENDED_PARAM = "ended"
 
@@ -56,13 +64,41 @@ _FRAMEWORK_PUBLIC = frozenset(
 )
 
 
+# The client tokens Reflex's front end makes (random UUIDs, version 4); the app's own registries live under
+# tokens of another shape (``contact-12``, ``contacts``…), so no socket, event or upload can claim them.
+_TAB_TOKEN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+
+
+def is_tab_token(value: object) -> bool:
+    """Whether ``value`` has the shape of a browser tab's client token (and so is none of the app's registries)."""
+    return isinstance(value, str) and _TAB_TOKEN.fullmatch(value) is not None
+
+
 def public(fn: Callable) -> Callable:
     """Mark an event handler as callable without a session (sign-in page only)."""
     fn._crm_public = True  # type: ignore[attr-defined]
     return fn
 
 
-def _validate(token: str) -> CurrentUser | None:
+def session_cookie(cookie_header: object) -> str:
+    """The session token in a ``Cookie`` header ("" when there is none)."""
+    if not isinstance(cookie_header, str):
+        return ""
+    for part in cookie_header.split(";"):
+        name, sep, value = part.strip().partition("=")
+        if sep and name == COOKIE_NAME:
+            return value.strip().strip('"')
+    return ""
+
+
+def binding_of(cookie_header: object) -> str:
+    """The digest a tab is bound to for this ``Cookie`` header: its session token's, or "" without one."""
+    token = session_cookie(cookie_header)
+    return auth_service.token_hash(token) if token else ""
+
+
+def user_of_token(token: str) -> CurrentUser | None:
+    """The user of a valid session token (cached for the event being processed), else None."""
     if not token:
         return None
     cached = _event_user.get()
@@ -85,7 +121,7 @@ def requires(permission: Permission) -> Callable:
 
     def decorate(fn: Callable) -> Callable:
         def check(self: SessionState) -> tuple[CurrentUser | None, list | None]:
-            user = _validate(self.token)
+            user = self._caller()
             if user is None:
                 session = _session_of(self)
                 ended = session._ended_by_itself()
@@ -140,9 +176,8 @@ def requires(permission: Permission) -> Callable:
 
 
 class SessionState(rx.State):
-    """The signed-in user as the browser may see it; the token lives in a cookie."""
+    """The signed-in user as the browser may see it; the session token lives in an HttpOnly cookie only."""
 
-    token: str = rx.Cookie("", name=COOKIE_NAME, same_site="strict", path="/", max_age=400 * 24 * 3600)
     user_id: int = 0
     user_name: str = ""
     user_email: str = ""
@@ -152,6 +187,8 @@ class SessionState(rx.State):
     perms: list[str] = []
 
     _current: CurrentUser | None = None
+    # The digest of the session whose data this tab holds ("" before any): see bind_tab.
+    _bound: str = ""
     # Set when a signed-in tab's session ends by itself (expired, revoked, user deactivated); kept until the
     # next sign-in so that every event the tab had queued sends it to the sign-in page saying so.
     _session_ended: bool = False
@@ -202,6 +239,17 @@ class SessionState(rx.State):
         for cls in _tab_state_classes():
             await self.get_state(cls)
 
+    def _cookie_token(self) -> str:
+        """The session token of the connection this event came through."""
+        return session_cookie(self.router.headers.cookie)
+
+    def _caller(self) -> CurrentUser | None:
+        """The user behind this event: a valid session cookie, and the session this tab is bound to."""
+        token = self._cookie_token()
+        if not token or _session_of(self)._bound != auth_service.token_hash(token):
+            return None
+        return user_of_token(token)
+
     def _t(self, msgid: str, **values: object) -> str:
         return translate(self.locale, msgid, **values)
 
@@ -227,7 +275,7 @@ class SessionState(rx.State):
     @public
     def check_session(self):
         """On every protected page load: resume the session or go to the sign-in page."""
-        user = _validate(self.token)
+        user = self._caller()
         if user is None:
             self._clear_tab()
             path = self.router.url.path or "/"
@@ -244,7 +292,7 @@ class SessionState(rx.State):
         if not isinstance(locale, str) or normalise_locale(locale) not in LOCALES:
             return rx.toast.error(self._t("Unknown language."))
         self._apply_locale(locale)
-        user = _validate(self.token)
+        user = self._caller()
         if user is not None:
             with session_scope() as db:
                 auth_service.set_locale(db, user_id=user.id, locale=self.locale)
@@ -254,16 +302,31 @@ class SessionState(rx.State):
     async def sign_out(self):
         """End this session, clear everything this tab loaded and go to the sign-in page."""
         with session_scope() as db:
-            auth_service.sign_out(db, token=self.token)
-        self.token = ""
+            auth_service.sign_out(db, token=self._cookie_token())
         self._session_ended = False
         await self._load_tab_states()
         self._clear_tab(keep_browser_storage=False)
-        return [
-            rx.remove_cookie(COOKIE_NAME, {"path": "/"}),
-            rx.remove_local_storage("crm_contact_draft"),
-            rx.redirect(SIGN_IN_ROUTE),
-        ]
+        self._bound = ""
+        return [rx.remove_local_storage("crm_contact_draft"), rx.call_script(leave_script(SIGN_IN_ROUTE))]
+
+
+def leave_script(target: str) -> str:
+    """JavaScript that drops the HttpOnly session cookie (only the server can) and loads ``target`` afresh."""
+    return (
+        "fetch('/api/session/signout', {method: 'POST', credentials: 'same-origin'})"
+        f".finally(() => window.location.replace({json.dumps(target)}))"
+    )
+
+
+async def bind_tab(session: SessionState, key: str) -> None:
+    """Bind the tab to ``key``, the session of the connection's cookie (``binding_of``); a tab holding another
+    session's data is emptied first (a replayed or guessed client token, a sign-out or another sign-in here)."""
+    if session._bound == key:
+        return
+    if session._bound or session.user_id > 0:
+        await session._load_tab_states()
+        session._clear_tab()
+    session._bound = key
 
 
 def _tab_state_classes() -> list[type[SessionState]]:
@@ -288,8 +351,10 @@ def _browser_storage(state: rx.State) -> Iterator[tuple[rx.State, str, object]]:
 
 
 def _session_of(state: SessionState) -> SessionState:
-    """The SessionState instance a state of the tab hangs under (the state itself when it is one)."""
-    while type(state) is not SessionState and isinstance(state.parent_state, SessionState):
+    """The SessionState instance a state of the tab hangs under (the state itself when it is one; also through
+    the proxy a background task holds)."""
+    name = SessionState.get_full_name()
+    while state.get_full_name() != name and state.parent_state is not None:
         state = state.parent_state
     return state
 
@@ -319,11 +384,14 @@ class AuthMiddleware(Middleware):
     async def preprocess(self, app, state, event: Event) -> StateUpdate | None:
         """Refuse the event unless it is public or comes from a valid session."""
         _event_user.set(None)
+        session_state = await state.get_state(SessionState)
+        if not is_tab_token(session_state.router.session.client_token):
+            return StateUpdate()
+        await bind_tab(session_state, binding_of(session_state.router.headers.cookie))
         if is_public_event(event.name):
             return None
-        session_state = await state.get_state(SessionState)
         try:
-            user = _validate(session_state.token)
+            user = session_state._caller()
         except Exception:
             log.exception("session check failed")
             user = None

@@ -19,6 +19,7 @@ from crm_app.contacts import tags as tag_service
 from crm_app.contacts.service import country_name
 from crm_app.core import app_settings
 from crm_app.core.errors import DomainError
+from crm_app.core.ids import as_id
 from crm_app.db import session_scope
 from crm_app.ui.state.session import SessionState, requires
 
@@ -72,19 +73,6 @@ def _region_choices() -> list[Choice]:
 REGION_CHOICES: list[Choice] = _region_choices()
 
 
-def _as_id(value: Any) -> int | None:
-    """A positive record id sent by the browser, or None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value if 0 < value < 2**53 else None
-    if isinstance(value, str):
-        text = value.strip()
-        if text.isascii() and text.isdigit() and len(text) < 16:
-            return int(text) or None
-    return None
-
-
 def _as_flag(value: Any) -> bool | None:
     """A switch or checkbox value sent by the browser, or None when it is not one."""
     if isinstance(value, bool):
@@ -135,7 +123,7 @@ def _list_rows(items: list[Any]) -> list[ListRow]:
 
 
 def _open_rename(state: Any, value: Any) -> None:
-    row_id = _as_id(value)
+    row_id = as_id(value)
     state.editing_id = row_id if row_id and any(r.id == row_id for r in state.rows) else 0
     state.rename_error = ""
 
@@ -205,7 +193,7 @@ class PhoneTypesState(SessionState):
     @requires(Permission.SETTINGS_LISTS)
     def move(self, type_id: int, direction: str):
         """Move a phone type one place up or down."""
-        row_id, step = _as_id(type_id), _direction(direction)
+        row_id, step = as_id(type_id), _direction(direction)
         if row_id is None or step is None:
             return None
         _result, err = _run(self, list_service.move_phone_type, type_id=row_id, direction=step)
@@ -215,7 +203,7 @@ class PhoneTypesState(SessionState):
     @requires(Permission.SETTINGS_LISTS)
     def delete(self, type_id: int):
         """Delete a phone type no phone uses (the refusal says how many still do)."""
-        row_id = _as_id(type_id)
+        row_id = as_id(type_id)
         if row_id is None:
             return None
         _result, err = _run(self, list_service.delete_phone_type, type_id=row_id)
@@ -285,7 +273,7 @@ class ChannelsState(SessionState):
     @requires(Permission.SETTINGS_LISTS)
     def move(self, channel_id: int, direction: str):
         """Move a campaign one place up or down."""
-        row_id, step = _as_id(channel_id), _direction(direction)
+        row_id, step = as_id(channel_id), _direction(direction)
         if row_id is None or step is None:
             return None
         _result, err = _run(self, list_service.move_channel, channel_id=row_id, direction=step)
@@ -295,7 +283,7 @@ class ChannelsState(SessionState):
     @requires(Permission.SETTINGS_LISTS)
     def toggle_active(self, channel_id: int, active: bool):
         """Offer a campaign again, or stop offering it (contacts that have it keep it)."""
-        row_id, flag = _as_id(channel_id), _as_flag(active)
+        row_id, flag = as_id(channel_id), _as_flag(active)
         if row_id is None or flag is None:
             return None
         _result, err = _run(self, list_service.set_channel_active, channel_id=row_id, active=flag)
@@ -346,13 +334,13 @@ class TagsState(SessionState):
     @rx.var
     def merge_target_name(self) -> str:
         """The name of the tag that survives the merge."""
-        target = _as_id(self.merge_target)
+        target = as_id(self.merge_target)
         return next((r.name for r in self.rows if r.id == target), "")
 
     @rx.var
     def merge_summary(self) -> str:
         """What the merge does, in words, with how many contacts move."""
-        target = _as_id(self.merge_target)
+        target = as_id(self.merge_target)
         names = {r.id: r.name for r in self.rows}
         sources = [r for r in self.rows if r.id in self.selected and r.id != target]
         if not sources or target not in names:
@@ -387,7 +375,7 @@ class TagsState(SessionState):
         return self._t("{count} contacts have this tag; it will be removed from them.", count=usage)
 
     def _merge_sources(self) -> list[int]:
-        target = _as_id(self.merge_target)
+        target = as_id(self.merge_target)
         return [i for i in self.selected if i != target]
 
     @requires(Permission.TAGS_MANAGE)
@@ -419,7 +407,7 @@ class TagsState(SessionState):
     @requires(Permission.TAGS_MANAGE)
     def start_rename(self, tag_id: int):
         """Open the inline rename box of one tag."""
-        row_id = _as_id(tag_id)
+        row_id = as_id(tag_id)
         self.editing_id = row_id if row_id and self._row(row_id) else 0
         self.rename_error = ""
 
@@ -447,7 +435,7 @@ class TagsState(SessionState):
     @requires(Permission.TAGS_MANAGE)
     def recolor(self, tag_id: int, color: str):
         """Give a tag one of the tag colours."""
-        row_id = _as_id(tag_id)
+        row_id = as_id(tag_id)
         if row_id is None or color not in tag_service.TAG_COLORS:
             return None
         _result, err = _run(self, tag_service.set_tag_color, tag_id=row_id, color=color)
@@ -457,7 +445,7 @@ class TagsState(SessionState):
     @requires(Permission.TAGS_MANAGE)
     def toggle_select(self, tag_id: int, checked: bool):
         """Tick or untick a tag for a merge (system tags cannot be merged away)."""
-        row_id, flag = _as_id(tag_id), _as_flag(checked)
+        row_id, flag = as_id(tag_id), _as_flag(checked)
         if row_id is None or flag is None:
             return None
         row = self._row(row_id)
@@ -484,14 +472,14 @@ class TagsState(SessionState):
     @requires(Permission.TAGS_MANAGE)
     def choose_merge_target(self, tag_id: str):
         """Pick the tag that survives the merge (any tag, system tags too)."""
-        row_id = _as_id(tag_id)
+        row_id = as_id(tag_id)
         if row_id is not None and self._row(row_id):
             self.merge_target = str(row_id)
 
     @requires(Permission.TAGS_MANAGE)
     def ask_merge(self):
         """Open the merge confirmation."""
-        if not self._merge_sources() or self._row(_as_id(self.merge_target) or 0) is None:
+        if not self._merge_sources() or self._row(as_id(self.merge_target) or 0) is None:
             return rx.toast.error(self._t("Tick the tags to merge and choose the tag that stays."))
         self.merge_open = True
         return None
@@ -504,7 +492,7 @@ class TagsState(SessionState):
     @requires(Permission.TAGS_MANAGE)
     def confirm_merge(self):
         """Move every contact of the ticked tags to the target tag and delete the ticked tags."""
-        target, sources = _as_id(self.merge_target), self._merge_sources()
+        target, sources = as_id(self.merge_target), self._merge_sources()
         self.merge_open = False
         if target is None or not sources:
             return None
@@ -520,7 +508,7 @@ class TagsState(SessionState):
     @requires(Permission.TAGS_MANAGE)
     def ask_delete(self, tag_id: int):
         """Open the delete confirmation of a tag (system tags are locked)."""
-        row = self._row(_as_id(tag_id) or 0)
+        row = self._row(as_id(tag_id) or 0)
         if row is None:
             return None
         if row.system:
@@ -588,7 +576,7 @@ class AccountSettingsState(SessionState):
     @rx.var
     def reference_example(self) -> str:
         """What the next references look like with the prefix and digits being typed."""
-        digits = _as_id(self.digits_draft) or 0
+        digits = as_id(self.digits_draft) or 0
         if not app_settings.REFERENCE_DIGITS_MIN <= digits <= app_settings.REFERENCE_DIGITS_MAX:
             digits = app_settings.DEFAULTS.reference_digits
         return f"{self.prefix_draft}{'123'.zfill(digits)}"
@@ -640,7 +628,7 @@ class AccountSettingsState(SessionState):
     @requires(Permission.SETTINGS_LISTS)
     def save_references(self):
         """Store the reference prefix and number of digits used for new contacts."""
-        digits = _as_id(self.digits_draft)
+        digits = as_id(self.digits_draft)
         if digits is None:
             self.errors = {"reference_digits": self._t("Choose the number of digits.")}
             return None

@@ -9,19 +9,9 @@ import reflex as rx
 from crm_app.auth import service as auth_service
 from crm_app.auth.permissions import ROLES, Permission
 from crm_app.core.errors import DomainError
+from crm_app.core.ids import as_id
 from crm_app.db import session_scope
 from crm_app.ui.state.session import SessionState, requires
-
-
-def _as_id(value: object) -> int:
-    """The positive record id the browser sent (a number or digits), else 0."""
-    if isinstance(value, bool):
-        return 0
-    if isinstance(value, int):
-        return value if 0 < value < 2**63 else 0
-    if isinstance(value, str) and value.isdigit() and len(value) < 19:
-        return int(value)
-    return 0
 
 
 @dataclasses.dataclass
@@ -105,7 +95,7 @@ class UsersState(SessionState):
     @requires(Permission.USERS_MANAGE)
     def change_role(self, user_id: int, role: str):
         """Give a user another role."""
-        user_id = _as_id(user_id)
+        user_id = as_id(user_id) or 0
         if not isinstance(role, str) or role not in ROLES:
             return rx.toast.error(self._t("Unknown role."))
         if not user_id:
@@ -116,7 +106,7 @@ class UsersState(SessionState):
     @requires(Permission.USERS_MANAGE)
     def toggle_active(self, user_id: int):
         """Deactivate (signing them out everywhere at once) or reactivate a user."""
-        user_id = _as_id(user_id)
+        user_id = as_id(user_id) or 0
         row = next((u for u in self.users if u.id == user_id), None)
         if row is None:
             return None
@@ -126,7 +116,7 @@ class UsersState(SessionState):
     @requires(Permission.USERS_MANAGE)
     def reset_password(self, user_id: int):
         """Issue a new one-time password."""
-        user_id = _as_id(user_id)
+        user_id = as_id(user_id) or 0
         if not user_id:
             return None
         password, error = self._act(auth_service.reset_password, user_id=user_id)
