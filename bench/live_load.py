@@ -74,7 +74,6 @@ SESSION = f"{ROOT}.crm_app___ui___state___session____session_state"
 EDIT = f"{SESSION}.crm_app___ui___state___contact_edit____contact_edit_state"
 HYDRATE = f"{ROOT}.hydrate_and_load"
 ON_LOAD = f"{ROOT}.reflex___state____on_load_internal_state.on_load_internal"
-TOKEN_VAR = f"{SESSION}.token_rx_state_"
 NAMESPACE = "/_event"
 TOAST = re.compile(r"""\["(success|warning|error|info)"\]\("(.*)"\)""")
 
@@ -187,7 +186,7 @@ class ReflexClient:
             raise ConnectionError(f"unexpected engine.io greeting {opened[:80]!r}")
         boot = {
             "name": HYDRATE,
-            "payload": {"vars": {TOKEN_VAR: self.session_token}},
+            "payload": {},
             "router_data": self._router(path),
         }
         hydrated = self.expect(lambda m: m.get("delta", {}).get(ROOT, {}).get(_var("is_hydrated")) is True)

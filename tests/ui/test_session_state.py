@@ -190,3 +190,68 @@ def test_a_page_load_without_a_session_clears_what_the_tab_still_holds(app_db):
         auth_service.sign_out(db, token=_state(root, SessionState)._cookie_token())
     assert "/signin" in repr(_call(_state(root, SessionState), "check_session"))
     _assert_cleared(root)
+
+
+def _connection_cookie(root: rx.State, token: str) -> None:
+    """The tab's events now come through a connection with this cookie ("" for none); the tab stays bound."""
+    session = _state(root, SessionState)
+    bound = session._bound
+    sign_in_tab(session, token)
+    session._bound = bound
+
+
+def _middleware(root: rx.State, cls: type[rx.State], name: str, payload: dict | None = None):
+    event = Event(name=format_event_handler(cls.event_handlers[name]), payload=payload or {})
+    return asyncio.run(AuthMiddleware().preprocess(app_module.app, root, event))
+
+
+def _every_handler() -> list[tuple[type[rx.State], str]]:
+    found, pending = [], [SessionState]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.get_substates())
+        found += [(cls, name) for name, h in cls.event_handlers.items() if not getattr(h.fn, "_crm_public", False)]
+    return [(cls, name) for cls, name in found if name != "setvar"]
+
+
+@pytest.mark.parametrize("replayed_with", ["no cookie", "a forged cookie"])
+def test_a_replayed_tab_token_finds_the_tab_emptied_before_any_event_even_a_public_one(app_db, replayed_with):
+    root, _contact_id = _signed_in_tab()
+    _connection_cookie(root, "" if replayed_with == "no cookie" else "forged-session-token")
+    assert _middleware(root, SessionState, "check_session") is None
+    _assert_cleared(root)
+    assert "Zosia" in _state(root, ContactEditState).draft
+    for cls, name in _every_handler():
+        update = _middleware(root, cls, name)
+        assert update is not None and "/signin" in repr(update.events), f"{cls.__name__}.{name} ran for a stranger"
+
+
+@pytest.mark.parametrize("ended", ["revoked", "deactivated"])
+def test_every_handler_is_refused_with_the_cookie_of_a_revoked_session_or_of_a_deactivated_user(app_db, ended):
+    root, _contact_id = _signed_in_tab()
+    with session_scope() as db:
+        if ended == "revoked":
+            auth_service.sign_out(db, token=_state(root, SessionState)._cookie_token())
+        else:
+            other, _ = auth_service.create_user(
+                db, email="boss@example.com", name="Bo", role="admin", password=PASSWORD, actor_id=None
+            )
+            auth_service.set_active(db, user_id=_state(root, SessionState).user_id, active=False, actor_id=other.id)
+    for cls, name in _every_handler():
+        update = _middleware(root, cls, name)
+        assert update is not None and "/signin" in repr(update.events), f"{cls.__name__}.{name} ran after it ended"
+    _assert_cleared(root)
+
+
+def test_another_sessions_cookie_in_the_same_browser_empties_the_tab_of_the_first_users_data(app_db):
+    root, _contact_id = _signed_in_tab()
+    with session_scope() as db:
+        auth_service.create_user(
+            db, email="staff@example.com", name="St", role="staff", password=PASSWORD, actor_id=None
+        )
+    with session_scope() as db:
+        _user, other = auth_service.sign_in(db, email="staff@example.com", password=PASSWORD)
+    _connection_cookie(root, other)
+    assert _middleware(root, ContactListState, "search", {"text": "Z"}) is None
+    _assert_cleared(root)
+    assert _state(root, SessionState)._bound == auth_service.token_hash(other)

@@ -64,9 +64,10 @@ _FRAMEWORK_PUBLIC = frozenset(
 )
 
 
-# The client tokens Reflex's front end makes (random UUIDs, version 4); the app's own registries live under
-# tokens of another shape (``contact-12``, ``contacts``…), so no socket, event or upload can claim them.
-_TAB_TOKEN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+# The client tokens Reflex makes (random UUID-shaped strings: its front end's own generator sets the variant
+# digit to 8-f, its server uses uuid4); the app's own registries live under tokens of another shape
+# (``contact-12``, ``contacts``…), so no socket, event or upload can claim them.
+_TAB_TOKEN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89a-f][0-9a-f]{3}-[0-9a-f]{12}")
 
 
 def is_tab_token(value: object) -> bool:
