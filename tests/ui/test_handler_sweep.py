@@ -428,3 +428,27 @@ def test_public_handlers_survive_bad_payloads_tokens_and_urls_and_change_no_data
         assert longest[0] <= 320 and (longest[1] or 0) <= 64
         sessions = conn.execute(text("SELECT count(*) FROM user_session")).scalar_one()
         assert sessions == 1
+
+
+@pytest.mark.parametrize("huge", [10**30, -(10**30), 2**63, "1" * 40])
+def test_an_administrator_calling_every_handler_with_ids_no_row_can_have_meets_no_crash(app_db, unlinked, huge):
+    """A number past what the database stores (SQLite raised OverflowError) is an unknown row, never a crash."""
+    _seed()
+    with session_scope() as db:
+        auth_service.create_user(
+            db, email="boss@example.com", name="Bo", role="admin", password=VIEWER_PASSWORD, actor_id=None
+        )
+    with session_scope() as db:
+        _user, token = auth_service.sign_in(db, email="boss@example.com", password=VIEWER_PASSWORD)
+    crashed = []
+    for cls in _app_states():
+        state = _state_for(cls, token=token, path="/contacts/1")
+        for name, handler in cls.event_handlers.items():
+            arity = len([p for p in inspect.signature(handler.fn).parameters.values() if p.name != "self"])
+            if name in FRAMEWORK or name == "sign_out" or not arity:
+                continue
+            try:
+                _run(handler.fn, state, (huge,) * arity)
+            except Exception as error:
+                crashed.append(f"{cls.__name__}.{name}: {type(error).__name__}: {error}"[:200])
+    assert not crashed, crashed
