@@ -10,16 +10,18 @@ import pytest
 import reflex as rx
 from reflex_base.event import Event
 from reflex_base.utils.format import format_event_handler
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, select
 
 import crm_app.crm_app as app_module
 from crm_app.auth import service as auth_service
+from crm_app.auth.models import UserSession
 from crm_app.auth.passwords import check_password_policy
 from crm_app.contacts import service as contacts
 from crm_app.contacts.search import create_search_structures
 from crm_app.core.errors import ThrottledError, ValidationError
 from crm_app.db import build_engine, reset_engines, session_scope
 from crm_app.settings import settings
+from crm_app.ui.state.auth import SignInState
 from crm_app.ui.state.contact_edit import ContactEditState
 from crm_app.ui.state.contact_list import ContactListState
 from crm_app.ui.state.session import AuthMiddleware, SessionState, _event_user
@@ -255,3 +257,26 @@ def test_another_sessions_cookie_in_the_same_browser_empties_the_tab_of_the_firs
     assert _middleware(root, ContactListState, "search", {"text": "Z"}) is None
     _assert_cleared(root)
     assert _state(root, SessionState)._bound == auth_service.token_hash(other)
+
+
+def test_a_sign_in_whose_ticket_expired_says_so_on_the_sign_in_page(app_db):
+    root = rx.State()
+    root.router = router("/signin?expired=1")
+    page = _state(root, SignInState)
+    _call(page, "open_sign_in")
+    assert page.error == "This sign-in has expired. Please sign in again."
+
+
+def test_signing_in_hands_the_page_a_ticket_script_not_a_session_token(app_db):
+    with session_scope() as db:
+        auth_service.create_user(
+            db, email="anna@example.com", name="An", role="staff", password=PASSWORD, actor_id=None
+        )
+    root = rx.State()
+    root.router = router("/signin?next=/contacts/7")
+    page = _state(root, SignInState)
+    script = repr(_call(page, "sign_in", {"email": "anna@example.com", "password": PASSWORD}))
+    assert "/api/session" in script and '"/contacts/7"' in script and "/signin?expired=1" in script
+    with session_scope() as db:
+        assert db.exec(select(UserSession)).all() == []
+    assert _state(root, SessionState).user_id == 0

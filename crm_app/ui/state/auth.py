@@ -17,6 +17,10 @@ from crm_app.ui.state.session import (
     requires,
 )
 
+# The sign-in page after a checked sign-in whose ticket could not be traded for the cookie (expired, spent).
+EXPIRED_PARAM = "expired"
+EXPIRED_ROUTE = f"/signin?{EXPIRED_PARAM}=1"
+
 
 def _safe_next(target: str) -> str:
     """Only same-site paths are followed after sign-in."""
@@ -38,8 +42,11 @@ class SignInState(SessionState):
         self.error = ""
         if self._caller() is not None:
             return rx.redirect(_safe_next(self.router.url.query_parameters.get("next", "")))
-        ended = self.router.url.query_parameters.get(SESSION_ENDED_PARAM, "")
+        params = self.router.url.query_parameters
+        ended = params.get(SESSION_ENDED_PARAM, "")
         self.notice = self._t("Your session has ended. Please sign in again.") if ended else ""
+        if params.get(EXPIRED_PARAM, ""):
+            self.error = self._t(auth_service.TICKET_INVALID)
         return None
 
     @public
@@ -76,7 +83,7 @@ def claim_script(code: str, target: str) -> str:
         "fetch('/api/session', {method: 'POST', credentials: 'same-origin', "
         "headers: {'Content-Type': 'application/json'}, "
         f"body: JSON.stringify({{code: {json.dumps(code)}}})}})"
-        f".then((r) => window.location.replace(r.ok ? {json.dumps(target)} : window.location.href))"
+        f".then((r) => window.location.replace(r.ok ? {json.dumps(target)} : {json.dumps(EXPIRED_ROUTE)}))"
     )
 
 
