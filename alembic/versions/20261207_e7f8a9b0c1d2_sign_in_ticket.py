@@ -26,7 +26,7 @@ def upgrade() -> None:
         sa.Column("remember", sa.Boolean(), nullable=False),
         sa.Column("client_ip", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("user_agent", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
-        sa.Column("expires_at", sa.DateTime(), nullable=False),
+        sa.Column("expires_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["user_id"], ["user.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("code_hash"),
