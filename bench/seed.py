@@ -412,6 +412,8 @@ LAST_NAMES = {
         "Mallet",
         "Hamon",
         "Boulanger",
+        "N'Diaye",
+        "Großmann",
     ],
     "pl": [
         "Nowak",
@@ -491,6 +493,7 @@ LAST_NAMES = {
         "Łukasik",
         "Żukowski",
         "Ślusarczyk",
+        "Kowalska-Nowak",
     ],
     "en": [
         "Smith",
