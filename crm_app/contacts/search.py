@@ -1487,9 +1487,7 @@ def _name_words(query: _Query, name_doc: Any) -> ColumnElement[bool] | None:
     """Every word of the query starts a word of the names (None when the query has no words, only digits)."""
     padded = literal(" ") + name_doc
     terms = [
-        or_(*(padded.like("% " + " ".join(alt) + "%") for alt in term.alternatives))
-        for term in query.terms
-        if not term.digits
+        or_(*(padded.like("% " + " ".join(alt) + "%") for alt in term.every)) for term in query.terms if not term.digits
     ]
     return and_(*terms) if terms else None
 
@@ -1922,19 +1920,21 @@ def _exact_match(plan: _Plan, found: Any) -> ColumnElement[bool]:
 
 def _ranked_few(plan: _Plan, ids: Any) -> list[_Phase]:
     """Rank a few matches (their ids, or a SELECT of them) in one statement, from their search rows alone; the
-    contacts found only through the words a typo may have meant come last."""
+    contacts found only through the words a typo may have meant come last, those with them in their names first."""
     query = plan.query
     assert query is not None
     name_key, name_doc, found = ContactSearch.name_key, ContactSearch.name_doc, ContactSearch.contact_id
     whens: list[tuple[Any, int]] = []
     if not any(term.digits for term in query.terms):
         whens.append((_name_prefix(query, name_key), 0))
-    words_match = _name_words(query, name_doc)
+    words_match = _name_words(query.exact(), name_doc)
     if words_match is not None:
         whens.append((words_match, 1))
-    if query.typos:
+    last = 2
+    if query.typos and words_match is not None:
         whens.append((_exact_match(plan, found), 2))
-    last = 3 if query.typos else 2
+        whens.append((_name_words(query, name_doc), 3))
+        last = 4
     tier = case(*whens, else_=last) if whens else literal(last, Integer)
     first = tier == 0
     key = case((first, name_key), else_=literal(""))
@@ -1946,7 +1946,7 @@ def _ranked_few(plan: _Plan, ids: Any) -> list[_Phase]:
 def _ranked_many(plan: _Plan) -> list[_Phase]:
     """Many matches, ranked in three index-driven phases: names starting with the query (A-Z), then names
     whose words start with the query words, then matches elsewhere (e-mail, phone, city, tag...), newest first;
-    then, newest first, the matches found only through the words a typo may have meant."""
+    then the matches found only through the words a typo may have meant, in names then elsewhere, newest first."""
     assert plan.query is not None
     query = plan.query.exact()
     search = ContactSearch
@@ -1974,7 +1974,11 @@ def _ranked_many(plan: _Plan) -> list[_Phase]:
         not_first = _per_row(plan.dialect, search.contact_id == found, outside_prefix(search.name_key))
         in_names = base.where(_fts_match(plan.fts(names)), not_first)
         elsewhere = base.where(_fts_match(plan.fts(everything, without=names)))
-        typos = base.where(_fts_match(plan.fts(_fts5_expression(plan.query), without=everything)))
+        typo_names = _fts5_name_expression(plan.query)
+        typos_in_names = base.where(_fts_match(plan.fts(typo_names, without=everything)))
+        typos_elsewhere = base.where(
+            _fts_match(plan.fts(_fts5_expression(plan.query), without=f"({everything}) OR ({typo_names})"))
+        )
     else:
         found = search.contact_id
         base = select(found, found).where(plan.contact_matches(found))
@@ -1991,10 +1995,13 @@ def _ranked_many(plan: _Plan) -> list[_Phase]:
         # typos the many matches are those of the words meant: the exact ones are few, the index finds them.
         elsewhere = base.where(_pg_found(query, indexed=plan.query.typos), ~names_found)
         typos = base.where(_pg_found(plan.query), ~_pg_found(query, indexed=False))
+        typo_names = _pg_name_found(plan.query)
+        typos_in_names, typos_elsewhere = typos.where(typo_names), typos.where(~typo_names)
     phases.append(_Phase(stmt=in_names, keys=[found], descending=True))
     phases.append(_Phase(stmt=elsewhere, keys=[found], descending=True))
     if plan.query.typos:
-        phases.append(_Phase(stmt=typos, keys=[found], descending=True))
+        phases.append(_Phase(stmt=typos_in_names, keys=[found], descending=True))
+        phases.append(_Phase(stmt=typos_elsewhere, keys=[found], descending=True))
     return phases
 
 

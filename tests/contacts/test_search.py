@@ -248,6 +248,19 @@ def test_search_ranks_typo_matches_after_every_exact_match(db, mode) -> None:
     assert search.count_contacts(db, filter=ContactFilter(query="lefebre")) == (4, False)
 
 
+def test_search_ranks_typo_matches_in_names_before_typo_matches_elsewhere(db, mode) -> None:
+    _add(db, "Marie", "Lefebvre")
+    service.create_contact(
+        db,
+        data=organisation(company_name="Lefebvre SARL", emails=[EmailIn(address="marie@example.com")]),
+        actor_id=None,
+    )
+    _add(db, "Marie", "Dupont", emails=[EmailIn(address="lefebre@example.com")])
+    _add(db, "Anne", "Lefebvre")
+    db.commit()
+    assert _names(db, "marie lefebre") == ["Marie Dupont", "Marie Lefebvre", "Lefebvre SARL"]
+
+
 def test_next_page_cursors_walk_typo_matches_after_exact_ones_like_page_numbers(db, mode) -> None:
     for index, last in enumerate(["Lefebvre", "Martin", "Lefevre", "Lefebvre", "Dupont", "Lefebvre", "Lefevre"]):
         emails = [EmailIn(address=f"lefebre{index}@example.com")] if last in ("Martin", "Dupont") else []
