@@ -124,6 +124,12 @@ def _sample_values(engine: Engine, rng: random.Random, size: int) -> dict[str, l
     }
 
 
+def _typo(name: str) -> str:
+    """A last name typed with its middle letter left out ("Lefebvre" -> "lefevre")."""
+    word = name.lower().split()[-1].split("-")[-1]
+    return word[: len(word) // 2] + word[len(word) // 2 + 1 :] if len(word) >= 6 else word
+
+
 def _pick(values: list[Any], index: int) -> Any:
     return values[index % len(values)]
 
@@ -200,6 +206,21 @@ def run(engine: Engine, runs: int, seed: int, *, bulk_size: int = 10_000) -> dic
             s, filter=ContactFilter(query=_pick(people, i)[1][:4], created_from=year_ago), with_total=False
         ),
     }
+    # Names typed another way (bench/seed.py seeds Müller, N'Diaye, Le Goff, Kowalska-Nowak, Großmann) and typos.
+    variants = {
+        "variant_mueller": "mueller",
+        "variant_ndiaye": "ndiaye",
+        "variant_legoff": "legoff",
+        "variant_kowalskanowak": "kowalskanowak",
+        "variant_grossmann": "grossmann",
+        "typo_lefebre": "lefebre",
+        "typo_wisnewska": "wisnewska",
+        "typo_kowalsky": "kowalsky",
+        "typo_with_first_name": "marie lefebre",
+    }
+    for name, query in variants.items():
+        searches[name] = search(lambda i, query=query: query)
+    searches["typo_sampled_last_name"] = search(lambda i: _typo(_pick(people, i)[1]))
     for name, call in searches.items():
         bench.time("search", name, call)
 
@@ -285,6 +306,11 @@ def run(engine: Engine, runs: int, seed: int, *, bulk_size: int = 10_000) -> dic
         cursors[f"relevance:{query}"] = first.next_cursor
         session.rollback()
     bench.time("next_page", "search_ranked", next_page("relevance", query))
+    with Session(engine) as session:
+        first = search_contacts(session, filter=ContactFilter(query="lefebre"), with_total=False)
+        cursors["relevance:lefebre"] = first.next_cursor
+        session.rollback()
+    bench.time("next_page", "search_typo", next_page("relevance", "lefebre"))
     bench.time(
         "deep_page",
         "offset_page_200",
@@ -304,6 +330,8 @@ def run(engine: Engine, runs: int, seed: int, *, bulk_size: int = 10_000) -> dic
         "tag": lambda i: ContactFilter(tag_ids=(_pick(tag_ids, i),)),
         "filters_combined": lambda i: ContactFilter(kind="person", assigned_user_ids=(1 + i % 20,)),
         "search_and_filters": lambda i: ContactFilter(query=_pick(people, i)[1][:3], kind="person"),
+        "search_typo": lambda i: ContactFilter(query="lefebre"),
+        "search_variant": lambda i: ContactFilter(query="mueller"),
         "custom_choice": lambda i: ContactFilter(custom=_choice("preferred_time", i)),
         "custom_date_range": lambda i: ContactFilter(
             custom=(CustomFilter(key="next_visit", date_from=date(2026, 1, 1), date_to=date(2026, 3, 31)),)

@@ -38,6 +38,7 @@ from sqlalchemy import Engine, create_engine, event, text  # noqa: E402
 from sqlmodel import Session, SQLModel  # noqa: E402
 
 import crm_app.models  # noqa: E402,F401  (loads every table)
+from crm_app.contacts.name_words import rebuild_name_words  # noqa: E402
 from crm_app.contacts.search import (  # noqa: E402
     TOKEN_TYPES,
     CustomField,
@@ -412,6 +413,8 @@ LAST_NAMES = {
         "Mallet",
         "Hamon",
         "Boulanger",
+        "N'Diaye",
+        "Großmann",
     ],
     "pl": [
         "Nowak",
@@ -491,6 +494,7 @@ LAST_NAMES = {
         "Łukasik",
         "Żukowski",
         "Ślusarczyk",
+        "Kowalska-Nowak",
     ],
     "en": [
         "Smith",
@@ -1362,6 +1366,7 @@ def _finish(engine: Engine, contacts: int) -> dict[str, float]:
     started = time.perf_counter()
     with engine.begin() as conn:
         resume_index_sync(conn, rebuild=engine.dialect.name != "sqlite")
+        rebuild_name_words(conn)
     with Session(engine) as session:
         # Every search row was written here by today's code: the app must not rebuild them at start.
         mark_search_documents_current(session)

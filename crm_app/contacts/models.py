@@ -178,6 +178,16 @@ class ContactSearch(SQLModel, table=True):
     tag_key: str = Field(default="", sa_type=SORT_KEY_TYPE)
 
 
+class ContactNameWord(SQLModel, table=True):
+    """A word of contacts' names: the vocabulary a mistyped search word is compared with (``contacts.name_words``)."""
+
+    __tablename__ = "contact_name_word"
+    __table_args__ = (Index("ix_contact_name_word_length", "length", "word"),)
+
+    word: str = Field(primary_key=True, sa_type=SORT_KEY_TYPE)
+    length: int
+
+
 class SavedView(SQLModel, table=True):
     """A named set of list filters (and sort) a user saved to pick again."""
 

@@ -28,7 +28,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any, Literal
@@ -66,6 +66,7 @@ from sqlmodel import Session, select
 
 from crm_app.auth.models import User
 from crm_app.contacts.models import Address, Contact, ContactSearch, ContactTag, Email, Phone, SavedView, Tag
+from crm_app.contacts.name_words import near_words, next_prefix, rebuild_name_words, record_name_words
 from crm_app.contacts.phones import format_phone, parse_phone, phone_links, search_forms
 from crm_app.contacts.schemas import KINDS, ContactPage, ContactRow
 from crm_app.core.app_settings import AccountSettings, get_settings
@@ -116,6 +117,24 @@ _FOLD = str.maketrans(
         "ŧ": "t",
     }
 )
+# Letters also written out as two (German, Nordic): "Müller" is "Mueller" too, "Åse" "Aase" ("ß" folds to "ss").
+_SPELLED_OUT = str.maketrans(
+    {
+        "ü": "ue",
+        "ö": "oe",
+        "ä": "ae",
+        "ø": "oe",
+        "å": "aa",
+        "æ": "ae",
+        "Ü": "Ue",
+        "Ö": "Oe",
+        "Ä": "Ae",
+        "Ø": "Oe",
+        "Å": "Aa",
+        "Æ": "Ae",
+    }
+)
+MAX_JOINED_WORDS = 4
 _WORD_RE = re.compile(r"[^\W_]+")
 _PHONE_QUERY_RE = re.compile(r"^[0-9+\-\s().\/]+$")
 _DIGITS_RE = re.compile(r"[^0-9]")
@@ -147,6 +166,21 @@ def words(text: str) -> list[str]:
     if len(text) <= 40:
         return list(_cached_words(text))
     return _WORD_RE.findall(fold(text))
+
+
+def spellings(text: str) -> list[str]:
+    """The other folded words a name is found by: umlauts written out ("Müller" -> "mueller") and its words
+    joined from each word on ("N'Diaye" -> "ndiaye", "Le Goff" -> "legoff", "Kowalska-Nowak" -> "kowalskanowak")."""
+    plain = words(text)
+    forms = [plain]
+    if not text.isascii():
+        spelled = words(unicodedata.normalize("NFC", text).translate(_SPELLED_OUT))
+        if spelled != plain:
+            forms.append(spelled)
+    found = list(forms[1]) if len(forms) > 1 else []
+    for parts in forms:
+        found.extend("".join(parts[start : start + MAX_JOINED_WORDS]) for start in range(len(parts) - 1))
+    return [word for word in dict.fromkeys(found) if word not in plain]
 
 
 def normalise_query(text: str) -> str:
@@ -779,7 +813,12 @@ def document_row(
 
 def _document(src: _Sources) -> dict[str, Any]:
     contact = src.contact
-    name_words = [*words(contact["first_name"]), *words(contact["last_name"]), *words(contact["company_name"])]
+    names = (contact["first_name"], contact["last_name"], contact["company_name"])
+    name_words = [word for name in names for word in words(name)]
+    # Other spellings after every plain word: a phrase typed with separators ("le goff") still finds its words
+    # side by side.
+    other = dict.fromkeys(word for name in names for word in spellings(name))
+    name_words.extend(word for word in other if word not in name_words)
     body: list[str] = []
     for value in (contact["reference"], contact["registration_no"]):
         parts = words(value)
@@ -791,9 +830,10 @@ def _document(src: _Sources) -> dict[str, Any]:
             body.append(digits)
     for address in src.emails:
         body.extend(words(address))
-    cities = list(dict.fromkeys(fold(city).strip() for _main, city in src.cities if city.strip()))
+    cities = list({fold(city).strip(): city.strip() for _main, city in src.cities if city.strip()}.values())
     for city in cities:
         body.extend(words(city))
+        body.extend(spellings(city))
     for tag in src.tags:
         body.extend(words(tag))
     for e164, national in src.phones:
@@ -941,6 +981,7 @@ def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
         sql = _upsert_sql(dialect.name, dialect.paramstyle, len(chunk))
         params = tuple(row[name] for row in chunk for name in columns)
         connection.exec_driver_sql(sql, params)
+    record_name_words(connection, name_docs=[row["name_doc"] for row in rows])
 
 
 def index_new_contacts(session: Session, contacts: Sequence[Mapping[str, Any]]) -> None:
@@ -1101,8 +1142,9 @@ def resume_index_sync(connection: Connection, *, rebuild: bool = True) -> None:
 
 # The layout of the search rows: raised whenever what ``_document`` or ``filter_tokens`` write changes, so that
 # ``ensure_search_documents`` rebuilds, once, the rows earlier code wrote (2: custom dates carry their decade,
-# century and millennium). Stored in ``app_setting`` by whatever writes every row (a rebuild, the bench seed).
-DOCUMENTS_VERSION = 2
+# century and millennium; 3: names and cities also hold their other spellings, ``spellings``, and the name words
+# fill ``contact_name_word``). Stored in ``app_setting`` by whatever writes every row (a rebuild, the bench seed).
+DOCUMENTS_VERSION = 3
 DOCUMENTS_VERSION_KEY = "search.documents_version"
 _REBUILD_LOCK = 7_250_001  # PostgreSQL advisory lock: one process rebuilds, the others wait and find it done
 
@@ -1155,6 +1197,7 @@ def rebuild_search_index(session: Session, *, batch_size: int = 20_000) -> int:
                 session.execute(core_insert(ContactSearch.__table__), rows)
             total += len(rows)
     resume_index_sync(bind)
+    rebuild_name_words(bind)
     mark_search_documents_current(session)
     return total
 
@@ -1255,10 +1298,17 @@ def include_object(obj: Any, name: str | None, type_: str, reflected: bool, comp
 
 @dataclass(frozen=True)
 class _Term:
-    """One thing the search must find: any of the alternatives, each a phrase whose last word is a prefix."""
+    """One thing the search must find: any of the alternatives, each a phrase whose last word is a prefix, or
+    (ranked after them) any of the ``near`` name words, when the typed word is a typo for them."""
 
     alternatives: tuple[tuple[str, ...], ...]
     digits: bool = False
+    near: tuple[str, ...] = ()
+
+    @property
+    def every(self) -> tuple[tuple[str, ...], ...]:
+        """The alternatives and the near words: what the term matches."""
+        return self.alternatives + tuple((word,) for word in self.near)
 
 
 @dataclass(frozen=True)
@@ -1266,6 +1316,15 @@ class _Query:
     text: str
     terms: tuple[_Term, ...]
     phone: bool
+
+    @property
+    def typos(self) -> bool:
+        """Whether a word of the query is also looked for as the name words it may be a typo for."""
+        return any(term.near for term in self.terms)
+
+    def exact(self) -> _Query:
+        """The query without the words its typos may have meant."""
+        return replace(self, terms=tuple(replace(term, near=()) for term in self.terms))
 
 
 def _digit_term(digits: str, region: str, raw: str) -> _Term:
@@ -1297,13 +1356,22 @@ def _parse_query(raw: str, region: str) -> _Query | None:
     return _Query(text=normalised, terms=tuple(terms[:MAX_QUERY_TERMS]), phone=all(t.digits for t in terms))
 
 
+def _with_near_words(connection: Connection, query: _Query) -> _Query:
+    """The query whose single words starting no name word also find the name words they may be typos for."""
+    terms = []
+    for term in query.terms:
+        single = not term.digits and len(term.alternatives) == 1 and len(term.alternatives[0]) == 1
+        terms.append(replace(term, near=near_words(connection, word=term.alternatives[0][0]) if single else ()))
+    return replace(query, terms=tuple(terms))
+
+
 def _fts5_terms(terms: Iterable[_Term]) -> str:
     def phrase(tokens: tuple[str, ...]) -> str:
         return '"' + " ".join(tokens) + '"*'
 
     parts = []
     for term in terms:
-        alts = [phrase(alt) for alt in term.alternatives]
+        alts = [phrase(alt) for alt in term.every]
         parts.append(alts[0] if len(alts) == 1 else "(" + " OR ".join(alts) + ")")
     return "(" + " AND ".join(parts) + ")"
 
@@ -1331,7 +1399,7 @@ def _tsquery_terms(terms: Iterable[_Term]) -> str:
 
     parts = []
     for term in terms:
-        alts = [phrase(alt) for alt in term.alternatives]
+        alts = [phrase(alt) for alt in term.every]
         parts.append(alts[0] if len(alts) == 1 else "(" + " | ".join(alts) + ")")
     return " & ".join(parts)
 
@@ -1410,23 +1478,16 @@ def _fts_match(expression: str) -> ColumnElement[bool]:
     return _FTS.c[FTS_TABLE].op("MATCH")(expression)
 
 
-def _next_prefix(text: str) -> str:
-    """The smallest string greater than every string that starts with ``text``."""
-    return text[:-1] + chr(ord(text[-1]) + 1)
-
-
 def _name_prefix(query: _Query, name_key: Any) -> ColumnElement[bool]:
     """The display name starts with the whole query ("jean mar" -> "Jean Martin"), as an index range."""
-    return and_(name_key >= query.text, name_key < _next_prefix(query.text))
+    return and_(name_key >= query.text, name_key < next_prefix(query.text))
 
 
 def _name_words(query: _Query, name_doc: Any) -> ColumnElement[bool] | None:
     """Every word of the query starts a word of the names (None when the query has no words, only digits)."""
     padded = literal(" ") + name_doc
     terms = [
-        or_(*(padded.like("% " + " ".join(alt) + "%") for alt in term.alternatives))
-        for term in query.terms
-        if not term.digits
+        or_(*(padded.like("% " + " ".join(alt) + "%") for alt in term.every)) for term in query.terms if not term.digits
     ]
     return and_(*terms) if terms else None
 
@@ -1770,6 +1831,8 @@ def _make_plan(session: Session, filter: ContactFilter, region: str | None = Non
         if region is None:
             region = get_settings(session).default_region
         query = _parse_query(filter.query, region)
+        if query is not None and not query.phone:
+            query = _with_near_words(_core(session), query)
     conflict_id = None
     if filter.conflict_only:
         conflict_id = _core(session).execute(select(Tag.id).where(Tag.system_key == CONFLICT_KEY)).scalar()
@@ -1846,18 +1909,33 @@ class _Phase:
         return stmt.order_by(*(key.desc() if self.descending else key.asc() for key in keys))
 
 
+def _exact_match(plan: _Plan, found: Any) -> ColumnElement[bool]:
+    """The search row ``found`` matches the query without the words its typos may have meant (checked per row)."""
+    assert plan.query is not None
+    exact = plan.query.exact()
+    if plan.dialect == "sqlite":
+        return found.in_(select(_FTS.c.rowid).where(_fts_match(_fts5_expression(exact))))
+    return _pg_found(exact, indexed=False)
+
+
 def _ranked_few(plan: _Plan, ids: Any) -> list[_Phase]:
-    """Rank a few matches (their ids, or a SELECT of them) in one statement, from their search rows alone."""
+    """Rank a few matches (their ids, or a SELECT of them) in one statement, from their search rows alone; the
+    contacts found only through the words a typo may have meant come last, those with them in their names first."""
     query = plan.query
     assert query is not None
     name_key, name_doc, found = ContactSearch.name_key, ContactSearch.name_doc, ContactSearch.contact_id
     whens: list[tuple[Any, int]] = []
     if not any(term.digits for term in query.terms):
         whens.append((_name_prefix(query, name_key), 0))
-    words_match = _name_words(query, name_doc)
+    words_match = _name_words(query.exact(), name_doc)
     if words_match is not None:
         whens.append((words_match, 1))
-    tier = case(*whens, else_=2) if whens else literal(2, Integer)
+    last = 2
+    if query.typos and words_match is not None:
+        whens.append((_exact_match(plan, found), 2))
+        whens.append((_name_words(query, name_doc), 3))
+        last = 4
+    tier = case(*whens, else_=last) if whens else literal(last, Integer)
     first = tier == 0
     key = case((first, name_key), else_=literal(""))
     order_id = case((first, found), else_=-found)
@@ -1867,9 +1945,10 @@ def _ranked_few(plan: _Plan, ids: Any) -> list[_Phase]:
 
 def _ranked_many(plan: _Plan) -> list[_Phase]:
     """Many matches, ranked in three index-driven phases: names starting with the query (A-Z), then names
-    whose words start with the query words, then matches elsewhere (e-mail, phone, city, tag...), newest first."""
-    query = plan.query
-    assert query is not None
+    whose words start with the query words, then matches elsewhere (e-mail, phone, city, tag...), newest first;
+    then the matches found only through the words a typo may have meant, in names then elsewhere, newest first."""
+    assert plan.query is not None
+    query = plan.query.exact()
     search = ContactSearch
     phases: list[_Phase] = []
     prefix_ok = not any(term.digits for term in query.terms)
@@ -1895,6 +1974,11 @@ def _ranked_many(plan: _Plan) -> list[_Phase]:
         not_first = _per_row(plan.dialect, search.contact_id == found, outside_prefix(search.name_key))
         in_names = base.where(_fts_match(plan.fts(names)), not_first)
         elsewhere = base.where(_fts_match(plan.fts(everything, without=names)))
+        typo_names = _fts5_name_expression(plan.query)
+        typos_in_names = base.where(_fts_match(plan.fts(typo_names, without=everything)))
+        typos_elsewhere = base.where(
+            _fts_match(plan.fts(_fts5_expression(plan.query), without=f"({everything}) OR ({typo_names})"))
+        )
     else:
         found = search.contact_id
         base = select(found, found).where(plan.contact_matches(found))
@@ -1907,10 +1991,17 @@ def _ranked_many(plan: _Plan) -> list[_Phase]:
             in_names = in_names.where(_pg_found(query))
         # The other matches, newest first, are many (this is the many-matches plan): walking the contacts
         # backwards and checking each (a function PostgreSQL cannot answer from an index) stops at the page,
-        # where the index would collect every match of an e-mail domain or a tag before sorting them.
-        elsewhere = base.where(_pg_found(query, indexed=False), ~names_found)
+        # where the index would collect every match of an e-mail domain or a tag before sorting them. With
+        # typos the many matches are those of the words meant: the exact ones are few, the index finds them.
+        elsewhere = base.where(_pg_found(query, indexed=plan.query.typos), ~names_found)
+        typos = base.where(_pg_found(plan.query), ~_pg_found(query, indexed=False))
+        typo_names = _pg_name_found(plan.query)
+        typos_in_names, typos_elsewhere = typos.where(typo_names), typos.where(~typo_names)
     phases.append(_Phase(stmt=in_names, keys=[found], descending=True))
     phases.append(_Phase(stmt=elsewhere, keys=[found], descending=True))
+    if plan.query.typos:
+        phases.append(_Phase(stmt=typos_in_names, keys=[found], descending=True))
+        phases.append(_Phase(stmt=typos_elsewhere, keys=[found], descending=True))
     return phases
 
 

@@ -183,6 +183,107 @@ def test_search_ignores_a_query_without_letters_or_digits(db) -> None:
     assert _names(db, " @ - ") == ["Ann"]
 
 
+# ---------------------------------------------------------------- names typed another way, and typos
+
+
+def test_search_finds_umlauts_and_nordic_letters_written_out_and_plain(db) -> None:
+    _add(db, "Hans", "Müller")
+    _add(db, "Åse", "Jørgensen")
+    _add(db, "Anna", "Mäkinen", addresses=[AddressIn(city="Köln", country="DE")])
+    service.create_contact(db, data=organisation(company_name="Café Straße"), actor_id=None)
+    for query in ("mueller", "muller", "müller", "hans mueller", "MUELLER"):
+        assert _names(db, query) == ["Hans Müller"], query
+    for query in ("aase joergensen", "ase jorgensen", "joerg"):
+        assert _names(db, query) == ["Åse Jørgensen"], query
+    assert _names(db, "maekinen") == _names(db, "makinen") == _names(db, "koeln") == ["Anna Mäkinen"]
+    assert _names(db, "strasse") == _names(db, "straße") == ["Café Straße"]
+
+
+def test_search_finds_names_with_apostrophes_hyphens_and_spaces_joined_and_apart(db) -> None:
+    _add(db, "Awa", "N'Diaye")
+    _add(db, "Yann", "Le Goff")
+    _add(db, "Ewa", "Kowalska-Nowak")
+    _add(db, "Jean", "de la Fontaine")
+    for query in ("ndiaye", "n'diaye", "diaye", "awa ndiay"):
+        assert _names(db, query) == ["Awa N'Diaye"], query
+    for query in ("legoff", "le goff", "goff", "yann legof"):
+        assert _names(db, query) == ["Yann Le Goff"], query
+    for query in ("kowalskanowak", "kowalska-nowak", "kowalska nowak", "nowak"):
+        assert _names(db, query) == ["Ewa Kowalska-Nowak"], query
+    assert _names(db, "lafontaine") == _names(db, "delafontaine") == ["Jean de la Fontaine"]
+
+
+def test_search_finds_names_typed_with_one_typo_from_five_letters_and_two_from_nine(db, mode) -> None:
+    _add(db, "Marie", "Lefebvre")
+    _add(db, "Ewa", "Wiśniewska")
+    _add(db, "Jan", "Kowalski")
+    _add(db, "Anne", "Martin")
+    db.commit()
+    for query in ("lefebre", "lefbevre", "lefebvrr", "marie lefebre"):
+        assert _names(db, query) == ["Marie Lefebvre"], query
+    for query in ("wisnewska", "wysnewska", "ewa wisniewsla"):
+        assert _names(db, query) == ["Ewa Wiśniewska"], query
+    assert _names(db, "kowalsky") == ["Jan Kowalski"]
+    assert _names(db, "mrtin") == ["Anne Martin"]
+    # Too short for a typo, too many typos for the length, or a typo in the first letter.
+    for query in ("mrtn", "lfebvrr", "lefebrr", "wysnewsla", "nartin"):
+        assert _names(db, query) == [], query
+
+
+def test_search_looks_for_no_typo_when_a_name_starts_with_the_word(db, mode) -> None:
+    _add(db, "Marie", "Lefebvre")
+    _add(db, "Jean", "Lefevre")
+    db.commit()
+    assert _names(db, "lefevre") == ["Jean Lefevre"]
+    assert _names(db, "lefebre") == ["Jean Lefevre", "Marie Lefebvre"]
+
+
+def test_search_ranks_typo_matches_after_every_exact_match(db, mode) -> None:
+    _add(db, "Marie", "Lefebvre")
+    _add(db, "Paul", "Dupont", emails=[EmailIn(address="lefebre@example.com")])
+    _add(db, "Jean", "Lefevre")
+    _add(db, "Zoe", "Lefebvre")
+    db.commit()
+    assert _names(db, "lefebre") == ["Paul Dupont", "Zoe Lefebvre", "Jean Lefevre", "Marie Lefebvre"]
+    assert search.count_contacts(db, filter=ContactFilter(query="lefebre")) == (4, False)
+
+
+def test_search_ranks_typo_matches_in_names_before_typo_matches_elsewhere(db, mode) -> None:
+    _add(db, "Marie", "Lefebvre")
+    service.create_contact(
+        db,
+        data=organisation(company_name="Lefebvre SARL", emails=[EmailIn(address="marie@example.com")]),
+        actor_id=None,
+    )
+    _add(db, "Marie", "Dupont", emails=[EmailIn(address="lefebre@example.com")])
+    _add(db, "Anne", "Lefebvre")
+    db.commit()
+    assert _names(db, "marie lefebre") == ["Marie Dupont", "Marie Lefebvre", "Lefebvre SARL"]
+
+
+def test_next_page_cursors_walk_typo_matches_after_exact_ones_like_page_numbers(db, mode) -> None:
+    for index, last in enumerate(["Lefebvre", "Martin", "Lefevre", "Lefebvre", "Dupont", "Lefebvre", "Lefevre"]):
+        emails = [EmailIn(address=f"lefebre{index}@example.com")] if last in ("Martin", "Dupont") else []
+        _add(db, f"P{index}", last, emails=emails)
+    db.commit()
+    filter = ContactFilter(query="lefebre")
+    by_cursor = _walk(db, filter, None, 2)
+    by_number = []
+    for number in range(1, 5):
+        page = search.search_contacts(db, filter=filter, page=number, page_size=2, with_total=False)
+        by_number.extend(row.display_name for row in page.rows)
+    assert by_cursor == by_number == _names(db, "lefebre")
+    assert by_cursor == [
+        "P4 Dupont",
+        "P1 Martin",
+        "P6 Lefevre",
+        "P5 Lefebvre",
+        "P3 Lefebvre",
+        "P2 Lefevre",
+        "P0 Lefebvre",
+    ]
+
+
 # ---------------------------------------------------------------- ranking
 
 
