@@ -39,6 +39,7 @@ BUILTIN_HEADERS: dict[str, str] = {
     "discount": _("Discount (%)"),
     PHONES: _("Phones"),
     "phone_type": _("Phone type"),
+    "phone_country": _("Phone country"),
     "whatsapp": _("WhatsApp"),
     "viber": _("Viber"),
     "sms": _("SMS"),
@@ -58,7 +59,7 @@ ADDRESS_HEADERS: dict[str, str] = {
     "country": _("Country"),
 }
 # Headers written by exports and error reports that an import always leaves out.
-EXPORT_ONLY_HEADERS: tuple[str, ...] = (_("Created at"), _("Updated at"), _("Row"), _("Problems"))
+EXPORT_ONLY_HEADERS: tuple[str, ...] = (_("Created at"), _("Updated at"), _("Row"), _("Problems"), _("Result"))
 
 # Other ways people name these columns (folded: lower case, no accents), English, French, Polish.
 SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -182,6 +183,20 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "tel komorkowy",
     ),
     "phone_type": ("phone type", "type of phone", "type de telephone", "typ telefonu"),
+    "phone_country": (
+        "phone country",
+        "country of phone",
+        "phone country code",
+        "dialling code",
+        "calling code",
+        "pays du telephone",
+        "indicatif",
+        "indicatif pays",
+        "indicatif telephonique",
+        "kraj telefonu",
+        "kierunkowy",
+        "numer kierunkowy",
+    ),
     "whatsapp": ("whatsapp", "whats app"),
     "viber": ("viber",),
     "sms": ("sms", "text messages", "sms ok"),
@@ -269,6 +284,7 @@ IGNORED_SYNONYMS: tuple[str, ...] = (
     "updated at",
     "row",
     "problems",
+    "result",
     "errors",
     "id",
     "date de creation",

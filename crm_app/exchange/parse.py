@@ -17,10 +17,11 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+import phonenumbers
 from babel import Locale
 
-from crm_app.contacts.emails import normalise_email
-from crm_app.contacts.phones import parse_phone
+from crm_app.contacts.emails import email_key, normalise_email
+from crm_app.contacts.phones import dialling_region, parse_phone, region_of
 from crm_app.contacts.schemas import CHANNELS, AddressIn
 from crm_app.contacts.search import fold
 from crm_app.core.errors import ValidationError
@@ -70,10 +71,12 @@ _PHONE_ITEM = re.compile(r"\s*([^;,\n()]*?)\s*(?:\(([^)]*)\))?\s*(?:[;,\n]|$)")
 
 @dataclass(frozen=True)
 class Problem:
-    """Why (part of) a row cannot be imported: the column header and a message (a msgid with values)."""
+    """Why (part of) a row cannot be imported: the column header and a message (a msgid with values); a
+    ``required`` problem (no usable type) rejects the row even when unusable values may be left out."""
 
     column: str
     message: str
+    required: bool = False
 
     def as_dict(self) -> dict[str, str]:
         """JSON form, stored with the import."""
@@ -90,6 +93,7 @@ class PhoneCell:
     type: str | None
     consents: dict[str, bool]
     column_defaults: dict[str, bool]
+    region: str = ""
 
 
 @dataclass
@@ -119,13 +123,14 @@ class RowInput:
     archived: bool | None = None
     problems: list[Problem] = field(default_factory=list)
     columns: dict[str, int] = field(default_factory=dict)
+    notices: list[Problem] = field(default_factory=list)
 
     @property
     def keys(self) -> dict[str, list[str]]:
-        """Match keys by kind: reference, e-mail addresses (case-folded) and E.164 numbers."""
+        """Match keys by kind: reference, e-mail addresses (``email_key``) and E.164 numbers."""
         return {
             "reference": [self.reference.upper()] if self.reference else [],
-            "email": [e.address.casefold() for e in self.emails],
+            "email": [email_key(e.address) for e in self.emails],
             "phone": [p.e164 for p in self.phones],
         }
 
@@ -159,6 +164,18 @@ def country_lookup() -> dict[str, str]:
                 lookup.setdefault(code.lower(), code)
     lookup.update({"uk": "GB", "usa": "US", "england": "GB", "angleterre": "GB"})
     return lookup
+
+
+def dialling_country(text: str, countries: dict[str, str]) -> str | None:
+    """The ISO code a phone-country cell names: a country (name or code) or a calling code (+48, 0048, 48)."""
+    code = countries.get(normalise_header(text))
+    if code is not None:
+        return code
+    digits = text.strip().lstrip("+").lstrip("0") if text.strip()[:1] in "+0123456789" else ""
+    if digits.isdigit() and len(digits) <= 3:
+        region = phonenumbers.region_code_for_country_code(int(digits))
+        return None if region in ("ZZ", "001") else region
+    return None
 
 
 def parse_yes_no(value: Any) -> bool | None:
@@ -261,11 +278,15 @@ class _Reader:
         self.row_phone_type: str | None = None
         self.row_consents: dict[str, bool] = {}
         self.row_email_ok: bool | None = None
+        self.phone_region = ""
         self.full_name = ""
 
-    def problem(self, index: int, message: str) -> None:
-        header = self.ctx.headers[index] if index < len(self.ctx.headers) else f"#{index + 1}"
-        self.row.problems.append(Problem(column=header or f"#{index + 1}", message=message))
+    def header(self, index: int) -> str:
+        header = self.ctx.headers[index] if index < len(self.ctx.headers) else ""
+        return header or f"#{index + 1}"
+
+    def problem(self, index: int, message: str, *, required: bool = False) -> None:
+        self.row.problems.append(Problem(column=self.header(index), message=message, required=required))
 
     def read(self) -> RowInput:
         plans = self.ctx.plans
@@ -300,7 +321,7 @@ class _Reader:
             try:
                 row.kind = parse_kind(value)
             except ValueError:
-                self.problem(index, "Write Person or Organisation.")
+                self.problem(index, "Write Person or Organisation.", required=True)
         elif target == "reference":
             row.reference = _text_cell(value)[:40]
         elif target in ("first_name", "last_name", "company_name", "registration_no"):
@@ -317,6 +338,12 @@ class _Reader:
                 self.problem(index, "Unknown phone type: use Mobile, Work, Home or a type from the settings.")
             else:
                 self.row_phone_type = found
+        elif target == "phone_country":
+            code = dialling_country(_text_cell(value), self.ctx.countries)
+            if code is None or code not in phonenumbers.SUPPORTED_REGIONS:
+                self.problem(index, f"Unknown phone country “{_text_cell(value)[:60]}”: write a country or +48.")
+            else:
+                self.phone_region = code
         elif target == "assigned":
             user_id = self.ctx.users.get(fold(_text_cell(value)))
             if user_id is None:
@@ -413,8 +440,13 @@ class _Reader:
         self.row.addresses.setdefault(group, {})[part] = text
         self.row.columns.setdefault(f"address{group}", index)
 
+    def address_country(self) -> str:
+        """The country of the row's main address (its first address group that names one)."""
+        return next((parts["country"] for _g, parts in sorted(self.row.addresses.items()) if parts.get("country")), "")
+
     def phones(self, index: int, plan: ColumnPlan, value: Any) -> None:
-        region = self.ctx.region
+        country = self.address_country()
+        region = self.phone_region or dialling_region(country, self.ctx.region)
         defaults = {"whatsapp": plan.whatsapp, "viber": plan.viber, "sms": plan.sms}
         if isinstance(value, int | float) and not isinstance(value, bool):
             try:
@@ -443,6 +475,14 @@ class _Reader:
             type_, consents = self.phone_notes(index, notes)
             if any(p.e164 == e164 for p in self.row.phones):
                 continue
+            number_country = region_of(e164)
+            if country and number_country and number_country != country:
+                self.row.notices.append(
+                    Problem(
+                        column=self.header(index),
+                        message=f"{raw[:40]}: this number is from {number_country}, the address is in {country}.",
+                    )
+                )
             self.row.phones.append(
                 PhoneCell(
                     raw=raw,
@@ -451,6 +491,7 @@ class _Reader:
                     type=type_ or self.row_phone_type,
                     consents=consents if notes else dict(self.row_consents),
                     column_defaults={**defaults, "type": plan.phone_type},
+                    region=region,
                 )
             )
 
@@ -483,7 +524,7 @@ class _Reader:
                 except ValidationError as exc:
                     self.problem(index, f"{part[:60]}: {exc.message}")
                     continue
-                if any(e.address.casefold() == address.casefold() for e in self.row.emails):
+                if any(email_key(e.address) == email_key(address) for e in self.row.emails):
                     continue
                 consent = True if normalise_header(notes) in EMAIL_CONSENT_WORDS else self.row_email_ok
                 self.row.emails.append(
@@ -530,7 +571,7 @@ def address_inputs(row: RowInput) -> list[AddressIn]:
 # ---------------------------------------------------------------- rows kept between the dry run and the run
 
 # Bump when reading rows changes: rows kept by an older version are then read again.
-ROW_FORMAT = 1
+ROW_FORMAT = 2
 _MISSING = object()
 
 
@@ -584,20 +625,21 @@ def row_data(row: RowInput) -> list[Any] | None:
         row.kind,
         row.reference,
         values,
-        [[p.raw, p.e164, p.column, p.type, p.consents, p.column_defaults] for p in row.phones],
+        [[p.raw, p.e164, p.column, p.type, p.consents, p.column_defaults, p.region] for p in row.phones],
         [[e.address, e.column, e.consent, e.column_default] for e in row.emails],
         [[group, parts] for group, parts in row.addresses.items()],
         row.tags,
         custom,
         row.archived,
-        [[p.column, p.message] for p in row.problems],
+        [[p.column, p.message, p.required] for p in row.problems],
         row.columns,
+        [[p.column, p.message] for p in row.notices],
     ]
 
 
 def row_from_data(number: int, cells: tuple[Any, ...], data: list[Any]) -> RowInput:
     """The row ``row_data`` described, with its cells."""
-    kind, reference, values, phones, emails, addresses, tags, custom, archived, problems, columns = data
+    kind, reference, values, phones, emails, addresses, tags, custom, archived, problems, columns, notices = data
     return RowInput(
         number=number,
         cells=cells,
@@ -605,14 +647,15 @@ def row_from_data(number: int, cells: tuple[Any, ...], data: list[Any]) -> RowIn
         reference=reference,
         scalars={key: _unplain(value) for key, value in values.items()},
         phones=[
-            PhoneCell(raw, e164, column, type_, consents, defaults)
-            for raw, e164, column, type_, consents, defaults in phones
+            PhoneCell(raw, e164, column, type_, consents, defaults, region)
+            for raw, e164, column, type_, consents, defaults, region in phones
         ],
         emails=[EmailCell(address, column, consent, default) for address, column, consent, default in emails],
         addresses={int(group): parts for group, parts in addresses},
         tags=tags,
         custom={key: _unplain(value) for key, value in custom.items()},
         archived=archived,
-        problems=[Problem(column=column, message=message) for column, message in problems],
+        problems=[Problem(column=column, message=message, required=required) for column, message, required in problems],
         columns=columns,
+        notices=[Problem(column=column, message=message) for column, message in notices],
     )

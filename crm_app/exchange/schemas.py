@@ -10,18 +10,25 @@ from pydantic import BaseModel, Field
 MATCH_KEYS = ("reference", "email", "phone")
 ON_MATCH = ("skip", "fill", "overwrite")
 OnMatch = Literal["skip", "fill", "overwrite"]
+ON_BAD_VALUE = ("drop", "reject")
+OnBadValue = Literal["drop", "reject"]
 
 
 class ImportOptions(BaseModel):
-    """How rows meet existing contacts: which keys match, and what a match does."""
+    """How rows are read and meet existing contacts: which keys match, what a match does, what an unusable
+    value does (the contact is imported without it, or the row is rejected), and the country of numbers
+    written without their country code when the row does not say ("" for the account's region)."""
 
     match_on: list[str] = Field(default_factory=lambda: ["reference", "email", "phone"])
     on_match: OnMatch = "skip"
+    on_bad_value: OnBadValue = "drop"
+    phone_region: str = ""
     locale: str = "en"
 
 
 class Reason(BaseModel):
-    """Why rows were skipped or rejected, with how many and the first row numbers."""
+    """Why rows were rejected or skipped, or which values were left out (``dropped``) or are to check
+    (``flagged``), with how many rows and the first row numbers."""
 
     action: str
     column: str
@@ -40,7 +47,9 @@ class DryRun(BaseModel):
     unchanged: int = 0
     skip: int = 0
     reject: int = 0
+    with_dropped: int = 0
     reasons: list[Reason] = Field(default_factory=list)
+    more_reasons: int = 0
     warnings: list[str] = Field(default_factory=list)
     fingerprint: str = ""
     seconds: float = 0.0
