@@ -27,6 +27,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, TypeVar
 
+from babel import Locale
+from phonenumbers import SUPPORTED_REGIONS
 from sqlalchemy import Engine, create_engine, delete, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
@@ -322,6 +324,12 @@ def preview(session: Session, *, import_id: Any, rows: int = PREVIEW_ROWS) -> Pr
             if len(sample) >= rows:
                 break
     return PreviewRead(headers=headers, rows=sample, header_row=header_row)
+
+
+def phone_region_choices(*, locale: str = "en") -> list[tuple[str, str]]:
+    """(ISO code, country name in ``locale``) of every country phone numbers can belong to, by name."""
+    names = Locale.parse(normalise_locale(locale)).territories
+    return sorted(((code, names.get(code, code)) for code in SUPPORTED_REGIONS), key=lambda item: fold(item[1]))
 
 
 def mapping_targets(session: Session, *, locale: str = "en") -> list[dict[str, str]]:

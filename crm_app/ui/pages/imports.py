@@ -335,6 +335,53 @@ def _duplicates() -> rx.Component:
     )
 
 
+def _values() -> rx.Component:
+    return rx.vstack(
+        rx.text(
+            t("When a value is unusable (a wrong phone or e-mail, an unknown campaign…)"), size="2", weight="medium"
+        ),
+        rx.radio_group.root(
+            rx.vstack(
+                *[
+                    rx.text(
+                        rx.hstack(rx.radio_group.item(value=value, id=f"on-bad-value-{value}"), label, spacing="2"),
+                        as_="label",
+                        size="2",
+                    )
+                    for value, label in (
+                        ("drop", t("Import the contact without it (listed in the report)")),
+                        ("reject", t("Reject the row")),
+                    )
+                ],
+                spacing="2",
+            ),
+            value=J.on_bad_value,
+            on_change=J.choose_on_bad_value,
+            disabled=~J.editable,
+        ),
+        rx.text(t("A row without a name or with an unknown type is always rejected."), size="1", color_scheme="gray"),
+        rx.text(t("Numbers without a country code are from"), size="2", weight="medium"),
+        rx.select.root(
+            rx.select.trigger(width="100%", id="phone-region"),
+            rx.select.content(rx.foreach(J.phone_regions, lambda o: rx.select.item(o.label, value=o.value))),
+            value=J.phone_region,
+            on_change=J.choose_phone_region,
+            disabled=~J.editable,
+        ),
+        rx.text(
+            t(
+                "Unless the row says otherwise: a phone country column first, then the country of the row's "
+                "address. The dry run lists numbers from another country than the address."
+            ),
+            size="1",
+            color_scheme="gray",
+        ),
+        spacing="2",
+        width="100%",
+        max_width="560px",
+    )
+
+
 def _count(label: rx.Var, value: rx.Var, color: str, id_: str) -> rx.Component:
     return rx.vstack(
         rx.text(value, size="6", weight="bold", color=rx.color(color, 11), id=id_),
@@ -398,6 +445,7 @@ def _dry_run() -> rx.Component:
                     _count(t("already up to date"), J.dry_unchanged, "gray", "dry-unchanged"),
                     _count(t("to skip"), J.dry_skip, "amber", "dry-skip"),
                     _count(t("to reject"), J.dry_reject, "red", "dry-reject"),
+                    _count(t("without some values"), J.dry_with_dropped, "orange", "dry-dropped"),
                     gap="8px",
                     wrap="wrap",
                     width="100%",
@@ -429,6 +477,21 @@ def _dry_run() -> rx.Component:
                         width="100%",
                         id="reasons",
                     ),
+                ),
+                rx.cond(
+                    J.more_reasons > 0,
+                    rx.text(
+                        J.more_reasons_text,
+                        size="2",
+                        color_scheme="amber",
+                        id="more-reasons",
+                    ),
+                ),
+                _download_link(
+                    t("Download the dry run"),
+                    "/api/imports/" + J.import_id.to_string() + "/dry-run.xlsx",
+                    "download-dry-run",
+                    "file-spreadsheet",
                 ),
                 spacing="3",
                 width="100%",
@@ -518,9 +581,9 @@ def _run() -> rx.Component:
                 ),
             ),
             rx.cond(
-                J.rejected > 0,
+                J.processed > 0,
                 _download_link(
-                    t("Download the rejected rows"),
+                    t("Download the report (rows not imported as they were)"),
                     "/api/imports/" + J.import_id.to_string() + "/errors.xlsx",
                     "download-errors",
                     "file-warning",
@@ -631,7 +694,7 @@ def _import() -> rx.Component:
                     _preview(),
                     id_="step-columns",
                 ),
-                _step("2", t("Duplicates"), _duplicates(), id_="step-duplicates"),
+                _step("2", t("Duplicates and unusable values"), _duplicates(), _values(), id_="step-duplicates"),
                 _step("3", t("Dry run: what the import would do"), _dry_run(), id_="step-check"),
                 _step("4", t("Import"), _run(), id_="step-run"),
                 spacing="4",

@@ -48,7 +48,13 @@ STATUS_COLORS = {
     imports.CHECKING: "blue",
     imports.UNDOING: "blue",
 }
-ACTION_LABELS = {"rejected": _("Rejected"), "skipped": _("Skipped"), "unchanged": _("Unchanged")}
+ACTION_LABELS = {
+    "rejected": _("Rejected"),
+    "skipped": _("Skipped"),
+    "unchanged": _("Unchanged"),
+    "dropped": _("Left out"),
+    "flagged": _("To check"),
+}
 UPLOAD_ID = "import-upload"
 
 
@@ -248,6 +254,9 @@ class ImportJobState(SessionState):
     match_email: bool = True
     match_phone: bool = True
     on_match: str = "skip"
+    on_bad_value: str = "drop"
+    phone_region: str = ""
+    phone_regions: list[Option] = []
     dry_state: str = ""
     dry_rows: int = 0
     dry_create: int = 0
@@ -257,6 +266,9 @@ class ImportJobState(SessionState):
     dry_reject: int = 0
     dry_seconds: float = 0.0
     dry_current: bool = False
+    dry_with_dropped: int = 0
+    more_reasons: int = 0
+    more_reasons_text: str = ""
     reasons: list[ReasonView] = []
     warnings: list[str] = []
     total_rows: int = 0
@@ -321,6 +333,10 @@ class ImportJobState(SessionState):
         self.dry_rows = dry.rows
         self.dry_create, self.dry_update, self.dry_unchanged = dry.create, dry.update, dry.unchanged
         self.dry_skip, self.dry_reject, self.dry_seconds = dry.skip, dry.reject, dry.seconds
+        self.dry_with_dropped, self.more_reasons = dry.with_dropped, dry.more_reasons
+        self.more_reasons_text = self._t(
+            "{n} more groups of reasons are not shown: download the dry run to see every row.", n=dry.more_reasons
+        )
         self.reasons = [
             ReasonView(
                 action=self._t(ACTION_LABELS.get(r.action, r.action)),
@@ -343,6 +359,8 @@ class ImportJobState(SessionState):
         self.match_email = "email" in options.match_on
         self.match_phone = "phone" in options.match_on
         self.on_match = options.on_match
+        self.on_bad_value = options.on_bad_value
+        self.phone_region = options.phone_region
         self.dry_current = dry.state == "done" and job.status == imports.CHECKED
         report = job.undo_report or {}
         self.undo_removed = int(report.get("removed", 0))
@@ -408,6 +426,9 @@ class ImportJobState(SessionState):
         ]
         labels = {"mobile": self._t("Mobile"), "work": self._t("Work"), "home": self._t("Home")}
         self.phone_types = [Option(value=v, label=labels.get(v, v)) for v in types]
+        self.phone_regions = [
+            Option(value=code, label=name) for code, name in imports.phone_region_choices(locale=self.locale)
+        ]
         if self.active:
             return ImportJobState.follow
         return None
@@ -431,7 +452,13 @@ class ImportJobState(SessionState):
             for k, on in (("reference", self.match_reference), ("email", self.match_email), ("phone", self.match_phone))
             if on
         ]
-        options = {"match_on": match_on, "on_match": self.on_match, "locale": self.locale}
+        options = {
+            "match_on": match_on,
+            "on_match": self.on_match,
+            "on_bad_value": self.on_bad_value,
+            "phone_region": self.phone_region,
+            "locale": self.locale,
+        }
         try:
             with session_scope() as db:
                 job = imports.update_mapping(
@@ -498,6 +525,22 @@ class ImportJobState(SessionState):
         if not self.editable or value not in ("skip", "fill", "overwrite"):
             return None
         self.on_match = value
+        return self._save_mapping()
+
+    @requires(Permission.IMPORT)
+    def choose_on_bad_value(self, value: str):
+        """What an unusable value does: the contact is imported without it, or the row is rejected."""
+        if not self.editable or value not in ("drop", "reject"):
+            return None
+        self.on_bad_value = value
+        return self._save_mapping()
+
+    @requires(Permission.IMPORT)
+    def choose_phone_region(self, value: str):
+        """The country of numbers written without a country code when the row names none."""
+        if not self.editable or not isinstance(value, str) or value not in {o.value for o in self.phone_regions}:
+            return None
+        self.phone_region = value
         return self._save_mapping()
 
     # -- work in the background
