@@ -85,8 +85,18 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "identyfikator",
         "code client",
     ),
-    "first_name": ("first name", "firstname", "given name", "forename", "prenom", "imie"),
-    "last_name": ("last name", "lastname", "surname", "family name", "nom", "nom de famille", "nazwisko"),
+    "first_name": ("first name", "firstname", "given name", "forename", "prenom", "prenom du client", "imie", "imiona"),
+    "last_name": (
+        "last name",
+        "lastname",
+        "surname",
+        "family name",
+        "nom",
+        "nom de famille",
+        "nom du contact",
+        "nazwisko",
+        "nazwisko klienta",
+    ),
     "company_name": (
         "company",
         "company name",
@@ -153,14 +163,33 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "source",
         "lead source",
         "how did they find us",
+        "how did you find us",
+        "how did you hear about us",
+        "how did they hear about us",
+        "referral",
+        "referred by",
+        "marketing source",
         "campaign",
         "canal",
         "canal d acquisition",
         "campagne",
         "origine",
+        "origine du client",
+        "provenance",
+        "apporteur",
+        "comment nous a t il trouve",
+        "comment le client vous a t il trouve",
+        "comment nous avez vous connu",
+        "comment nous a t il connu",
         "zrodlo",
+        "zrodlo pozyskania",
         "kanal",
+        "kanal pozyskania",
         "kampania",
+        "skad klient",
+        "skad nas zna",
+        "jak nas znalazl",
+        "polecenie",
     ),
     "discount": ("discount", "discount %", "remise", "reduction", "remise %", "rabat", "znizka", "upust"),
     PHONES: (
@@ -304,6 +333,19 @@ PHONE_TYPE_HINTS: dict[str, tuple[str, ...]] = {
     "work": ("work", "office", "business", "travail", "bureau", "professionnel", "praca", "sluzbow", "firmowy"),
     "home": ("home", "domicile", "fixe", "personnel", "domow", "stacjonarny"),
 }
+# Words of a question header asking how a client came ("Comment le client vous a-t-il trouvé ?").
+CHANNEL_QUESTION_HINTS: tuple[str, ...] = (
+    "trouve",
+    "connu",
+    "find us",
+    "found us",
+    "hear about",
+    "heard about",
+    "znalazl",
+    "dowiedzial",
+    "skad",
+)
+NAME_TARGETS = frozenset({"first_name", "last_name", "company_name", "name"})
 _NON_WORD = re.compile(r"[^a-z0-9%]+")
 _GROUP_SUFFIX = re.compile(r"^(.*?)[\s(#-]*([2-9])\)?$")
 
@@ -479,6 +521,8 @@ def _match(header_key: str, index: _Index) -> str | None:
         return PHONES
     if (words and words[0] in ("email", "mail", "courriel")) or header_key.startswith("e mail"):
         return EMAILS
+    if any(hint in header_key for hint in CHANNEL_QUESTION_HINTS):
+        return "channel"
     if index.fuzzy:
         found = process.extractOne(header_key, list(index.fuzzy), scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
         if found:
@@ -487,15 +531,24 @@ def _match(header_key: str, index: _Index) -> str | None:
 
 
 def propose_mapping(
-    headers: list[str], *, custom: list[CustomColumn], phone_type_names: list[str], channel_defaults: dict[str, bool]
+    headers: list[str],
+    *,
+    custom: list[CustomColumn],
+    phone_type_names: list[str],
+    channel_defaults: dict[str, bool],
+    empty_columns: frozenset[int] = frozenset(),
 ) -> list[ColumnPlan]:
-    """A column plan per header: each known target once (phones, e-mails and tags may repeat)."""
+    """A column plan per header: each known target once (phones, e-mails and tags may repeat); a column empty in
+    the first rows (``empty_columns``: formulas saved without their values read as empty) is not proposed for a
+    name."""
     index = _header_index(custom, phone_type_names)
     used: set[str] = set()
     plans: list[ColumnPlan] = []
-    for header in headers:
+    for position, header in enumerate(headers):
         key = normalise_header(header)
         target = _match(key, index) if key else None
+        if target in NAME_TARGETS and position in empty_columns:
+            target = None
         plan = ColumnPlan(
             whatsapp=channel_defaults.get("whatsapp", False),
             viber=channel_defaults.get("viber", False),

@@ -13,6 +13,7 @@ import contextlib
 import dataclasses
 import functools
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -64,6 +65,7 @@ from crm_app.exchange.files import (
     cells_back,
     cells_json,
     header_and_rows,
+    is_blank,
     open_sheet,
     stored_path,
 )
@@ -90,6 +92,8 @@ log = logging.getLogger(__name__)
 
 STALE_AFTER = timedelta(seconds=90)
 PREVIEW_ROWS = 10
+# Rows read at upload to see which columns hold values (a column empty in all of them is not proposed for a name).
+SAMPLE_ROWS = 20
 MAX_REASONS = 100
 MAX_REASON_ROWS = 8
 # Keys of validation errors that name required data: a row whose name or type is unusable is rejected.
@@ -277,7 +281,8 @@ def create_import(
     """Register an uploaded file: read its headers, propose a mapping; ValidationError when unreadable."""
     try:
         with open_sheet(stored.path, stored.file_format) as sheet:
-            header_row, headers, _rows = header_and_rows(sheet)
+            header_row, headers, rows = header_and_rows(sheet, max_rows=SAMPLE_ROWS)
+            sample = [cells for _number, cells in itertools.islice(rows, SAMPLE_ROWS)]
             sheet_name = sheet.name
             estimate = max(0, (sheet.estimated_rows or 0) - header_row) or None
     except ValidationError:
@@ -289,6 +294,9 @@ def create_import(
         custom=custom_columns(session),
         phone_type_names=[name for name in session.execute(select(PhoneType.name)).scalars()],
         channel_defaults=account.channel_defaults,
+        empty_columns=frozenset(
+            i for i in range(len(headers)) if sample and all(is_blank(cells[i]) for cells in sample)
+        ),
     )
     options = ImportOptions(locale=normalise_locale(locale), phone_region=account.default_region)
     mapped = {plan.target for plan in plans}

@@ -556,7 +556,25 @@ def read_row(ctx: ParseContext, number: int, cells: tuple[Any, ...]) -> RowInput
     if row.kind is None:
         has_person = bool(row.scalars.get("first_name") or row.scalars.get("last_name"))
         row.kind = "organization" if row.scalars.get("company_name") and not has_person else "person"
+    elif row.kind == "organization":
+        _names_to_memo(ctx, row)
     return row
+
+
+def _names_to_memo(ctx: ParseContext, row: RowInput) -> None:
+    """An organisation has no first or last name: the row's names go into its notes as the contact person."""
+    first, last = row.scalars.pop("first_name", ""), row.scalars.pop("last_name", "")
+    person = " ".join(part for part in (first, last) if part)
+    if not person:
+        return
+    line = translate(ctx.locale, "Contact person: {name}", name=person)
+    memo = row.scalars.get("memo", "")
+    row.scalars["memo"] = f"{memo}\n{line}" if memo else line
+    index = row.columns.get("first_name", row.columns.get("last_name", 0))
+    header = ctx.headers[index] if index < len(ctx.headers) else ""
+    row.notices.append(
+        Problem(column=header, message=f"{person}: an organisation has no first or last name; kept in its notes.")
+    )
 
 
 def address_inputs(row: RowInput) -> list[AddressIn]:

@@ -255,3 +255,60 @@ def test_the_phone_country_choice_is_checked(engine, choice):
     job = upload(engine, xlsx_bytes([["Nom"], ["A"]]))
     with pytest.raises(ValidationError):
         set_options(engine, job, phone_region=choice)
+
+
+def test_an_organisation_row_with_a_person_s_names_keeps_them_in_its_notes_and_says_so(engine):
+    rows = [
+        ["Type", "Raison sociale", "Prénom", "Nom", "Notes"],
+        ["Organisation", "Garage Dupont", "Jean", "Dupont", "Client fidèle"],
+        ["Organisation", "Atelier Roux", "", "Roux", ""],
+    ]
+    job = _checked(engine, xlsx_bytes(rows))
+    with session_scope(engine) as s:
+        dry = imports.get_import(s, import_id=job.id).dry_run
+    flagged = {(r.column, r.message): r.rows for r in dry.reasons if r.action == "flagged"}
+    assert flagged == {
+        ("Prénom", "Jean Dupont: an organisation has no first or last name; kept in its notes."): [2],
+        ("Nom", "Roux: an organisation has no first or last name; kept in its notes."): [3],
+    }
+    run(engine, job.id)
+    with session_scope(engine) as s:
+        stored = s.execute(
+            select(Contact.company_name, Contact.first_name, Contact.last_name, Contact.memo).order_by(Contact.id)
+        ).all()
+    assert stored == [
+        ("Garage Dupont", "", "", "Client fidèle\nContact person: Jean Dupont"),
+        ("Atelier Roux", "", "", "Contact person: Roux"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "« Comment le client vous a-t-il trouvé ? »",
+        "Comment nous a-t-il trouvé ?",
+        "COMMENT NOUS AVEZ-VOUS CONNU",
+        "How did you hear about us?",
+        "Skąd klient o nas wie?",
+        "Źródło pozyskania",
+    ],
+)
+def test_questions_about_how_a_client_came_are_read_as_the_acquisition_channel(header):
+    from crm_app.exchange.columns import propose_mapping
+
+    plans = propose_mapping([header], custom=[], phone_type_names=[], channel_defaults={})
+    assert plans[0].target == "channel"
+
+
+def test_a_column_of_formulas_without_saved_values_is_not_proposed_for_a_name(engine):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["Nom complet", "Prénom", "Nom de famille", "Téléphone"])
+    for row in range(2, 5):
+        sheet.append([f'=B{row}&" "&C{row}', f"Anna{row}", f"Nowak{row}", f"06 12 34 56 7{row}"])
+    out = io.BytesIO()
+    workbook.save(out)
+    job = upload(engine, out.getvalue(), locale="fr")
+    assert [m["target"] for m in job.mapping] == ["", "first_name", "last_name", "phones"]
+    same_with_values = xlsx_bytes([["Nom complet", "Prénom"], ["Anna Nowak", "Anna"]])
+    assert [m["target"] for m in upload(engine, same_with_values, locale="fr").mapping] == ["name", "first_name"]
