@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import functools
 import hashlib
 import itertools
 import json
@@ -569,38 +568,40 @@ def _drop_values(row: RowInput, error: ValidationError, ctx: ParseContext, *, po
     """Leave out of ``row`` the values ``error`` refuses, each listed in ``row.problems`` with its column; False
     (the row unchanged) when one is required data or cannot be told apart. ``positional`` keys (``phones.1``)
     count the row's own phones, e-mails, addresses and tags (true of a new contact, not of an update)."""
-    errors = error.errors or {"": error.message}
-    removals: list[Callable[[], None]] = []
-    for key in errors:
+    lists: dict[str, list[Any]] = {"phones": row.phones, "emails": row.emails, "tags": row.tags}
+    groups = sorted(row.addresses)
+    scalars: set[str] = set()
+    custom: set[str] = set()
+    items: dict[str, set[int]] = {name: set() for name in lists}
+    parts: set[tuple[int, str]] = set()
+    for key in error.errors or {"": error.message}:
         head, _dot, rest = key.partition(".")
-        index = rest.split(".")[0]
-        if head in REQUIRED_KEYS or key in REQUIRED_KEYS:
+        index, _dot, part = rest.partition(".")
+        if head in REQUIRED_KEYS:
             return False
         if head == "custom" and rest in row.custom:
-            removals.append(functools.partial(row.custom.pop, rest))
+            custom.add(rest)
         elif head in row.scalars and not rest:
-            removals.append(functools.partial(row.scalars.pop, head))
-        elif positional and head in ("phones", "emails", "tags") and index.isdigit():
-            items = {"phones": row.phones, "emails": row.emails, "tags": row.tags}[head]
-            if int(index) >= len(items):
+            scalars.add(head)
+        elif positional and head in lists and index.isdigit() and int(index) < len(lists[head]):
+            items[head].add(int(index))
+        elif positional and head == "addresses" and index.isdigit() and int(index) < len(groups):
+            if part not in row.addresses[groups[int(index)]]:
                 return False
-            removals.append(functools.partial(items.__setitem__, int(index), None))
-        elif positional and head == "addresses" and index.isdigit() and int(index) < len(row.addresses):
-            parts = row.addresses[sorted(row.addresses)[int(index)]]
-            part = rest.partition(".")[2]
-            if part not in parts:
-                return False
-            removals.append(functools.partial(parts.pop, part))
+            parts.add((groups[int(index)], part))
         else:
             return False
     row.problems += _problems_from(error, row, ctx)
-    for remove in removals:
-        remove()
-    row.phones[:] = [p for p in row.phones if p is not None]
-    row.emails[:] = [e for e in row.emails if e is not None]
-    row.tags[:] = [t for t in row.tags if t is not None]
-    for group in [g for g, parts in row.addresses.items() if not parts]:
-        del row.addresses[group]
+    for name in scalars:
+        del row.scalars[name]
+    for key in custom:
+        del row.custom[key]
+    for name, positions in items.items():
+        lists[name][:] = [item for position, item in enumerate(lists[name]) if position not in positions]
+    for group, part in parts:
+        del row.addresses[group][part]
+        if not row.addresses[group]:
+            del row.addresses[group]
     return True
 
 

@@ -312,3 +312,25 @@ def test_a_column_of_formulas_without_saved_values_is_not_proposed_for_a_name(en
     assert [m["target"] for m in job.mapping] == ["", "first_name", "last_name", "phones"]
     same_with_values = xlsx_bytes([["Nom complet", "Prénom"], ["Anna Nowak", "Anna"]])
     assert [m["target"] for m in upload(engine, same_with_values, locale="fr").mapping] == ["name", "first_name"]
+
+
+def test_unknown_choice_values_are_left_out_of_the_contact_and_listed(engine):
+    from crm_app.fields import service as fields
+    from crm_app.fields.schemas import FieldCreate
+
+    with session_scope(engine) as s:
+        fields.create_field(
+            s, kind="person", data=FieldCreate(label="Coiffeur", type="select", choices=["Ana", "Bo"]), actor_id=None
+        )
+        fields.create_field(s, kind="person", data=FieldCreate(label="Anniversaire", type="date"), actor_id=None)
+    rows = [["Prénom", "Coiffeur", "Anniversaire"], ["Anna", "Zed", "31/02/1990"], ["Bob", "bo", "31/03/1990"]]
+    job = _checked(engine, xlsx_bytes(rows))
+    result = run(engine, job.id)
+    assert (result.created_count, result.rejected_count) == (2, 0)
+    with session_scope(engine) as s:
+        custom = dict(s.execute(select(Contact.first_name, Contact.custom)).all())
+        reported = list(imports.reported_rows(s, import_id=job.id))
+    assert custom["Anna"] == {} and custom["Bob"]["anniversaire"] == "1990-03-31"
+    assert [(number, sorted(p["column"] for p in problems)) for number, _a, _c, problems in reported] == [
+        (2, ["Anniversaire", "Coiffeur"])
+    ]
