@@ -318,7 +318,7 @@ def insert_contacts(
         dict(
             session.execute(
                 select(User.id, func.coalesce(func.nullif(User.name, ""), User.email)).where(User.id.in_(assigned))
-            )
+            ).all()
         )
         if assigned
         else {}

@@ -334,3 +334,16 @@ def test_unknown_choice_values_are_left_out_of_the_contact_and_listed(engine):
     assert [(number, sorted(p["column"] for p in problems)) for number, _a, _c, problems in reported] == [
         (2, ["Anniversaire", "Coiffeur"])
     ]
+
+
+def test_rows_assigned_to_a_staff_member_are_created_with_them(engine):
+    from crm_app.auth import service as auth_service
+
+    with session_scope(engine) as s:
+        user, _token = auth_service.create_user(
+            s, email="marie@exemple.fr", name="Marie", role="staff", password="long-password-4321", actor_id=None
+        )
+    job = _checked(engine, xlsx_bytes([["First name", "Assigned to"], ["Anna", "Marie"], ["Bob", "marie@exemple.fr"]]))
+    assert run(engine, job.id).created_count == 2
+    with session_scope(engine) as s:
+        assert set(s.execute(select(Contact.assigned_user_id)).scalars()) == {user.id}
