@@ -79,9 +79,18 @@ from crm_app.exchange.parse import (
     read_row,
     row_data,
     row_from_data,
+    value_key,
 )
 from crm_app.exchange.reading import Item, rows_read_apart
-from crm_app.exchange.schemas import MATCH_KEYS, DryRun, ImportOptions, ImportRead, PreviewRead, Reason
+from crm_app.exchange.schemas import (
+    MATCH_KEYS,
+    DryRun,
+    ImportOptions,
+    ImportRead,
+    PreviewRead,
+    Reason,
+    UnknownValue,
+)
 from crm_app.fields.models import FieldDefinition
 from crm_app.fields.types import choices_from_options, is_empty
 from crm_app.i18n import LOCALES, normalise_locale, translate
@@ -95,6 +104,9 @@ PREVIEW_ROWS = 10
 SAMPLE_ROWS = 20
 MAX_REASONS = 100
 MAX_REASON_ROWS = 8
+MAX_UNKNOWN_VALUES = 30
+# How far back the value choices of an earlier import of the same layout are looked for.
+REMEMBER_FROM_LAST = 200
 # Keys of validation errors that name required data: a row whose name or type is unusable is rejected.
 REQUIRED_KEYS = frozenset({"kind", "first_name", "last_name", "company_name", "display_name", ""})
 RUNNING = "running"
@@ -259,6 +271,7 @@ def parse_context(session: Session, job: ImportJob) -> ParseContext:
         channels=_channel_lookup(session),
         custom={column.key: column for column in custom_columns(session)},
         countries=_COUNTRIES,
+        value_map=options.value_map,
     )
 
 
@@ -297,7 +310,11 @@ def create_import(
             i for i in range(len(headers)) if sample and all(is_blank(cells[i]) for cells in sample)
         ),
     )
-    options = ImportOptions(locale=normalise_locale(locale), phone_region=account.default_region)
+    options = ImportOptions(
+        locale=normalise_locale(locale),
+        phone_region=account.default_region,
+        value_map=remembered_value_map(session, headers=headers),
+    )
     mapped = {plan.target for plan in plans}
     options.match_on = [key for key in MATCH_KEYS if key != "reference" or "reference" in mapped]
     job = ImportJob(
@@ -339,6 +356,17 @@ def phone_region_choices(*, locale: str = "en") -> list[tuple[str, str]]:
     return sorted(((code, names.get(code, code)) for code in SUPPORTED_REGIONS), key=lambda item: fold(item[1]))
 
 
+def remembered_value_map(session: Session, *, headers: list[str]) -> dict[str, dict[str, str]]:
+    """The choices made for values outside closed lists by the last import of a file with these headers."""
+    rows = session.execute(
+        select(ImportJob.headers, ImportJob.options).order_by(ImportJob.id.desc()).limit(REMEMBER_FROM_LAST)
+    ).all()
+    for stored, options in rows:
+        if [str(h) for h in stored] == headers and (options or {}).get("value_map"):
+            return dict(options["value_map"])
+    return {}
+
+
 def mapping_targets(session: Session, *, locale: str = "en") -> list[dict[str, str]]:
     """Every field a column can be mapped to: value, label, group."""
     return [t.__dict__ for t in all_targets(custom_columns(session), locale)]
@@ -352,6 +380,13 @@ def _fingerprint(job: ImportJob) -> str:
 def _editable(job: ImportJob) -> None:
     if job.status not in (UPLOADED, CHECKED):
         raise ValidationError("This import has started: its mapping and options can no longer change.")
+
+
+def changeable_import(session: Session, *, import_id: Any) -> tuple[ImportJob, ImportOptions, list[ColumnPlan]]:
+    """An import whose mapping and options may still change, with them (NotFoundError, ValidationError else)."""
+    job = _job(session, import_id)
+    _editable(job)
+    return job, _options(job), _plans(job)
 
 
 def update_mapping(session: Session, *, import_id: Any, mapping: Any, options: Any, actor_id: int | None) -> ImportRead:
@@ -371,8 +406,9 @@ def update_mapping(session: Session, *, import_id: Any, mapping: Any, options: A
         raise ValidationError(
             "Some columns need your attention.", errors={f"mapping.{i}": msg for i, msg in problems.items()}
         )
+    given = {key: value for key, value in (options if isinstance(options, dict) else {}).items() if key != "value_map"}
     try:
-        parsed = ImportOptions.model_validate({**(job.options or {}), **(options if isinstance(options, dict) else {})})
+        parsed = ImportOptions.model_validate({**(job.options or {}), **given})
     except ValueError as exc:
         raise ValidationError("Choose what to do with rows that match an existing contact.", field="options") from exc
     parsed.match_on = [key for key in MATCH_KEYS if key in set(parsed.match_on)]
@@ -622,6 +658,8 @@ class Planner:
         self.tally: Tally[str] = Tally()
         self.reasons: dict[tuple[str, str, str], list[int]] = {}
         self.reason_counts: Tally[tuple[str, str, str]] = Tally()
+        # Values outside closed lists by column: folded value -> [as first written, rows].
+        self.unknown: dict[int, dict[str, list[Any]]] = {}
         self.keyless = 0
         self.verdicts: dict[int, Verdict] | None = None
         self.note = f"{job.file_name} (import #{job.id})"
@@ -684,6 +722,11 @@ class Planner:
 
     def _count(self, outcome: Outcome) -> None:
         self.tally[outcome.action] += 1
+        written: dict[tuple[int, str], str] = {}
+        for index, text in outcome.row.unknown:
+            written.setdefault((index, value_key(text)), text)
+        for (index, key), text in written.items():
+            self.unknown.setdefault(index, {}).setdefault(key, [text, 0])[1] += 1
         items = outcome.report()
         if any(item["kind"] == "dropped" for item in items):
             self.with_dropped += 1
@@ -839,6 +882,7 @@ class Planner:
         outcomes += self._creates(session, creates)
         outcomes += self._updates(session, updates)
         keys_of = {row.number: keys for row, keys in pending}
+        outcomes.sort(key=_row_number)
         for outcome in outcomes:
             outcome.keys = outcome.keys or keys_of.get(outcome.row.number, [])
             if outcome.action in ("created", "updated"):
@@ -960,6 +1004,18 @@ class Planner:
             )
         return outcomes
 
+    def _unknown_values(self) -> list[UnknownValue]:
+        found = []
+        for index in sorted(self.unknown):
+            values = sorted(self.unknown[index].values(), key=lambda item: (-item[1], item[0]))[:MAX_UNKNOWN_VALUES]
+            target = self.ctx.plans[index].target if index < len(self.ctx.plans) else ""
+            header = self.ctx.headers[index] if index < len(self.ctx.headers) else ""
+            found += [
+                UnknownValue(column=index, header=header, target=target, value=text, count=count)
+                for text, count in values
+            ]
+        return found
+
     def summary(self, rows: int, seconds: float) -> DryRun:
         """The counts and the reasons so far, most frequent first (and how many more groups exist when the list
         is cut)."""
@@ -979,6 +1035,7 @@ class Planner:
             with_dropped=self.with_dropped,
             reasons=reasons,
             more_reasons=max(0, len(self.reason_counts) - len(reasons)),
+            unknown_values=self._unknown_values(),
             seconds=round(seconds, 2),
         )
 

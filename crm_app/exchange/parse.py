@@ -124,6 +124,7 @@ class RowInput:
     problems: list[Problem] = field(default_factory=list)
     columns: dict[str, int] = field(default_factory=dict)
     notices: list[Problem] = field(default_factory=list)
+    unknown: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def keys(self) -> dict[str, list[str]]:
@@ -152,6 +153,27 @@ class ParseContext:
     channels: dict[str, int]
     custom: dict[str, CustomColumn]
     countries: dict[str, str]
+    # What the user chose for values outside a closed list, by target: folded value -> value to read ("" = none).
+    value_map: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+CLOSED_TARGETS = frozenset(
+    {"kind", "phone_type", "assigned", "channel", "is_supplier", "archived", "whatsapp", "viber", "sms", "email_ok"}
+)
+CLOSED_CUSTOM_TYPES = frozenset({"select", "multi_select", "checkbox"})
+
+
+def is_closed(target: str, custom: dict[str, CustomColumn]) -> bool:
+    """Whether a target takes its values from a closed list (types, channels, staff, yes/no, choices)."""
+    if target in CLOSED_TARGETS:
+        return True
+    column = custom.get(target[len(CUSTOM_PREFIX) :]) if target.startswith(CUSTOM_PREFIX) else None
+    return column is not None and column.type in CLOSED_CUSTOM_TYPES
+
+
+def value_key(value: Any) -> str:
+    """How a value of a closed list is compared: folded, trimmed."""
+    return fold(cell_text(value)).strip()
 
 
 def country_lookup() -> dict[str, str]:
@@ -251,6 +273,12 @@ def _phone_digits_from_number(value: int | float) -> str:
     return digits
 
 
+def _from_elsewhere(e164: str, country: str) -> bool:
+    """Whether a number is not from ``country`` (its calling code differs: a number read with another region)."""
+    code = phonenumbers.country_code_for_region(country)
+    return not code or not e164.startswith(f"+{code}")
+
+
 def _parse_phone_text(text: str, region: str) -> tuple[str, str]:
     """(raw as written, e164); a number stored by Excel as digits may lack its + or its leading zero."""
     parsed = None
@@ -285,8 +313,22 @@ class _Reader:
         header = self.ctx.headers[index] if index < len(self.ctx.headers) else ""
         return header or f"#{index + 1}"
 
-    def problem(self, index: int, message: str, *, required: bool = False) -> None:
+    def problem(self, index: int, message: str, *, required: bool = False, unknown: str = "") -> None:
+        """A problem of the cell; ``unknown``: the value is outside the target's closed list (listed for mapping)."""
         self.row.problems.append(Problem(column=self.header(index), message=message, required=required))
+        if unknown:
+            self.row.unknown.append((index, unknown[:80]))
+
+    def mapped(self, target: str, value: Any) -> Any:
+        """The value the user chose for ``value`` of a closed list ("" for none), else ``value`` itself."""
+        mapping = self.ctx.value_map.get(target)
+        if not mapping:
+            return value
+        column = self.ctx.custom.get(target[len(CUSTOM_PREFIX) :]) if target.startswith(CUSTOM_PREFIX) else None
+        if column is not None and column.type == "multi_select":
+            parts = [part.strip() for part in re.split(r"[;,\n]", cell_text(value)) if part.strip()]
+            return "; ".join(p for p in (mapping.get(value_key(part), part) for part in parts) if p)
+        return mapping.get(value_key(value), value)
 
     def read(self) -> RowInput:
         plans = self.ctx.plans
@@ -303,6 +345,9 @@ class _Reader:
                 continue
             if plan.target in (PHONES, EMAILS):
                 deferred.append((index, plan, value))
+                continue
+            value = self.mapped(plan.target, value)
+            if is_blank(value):
                 continue
             self.cell(index, plan, value)
         for index, plan, value in deferred:
@@ -321,7 +366,7 @@ class _Reader:
             try:
                 row.kind = parse_kind(value)
             except ValueError:
-                self.problem(index, "Write Person or Organisation.", required=True)
+                self.problem(index, "Write Person or Organisation.", required=True, unknown=_text_cell(value))
         elif target == "reference":
             row.reference = _text_cell(value)[:40]
         elif target in ("first_name", "last_name", "company_name", "registration_no"):
@@ -335,7 +380,11 @@ class _Reader:
         elif target == "phone_type":
             found = self.ctx.phone_types.get(fold(_text_cell(value)))
             if found is None:
-                self.problem(index, "Unknown phone type: use Mobile, Work, Home or a type from the settings.")
+                self.problem(
+                    index,
+                    "Unknown phone type: use Mobile, Work, Home or a type from the settings.",
+                    unknown=_text_cell(value),
+                )
             else:
                 self.row_phone_type = found
         elif target == "phone_country":
@@ -347,7 +396,9 @@ class _Reader:
         elif target == "assigned":
             user_id = self.ctx.users.get(fold(_text_cell(value)))
             if user_id is None:
-                self.problem(index, f"No active staff member is called “{_text_cell(value)[:80]}”.")
+                self.problem(
+                    index, f"No active staff member is called “{_text_cell(value)[:80]}”.", unknown=_text_cell(value)
+                )
             else:
                 row.scalars["assigned_user_id"] = user_id
         elif target == "channel":
@@ -357,6 +408,7 @@ class _Reader:
                     index,
                     f"Unknown acquisition channel “{_text_cell(value)[:80]}”: add it in Settings → "
                     "Marketing campaigns first.",
+                    unknown=_text_cell(value),
                 )
             else:
                 row.scalars["acquisition_channel_id"] = channel_id
@@ -375,7 +427,7 @@ class _Reader:
         try:
             flag = parse_yes_no(value)
         except ValueError:
-            self.problem(index, "Write yes or no.")
+            self.problem(index, "Write yes or no.", unknown=_text_cell(value))
             return
         if flag is None:
             return
@@ -407,13 +459,14 @@ class _Reader:
             try:
                 flag = parse_yes_no(value)
             except ValueError:
-                self.problem(index, "Write yes or no.")
+                self.problem(index, "Write yes or no.", unknown=_text_cell(value))
                 return
             if flag is not None:
                 self.row.custom[key] = flag
         elif column.type == "multi_select":
             text = cell_text(value)
             self.row.custom[key] = [part.strip() for part in re.split(r"[;,\n]", text) if part.strip()]
+            self.unknown_choices(index, column, self.row.custom[key])
         elif column.type == "date":
             self.row.custom[key] = (
                 value.date() if isinstance(value, datetime) else _date_from_text(value, self.ctx.locale)
@@ -426,7 +479,14 @@ class _Reader:
             self.row.custom[key] = cell_text(value)
         else:
             self.row.custom[key] = _text_cell(value)
+            if column.type == "select":
+                self.unknown_choices(index, column, [self.row.custom[key]])
         self.row.columns.setdefault(f"custom.{key}", index)
+
+    def unknown_choices(self, index: int, column: CustomColumn, values: list[str]) -> None:
+        """List the values that are none of the field's options (validation says why it refuses them)."""
+        known = {value_key(choice) for choice in column.choices}
+        self.row.unknown += [(index, value[:80]) for value in values if value_key(value) not in known]
 
     def address(self, index: int, address: tuple[int, str], value: Any) -> None:
         group, part = address
@@ -475,8 +535,8 @@ class _Reader:
             type_, consents = self.phone_notes(index, notes)
             if any(p.e164 == e164 for p in self.row.phones):
                 continue
-            number_country = region_of(e164)
-            if country and number_country and number_country != country:
+            if country and _from_elsewhere(e164, country):
+                number_country = region_of(e164)
                 self.row.notices.append(
                     Problem(
                         column=self.header(index),
@@ -589,7 +649,7 @@ def address_inputs(row: RowInput) -> list[AddressIn]:
 # ---------------------------------------------------------------- rows kept between the dry run and the run
 
 # Bump when reading rows changes: rows kept by an older version are then read again.
-ROW_FORMAT = 2
+ROW_FORMAT = 3
 _MISSING = object()
 
 
@@ -652,12 +712,15 @@ def row_data(row: RowInput) -> list[Any] | None:
         [[p.column, p.message, p.required] for p in row.problems],
         row.columns,
         [[p.column, p.message] for p in row.notices],
+        [list(item) for item in row.unknown],
     ]
 
 
 def row_from_data(number: int, cells: tuple[Any, ...], data: list[Any]) -> RowInput:
     """The row ``row_data`` described, with its cells."""
-    kind, reference, values, phones, emails, addresses, tags, custom, archived, problems, columns, notices = data
+    kind, reference, values, phones, emails, addresses, tags, custom, archived, problems, columns, notices, unknown = (
+        data
+    )
     return RowInput(
         number=number,
         cells=cells,
@@ -676,4 +739,5 @@ def row_from_data(number: int, cells: tuple[Any, ...], data: list[Any]) -> RowIn
         problems=[Problem(column=column, message=message, required=required) for column, message, required in problems],
         columns=columns,
         notices=[Problem(column=column, message=message) for column, message in notices],
+        unknown=[(index, text) for index, text in unknown],
     )

@@ -24,6 +24,8 @@ class ImportOptions(BaseModel):
     on_bad_value: OnBadValue = "drop"
     phone_region: str = ""
     locale: str = "en"
+    # Values outside a closed list, by target: folded value -> the value to read instead ("" = leave empty).
+    value_map: dict[str, dict[str, str]] = Field(default_factory=dict)
 
 
 class Reason(BaseModel):
@@ -35,6 +37,30 @@ class Reason(BaseModel):
     message: str
     count: int
     rows: list[int]
+
+
+class UnknownValue(BaseModel):
+    """A value of a closed list (type, channel, staff, phone type, yes/no, choice) that the file uses and the
+    app does not know, with how many rows use it."""
+
+    column: int
+    header: str
+    target: str
+    value: str
+    count: int
+
+
+class UnknownValueRead(BaseModel):
+    """An unknown value as the wizard offers it: what it may become (value, label), what was chosen (None: not
+    yet; "": left empty) and whether it may be added to its list."""
+
+    column: int
+    header: str
+    value: str
+    count: int
+    choice: str | None
+    choices: list[tuple[str, str]]
+    can_create: bool
 
 
 class DryRun(BaseModel):
@@ -50,6 +76,7 @@ class DryRun(BaseModel):
     with_dropped: int = 0
     reasons: list[Reason] = Field(default_factory=list)
     more_reasons: int = 0
+    unknown_values: list[UnknownValue] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
     fingerprint: str = ""
     seconds: float = 0.0

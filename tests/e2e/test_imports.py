@@ -12,7 +12,7 @@ import openpyxl
 from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
-from crm_app.contacts.models import Contact
+from crm_app.contacts.models import AcquisitionChannel, Contact
 from tests.e2e.helpers import make_user, sign_in
 
 HEADERS = ["Prénom", "Nom", "Téléphone", "E-mail", "Ville"]
@@ -219,3 +219,64 @@ def test_staff_see_no_imports_and_the_server_refuses_them(app_server, desktop):
     expect(desktop.get_by_text("permission", exact=False).first).to_be_visible(timeout=10_000)
     with app_server.session() as db:
         assert db.execute(select(func.count()).select_from(Contact).where(Contact.first_name == "A")).scalar_one() == 0
+
+
+def _unknown_values_file(prefix: str, channel_header: str = "Campagne") -> bytes:
+    return _xlsx(
+        [
+            ["Prénom", "Nom", channel_header],
+            ["Anna", f"{prefix}a", f"Salon {prefix}"],
+            ["Jean", f"{prefix}b", f"salon {prefix}"],
+            ["Zoe", f"{prefix}c", "Inconnue"],
+        ]
+    )
+
+
+def _choose(page: Page, index: int, label: str) -> None:
+    page.locator(f"#unknown-{index}").click()
+    page.get_by_role("option", name=label).click()
+
+
+def _map_and_import(page: Page, prefix: str) -> None:
+    page.locator("#dry-run").click()
+    expect(page.locator("#unknown-values")).to_contain_text(f"Salon {prefix}", timeout=30_000)
+    expect(page.locator("#unknown-values .unknown-value").first).to_contain_text("Rows: 2")
+    expect(page.locator("#dry-dropped")).to_have_text("3")
+    width = page.viewport_size["width"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    _choose(page, 0, f"Add “Salon {prefix}” to the list")
+    expect(page.locator("#import-status")).to_have_text("Ready to check")
+    _choose(page, 1, "Leave empty")
+    expect(page.locator("#unknown-1")).to_contain_text("Leave empty")
+    page.screenshot(path=f"test-results/import-unknown-values-{prefix.lower()}.png", full_page=True)
+    page.locator("#dry-run").click()
+    expect(page.locator("#dry-dropped")).to_have_text("0", timeout=30_000)
+    expect(page.locator("#unknown-values")).to_have_count(0)
+    page.locator("#start-import").click()
+    expect(page.locator("#import-status")).to_have_text("Done", timeout=60_000)
+
+
+def test_values_the_app_does_not_know_are_mapped_in_the_wizard_on_a_desktop(app_server, desktop):
+    sign_in(desktop, make_user(app_server, "manager"))
+    _upload(desktop, "campagnes.xlsx", _unknown_values_file("Desk"))
+    _map_and_import(desktop, "Desk")
+    with app_server.session() as db:
+        channels = db.execute(
+            select(AcquisitionChannel.name)
+            .join(Contact, Contact.acquisition_channel_id == AcquisitionChannel.id)
+            .where(Contact.last_name.startswith("Desk"))
+        ).scalars()
+        assert sorted(channels) == ["Salon Desk", "Salon Desk"]
+    # The next file with the same columns starts with these choices.
+    _upload(desktop, "campagnes-2.xlsx", _unknown_values_file("Desk"))
+    desktop.locator("#dry-run").click()
+    expect(desktop.locator("#dry-dropped")).to_have_text("0", timeout=30_000)
+    expect(desktop.locator("#unknown-values")).to_have_count(0)
+
+
+def test_values_the_app_does_not_know_are_mapped_in_the_wizard_on_a_phone(app_server, phone):
+    sign_in(phone, make_user(app_server, "manager"))
+    # Other headers than the desktop's file: the choices made there are for that layout only.
+    _upload(phone, "campagnes-phone.xlsx", _unknown_values_file("Mobi", "Canal"))
+    _map_and_import(phone, "Mobi")
+    assert _count(app_server, "Mobi") == 3

@@ -8,7 +8,16 @@ from crm_app.auth.permissions import Permission
 from crm_app.settings import settings
 from crm_app.ui.i18n import t
 from crm_app.ui.layout import page_header
-from crm_app.ui.state.imports import UPLOAD_ID, ColumnView, HistoryRow, ImportJobState, ImportsState, Option, ReasonView
+from crm_app.ui.state.imports import (
+    UPLOAD_ID,
+    ColumnView,
+    HistoryRow,
+    ImportJobState,
+    ImportsState,
+    Option,
+    ReasonView,
+    UnknownView,
+)
 from crm_app.ui.state.session import can
 from crm_app.ui.styles import FULL_WIDTH_SELECT_STYLE
 
@@ -426,6 +435,56 @@ def _reason_card(reason: ReasonView) -> rx.Component:
     )
 
 
+def _unknown_value(item: UnknownView) -> rx.Component:
+    return rx.flex(
+        rx.vstack(
+            rx.text(item.header, size="1", color_scheme="gray", class_name="clip", max_width="100%"),
+            rx.text("“", item.value, "”", size="2", weight="medium", class_name="clip", max_width="100%"),
+            rx.text(t("Rows"), ": ", item.count, size="1", color_scheme="gray"),
+            spacing="0",
+            min_width="0",
+            flex="1 1 200px",
+        ),
+        rx.select.root(
+            rx.select.trigger(
+                placeholder=t("Choose…"), width=["100%", "100%", "320px"], id="unknown-" + item.index.to_string()
+            ),
+            rx.select.content(rx.foreach(item.options, lambda o: rx.select.item(o.label, value=o.value))),
+            value=item.choice,
+            on_change=lambda value: J.map_value(item.index, value),
+            disabled=~J.editable,
+        ),
+        gap="8px",
+        wrap="wrap",
+        align="center",
+        width="100%",
+        padding="8px 0",
+        border_bottom=f"1px solid {rx.color('gray', 4)}",
+        class_name="unknown-value",
+    )
+
+
+def _unknown_values() -> rx.Component:
+    return rx.cond(
+        J.unknown_values.length() > 0,
+        rx.vstack(
+            rx.heading(t("Values the app does not know"), size="2"),
+            rx.text(
+                t(
+                    "Choose what each becomes: an existing value, a new value of the list, or nothing. "
+                    "Then check the file again; the next import of a file with these columns starts with your choices."
+                ),
+                size="1",
+                color_scheme="gray",
+            ),
+            rx.foreach(J.unknown_values, _unknown_value),
+            spacing="1",
+            width="100%",
+            id="unknown-values",
+        ),
+    )
+
+
 def _dry_run() -> rx.Component:
     return rx.vstack(
         rx.cond(
@@ -487,6 +546,7 @@ def _dry_run() -> rx.Component:
                         id="more-reasons",
                     ),
                 ),
+                _unknown_values(),
                 _download_link(
                     t("Download the dry run"),
                     "/api/imports/" + J.import_id.to_string() + "/dry-run.xlsx",

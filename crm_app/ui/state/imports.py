@@ -18,9 +18,9 @@ from crm_app.auth.permissions import Permission, has_permission
 from crm_app.contacts import search
 from crm_app.core.errors import DomainError
 from crm_app.db import session_scope
-from crm_app.exchange import export, files, imports
+from crm_app.exchange import export, files, imports, values
 from crm_app.exchange.columns import EMAILS, PHONES
-from crm_app.exchange.schemas import ImportRead
+from crm_app.exchange.schemas import ImportRead, UnknownValueRead
 from crm_app.i18n import _
 from crm_app.settings import settings
 from crm_app.ui.state.contact_list import ContactListState
@@ -56,6 +56,8 @@ ACTION_LABELS = {
     "flagged": _("To check"),
 }
 UPLOAD_ID = "import-upload"
+# The select value that leaves an unknown value empty (a select item cannot have the value "").
+LEAVE_EMPTY = "-"
 
 
 @dataclasses.dataclass
@@ -111,6 +113,19 @@ class ReasonView:
     message: str
     count: int
     rows: str
+
+
+@dataclasses.dataclass
+class UnknownView:
+    """A value of a closed list the file uses and the app does not know, and what it becomes."""
+
+    index: int
+    column: int
+    header: str
+    value: str
+    count: int
+    choice: str
+    options: list[Option]
 
 
 def _background(permission: Permission) -> Callable:
@@ -270,6 +285,7 @@ class ImportJobState(SessionState):
     more_reasons: int = 0
     more_reasons_text: str = ""
     reasons: list[ReasonView] = []
+    unknown_values: list[UnknownView] = []
     warnings: list[str] = []
     total_rows: int = 0
     processed: int = 0
@@ -392,7 +408,30 @@ class ImportJobState(SessionState):
             )
         self.columns = columns
 
-    def _read_job(self) -> Callable[[], tuple[ImportRead, list[dict[str, str]], list[tuple[str, str]], Any]]:
+    def _show_unknown(self, items: list[UnknownValueRead]) -> None:
+        views = []
+        for index, item in enumerate(items):
+            options = [Option(value=LEAVE_EMPTY, label=self._t("Leave empty"))]
+            if item.can_create:
+                options.append(
+                    Option(value=values.CREATE, label=self._t("Add “{value}” to the list", value=item.value))
+                )
+            options += [Option(value=value, label=label) for value, label in item.choices]
+            choice = "" if item.choice is None else (item.choice or LEAVE_EMPTY)
+            views.append(
+                UnknownView(
+                    index=index,
+                    column=item.column,
+                    header=item.header,
+                    value=item.value,
+                    count=item.count,
+                    choice=choice if choice in {o.value for o in options} else "",
+                    options=options,
+                )
+            )
+        self.unknown_values = views
+
+    def _read_job(self) -> Callable[[], tuple[ImportRead, list[dict[str, str]], list[tuple[str, str]], Any, Any]]:
         import_id, locale = self.import_id, self.locale
 
         def read():
@@ -401,7 +440,8 @@ class ImportJobState(SessionState):
                 targets = imports.mapping_targets(db, locale=locale)
                 types = sorted(set(imports.phone_type_lookup(db).values()))
                 preview = imports.preview(db, import_id=import_id)
-                return job, targets, types, preview
+                unknown = values.unknown_values(db, import_id=import_id, locale=locale)
+                return job, targets, types, preview, unknown
 
         return read
 
@@ -412,11 +452,12 @@ class ImportJobState(SessionState):
         self.mapping_error = ""
         self.import_id = _int(self.router.url.path.rstrip("/").rsplit("/", 1)[-1]) or 0
         try:
-            job, targets, types, preview = await rx.run_in_thread(self._read_job())
+            job, targets, types, preview, unknown = await rx.run_in_thread(self._read_job())
         except DomainError:
             self.not_found = True
             return None
         self._show(job)
+        self._show_unknown(unknown)
         self.preview_headers = [h or f"#{i + 1}" for i, h in enumerate(preview.headers)]
         self.preview_rows = preview.rows
         self._show_columns(job, preview.rows)
@@ -543,6 +584,39 @@ class ImportJobState(SessionState):
         self.phone_region = value
         return self._save_mapping()
 
+    @requires(Permission.IMPORT)
+    async def map_value(self, index: int, choice: str):
+        """What a value the app does not know becomes: an existing value, nothing, or a new value of the list
+        (adding to lists needs the permissions to change them)."""
+        number = _int(index, minimum=0)
+        if number is None or not self.editable or number >= len(self.unknown_values) or not isinstance(choice, str):
+            return None
+        item = self.unknown_values[number]
+        if choice not in {option.value for option in item.options}:
+            return None
+        role = self._current.role
+        if choice == values.CREATE and not (
+            has_permission(role, Permission.SETTINGS_LISTS) and has_permission(role, Permission.FORMS_MANAGE)
+        ):
+            return rx.toast.error(self._t("You don't have permission to change lists and defaults."))
+        import_id, locale, actor_id = self.import_id, self.locale, self._current.id
+        replacement = "" if choice == LEAVE_EMPTY else choice
+
+        def save() -> tuple[ImportRead, list[UnknownValueRead]]:
+            with session_scope() as db:
+                job = values.map_value(
+                    db, import_id=import_id, column=item.column, value=item.value, choice=replacement, actor_id=actor_id
+                )
+                return job, values.unknown_values(db, import_id=import_id, locale=locale)
+
+        try:
+            job, unknown = await rx.run_in_thread(save)
+        except DomainError as error:
+            return rx.toast.error(self._error_text(error))
+        self._show(job)
+        self._show_unknown(unknown)
+        return None
+
     # -- work in the background
 
     @requires(Permission.IMPORT)
@@ -625,17 +699,19 @@ class ImportJobState(SessionState):
 
     async def _refresh(self) -> bool:
         """Re-read the import; False when this tab has moved on to another page or import."""
-        import_id = self.import_id
+        import_id, locale = self.import_id, self.locale
 
-        def read() -> ImportRead:
+        def read() -> tuple[ImportRead, list[UnknownValueRead]]:
             with session_scope() as db:
-                return imports.get_import(db, import_id=import_id)
+                job = imports.get_import(db, import_id=import_id)
+                return job, values.unknown_values(db, import_id=import_id, locale=locale)
 
-        job = await rx.run_in_thread(read)
+        job, unknown = await rx.run_in_thread(read)
         async with self:
             if self.import_id != import_id or not self.router.url.path.startswith("/imports/"):
                 return False
             self._show(job)
+            self._show_unknown(unknown)
             return True
 
     async def _follow_work(self, work: Callable[[], Any] | None) -> str:
