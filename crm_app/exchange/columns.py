@@ -49,6 +49,21 @@ BUILTIN_HEADERS: dict[str, str] = {
     "memo": _("Notes"),
     "archived": _("Archived"),
 }
+# The sections of the mapping's target list (msgids), and the built-in targets of each, in order.
+SECTIONS: dict[str, tuple[str, ...]] = {
+    _("Identity"): ("kind", "reference", "first_name", "last_name", "company_name", "name", "registration_no"),
+    _("Phones and e-mails"): (
+        "phones",
+        "phone_type",
+        "phone_country",
+        "whatsapp",
+        "viber",
+        "sms",
+        "emails",
+        "email_ok",
+    ),
+    _("Follow-up"): ("is_supplier", "assigned", "channel", "discount", "tags", "memo", "archived"),
+}
 ADDRESS_HEADERS: dict[str, str] = {
     "label": _("Address label"),
     "line1": _("Street"),
@@ -388,11 +403,13 @@ class CustomColumn:
 
 @dataclass
 class Target:
-    """Something a column can be mapped to, as offered in the mapping step."""
+    """Something a column can be mapped to, as offered in the mapping step; ``extra`` for addresses 2 to 5,
+    offered folded."""
 
     value: str
     label: str
     group: str
+    extra: bool = False
 
 
 @dataclass
@@ -435,16 +452,16 @@ class ColumnPlan:
 
 
 def all_targets(custom: list[CustomColumn], locale: str = "en") -> list[Target]:
-    """Every target a column can be mapped to, labelled in ``locale``."""
-    contact = translate(locale, "Contact")
+    """Every target a column can be mapped to, labelled in ``locale``, by section."""
     targets = [Target(IGNORE, translate(locale, "— Do not import —"), "")]
-    targets += [Target(key, translate(locale, header), contact) for key, header in BUILTIN_HEADERS.items()]
+    for section, keys in SECTIONS.items():
+        targets += [Target(key, translate(locale, BUILTIN_HEADERS[key]), translate(locale, section)) for key in keys]
     for group in range(1, MAX_ADDRESS_GROUPS + 1):
         group_label = translate(locale, "Main address") if group == 1 else translate(locale, "Address {n}", n=group)
         for part in ADDRESS_PARTS:
             header = translate(locale, ADDRESS_HEADERS[part])
             label = header if group == 1 else f"{header} ({group})"
-            targets.append(Target(address_target(group, part), label, group_label))
+            targets.append(Target(address_target(group, part), label, group_label, extra=group > 1))
     custom_group = translate(locale, "Custom fields")
     targets += [Target(CUSTOM_PREFIX + column.key, column.label, custom_group) for column in custom]
     return targets

@@ -73,6 +73,17 @@ def test_import_with_errors_fix_the_report_import_again_and_undo(app_server, des
     targets = [desktop.locator(f"#target-{i}").input_value() for i in range(5)]
     assert targets == ["first_name", "last_name", "phones", "emails", "address.city"]
     expect(desktop.locator("#phone-region")).to_contain_text("France")
+    # The fields are offered by section; addresses 2 to 5 only once unfolded.
+    labels = desktop.locator("#target-0 optgroup").evaluate_all("groups => groups.map(g => g.label)")
+    assert labels[:4] == ["Identity", "Phones and e-mails", "Follow-up", "Main address"]
+    expect(desktop.locator("#target-0 option[value='address2.city']")).to_have_count(0)
+    desktop.locator("#more-addresses").click()
+    expect(desktop.locator("#target-0 option[value='address2.city']")).to_have_count(1)
+    desktop.locator("#target-4").select_option("address3.city")
+    desktop.locator("#more-addresses").click()
+    expect(desktop.locator("#target-0 option[value='address3.city']")).to_have_count(1)
+    desktop.locator("#target-4").select_option("address.city")
+    expect(desktop.locator("#target-0 option[value='address3.city']")).to_have_count(0)
     # By default an unusable value is left out of the contact; here the rows are to be fixed and imported again.
     desktop.locator("#dry-run").click()
     expect(desktop.locator("#dry-create")).to_have_text("3", timeout=30_000)

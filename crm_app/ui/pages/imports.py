@@ -16,6 +16,7 @@ from crm_app.ui.state.imports import (
     ImportsState,
     Option,
     ReasonView,
+    TargetGroup,
     UnknownView,
 )
 from crm_app.ui.state.session import can
@@ -174,6 +175,14 @@ def _option(option: Option) -> rx.Component:
     return rx.el.option(option.label, value=option.value)
 
 
+def _target_group(group: TargetGroup) -> rx.Component:
+    return rx.cond(
+        group.label,
+        rx.el.optgroup(rx.foreach(group.options, _option), label=group.label),
+        rx.foreach(group.options, _option),
+    )
+
+
 def _column_card(column: ColumnView) -> rx.Component:
     return rx.box(
         rx.flex(
@@ -186,7 +195,7 @@ def _column_card(column: ColumnView) -> rx.Component:
             ),
             rx.vstack(
                 rx.el.select(
-                    rx.foreach(J.targets, _option),
+                    rx.foreach(J.shown_target_groups, _target_group),
                     value=column.target,
                     on_change=lambda value: J.choose_target(column.index, value),
                     disabled=~J.editable,
@@ -749,6 +758,13 @@ def _import() -> rx.Component:
                         color_scheme="gray",
                     ),
                     rx.box(rx.foreach(J.columns, _column_card), width="100%", id="columns"),
+                    rx.checkbox(
+                        t("Offer addresses 2 to 5 in the lists of fields"),
+                        checked=J.more_addresses,
+                        on_change=J.show_more_addresses,
+                        size="1",
+                        id="more-addresses",
+                    ),
                     rx.cond(J.mapping_error, rx.text(J.mapping_error, color_scheme="red", size="2")),
                     rx.heading(t("First rows of the file"), size="2"),
                     _preview(),

@@ -105,6 +105,15 @@ class Option:
 
 
 @dataclasses.dataclass
+class TargetGroup:
+    """A section of the fields a column can go into; ``extra`` for addresses 2 to 5 (folded)."""
+
+    label: str
+    extra: bool
+    options: list[Option]
+
+
+@dataclasses.dataclass
 class ReasonView:
     """Why some rows were not imported."""
 
@@ -263,7 +272,8 @@ class ImportJobState(SessionState):
     preview_headers: list[str] = []
     preview_rows: list[list[str]] = []
     columns: list[ColumnView] = []
-    targets: list[Option] = []
+    target_groups: list[TargetGroup] = []
+    more_addresses: bool = False
     phone_types: list[Option] = []
     match_reference: bool = True
     match_email: bool = True
@@ -313,6 +323,14 @@ class ImportJobState(SessionState):
         done = self.dry_rows if self.status == imports.CHECKING else self.processed
         total = self.total_rows or 0
         return min(100, round(100 * done / total)) if total else 0
+
+    @rx.var
+    def shown_target_groups(self) -> list[TargetGroup]:
+        """The sections of fields offered: addresses 2 to 5 only when unfolded or when a column uses one."""
+        extra_used = any(c.target.startswith("address") and not c.target.startswith("address.") for c in self.columns)
+        if self.more_addresses or extra_used:
+            return self.target_groups
+        return [group for group in self.target_groups if not group.extra]
 
     @rx.var
     def active(self) -> bool:
@@ -461,10 +479,13 @@ class ImportJobState(SessionState):
         self.preview_headers = [h or f"#{i + 1}" for i, h in enumerate(preview.headers)]
         self.preview_rows = preview.rows
         self._show_columns(job, preview.rows)
-        self.targets = [
-            Option(value=t["value"], label=f"{t['group']} · {t['label']}" if t["group"] else t["label"])
-            for t in targets
-        ]
+        groups: dict[str, TargetGroup] = {}
+        for target in targets:
+            group = groups.setdefault(
+                target["group"], TargetGroup(label=target["group"], extra=target["extra"], options=[])
+            )
+            group.options.append(Option(value=target["value"], label=target["label"]))
+        self.target_groups = list(groups.values())
         labels = {"mobile": self._t("Mobile"), "work": self._t("Work"), "home": self._t("Home")}
         self.phone_types = [Option(value=v, label=labels.get(v, v)) for v in types]
         self.phone_regions = [
@@ -533,6 +554,12 @@ class ImportJobState(SessionState):
             return None
         column.target = target[:120]
         return self._save_mapping()
+
+    @requires(Permission.IMPORT)
+    def show_more_addresses(self, value: bool):
+        """Offer addresses 2 to 5 in the lists of fields (or fold them again)."""
+        self.more_addresses = value is True
+        return None
 
     @requires(Permission.IMPORT)
     def choose_phone_type(self, index: int, phone_type: str):
