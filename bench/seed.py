@@ -38,6 +38,7 @@ from sqlalchemy import Engine, create_engine, event, text  # noqa: E402
 from sqlmodel import Session, SQLModel  # noqa: E402
 
 import crm_app.models  # noqa: E402,F401  (loads every table)
+from crm_app.contacts.emails import email_key  # noqa: E402
 from crm_app.contacts.name_words import rebuild_name_words  # noqa: E402
 from crm_app.contacts.search import (  # noqa: E402
     TOKEN_TYPES,
@@ -1078,7 +1079,7 @@ CONTACT_COLUMNS = (
     "version",
 )
 PHONE_COLUMNS = ("contact_id", "raw", "e164", "national_digits", "type", "position", "whatsapp", "viber", "sms")
-EMAIL_COLUMNS = ("contact_id", "address", "position", "email_ok")
+EMAIL_COLUMNS = ("contact_id", "address", "address_key", "position", "email_ok")
 ADDRESS_COLUMNS = (
     "contact_id",
     "label",
@@ -1146,7 +1147,7 @@ def _rows(generator: Generator, start: int, count: int, sqlite: bool) -> dict[st
             kind = "mobile" if lang == "pl" or national[:2] in ("06", "07") else "work"
             phones.append((contact_id, raw, e164, national, kind, position, no, no, no))
         for position, address in enumerate(item["emails"]):
-            emails.append((contact_id, address, position, yes if r() < 0.5 else no))
+            emails.append((contact_id, address, email_key(address), position, yes if r() < 0.5 else no))
         streets = STREETS[lang]
         for position, (is_main, city) in enumerate(item["cities"]):
             street = f"{1 + int(r() * 199)} {streets[int(r() * len(streets))]}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
@@ -41,21 +42,16 @@ async def download_sample(request: Request, user: CurrentUser) -> Response:
     return Response(data, media_type=XLSX_TYPE, headers=_attachment("contacts-sample.xlsx"))
 
 
-@require_api(Permission.IMPORT)
-async def download_errors(request: Request, user: CurrentUser) -> Response:
-    """The rejected rows of an import, in the import's own layout plus the reasons, as .xlsx.
-
-    The report is written to a temporary file and sent from memory: a ``FileResponse`` hands the path to the
-    server (granian sends files itself), which may open it only after a clean-up has deleted it (a 404).
+async def _report(request: Request, user: CurrentUser, write: Callable[..., str]) -> Response:
+    """A report written by ``write`` to a temporary file and sent from memory: a ``FileResponse`` hands the path
+    to the server (granian sends files itself), which may open it only after a clean-up has deleted it (a 404).
     """
 
     def build() -> tuple[str, bytes]:
         with tempfile.TemporaryDirectory(prefix="crm-report-") as folder:
             path = Path(folder) / "report.xlsx"
             with session_scope() as db:
-                name = reports.error_report(
-                    db, import_id=request.path_params["import_id"], path=path, locale=user.locale
-                )
+                name = write(db, import_id=request.path_params["import_id"], path=path, locale=user.locale)
             return name, path.read_bytes()
 
     try:
@@ -63,6 +59,18 @@ async def download_errors(request: Request, user: CurrentUser) -> Response:
     except NotFoundError as error:
         return JSONResponse({"error": "not_found", "message": error.message}, status_code=404)
     return Response(data, media_type=XLSX_TYPE, headers=_attachment(name))
+
+
+@require_api(Permission.IMPORT)
+async def download_errors(request: Request, user: CurrentUser) -> Response:
+    """The rows an import did not take as they were, in the import's own layout plus the reasons, as .xlsx."""
+    return await _report(request, user, reports.error_report)
+
+
+@require_api(Permission.IMPORT)
+async def download_dry_run(request: Request, user: CurrentUser) -> Response:
+    """The same for the import's last dry run, before anything is written."""
+    return await _report(request, user, reports.dry_run_report)
 
 
 @require_api(Permission.EXPORT)
@@ -85,5 +93,6 @@ async def download_export(request: Request, user: CurrentUser) -> Response:
 EXCHANGE_ROUTES = [
     Route("/api/imports/sample.xlsx", download_sample, methods=["GET"]),
     Route("/api/imports/{import_id:id}/errors.xlsx", download_errors, methods=["GET"]),
+    Route("/api/imports/{import_id:id}/dry-run.xlsx", download_dry_run, methods=["GET"]),
     Route("/api/exports/{export_id:id}", download_export, methods=["GET"]),
 ]

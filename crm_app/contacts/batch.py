@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlmodel import Session
 
 from crm_app.auth.models import User
+from crm_app.contacts.emails import email_key
 from crm_app.contacts.models import Address, Contact, ContactTag, Counter, Email, Phone, Tag
 from crm_app.contacts.schemas import AddressIn, ContactIn, EmailIn, PhoneIn
 from crm_app.contacts.search import index_new_contacts, reindex_contacts
@@ -289,7 +290,13 @@ def insert_contacts(
     for contact_id, item in zip(ids, items, strict=True):
         phones += [{"contact_id": contact_id, **_phone_values(p)} for p in item.plan.phones]
         emails += [
-            {"contact_id": contact_id, "address": e.address, "position": e.position, "email_ok": e.email_ok}
+            {
+                "contact_id": contact_id,
+                "address": e.address,
+                "address_key": email_key(e.address),
+                "position": e.position,
+                "email_ok": e.email_ok,
+            }
             for e in item.plan.emails
         ]
         addresses += [{"contact_id": contact_id, **a.values} for a in item.plan.addresses]
@@ -311,7 +318,7 @@ def insert_contacts(
         dict(
             session.execute(
                 select(User.id, func.coalesce(func.nullif(User.name, ""), User.email)).where(User.id.in_(assigned))
-            )
+            ).all()
         )
         if assigned
         else {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
@@ -34,3 +35,8 @@ def normalise_email(raw: str) -> str:
         raise ValidationError(_message(exc), field="address") from exc
     local, _, domain = result.normalized.rpartition("@")
     return f"{local}@{domain.lower()}"
+
+
+def email_key(address: str) -> str:
+    """The identity of an address for matching: the whole of it NFKC-normalised and case-folded."""
+    return unicodedata.normalize("NFKC", address or "").strip().casefold()

@@ -74,6 +74,8 @@ class Email(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     contact_id: int = Field(foreign_key="contact.id", index=True, ondelete="CASCADE")
     address: str = Field(max_length=320, index=True)
+    # ``email_key(address)``: what imports and duplicate checks compare (case and Unicode forms folded).
+    address_key: str = Field(default="", max_length=320, index=True)
     position: int = Field(default=0)
     email_ok: bool = Field(default=False)
 

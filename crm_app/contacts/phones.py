@@ -114,6 +114,22 @@ def _parse_error_message(exc: NumberParseException, text: str, region: str) -> s
     return "This is not a phone number."
 
 
+def dialling_region(country: str | None, default: str) -> str:
+    """The region a number written without its country code belongs to: ``country`` when phones have one."""
+    code = (country or "").strip().upper()
+    return code if code in phonenumbers.SUPPORTED_REGIONS else default
+
+
+@lru_cache(maxsize=PARSE_CACHE_SIZE)
+def region_of(e164: str) -> str:
+    """The ISO code of the country a stored number belongs to ("" when unknown)."""
+    try:
+        region = phonenumbers.region_code_for_number(phonenumbers.parse(e164, None))
+    except NumberParseException:
+        return ""
+    return "" if region in (None, "ZZ", "001") else region
+
+
 def format_phone(e164: str, style: str, region: str) -> str:
     """Show a stored number internationally, or nationally when it belongs to the account's region."""
     try:

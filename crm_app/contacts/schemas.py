@@ -13,11 +13,13 @@ CHANNELS = ("whatsapp", "viber", "sms")
 
 
 class PhoneIn(BaseModel):
-    """A phone as typed in the form; ``id`` is set for an existing row."""
+    """A phone as typed in the form; ``id`` is set for an existing row; ``region`` (an ISO code) is the country
+    a number without its country code belongs to, when the caller knows it (else the main address decides)."""
 
     id: int | None = None
     number: str = ""
     type: str = "mobile"
+    region: str = ""
     whatsapp: bool | None = None
     viber: bool | None = None
     sms: bool | None = None

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from crm_app.auth.models import User
-from crm_app.contacts.emails import normalise_email
+from crm_app.contacts.emails import email_key, normalise_email
 from crm_app.contacts.models import (
     AcquisitionChannel,
     Address,
@@ -30,7 +30,14 @@ from crm_app.contacts.models import (
     PhoneType,
     Tag,
 )
-from crm_app.contacts.phones import ParsedPhone, format_phone, parse_phone, phone_links, search_forms
+from crm_app.contacts.phones import (
+    ParsedPhone,
+    dialling_region,
+    format_phone,
+    parse_phone,
+    phone_links,
+    search_forms,
+)
 from crm_app.contacts.schemas import (
     BUILTIN_PHONE_TYPES,
     CHANNELS,
@@ -371,6 +378,8 @@ def _validate_phones(
     session: Session, data: ContactIn, old: list[Phone], settings: AccountSettings, errors: dict[str, str]
 ) -> list[_PhonePlan]:
     types = _phone_type_names(session)
+    main = next((a for a in data.addresses if a.is_main), data.addresses[0] if data.addresses else None)
+    region = dialling_region(main.country if main is not None else "", settings.default_region)
     old_by_id = {phone.id: phone for phone in old}
     seen: set[str] = set()
     used_ids: set[int] = set()
@@ -387,7 +396,7 @@ def _validate_phones(
             parsed = ParsedPhone(e164=match.e164, national_digits=match.national_digits)
         else:
             try:
-                parsed = parse_phone(raw, settings.default_region)
+                parsed = parse_phone(raw, dialling_region(item.region, region))
             except ValidationError as exc:
                 errors[key] = exc.message
                 continue
@@ -444,10 +453,10 @@ def _validate_emails(
             except ValidationError as exc:
                 errors[key] = exc.message
                 continue
-        if address.casefold() in seen:
+        if email_key(address) in seen:
             errors[key] = "This e-mail address is already in the list."
             continue
-        seen.add(address.casefold())
+        seen.add(email_key(address))
         if match is not None:
             used_ids.add(match.id)
         email_ok = item.email_ok
@@ -792,7 +801,15 @@ def create_contact(session: Session, *, data: ContactIn, actor_id: int | None, l
     for item in plan.phones:
         session.add(Phone(contact_id=contact.id, **_phone_values(item)))
     for item in plan.emails:
-        session.add(Email(contact_id=contact.id, address=item.address, position=item.position, email_ok=item.email_ok))
+        session.add(
+            Email(
+                contact_id=contact.id,
+                address=item.address,
+                address_key=email_key(item.address),
+                position=item.position,
+                email_ok=item.email_ok,
+            )
+        )
     for item in plan.addresses:
         session.add(Address(contact_id=contact.id, **item.values))
     for tag in get_or_create_tags(session, plan.tag_names):
@@ -943,7 +960,15 @@ def plan_update(
         "email",
         old.emails,
         [
-            (item.id, {"address": item.address, "position": item.position, "email_ok": item.email_ok})
+            (
+                item.id,
+                {
+                    "address": item.address,
+                    "address_key": email_key(item.address),
+                    "position": item.position,
+                    "email_ok": item.email_ok,
+                },
+            )
             for item in plan.emails
         ],
         readable_email,

@@ -39,6 +39,7 @@ BUILTIN_HEADERS: dict[str, str] = {
     "discount": _("Discount (%)"),
     PHONES: _("Phones"),
     "phone_type": _("Phone type"),
+    "phone_country": _("Phone country"),
     "whatsapp": _("WhatsApp"),
     "viber": _("Viber"),
     "sms": _("SMS"),
@@ -47,6 +48,21 @@ BUILTIN_HEADERS: dict[str, str] = {
     TAGS: _("Tags"),
     "memo": _("Notes"),
     "archived": _("Archived"),
+}
+# The sections of the mapping's target list (msgids), and the built-in targets of each, in order.
+SECTIONS: dict[str, tuple[str, ...]] = {
+    _("Identity"): ("kind", "reference", "first_name", "last_name", "company_name", "name", "registration_no"),
+    _("Phones and e-mails"): (
+        "phones",
+        "phone_type",
+        "phone_country",
+        "whatsapp",
+        "viber",
+        "sms",
+        "emails",
+        "email_ok",
+    ),
+    _("Follow-up"): ("is_supplier", "assigned", "channel", "discount", "tags", "memo", "archived"),
 }
 ADDRESS_HEADERS: dict[str, str] = {
     "label": _("Address label"),
@@ -58,7 +74,7 @@ ADDRESS_HEADERS: dict[str, str] = {
     "country": _("Country"),
 }
 # Headers written by exports and error reports that an import always leaves out.
-EXPORT_ONLY_HEADERS: tuple[str, ...] = (_("Created at"), _("Updated at"), _("Row"), _("Problems"))
+EXPORT_ONLY_HEADERS: tuple[str, ...] = (_("Created at"), _("Updated at"), _("Row"), _("Problems"), _("Result"))
 
 # Other ways people name these columns (folded: lower case, no accents), English, French, Polish.
 SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -84,8 +100,18 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "identyfikator",
         "code client",
     ),
-    "first_name": ("first name", "firstname", "given name", "forename", "prenom", "imie"),
-    "last_name": ("last name", "lastname", "surname", "family name", "nom", "nom de famille", "nazwisko"),
+    "first_name": ("first name", "firstname", "given name", "forename", "prenom", "prenom du client", "imie", "imiona"),
+    "last_name": (
+        "last name",
+        "lastname",
+        "surname",
+        "family name",
+        "nom",
+        "nom de famille",
+        "nom du contact",
+        "nazwisko",
+        "nazwisko klienta",
+    ),
     "company_name": (
         "company",
         "company name",
@@ -141,6 +167,12 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "staff",
         "responsable",
         "commercial",
+        "suivi par",
+        "charge de clientele",
+        "gere par",
+        "sales rep",
+        "handlowiec",
+        "prowadzacy",
         "opiekun",
         "przypisany",
         "przypisany do",
@@ -152,14 +184,33 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "source",
         "lead source",
         "how did they find us",
+        "how did you find us",
+        "how did you hear about us",
+        "how did they hear about us",
+        "referral",
+        "referred by",
+        "marketing source",
         "campaign",
         "canal",
         "canal d acquisition",
         "campagne",
         "origine",
+        "origine du client",
+        "provenance",
+        "apporteur",
+        "comment nous a t il trouve",
+        "comment le client vous a t il trouve",
+        "comment nous avez vous connu",
+        "comment nous a t il connu",
         "zrodlo",
+        "zrodlo pozyskania",
         "kanal",
+        "kanal pozyskania",
         "kampania",
+        "skad klient",
+        "skad nas zna",
+        "jak nas znalazl",
+        "polecenie",
     ),
     "discount": ("discount", "discount %", "remise", "reduction", "remise %", "rabat", "znizka", "upust"),
     PHONES: (
@@ -182,6 +233,20 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "tel komorkowy",
     ),
     "phone_type": ("phone type", "type of phone", "type de telephone", "typ telefonu"),
+    "phone_country": (
+        "phone country",
+        "country of phone",
+        "phone country code",
+        "dialling code",
+        "calling code",
+        "pays du telephone",
+        "indicatif",
+        "indicatif pays",
+        "indicatif telephonique",
+        "kraj telefonu",
+        "kierunkowy",
+        "numer kierunkowy",
+    ),
     "whatsapp": ("whatsapp", "whats app"),
     "viber": ("viber",),
     "sms": ("sms", "text messages", "sms ok"),
@@ -269,6 +334,7 @@ IGNORED_SYNONYMS: tuple[str, ...] = (
     "updated at",
     "row",
     "problems",
+    "result",
     "errors",
     "id",
     "date de creation",
@@ -288,6 +354,19 @@ PHONE_TYPE_HINTS: dict[str, tuple[str, ...]] = {
     "work": ("work", "office", "business", "travail", "bureau", "professionnel", "praca", "sluzbow", "firmowy"),
     "home": ("home", "domicile", "fixe", "personnel", "domow", "stacjonarny"),
 }
+# Words of a question header asking how a client came ("Comment le client vous a-t-il trouvé ?").
+CHANNEL_QUESTION_HINTS: tuple[str, ...] = (
+    "trouve",
+    "connu",
+    "find us",
+    "found us",
+    "hear about",
+    "heard about",
+    "znalazl",
+    "dowiedzial",
+    "skad",
+)
+NAME_TARGETS = frozenset({"first_name", "last_name", "company_name", "name"})
 _NON_WORD = re.compile(r"[^a-z0-9%]+")
 _GROUP_SUFFIX = re.compile(r"^(.*?)[\s(#-]*([2-9])\)?$")
 
@@ -324,11 +403,13 @@ class CustomColumn:
 
 @dataclass
 class Target:
-    """Something a column can be mapped to, as offered in the mapping step."""
+    """Something a column can be mapped to, as offered in the mapping step; ``extra`` for addresses 2 to 5,
+    offered folded."""
 
     value: str
     label: str
     group: str
+    extra: bool = False
 
 
 @dataclass
@@ -371,16 +452,16 @@ class ColumnPlan:
 
 
 def all_targets(custom: list[CustomColumn], locale: str = "en") -> list[Target]:
-    """Every target a column can be mapped to, labelled in ``locale``."""
-    contact = translate(locale, "Contact")
+    """Every target a column can be mapped to, labelled in ``locale``, by section."""
     targets = [Target(IGNORE, translate(locale, "— Do not import —"), "")]
-    targets += [Target(key, translate(locale, header), contact) for key, header in BUILTIN_HEADERS.items()]
+    for section, keys in SECTIONS.items():
+        targets += [Target(key, translate(locale, BUILTIN_HEADERS[key]), translate(locale, section)) for key in keys]
     for group in range(1, MAX_ADDRESS_GROUPS + 1):
         group_label = translate(locale, "Main address") if group == 1 else translate(locale, "Address {n}", n=group)
         for part in ADDRESS_PARTS:
             header = translate(locale, ADDRESS_HEADERS[part])
             label = header if group == 1 else f"{header} ({group})"
-            targets.append(Target(address_target(group, part), label, group_label))
+            targets.append(Target(address_target(group, part), label, group_label, extra=group > 1))
     custom_group = translate(locale, "Custom fields")
     targets += [Target(CUSTOM_PREFIX + column.key, column.label, custom_group) for column in custom]
     return targets
@@ -463,6 +544,8 @@ def _match(header_key: str, index: _Index) -> str | None:
         return PHONES
     if (words and words[0] in ("email", "mail", "courriel")) or header_key.startswith("e mail"):
         return EMAILS
+    if any(hint in header_key for hint in CHANNEL_QUESTION_HINTS):
+        return "channel"
     if index.fuzzy:
         found = process.extractOne(header_key, list(index.fuzzy), scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
         if found:
@@ -471,15 +554,24 @@ def _match(header_key: str, index: _Index) -> str | None:
 
 
 def propose_mapping(
-    headers: list[str], *, custom: list[CustomColumn], phone_type_names: list[str], channel_defaults: dict[str, bool]
+    headers: list[str],
+    *,
+    custom: list[CustomColumn],
+    phone_type_names: list[str],
+    channel_defaults: dict[str, bool],
+    empty_columns: frozenset[int] = frozenset(),
 ) -> list[ColumnPlan]:
-    """A column plan per header: each known target once (phones, e-mails and tags may repeat)."""
+    """A column plan per header: each known target once (phones, e-mails and tags may repeat); a column empty in
+    the first rows (``empty_columns``: formulas saved without their values read as empty) is not proposed for a
+    name."""
     index = _header_index(custom, phone_type_names)
     used: set[str] = set()
     plans: list[ColumnPlan] = []
-    for header in headers:
+    for position, header in enumerate(headers):
         key = normalise_header(header)
         target = _match(key, index) if key else None
+        if target in NAME_TARGETS and position in empty_columns:
+            target = None
         plan = ColumnPlan(
             whatsapp=channel_defaults.get("whatsapp", False),
             viber=channel_defaults.get("viber", False),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -26,6 +27,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, TypeVar
 
+from babel import Locale
+from phonenumbers import SUPPORTED_REGIONS
 from sqlalchemy import Engine, create_engine, delete, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
@@ -34,7 +37,9 @@ from sqlmodel import Session
 from crm_app.auth.models import User
 from crm_app.contacts import batch
 from crm_app.contacts.bulk import bulk_delete
+from crm_app.contacts.emails import email_key
 from crm_app.contacts.models import AcquisitionChannel, Address, Contact, ContactTag, Email, Phone, PhoneType
+from crm_app.contacts.phones import dialling_region
 from crm_app.contacts.schemas import BUILTIN_PHONE_TYPES, ContactIn, EmailIn, PhoneIn
 from crm_app.contacts.search import fold, reindex_contacts
 from crm_app.contacts.service import BUILTIN_PHONE_LABELS, text_problem
@@ -59,6 +64,7 @@ from crm_app.exchange.files import (
     cells_back,
     cells_json,
     header_and_rows,
+    is_blank,
     open_sheet,
     stored_path,
 )
@@ -73,9 +79,18 @@ from crm_app.exchange.parse import (
     read_row,
     row_data,
     row_from_data,
+    value_key,
 )
 from crm_app.exchange.reading import Item, rows_read_apart
-from crm_app.exchange.schemas import MATCH_KEYS, DryRun, ImportOptions, ImportRead, PreviewRead, Reason
+from crm_app.exchange.schemas import (
+    MATCH_KEYS,
+    DryRun,
+    ImportOptions,
+    ImportRead,
+    PreviewRead,
+    Reason,
+    UnknownValue,
+)
 from crm_app.fields.models import FieldDefinition
 from crm_app.fields.types import choices_from_options, is_empty
 from crm_app.i18n import LOCALES, normalise_locale, translate
@@ -85,8 +100,15 @@ log = logging.getLogger(__name__)
 
 STALE_AFTER = timedelta(seconds=90)
 PREVIEW_ROWS = 10
-MAX_REASONS = 30
+# Rows read at upload to see which columns hold values (a column empty in all of them is not proposed for a name).
+SAMPLE_ROWS = 20
+MAX_REASONS = 100
 MAX_REASON_ROWS = 8
+MAX_UNKNOWN_VALUES = 30
+# How far back the value choices of an earlier import of the same layout are looked for.
+REMEMBER_FROM_LAST = 200
+# Keys of validation errors that name required data: a row whose name or type is unusable is rejected.
+REQUIRED_KEYS = frozenset({"kind", "first_name", "last_name", "company_name", "display_name", ""})
 RUNNING = "running"
 DONE = "done"
 CANCELLED = "cancelled"
@@ -242,13 +264,14 @@ def parse_context(session: Session, job: ImportJob) -> ParseContext:
     return ParseContext(
         headers=[str(h) for h in job.headers],
         plans=_plans(job),
-        region=get_settings(session).default_region,
+        region=dialling_region(options.phone_region, get_settings(session).default_region),
         locale=normalise_locale(options.locale),
         phone_types=phone_type_lookup(session),
         users=_user_lookup(session),
         channels=_channel_lookup(session),
         custom={column.key: column for column in custom_columns(session)},
         countries=_COUNTRIES,
+        value_map=options.value_map,
     )
 
 
@@ -270,7 +293,8 @@ def create_import(
     """Register an uploaded file: read its headers, propose a mapping; ValidationError when unreadable."""
     try:
         with open_sheet(stored.path, stored.file_format) as sheet:
-            header_row, headers, _rows = header_and_rows(sheet)
+            header_row, headers, rows = header_and_rows(sheet, max_rows=SAMPLE_ROWS)
+            sample = [cells for _number, cells in itertools.islice(rows, SAMPLE_ROWS)]
             sheet_name = sheet.name
             estimate = max(0, (sheet.estimated_rows or 0) - header_row) or None
     except ValidationError:
@@ -282,8 +306,15 @@ def create_import(
         custom=custom_columns(session),
         phone_type_names=[name for name in session.execute(select(PhoneType.name)).scalars()],
         channel_defaults=account.channel_defaults,
+        empty_columns=frozenset(
+            i for i in range(len(headers)) if sample and all(is_blank(cells[i]) for cells in sample)
+        ),
     )
-    options = ImportOptions(locale=normalise_locale(locale))
+    options = ImportOptions(
+        locale=normalise_locale(locale),
+        phone_region=account.default_region,
+        value_map=remembered_value_map(session, headers=headers),
+    )
     mapped = {plan.target for plan in plans}
     options.match_on = [key for key in MATCH_KEYS if key != "reference" or "reference" in mapped]
     job = ImportJob(
@@ -319,6 +350,23 @@ def preview(session: Session, *, import_id: Any, rows: int = PREVIEW_ROWS) -> Pr
     return PreviewRead(headers=headers, rows=sample, header_row=header_row)
 
 
+def phone_region_choices(*, locale: str = "en") -> list[tuple[str, str]]:
+    """(ISO code, country name in ``locale``) of every country phone numbers can belong to, by name."""
+    names = Locale.parse(normalise_locale(locale)).territories
+    return sorted(((code, names.get(code, code)) for code in SUPPORTED_REGIONS), key=lambda item: fold(item[1]))
+
+
+def remembered_value_map(session: Session, *, headers: list[str]) -> dict[str, dict[str, str]]:
+    """The choices made for values outside closed lists by the last import of a file with these headers."""
+    rows = session.execute(
+        select(ImportJob.headers, ImportJob.options).order_by(ImportJob.id.desc()).limit(REMEMBER_FROM_LAST)
+    ).all()
+    for stored, options in rows:
+        if [str(h) for h in stored] == headers and (options or {}).get("value_map"):
+            return dict(options["value_map"])
+    return {}
+
+
 def mapping_targets(session: Session, *, locale: str = "en") -> list[dict[str, str]]:
     """Every field a column can be mapped to: value, label, group."""
     return [t.__dict__ for t in all_targets(custom_columns(session), locale)]
@@ -332,6 +380,13 @@ def _fingerprint(job: ImportJob) -> str:
 def _editable(job: ImportJob) -> None:
     if job.status not in (UPLOADED, CHECKED):
         raise ValidationError("This import has started: its mapping and options can no longer change.")
+
+
+def changeable_import(session: Session, *, import_id: Any) -> tuple[ImportJob, ImportOptions, list[ColumnPlan]]:
+    """An import whose mapping and options may still change, with them (NotFoundError, ValidationError else)."""
+    job = _job(session, import_id)
+    _editable(job)
+    return job, _options(job), _plans(job)
 
 
 def update_mapping(session: Session, *, import_id: Any, mapping: Any, options: Any, actor_id: int | None) -> ImportRead:
@@ -351,12 +406,16 @@ def update_mapping(session: Session, *, import_id: Any, mapping: Any, options: A
         raise ValidationError(
             "Some columns need your attention.", errors={f"mapping.{i}": msg for i, msg in problems.items()}
         )
+    given = {key: value for key, value in (options if isinstance(options, dict) else {}).items() if key != "value_map"}
     try:
-        parsed = ImportOptions.model_validate({**(job.options or {}), **(options if isinstance(options, dict) else {})})
+        parsed = ImportOptions.model_validate({**(job.options or {}), **given})
     except ValueError as exc:
         raise ValidationError("Choose what to do with rows that match an existing contact.", field="options") from exc
     parsed.match_on = [key for key in MATCH_KEYS if key in set(parsed.match_on)]
     parsed.locale = normalise_locale(parsed.locale)
+    parsed.phone_region = parsed.phone_region.upper()
+    if parsed.phone_region and dialling_region(parsed.phone_region, "") != parsed.phone_region:
+        raise ValidationError("Choose the country of numbers written without a country code.", field="options")
     job.mapping = [plan.as_dict() for plan in plans]
     job.options = parsed.model_dump()
     if job.status == CHECKED:
@@ -381,12 +440,31 @@ class Outcome:
     before: dict[str, Any] | None = None
     version_after: int | None = None
     keys: list[str] = field(default_factory=list)
+    dropped: list[Problem] = field(default_factory=list)
+    duplicate: bool = False
+
+    def report(self) -> list[dict[str, str]]:
+        """Everything the report says about the row, each item with its kind: ``rejected``, ``skipped``,
+        ``unchanged`` (why), ``dropped`` (a value left out), ``flagged`` (to check)."""
+        items = [(self.action, p) for p in self.problems]
+        if not items and self.reason:
+            items.append((self.action, Problem(column="", message=self.reason)))
+        if self.action in ("created", "updated"):
+            items += [("dropped", p) for p in self.dropped] + [("flagged", p) for p in self.row.notices]
+        return [{**p.as_dict(), "kind": kind} for kind, p in items]
+
+    @property
+    def reported(self) -> bool:
+        """Whether the row goes into the reports: rejected, a repeat of an earlier row, or with values left out
+        or to check."""
+        return self.action == "rejected" or self.duplicate or any(k["kind"] in REPORTED for k in self.report())
 
 
+REPORTED = frozenset({"dropped", "flagged"})
 _DUPLICATE_MESSAGES = {
-    "reference": "Same reference as row {row} of this file.",
-    "email": "Same e-mail address as row {row} of this file.",
-    "phone": "Same phone number as row {row} of this file.",
+    "reference": "Skipped as a duplicate of row {row} (same reference).",
+    "email": "Skipped as a duplicate of row {row} (same e-mail address).",
+    "phone": "Skipped as a duplicate of row {row} (same phone number).",
 }
 
 
@@ -435,6 +513,7 @@ def _new_phone(cell: Any) -> PhoneIn:
     return PhoneIn(
         number=cell.raw,
         type=cell.type or defaults["type"],
+        region=cell.region,
         whatsapp=cell.consents.get("whatsapp", defaults["whatsapp"]),
         viber=cell.consents.get("viber", defaults["viber"]),
         sms=cell.consents.get("sms", defaults["sms"]),
@@ -496,9 +575,9 @@ def merged_input(file: batch.ContactFile, row: RowInput, *, overwrite: bool) -> 
         for channel, given in cell.consents.items():
             if overwrite or given:
                 setattr(item, channel, given)
-    stored_emails = {e.address.casefold(): item for e, item in zip(file.emails, data.emails, strict=True)}
+    stored_emails = {email_key(e.address): item for e, item in zip(file.emails, data.emails, strict=True)}
     for cell in row.emails:
-        item = stored_emails.get(cell.address.casefold())
+        item = stored_emails.get(email_key(cell.address))
         if item is None:
             data.emails.append(_new_email(cell))
         elif cell.consent is not None and (overwrite or cell.consent):
@@ -521,6 +600,47 @@ def merged_input(file: batch.ContactFile, row: RowInput, *, overwrite: bool) -> 
     return data
 
 
+def _drop_values(row: RowInput, error: ValidationError, ctx: ParseContext, *, positional: bool) -> bool:
+    """Leave out of ``row`` the values ``error`` refuses, each listed in ``row.problems`` with its column; False
+    (the row unchanged) when one is required data or cannot be told apart. ``positional`` keys (``phones.1``)
+    count the row's own phones, e-mails, addresses and tags (true of a new contact, not of an update)."""
+    lists: dict[str, list[Any]] = {"phones": row.phones, "emails": row.emails, "tags": row.tags}
+    groups = sorted(row.addresses)
+    scalars: set[str] = set()
+    custom: set[str] = set()
+    items: dict[str, set[int]] = {name: set() for name in lists}
+    parts: set[tuple[int, str]] = set()
+    for key in error.errors or {"": error.message}:
+        head, _dot, rest = key.partition(".")
+        index, _dot, part = rest.partition(".")
+        if head in REQUIRED_KEYS:
+            return False
+        if head == "custom" and rest in row.custom:
+            custom.add(rest)
+        elif head in row.scalars and not rest:
+            scalars.add(head)
+        elif positional and head in lists and index.isdigit() and int(index) < len(lists[head]):
+            items[head].add(int(index))
+        elif positional and head == "addresses" and index.isdigit() and int(index) < len(groups):
+            if part not in row.addresses[groups[int(index)]]:
+                return False
+            parts.add((groups[int(index)], part))
+        else:
+            return False
+    row.problems += _problems_from(error, row, ctx)
+    for name in scalars:
+        del row.scalars[name]
+    for key in custom:
+        del row.custom[key]
+    for name, positions in items.items():
+        lists[name][:] = [item for position, item in enumerate(lists[name]) if position not in positions]
+    for group, part in parts:
+        del row.addresses[group][part]
+        if not row.addresses[group]:
+            del row.addresses[group]
+    return True
+
+
 class Planner:
     """Decides, batch by batch, what each row does; with ``write`` it also writes the batch."""
 
@@ -531,11 +651,15 @@ class Planner:
         self.write = write
         self.actor_id = actor_id
         self.match_on = [key for key in MATCH_KEYS if key in self.options.match_on]
+        self.drop = self.options.on_bad_value == "drop"
+        self.with_dropped = 0
         self.seen: dict[str, int] = {}
         self.touched: dict[int, int] = {}
         self.tally: Tally[str] = Tally()
         self.reasons: dict[tuple[str, str, str], list[int]] = {}
         self.reason_counts: Tally[tuple[str, str, str]] = Tally()
+        # Values outside closed lists by column: folded value -> [as first written, rows].
+        self.unknown: dict[int, dict[str, list[Any]]] = {}
         self.keyless = 0
         self.verdicts: dict[int, Verdict] | None = None
         self.note = f"{job.file_name} (import #{job.id})"
@@ -585,10 +709,10 @@ class Planner:
         addresses = sorted(wanted["email"])
         for start in range(0, len(addresses), 900):
             chunk = addresses[start : start + 900]
-            for cid, address in session.execute(
-                select(Email.contact_id, Email.address).where(Email.address.in_(chunk))
+            for cid, key in session.execute(
+                select(Email.contact_id, Email.address_key).where(Email.address_key.in_(chunk))
             ):
-                add("email", address.casefold(), cid)
+                add("email", key, cid)
         numbers = sorted(wanted["phone"])
         for start in range(0, len(numbers), 900):
             chunk = numbers[start : start + 900]
@@ -598,18 +722,52 @@ class Planner:
 
     def _count(self, outcome: Outcome) -> None:
         self.tally[outcome.action] += 1
-        if outcome.action in ("rejected", "skipped", "unchanged"):
-            items = outcome.problems or [Problem(column="", message=outcome.reason)]
-            for problem in items[:3]:
-                key = (outcome.action, problem.column, problem.message)
-                self.reason_counts[key] += 1
-                rows = self.reasons.setdefault(key, [])
-                if len(rows) < MAX_REASON_ROWS:
-                    rows.append(outcome.row.number)
+        written: dict[tuple[int, str], str] = {}
+        for index, text in outcome.row.unknown:
+            written.setdefault((index, value_key(text)), text)
+        for (index, key), text in written.items():
+            self.unknown.setdefault(index, {}).setdefault(key, [text, 0])[1] += 1
+        items = outcome.report()
+        if any(item["kind"] == "dropped" for item in items):
+            self.with_dropped += 1
+        # Each reason once per row, however many times the row gives it.
+        for key in dict.fromkeys((item["kind"], item["column"], item["message"]) for item in items):
+            self.reason_counts[key] += 1
+            rows = self.reasons.setdefault(key, [])
+            if len(rows) < MAX_REASON_ROWS:
+                rows.append(outcome.row.number)
 
     @staticmethod
     def _reject(row: RowInput, problems: list[Problem], keys: list[str] | None = None) -> Outcome:
-        return Outcome(row=row, action="rejected", problems=problems, keys=list(keys or []))
+        return Outcome(row=row, action="rejected", problems=list(dict.fromkeys(problems)), keys=list(keys or []))
+
+    def _blocking(self, row: RowInput) -> list[Problem]:
+        """What rejects the row whatever else it holds: unusable required data or reference, and with
+        "reject the row" chosen any unusable value."""
+        found = [p for p in row.problems if p.required or not self.drop]
+        return [*found, *self._check_reference(row)]
+
+    def _every_problem(self, session: Session, row: RowInput, known: Verdict | None) -> list[Problem]:
+        """Every problem of a rejected row: its unusable values and what checking it as a contact finds."""
+        problems = [*row.problems, *self._check_reference(row)]
+        if row.is_empty():
+            return problems
+        try:
+            self._validated(session, row, known)
+        except ValidationError as error:
+            problems += _problems_from(error, row, self.ctx)
+        return problems
+
+    def _checked_new(self, session: Session, row: RowInput, verdict: Verdict | None) -> batch.ContactPlan:
+        """The row checked as a new contact; with "import without it" chosen, the values validation refuses
+        are left out of the row (listed in ``row.problems``) as long as no required data is among them."""
+        while True:
+            try:
+                return self._validated(session, row, verdict)
+            except ValidationError as error:
+                if not self.drop or not _drop_values(row, error, self.ctx, positional=True):
+                    raise
+                verdict = None
 
     def _check_reference(self, row: RowInput) -> list[Problem]:
         if not row.reference:
@@ -642,12 +800,12 @@ class Planner:
         as new contacts that a ``RowChecker`` gave (by row number)."""
         outcomes: list[Outcome] = []
         pending: list[tuple[RowInput, list[str]]] = []
+        known = known or {}
         for row in rows:
-            problems = [*row.problems, *self._check_reference(row)]
-            if problems:
-                outcomes.append(self._reject(row, problems))
+            if self._blocking(row):
+                outcomes.append(self._reject(row, self._every_problem(session, row, known.get(row.number))))
                 continue
-            if row.is_empty():
+            if row.is_empty() and not row.problems:
                 outcomes.append(Outcome(row=row, action="skipped", reason="Nothing to import in this row."))
                 continue
             keys = self._keys(row)
@@ -656,7 +814,7 @@ class Planner:
                 self.seen.setdefault(key, row.number)
             if earlier is not None:
                 message = _DUPLICATE_MESSAGES[earlier.split(":", 1)[0]].format(row=self.seen[earlier])
-                outcomes.append(self._reject(row, [Problem(column="", message=message)], keys))
+                outcomes.append(Outcome(row=row, action="skipped", reason=message, keys=keys, duplicate=True))
                 continue
             if not keys:
                 self.keyless += 1
@@ -680,8 +838,8 @@ class Planner:
             if matched:
                 contact_id = next(iter(matched))
                 if contact_id in self.touched:
-                    message = f"Matches the same contact as row {self.touched[contact_id]} of this file."
-                    outcomes.append(self._reject(row, [Problem(column="", message=message)]))
+                    message = f"Skipped as a duplicate of row {self.touched[contact_id]} (the same contact)."
+                    outcomes.append(Outcome(row=row, action="skipped", reason=message, duplicate=True))
                     continue
                 self.touched[contact_id] = row.number
                 if self.options.on_match == "skip":
@@ -714,9 +872,9 @@ class Planner:
                     continue
                 references_in_batch.add(row.reference.upper())
             try:
-                plan = self._validated(session, row, (known or {}).get(row.number))
+                plan = self._checked_new(session, row, known.get(row.number))
             except ValidationError as error:
-                outcomes.append(self._reject(row, _problems_from(error, row, self.ctx), keys))
+                outcomes.append(self._reject(row, [*row.problems, *_problems_from(error, row, self.ctx)], keys))
                 continue
             creates.append((row, keys, plan))
         if "reference" not in self.match_on:
@@ -724,8 +882,11 @@ class Planner:
         outcomes += self._creates(session, creates)
         outcomes += self._updates(session, updates)
         keys_of = {row.number: keys for row, keys in pending}
+        outcomes.sort(key=_row_number)
         for outcome in outcomes:
             outcome.keys = outcome.keys or keys_of.get(outcome.row.number, [])
+            if outcome.action in ("created", "updated"):
+                outcome.dropped = list(outcome.row.problems)
             self._count(outcome)
         return outcomes
 
@@ -776,19 +937,10 @@ class Planner:
             if file is None:
                 outcomes.append(self._reject(row, [Problem(column="", message="The matching contact was deleted.")]))
                 continue
-            data = merged_input(file, row, overwrite=overwrite)
             try:
-                plan = batch.plan_update(
-                    session,
-                    contact=file.contact,
-                    old=file,
-                    data=data,
-                    settings=account,
-                    version=file.contact.version,
-                    locale=self.ctx.locale,
-                )
+                plan = self._checked_update(session, file, row, overwrite=overwrite, account=account)
             except ValidationError as error:
-                outcomes.append(self._reject(row, _problems_from(error, row, self.ctx)))
+                outcomes.append(self._reject(row, [*row.problems, *_problems_from(error, row, self.ctx)]))
                 continue
             if plan.empty:
                 outcomes.append(
@@ -802,6 +954,26 @@ class Planner:
         if planned:
             outcomes += self._write_updates(session, planned)
         return outcomes
+
+    def _checked_update(
+        self, session: Session, file: batch.ContactFile, row: RowInput, *, overwrite: bool, account: Any
+    ) -> batch.UpdatePlan:
+        """The update the row makes to a stored contact; with "import without it" chosen, the row's own values
+        validation refuses (fields and custom fields) are left out, as for a new contact."""
+        while True:
+            try:
+                return batch.plan_update(
+                    session,
+                    contact=file.contact,
+                    old=file,
+                    data=merged_input(file, row, overwrite=overwrite),
+                    settings=account,
+                    version=file.contact.version,
+                    locale=self.ctx.locale,
+                )
+            except ValidationError as error:
+                if not self.drop or not _drop_values(row, error, self.ctx, positional=False):
+                    raise
 
     def _write_updates(self, session: Session, planned: list[tuple[RowInput, int, Any, dict]]) -> list[Outcome]:
         """All updates of a batch set-based; if a contact moved on meanwhile (another worker), one by one."""
@@ -832,8 +1004,21 @@ class Planner:
             )
         return outcomes
 
+    def _unknown_values(self) -> list[UnknownValue]:
+        found = []
+        for index in sorted(self.unknown):
+            values = sorted(self.unknown[index].values(), key=lambda item: (-item[1], item[0]))[:MAX_UNKNOWN_VALUES]
+            target = self.ctx.plans[index].target if index < len(self.ctx.plans) else ""
+            header = self.ctx.headers[index] if index < len(self.ctx.headers) else ""
+            found += [
+                UnknownValue(column=index, header=header, target=target, value=text, count=count)
+                for text, count in values
+            ]
+        return found
+
     def summary(self, rows: int, seconds: float) -> DryRun:
-        """The counts and the most frequent reasons so far."""
+        """The counts and the reasons so far, most frequent first (and how many more groups exist when the list
+        is cut)."""
         reasons = [
             Reason(
                 action=action, column=column, message=message, count=count, rows=self.reasons[(action, column, message)]
@@ -847,7 +1032,10 @@ class Planner:
             unchanged=self.tally["unchanged"],
             skip=self.tally["skipped"],
             reject=self.tally["rejected"],
+            with_dropped=self.with_dropped,
             reasons=reasons,
+            more_reasons=max(0, len(self.reason_counts) - len(reasons)),
+            unknown_values=self._unknown_values(),
             seconds=round(seconds, 2),
         )
 
@@ -919,6 +1107,10 @@ def _cache_path(job: ImportJob) -> Path:
 
 def _parsed_path(job: ImportJob) -> Path:
     return stored_path(f"{job.stored_name}.parsed")
+
+
+def _dry_path(job: ImportJob) -> Path:
+    return stored_path(f"{job.stored_name}.dry")
 
 
 def _partial(path: Path) -> Path:
@@ -1187,11 +1379,12 @@ class RowChecker:
     def check(self, rows: list[RowInput]) -> list[tuple[RowInput, Verdict | None]]:
         """Each row with its verdict as a new contact (None for a row the writer rejects or skips anyway)."""
         out: list[tuple[RowInput, Verdict | None]] = []
+        drop = _options(self.job).on_bad_value == "drop"
         with Session(self.engine, expire_on_commit=False) as s, reading_config_once(s):
             account = get_settings(s)
             for row in rows:
                 verdict: Verdict | None = None
-                if not row.problems and not row.is_empty():
+                if not any(p.required or not drop for p in row.problems) and not row.is_empty():
                     try:
                         plan = batch.validate_new(
                             s, data=new_contact_input(row), settings=account, locale=self.ctx.locale
@@ -1205,7 +1398,7 @@ class RowChecker:
 
 
 def _drop_cache(job: ImportJob) -> None:
-    for path in (_cache_path(job), _parsed_path(job)):
+    for path in (_cache_path(job), _parsed_path(job), _dry_path(job)):
         with contextlib.suppress(OSError):
             path.unlink(missing_ok=True)
 
@@ -1238,6 +1431,15 @@ def _warnings(session: Session, job: ImportJob, planner: Planner) -> list[str]:
     return warnings
 
 
+def _row_number(outcome: Outcome) -> int:
+    return outcome.row.number
+
+
+def _report_line(outcome: Outcome) -> str:
+    """A line of the dry run's report file: [number, action, cells, problems]."""
+    return _encode([outcome.row.number, outcome.action, cells_json(outcome.row.cells), outcome.report()]) + "\n"
+
+
 def _set_dry_state(engine: Engine, import_id: int, values: dict[str, Any]) -> None:
     with session_scope(engine) as s:
         s.execute(update(ImportJob).where(ImportJob.id == import_id).values(**values))
@@ -1265,10 +1467,12 @@ def dry_run(
                 return checks_fingerprint(s, fingerprint)
 
         checks = checks_now()
+        _dry_path(job).unlink(missing_ok=True)
         with (
             collector_paused(),
             _rows_to_check(job, engine, fingerprint) as items,
             _keeping_parsed(job, fingerprint, checks, still=lambda: checks_now() == checks) as keep,
+            _partial(_dry_path(job)).open("w", encoding="utf-8") as report,
         ):
             for chunk in _iter_batches(items, settings.import_batch_size):
                 parsed: list[RowInput] = []
@@ -1285,9 +1489,10 @@ def dry_run(
                         known[number] = verdict
                 planner.verdicts = {}
                 with Session(engine, expire_on_commit=False) as s, reading_config_once(s):
-                    planner.decide(s, parsed, known)
+                    outcomes = planner.decide(s, parsed, known)
                     s.rollback()
                 keep(parsed, planner.verdicts, lines)
+                report.write("".join(_report_line(o) for o in sorted(outcomes, key=_row_number) if o.reported))
                 total += len(chunk)
                 after_batch()
                 if on_progress is not None:
@@ -1296,12 +1501,15 @@ def dry_run(
                     engine, job.id, {"heartbeat_at": utcnow(), "dry_run": {"state": "running", "rows": total}}
                 )
     except ValidationError as error:
+        _partial(_dry_path(job)).unlink(missing_ok=True)
         _set_dry_state(engine, job.id, {"status": UPLOADED, "dry_run": {"state": "failed", "error": error.message}})
         raise
     except Exception:
         log.exception("dry run of import %s failed", import_id)
+        _partial(_dry_path(job)).unlink(missing_ok=True)
         _set_dry_state(engine, job.id, {"status": UPLOADED, "dry_run": {"state": "failed"}})
         raise
+    os.replace(_partial(_dry_path(job)), _dry_path(job))
     result = planner.summary(total, time.monotonic() - started)
     result.state = "done"
     with session_scope(engine) as s:
@@ -1384,9 +1592,8 @@ def _write_rows(session: Session, import_id: int, outcomes: list[Outcome], plann
                 "action": outcome.action,
                 "contact_id": outcome.contact_id,
                 "keys": keys,
-                "problems": [p.as_dict() for p in (outcome.problems or [])]
-                or ([{"column": "", "message": outcome.reason}] if outcome.reason else []),
-                "cells": cells_json(outcome.row.cells) if outcome.action == "rejected" else None,
+                "problems": outcome.report(),
+                "cells": cells_json(outcome.row.cells) if outcome.reported else None,
                 "before": outcome.before,
                 "version_after": outcome.version_after,
                 "undone": False,
@@ -1516,17 +1723,35 @@ def _fail(engine: Engine, import_id: int, worker: str, message: str) -> None:
 # ---------------------------------------------------------------- error report
 
 
-def rejected_rows(session: Session, *, import_id: Any) -> Iterator[tuple[int, list[Any], list[dict[str, str]]]]:
-    """(row number, original cells, problems) of every rejected row, in file order."""
+ReportedRow = tuple[int, str, list[Any], list[dict[str, str]]]
+
+
+def reported_rows(session: Session, *, import_id: Any) -> Iterator[ReportedRow]:
+    """(row number, action, original cells, problems) of every row the run reports: rejected, skipped as a
+    repeat of an earlier row, imported without some values or with values to check; in file order."""
     job = _job(session, import_id)
     result = session.execute(
-        select(ImportRow.row_number, ImportRow.cells, ImportRow.problems)
-        .where(ImportRow.import_id == job.id, ImportRow.action == "rejected")
+        select(ImportRow.row_number, ImportRow.action, ImportRow.cells, ImportRow.problems)
+        .where(ImportRow.import_id == job.id)
         .order_by(ImportRow.row_number)
         .execution_options(yield_per=2000)
     )
-    for number, cells, problems in result:
-        yield number, cells_back(cells), list(problems or [])
+    for number, action, cells, problems in result:
+        if cells is not None:
+            yield number, action, cells_back(cells), list(problems or [])
+
+
+def dry_run_rows(session: Session, *, import_id: Any) -> Iterator[ReportedRow]:
+    """The same for the import's last dry run (nothing when it has none); NotFoundError for an unknown import."""
+    job = _job(session, import_id)
+    try:
+        fh = _dry_path(job).open(encoding="utf-8")
+    except OSError:
+        return
+    with fh:
+        for line in fh:
+            number, action, cells, problems = json.loads(line)
+            yield number, action, cells_back(cells), problems
 
 
 # ---------------------------------------------------------------- undo

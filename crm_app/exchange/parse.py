@@ -17,10 +17,11 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+import phonenumbers
 from babel import Locale
 
-from crm_app.contacts.emails import normalise_email
-from crm_app.contacts.phones import parse_phone
+from crm_app.contacts.emails import email_key, normalise_email
+from crm_app.contacts.phones import dialling_region, parse_phone, region_of
 from crm_app.contacts.schemas import CHANNELS, AddressIn
 from crm_app.contacts.search import fold
 from crm_app.core.errors import ValidationError
@@ -70,10 +71,12 @@ _PHONE_ITEM = re.compile(r"\s*([^;,\n()]*?)\s*(?:\(([^)]*)\))?\s*(?:[;,\n]|$)")
 
 @dataclass(frozen=True)
 class Problem:
-    """Why (part of) a row cannot be imported: the column header and a message (a msgid with values)."""
+    """Why (part of) a row cannot be imported: the column header and a message (a msgid with values); a
+    ``required`` problem (no usable type) rejects the row even when unusable values may be left out."""
 
     column: str
     message: str
+    required: bool = False
 
     def as_dict(self) -> dict[str, str]:
         """JSON form, stored with the import."""
@@ -90,6 +93,7 @@ class PhoneCell:
     type: str | None
     consents: dict[str, bool]
     column_defaults: dict[str, bool]
+    region: str = ""
 
 
 @dataclass
@@ -119,13 +123,15 @@ class RowInput:
     archived: bool | None = None
     problems: list[Problem] = field(default_factory=list)
     columns: dict[str, int] = field(default_factory=dict)
+    notices: list[Problem] = field(default_factory=list)
+    unknown: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def keys(self) -> dict[str, list[str]]:
-        """Match keys by kind: reference, e-mail addresses (case-folded) and E.164 numbers."""
+        """Match keys by kind: reference, e-mail addresses (``email_key``) and E.164 numbers."""
         return {
             "reference": [self.reference.upper()] if self.reference else [],
-            "email": [e.address.casefold() for e in self.emails],
+            "email": [email_key(e.address) for e in self.emails],
             "phone": [p.e164 for p in self.phones],
         }
 
@@ -147,6 +153,27 @@ class ParseContext:
     channels: dict[str, int]
     custom: dict[str, CustomColumn]
     countries: dict[str, str]
+    # What the user chose for values outside a closed list, by target: folded value -> value to read ("" = none).
+    value_map: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+CLOSED_TARGETS = frozenset(
+    {"kind", "phone_type", "assigned", "channel", "is_supplier", "archived", "whatsapp", "viber", "sms", "email_ok"}
+)
+CLOSED_CUSTOM_TYPES = frozenset({"select", "multi_select", "checkbox"})
+
+
+def is_closed(target: str, custom: dict[str, CustomColumn]) -> bool:
+    """Whether a target takes its values from a closed list (types, channels, staff, yes/no, choices)."""
+    if target in CLOSED_TARGETS:
+        return True
+    column = custom.get(target[len(CUSTOM_PREFIX) :]) if target.startswith(CUSTOM_PREFIX) else None
+    return column is not None and column.type in CLOSED_CUSTOM_TYPES
+
+
+def value_key(value: Any) -> str:
+    """How a value of a closed list is compared: folded, trimmed."""
+    return fold(cell_text(value)).strip()
 
 
 def country_lookup() -> dict[str, str]:
@@ -159,6 +186,18 @@ def country_lookup() -> dict[str, str]:
                 lookup.setdefault(code.lower(), code)
     lookup.update({"uk": "GB", "usa": "US", "england": "GB", "angleterre": "GB"})
     return lookup
+
+
+def dialling_country(text: str, countries: dict[str, str]) -> str | None:
+    """The ISO code a phone-country cell names: a country (name or code) or a calling code (+48, 0048, 48)."""
+    code = countries.get(normalise_header(text))
+    if code is not None:
+        return code
+    digits = text.strip().lstrip("+").lstrip("0") if text.strip()[:1] in "+0123456789" else ""
+    if digits.isdigit() and len(digits) <= 3:
+        region = phonenumbers.region_code_for_country_code(int(digits))
+        return None if region in ("ZZ", "001") else region
+    return None
 
 
 def parse_yes_no(value: Any) -> bool | None:
@@ -234,6 +273,12 @@ def _phone_digits_from_number(value: int | float) -> str:
     return digits
 
 
+def _from_elsewhere(e164: str, country: str) -> bool:
+    """Whether a number is not from ``country`` (its calling code differs: a number read with another region)."""
+    code = phonenumbers.country_code_for_region(country)
+    return not code or not e164.startswith(f"+{code}")
+
+
 def _parse_phone_text(text: str, region: str) -> tuple[str, str]:
     """(raw as written, e164); a number stored by Excel as digits may lack its + or its leading zero."""
     parsed = None
@@ -261,11 +306,29 @@ class _Reader:
         self.row_phone_type: str | None = None
         self.row_consents: dict[str, bool] = {}
         self.row_email_ok: bool | None = None
+        self.phone_region = ""
         self.full_name = ""
 
-    def problem(self, index: int, message: str) -> None:
-        header = self.ctx.headers[index] if index < len(self.ctx.headers) else f"#{index + 1}"
-        self.row.problems.append(Problem(column=header or f"#{index + 1}", message=message))
+    def header(self, index: int) -> str:
+        header = self.ctx.headers[index] if index < len(self.ctx.headers) else ""
+        return header or f"#{index + 1}"
+
+    def problem(self, index: int, message: str, *, required: bool = False, unknown: str = "") -> None:
+        """A problem of the cell; ``unknown``: the value is outside the target's closed list (listed for mapping)."""
+        self.row.problems.append(Problem(column=self.header(index), message=message, required=required))
+        if unknown:
+            self.row.unknown.append((index, unknown[:80]))
+
+    def mapped(self, target: str, value: Any) -> Any:
+        """The value the user chose for ``value`` of a closed list ("" for none), else ``value`` itself."""
+        mapping = self.ctx.value_map.get(target)
+        if not mapping:
+            return value
+        column = self.ctx.custom.get(target[len(CUSTOM_PREFIX) :]) if target.startswith(CUSTOM_PREFIX) else None
+        if column is not None and column.type == "multi_select":
+            parts = [part.strip() for part in re.split(r"[;,\n]", cell_text(value)) if part.strip()]
+            return "; ".join(p for p in (mapping.get(value_key(part), part) for part in parts) if p)
+        return mapping.get(value_key(value), value)
 
     def read(self) -> RowInput:
         plans = self.ctx.plans
@@ -282,6 +345,9 @@ class _Reader:
                 continue
             if plan.target in (PHONES, EMAILS):
                 deferred.append((index, plan, value))
+                continue
+            value = self.mapped(plan.target, value)
+            if is_blank(value):
                 continue
             self.cell(index, plan, value)
         for index, plan, value in deferred:
@@ -300,7 +366,7 @@ class _Reader:
             try:
                 row.kind = parse_kind(value)
             except ValueError:
-                self.problem(index, "Write Person or Organisation.")
+                self.problem(index, "Write Person or Organisation.", required=True, unknown=_text_cell(value))
         elif target == "reference":
             row.reference = _text_cell(value)[:40]
         elif target in ("first_name", "last_name", "company_name", "registration_no"):
@@ -314,13 +380,25 @@ class _Reader:
         elif target == "phone_type":
             found = self.ctx.phone_types.get(fold(_text_cell(value)))
             if found is None:
-                self.problem(index, "Unknown phone type: use Mobile, Work, Home or a type from the settings.")
+                self.problem(
+                    index,
+                    "Unknown phone type: use Mobile, Work, Home or a type from the settings.",
+                    unknown=_text_cell(value),
+                )
             else:
                 self.row_phone_type = found
+        elif target == "phone_country":
+            code = dialling_country(_text_cell(value), self.ctx.countries)
+            if code is None or code not in phonenumbers.SUPPORTED_REGIONS:
+                self.problem(index, f"Unknown phone country “{_text_cell(value)[:60]}”: write a country or +48.")
+            else:
+                self.phone_region = code
         elif target == "assigned":
             user_id = self.ctx.users.get(fold(_text_cell(value)))
             if user_id is None:
-                self.problem(index, f"No active staff member is called “{_text_cell(value)[:80]}”.")
+                self.problem(
+                    index, f"No active staff member is called “{_text_cell(value)[:80]}”.", unknown=_text_cell(value)
+                )
             else:
                 row.scalars["assigned_user_id"] = user_id
         elif target == "channel":
@@ -330,6 +408,7 @@ class _Reader:
                     index,
                     f"Unknown acquisition channel “{_text_cell(value)[:80]}”: add it in Settings → "
                     "Marketing campaigns first.",
+                    unknown=_text_cell(value),
                 )
             else:
                 row.scalars["acquisition_channel_id"] = channel_id
@@ -348,7 +427,7 @@ class _Reader:
         try:
             flag = parse_yes_no(value)
         except ValueError:
-            self.problem(index, "Write yes or no.")
+            self.problem(index, "Write yes or no.", unknown=_text_cell(value))
             return
         if flag is None:
             return
@@ -380,13 +459,14 @@ class _Reader:
             try:
                 flag = parse_yes_no(value)
             except ValueError:
-                self.problem(index, "Write yes or no.")
+                self.problem(index, "Write yes or no.", unknown=_text_cell(value))
                 return
             if flag is not None:
                 self.row.custom[key] = flag
         elif column.type == "multi_select":
             text = cell_text(value)
             self.row.custom[key] = [part.strip() for part in re.split(r"[;,\n]", text) if part.strip()]
+            self.unknown_choices(index, column, self.row.custom[key])
         elif column.type == "date":
             self.row.custom[key] = (
                 value.date() if isinstance(value, datetime) else _date_from_text(value, self.ctx.locale)
@@ -399,7 +479,14 @@ class _Reader:
             self.row.custom[key] = cell_text(value)
         else:
             self.row.custom[key] = _text_cell(value)
+            if column.type == "select":
+                self.unknown_choices(index, column, [self.row.custom[key]])
         self.row.columns.setdefault(f"custom.{key}", index)
+
+    def unknown_choices(self, index: int, column: CustomColumn, values: list[str]) -> None:
+        """List the values that are none of the field's options (validation says why it refuses them)."""
+        known = {value_key(choice) for choice in column.choices}
+        self.row.unknown += [(index, value[:80]) for value in values if value_key(value) not in known]
 
     def address(self, index: int, address: tuple[int, str], value: Any) -> None:
         group, part = address
@@ -413,8 +500,13 @@ class _Reader:
         self.row.addresses.setdefault(group, {})[part] = text
         self.row.columns.setdefault(f"address{group}", index)
 
+    def address_country(self) -> str:
+        """The country of the row's main address (its first address group that names one)."""
+        return next((parts["country"] for _g, parts in sorted(self.row.addresses.items()) if parts.get("country")), "")
+
     def phones(self, index: int, plan: ColumnPlan, value: Any) -> None:
-        region = self.ctx.region
+        country = self.address_country()
+        region = self.phone_region or dialling_region(country, self.ctx.region)
         defaults = {"whatsapp": plan.whatsapp, "viber": plan.viber, "sms": plan.sms}
         if isinstance(value, int | float) and not isinstance(value, bool):
             try:
@@ -443,6 +535,14 @@ class _Reader:
             type_, consents = self.phone_notes(index, notes)
             if any(p.e164 == e164 for p in self.row.phones):
                 continue
+            if country and _from_elsewhere(e164, country):
+                number_country = region_of(e164)
+                self.row.notices.append(
+                    Problem(
+                        column=self.header(index),
+                        message=f"{raw[:40]}: this number is from {number_country}, the address is in {country}.",
+                    )
+                )
             self.row.phones.append(
                 PhoneCell(
                     raw=raw,
@@ -451,6 +551,7 @@ class _Reader:
                     type=type_ or self.row_phone_type,
                     consents=consents if notes else dict(self.row_consents),
                     column_defaults={**defaults, "type": plan.phone_type},
+                    region=region,
                 )
             )
 
@@ -483,7 +584,7 @@ class _Reader:
                 except ValidationError as exc:
                     self.problem(index, f"{part[:60]}: {exc.message}")
                     continue
-                if any(e.address.casefold() == address.casefold() for e in self.row.emails):
+                if any(email_key(e.address) == email_key(address) for e in self.row.emails):
                     continue
                 consent = True if normalise_header(notes) in EMAIL_CONSENT_WORDS else self.row_email_ok
                 self.row.emails.append(
@@ -515,7 +616,25 @@ def read_row(ctx: ParseContext, number: int, cells: tuple[Any, ...]) -> RowInput
     if row.kind is None:
         has_person = bool(row.scalars.get("first_name") or row.scalars.get("last_name"))
         row.kind = "organization" if row.scalars.get("company_name") and not has_person else "person"
+    elif row.kind == "organization":
+        _names_to_memo(ctx, row)
     return row
+
+
+def _names_to_memo(ctx: ParseContext, row: RowInput) -> None:
+    """An organisation has no first or last name: the row's names go into its notes as the contact person."""
+    first, last = row.scalars.pop("first_name", ""), row.scalars.pop("last_name", "")
+    person = " ".join(part for part in (first, last) if part)
+    if not person:
+        return
+    line = translate(ctx.locale, "Contact person: {name}", name=person)
+    memo = row.scalars.get("memo", "")
+    row.scalars["memo"] = f"{memo}\n{line}" if memo else line
+    index = row.columns.get("first_name", row.columns.get("last_name", 0))
+    header = ctx.headers[index] if index < len(ctx.headers) else ""
+    row.notices.append(
+        Problem(column=header, message=f"{person}: an organisation has no first or last name; kept in its notes.")
+    )
 
 
 def address_inputs(row: RowInput) -> list[AddressIn]:
@@ -530,7 +649,7 @@ def address_inputs(row: RowInput) -> list[AddressIn]:
 # ---------------------------------------------------------------- rows kept between the dry run and the run
 
 # Bump when reading rows changes: rows kept by an older version are then read again.
-ROW_FORMAT = 1
+ROW_FORMAT = 3
 _MISSING = object()
 
 
@@ -584,20 +703,24 @@ def row_data(row: RowInput) -> list[Any] | None:
         row.kind,
         row.reference,
         values,
-        [[p.raw, p.e164, p.column, p.type, p.consents, p.column_defaults] for p in row.phones],
+        [[p.raw, p.e164, p.column, p.type, p.consents, p.column_defaults, p.region] for p in row.phones],
         [[e.address, e.column, e.consent, e.column_default] for e in row.emails],
         [[group, parts] for group, parts in row.addresses.items()],
         row.tags,
         custom,
         row.archived,
-        [[p.column, p.message] for p in row.problems],
+        [[p.column, p.message, p.required] for p in row.problems],
         row.columns,
+        [[p.column, p.message] for p in row.notices],
+        [list(item) for item in row.unknown],
     ]
 
 
 def row_from_data(number: int, cells: tuple[Any, ...], data: list[Any]) -> RowInput:
     """The row ``row_data`` described, with its cells."""
-    kind, reference, values, phones, emails, addresses, tags, custom, archived, problems, columns = data
+    kind, reference, values, phones, emails, addresses, tags, custom, archived, problems, columns, notices, unknown = (
+        data
+    )
     return RowInput(
         number=number,
         cells=cells,
@@ -605,14 +728,16 @@ def row_from_data(number: int, cells: tuple[Any, ...], data: list[Any]) -> RowIn
         reference=reference,
         scalars={key: _unplain(value) for key, value in values.items()},
         phones=[
-            PhoneCell(raw, e164, column, type_, consents, defaults)
-            for raw, e164, column, type_, consents, defaults in phones
+            PhoneCell(raw, e164, column, type_, consents, defaults, region)
+            for raw, e164, column, type_, consents, defaults, region in phones
         ],
         emails=[EmailCell(address, column, consent, default) for address, column, consent, default in emails],
         addresses={int(group): parts for group, parts in addresses},
         tags=tags,
         custom={key: _unplain(value) for key, value in custom.items()},
         archived=archived,
-        problems=[Problem(column=column, message=message) for column, message in problems],
+        problems=[Problem(column=column, message=message, required=required) for column, message, required in problems],
         columns=columns,
+        notices=[Problem(column=column, message=message) for column, message in notices],
+        unknown=[(index, text) for index, text in unknown],
     )

@@ -1,43 +1,68 @@
-"""The error report of an import: every rejected row in the file's own layout, with its reasons, as .xlsx.
+"""The reports of an import, as .xlsx: after the run, every row it did not import as it was (rejected,
+skipped as a repeat, imported without some values or with values to check) with the reasons; before the run,
+the same for the dry run.
 
 The original columns come first, unchanged, so the report can be corrected and imported again (imports leave
-the "Problems" and "Row" columns out).
+the "Result", "Problems" and "Row" columns out).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session
 
-from crm_app.exchange.imports import _job, rejected_rows
+from crm_app.exchange.imports import ReportedRow, _job, dry_run_rows, reported_rows
 from crm_app.exchange.sheets import XlsxWriter
-from crm_app.i18n import normalise_locale, translate
+from crm_app.i18n import _, normalise_locale, translate
+
+RESULT_LABELS = {
+    "rejected": _("Rejected"),
+    "skipped": _("Skipped"),
+    "unchanged": _("Unchanged"),
+    "created": _("Created"),
+    "updated": _("Updated"),
+}
+KIND_LABELS = {"dropped": _("Left out"), "flagged": _("To check")}
 
 
 def problems_text(problems: list[dict[str, Any]], locale: str) -> str:
-    """The reasons of a row as one line: "Phone: too short; E-mail: …"."""
+    """The reasons of a row as one line: "Phone: too short; Left out — E-mail: …"."""
     parts = []
     for problem in problems:
         message = translate(locale, str(problem.get("message", "")))
         column = str(problem.get("column") or "")
-        parts.append(f"{column}: {message}" if column else message)
+        text = f"{column}: {message}" if column else message
+        kind = KIND_LABELS.get(str(problem.get("kind") or ""))
+        parts.append(f"{translate(locale, kind)} — {text}" if kind else text)
     return "; ".join(parts)
 
 
-def error_report(session: Session, *, import_id: Any, path: Path, locale: str = "en") -> str:
-    """Write the report of ``import_id`` to ``path``; returns the file name to offer."""
+def _write(session: Session, import_id: Any, path: Path, locale: str, rows: Iterator[ReportedRow], name: str) -> str:
     locale = normalise_locale(locale)
     job = _job(session, import_id)
     headers = [str(h) for h in job.headers]
     width = len(headers)
-    writer = XlsxWriter(
-        path, translate(locale, "Rejected rows"), [*headers, translate(locale, "Problems"), translate(locale, "Row")]
-    )
-    for number, cells, problems in rejected_rows(session, import_id=job.id):
+    extra = [translate(locale, "Result"), translate(locale, "Problems"), translate(locale, "Row")]
+    writer = XlsxWriter(path, translate(locale, "Rows to check"), [*headers, *extra])
+    for number, action, cells, problems in rows:
         padded = (list(cells) + [None] * width)[:width]
-        writer.append([*padded, problems_text(problems, locale), number])
+        result = translate(locale, RESULT_LABELS.get(action, action))
+        writer.append([*padded, result, problems_text(problems, locale), number])
     writer.close()
     stem = Path(job.file_name).stem or "import"
-    return f"{stem}-{translate(locale, 'errors')}.xlsx"
+    return f"{stem}-{translate(locale, name)}.xlsx"
+
+
+def error_report(session: Session, *, import_id: Any, path: Path, locale: str = "en") -> str:
+    """Write the run's report of ``import_id`` to ``path``; returns the file name to offer."""
+    rows = reported_rows(session, import_id=import_id)
+    return _write(session, import_id, path, locale, rows, _("errors"))
+
+
+def dry_run_report(session: Session, *, import_id: Any, path: Path, locale: str = "en") -> str:
+    """Write the last dry run's report of ``import_id`` to ``path``; returns the file name to offer."""
+    rows = dry_run_rows(session, import_id=import_id)
+    return _write(session, import_id, path, locale, rows, _("dry-run"))

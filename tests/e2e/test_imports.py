@@ -12,7 +12,7 @@ import openpyxl
 from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
-from crm_app.contacts.models import Contact
+from crm_app.contacts.models import AcquisitionChannel, Contact
 from tests.e2e.helpers import make_user, sign_in
 
 HEADERS = ["Prénom", "Nom", "Téléphone", "E-mail", "Ville"]
@@ -72,18 +72,44 @@ def test_import_with_errors_fix_the_report_import_again_and_undo(app_server, des
     _upload(desktop, "clients.xlsx", _xlsx(rows))
     targets = [desktop.locator(f"#target-{i}").input_value() for i in range(5)]
     assert targets == ["first_name", "last_name", "phones", "emails", "address.city"]
+    expect(desktop.locator("#phone-region")).to_contain_text("France")
+    # The fields are offered by section; addresses 2 to 5 only once unfolded.
+    labels = desktop.locator("#target-0 optgroup").evaluate_all("groups => groups.map(g => g.label)")
+    assert labels[:4] == ["Identity", "Phones and e-mails", "Follow-up", "Main address"]
+    expect(desktop.locator("#target-0 option[value='address2.city']")).to_have_count(0)
+    desktop.locator("#more-addresses").click()
+    expect(desktop.locator("#target-0 option[value='address2.city']")).to_have_count(1)
+    desktop.locator("#target-4").select_option("address3.city")
+    desktop.locator("#more-addresses").click()
+    expect(desktop.locator("#target-0 option[value='address3.city']")).to_have_count(1)
+    desktop.locator("#target-4").select_option("address.city")
+    expect(desktop.locator("#target-0 option[value='address3.city']")).to_have_count(0)
+    # By default an unusable value is left out of the contact; here the rows are to be fixed and imported again.
+    desktop.locator("#dry-run").click()
+    expect(desktop.locator("#dry-create")).to_have_text("3", timeout=30_000)
+    expect(desktop.locator("#dry-dropped")).to_have_text("2")
+    desktop.locator("#on-bad-value-reject").click()
+    expect(desktop.locator("#import-status")).to_have_text("Ready to check")
     desktop.locator("#dry-run").click()
     expect(desktop.locator("#dry-create")).to_have_text("1", timeout=30_000)
-    expect(desktop.locator("#dry-reject")).to_have_text("3")
+    expect(desktop.locator("#dry-reject")).to_have_text("2")
+    expect(desktop.locator("#dry-skip")).to_have_text("1")
     expect(desktop.locator("#reasons table")).to_contain_text("too short")
     expect(desktop.locator("#reasons .reason-card").first).to_be_hidden()
-    expect(desktop.locator("#reasons")).to_contain_text("Same e-mail address as row 2")
+    expect(desktop.locator("#reasons")).to_contain_text("Skipped as a duplicate of row 2 (same e-mail address)")
+    with desktop.expect_download() as dry_report:
+        desktop.locator("#download-dry-run").click()
+    assert dry_report.value.suggested_filename == "clients-dry-run.xlsx"
+    dry_sheet = openpyxl.load_workbook(io.BytesIO(dry_report.value.path().read_bytes())).worksheets[0]
+    dry_rows = [[c.value for c in row] for row in dry_sheet.iter_rows()]
+    assert [(r[-3], r[-1]) for r in dry_rows[1:]] == [("Rejected", 3), ("Rejected", 4), ("Skipped", 5)]
     assert _count(app_server, "Import") == 0
     desktop.screenshot(path="test-results/import-dry-run-desktop.png", full_page=True)
     desktop.locator("#start-import").click()
     expect(desktop.locator("#import-status")).to_have_text("Done", timeout=60_000)
     expect(desktop.locator("#done-created")).to_have_text("1")
-    expect(desktop.locator("#done-rejected")).to_have_text("3")
+    expect(desktop.locator("#done-rejected")).to_have_text("2")
+    expect(desktop.locator("#done-skipped")).to_have_text("1")
     assert _count(app_server, "Import") == 1
     desktop.screenshot(path="test-results/import-done-desktop.png", full_page=True)
 
@@ -92,7 +118,7 @@ def test_import_with_errors_fix_the_report_import_again_and_undo(app_server, des
     assert report.value.suggested_filename == "clients-errors.xlsx"
     sheet = openpyxl.load_workbook(io.BytesIO(report.value.path().read_bytes())).worksheets[0]
     got = [[c.value for c in row] for row in sheet.iter_rows()]
-    assert got[0] == [*HEADERS, "Problems", "Row"]
+    assert got[0] == [*HEADERS, "Result", "Problems", "Row"]
     assert [r[-1] for r in got[1:]] == [3, 4, 5]
     assert "too short" in got[1][-2]
     fixed = [got[0]]
@@ -104,9 +130,9 @@ def test_import_with_errors_fix_the_report_import_again_and_undo(app_server, des
             cells[3] = "zoe@import.example"
         if cells[1] == "Importd":
             cells[3] = "anna.d@import.example"
-        fixed.append([*cells, row[5], row[6]])
+        fixed.append([*cells, row[5], row[6], row[7]])
     _upload(desktop, "clients-fixed.xlsx", _xlsx(fixed))
-    assert desktop.locator("#target-5").input_value() == "" and desktop.locator("#target-6").input_value() == ""
+    assert [desktop.locator(f"#target-{i}").input_value() for i in (5, 6, 7)] == ["", "", ""]
     _dry_run_then_import(desktop)
     expect(desktop.locator("#done-created")).to_have_text("3")
     expect(desktop.locator("#done-rejected")).to_have_text("0")
@@ -182,11 +208,12 @@ def test_a_bad_file_is_refused_with_a_clear_message_and_staff_cannot_import(app_
     expect(phone.locator("#import-status")).to_have_text("Checked", timeout=30_000)
     # On a phone the reasons are cards, not a table wider than the screen.
     expect(phone.locator("#reasons .reason-card").first).to_contain_text("scientific notation")
+    expect(phone.locator("#dry-dropped")).to_have_text("1")
     expect(phone.locator("#reasons table")).to_be_hidden()
     assert phone.evaluate("document.documentElement.scrollWidth") <= width
     phone.locator("#start-import").click()
     expect(phone.locator("#import-status")).to_have_text("Done", timeout=60_000)
-    assert _count(app_server, "Phoneimport") == 1
+    assert _count(app_server, "Phoneimport") == 1 and _count(app_server, "Phonebad") == 1
     phone.screenshot(path="test-results/import-done-phone.png", full_page=True)
 
 
@@ -203,3 +230,64 @@ def test_staff_see_no_imports_and_the_server_refuses_them(app_server, desktop):
     expect(desktop.get_by_text("permission", exact=False).first).to_be_visible(timeout=10_000)
     with app_server.session() as db:
         assert db.execute(select(func.count()).select_from(Contact).where(Contact.first_name == "A")).scalar_one() == 0
+
+
+def _unknown_values_file(prefix: str, channel_header: str = "Campagne") -> bytes:
+    return _xlsx(
+        [
+            ["Prénom", "Nom", channel_header],
+            ["Anna", f"{prefix}a", f"Salon {prefix}"],
+            ["Jean", f"{prefix}b", f"salon {prefix}"],
+            ["Zoe", f"{prefix}c", "Inconnue"],
+        ]
+    )
+
+
+def _choose(page: Page, index: int, label: str) -> None:
+    page.locator(f"#unknown-{index}").click()
+    page.get_by_role("option", name=label).click()
+
+
+def _map_and_import(page: Page, prefix: str) -> None:
+    page.locator("#dry-run").click()
+    expect(page.locator("#unknown-values")).to_contain_text(f"Salon {prefix}", timeout=30_000)
+    expect(page.locator("#unknown-values .unknown-value").first).to_contain_text("Rows: 2")
+    expect(page.locator("#dry-dropped")).to_have_text("3")
+    width = page.viewport_size["width"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    _choose(page, 0, f"Add “Salon {prefix}” to the list")
+    expect(page.locator("#import-status")).to_have_text("Ready to check")
+    _choose(page, 1, "Leave empty")
+    expect(page.locator("#unknown-1")).to_contain_text("Leave empty")
+    page.screenshot(path=f"test-results/import-unknown-values-{prefix.lower()}.png", full_page=True)
+    page.locator("#dry-run").click()
+    expect(page.locator("#dry-dropped")).to_have_text("0", timeout=30_000)
+    expect(page.locator("#unknown-values")).to_have_count(0)
+    page.locator("#start-import").click()
+    expect(page.locator("#import-status")).to_have_text("Done", timeout=60_000)
+
+
+def test_values_the_app_does_not_know_are_mapped_in_the_wizard_on_a_desktop(app_server, desktop):
+    sign_in(desktop, make_user(app_server, "manager"))
+    _upload(desktop, "campagnes.xlsx", _unknown_values_file("Desk"))
+    _map_and_import(desktop, "Desk")
+    with app_server.session() as db:
+        channels = db.execute(
+            select(AcquisitionChannel.name)
+            .join(Contact, Contact.acquisition_channel_id == AcquisitionChannel.id)
+            .where(Contact.last_name.startswith("Desk"))
+        ).scalars()
+        assert sorted(channels) == ["Salon Desk", "Salon Desk"]
+    # The next file with the same columns starts with these choices.
+    _upload(desktop, "campagnes-2.xlsx", _unknown_values_file("Desk"))
+    desktop.locator("#dry-run").click()
+    expect(desktop.locator("#dry-dropped")).to_have_text("0", timeout=30_000)
+    expect(desktop.locator("#unknown-values")).to_have_count(0)
+
+
+def test_values_the_app_does_not_know_are_mapped_in_the_wizard_on_a_phone(app_server, phone):
+    sign_in(phone, make_user(app_server, "manager"))
+    # Other headers than the desktop's file: the choices made there are for that layout only.
+    _upload(phone, "campagnes-phone.xlsx", _unknown_values_file("Mobi", "Canal"))
+    _map_and_import(phone, "Mobi")
+    assert _count(app_server, "Mobi") == 3

@@ -346,3 +346,25 @@ def test_the_fingerprint_of_reading_changes_with_the_mapping_and_the_settings_it
         for name, value in change.items():
             setattr(changed, name, value)
         assert context_fingerprint(changed) != context_fingerprint(ctx), change
+
+
+def test_the_fields_are_offered_by_section_with_addresses_2_to_5_folded():
+    from crm_app.exchange.columns import BUILTIN_HEADERS, all_targets
+
+    targets = all_targets([], "en")
+    groups = list(dict.fromkeys(t.group for t in targets))
+    assert groups == [
+        "",
+        "Identity",
+        "Phones and e-mails",
+        "Follow-up",
+        "Main address",
+        "Address 2",
+        "Address 3",
+        "Address 4",
+        "Address 5",
+    ]
+    assert {t.value for t in targets if t.group in ("Identity", "Phones and e-mails", "Follow-up")} == set(
+        BUILTIN_HEADERS
+    )
+    assert {t.group for t in targets if t.extra} == {"Address 2", "Address 3", "Address 4", "Address 5"}

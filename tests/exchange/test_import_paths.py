@@ -24,7 +24,7 @@ from crm_app.exchange import imports
 from crm_app.exchange.models import ImportRow
 from crm_app.exchange.reading import ReaderFailed, _Share, rows_read_apart
 from crm_app.settings import settings
-from tests.exchange.helpers import run, upload, write, xlsx_bytes
+from tests.exchange.helpers import run, set_options, upload, write, xlsx_bytes
 
 HEADERS = ["Prénom", "Nom", "Téléphone", "E-mail"]
 
@@ -85,6 +85,7 @@ def test_the_run_reuses_the_rows_the_dry_run_read_and_its_verdicts(engine, monke
 
 def test_rows_are_read_again_when_what_reading_depends_on_changed_since_the_dry_run(engine, monkeypatch):
     job = upload(engine, xlsx_bytes([HEADERS, ["Anna", "Nowak", "06 12 34 56 78 (Atelier)", "anna@example.pl"]]))
+    job = set_options(engine, job, on_bad_value="reject")
     dry = imports.dry_run(import_id=job.id, engine=engine)
     assert (dry.create, dry.reject) == (0, 1)
     with session_scope(engine) as s:
@@ -222,7 +223,7 @@ def test_a_child_that_cannot_start_leaves_the_reading_here(engine, exchange_fold
     monkeypatch.setattr(sys, "executable", str(exchange_folder.parent / "no-such-python"))
     result = imports.dry_run(import_id=job.id, engine=engine)
     assert (result.rows, result.create) == (5, 5)
-    assert _kept_files(exchange_folder) == ["xlsx", "xlsx.parsed", "xlsx.rows"]
+    assert _kept_files(exchange_folder) == ["xlsx", "xlsx.dry", "xlsx.parsed", "xlsx.rows"]
 
 
 def test_leaving_the_rows_early_stops_the_child(tmp_path):

@@ -57,10 +57,10 @@ def test_the_dry_run_counts_every_row_and_writes_nothing(any_engine):
     )
     job = upload(any_engine, data)
     result = imports.dry_run(import_id=job.id, engine=any_engine)
-    assert (result.rows, result.create, result.reject) == (5, 3, 2)
-    messages = {(r.column, r.message) for r in result.reasons}
-    assert ("Téléphone", "06 12: This phone number is too short for France.") in messages
-    assert ("", "Same e-mail address as row 2 of this file.") in messages
+    assert (result.rows, result.create, result.reject, result.skip) == (5, 3, 1, 1)
+    messages = {(r.action, r.column, r.message) for r in result.reasons}
+    assert ("rejected", "Téléphone", "06 12: This phone number is too short for France.") in messages
+    assert ("skipped", "", "Skipped as a duplicate of row 2 (same e-mail address).") in messages
     assert contact_count(any_engine) == 0
     with session_scope(any_engine) as s:
         assert s.execute(select(func.count()).select_from(ImportRow)).scalar_one() == 0
@@ -128,7 +128,7 @@ def test_running_the_same_file_twice_creates_nobody_twice(engine):
     assert contact_count(engine) == 20
 
 
-def test_a_row_matching_two_contacts_or_an_earlier_row_is_rejected_with_the_reason(engine):
+def test_a_row_matching_two_contacts_is_rejected_and_a_repeated_row_skipped_with_the_reason(engine):
     _existing(engine, emails=[EmailIn(address="anna0@example.pl")])
     _existing(engine, first_name="Other", phones=[PhoneIn(number="+48 601 000 000")])
     rows = [HEADERS, *_rows(1), ["Bob", "Twin", "+48 601 000 005", "anna0@example.pl", "", ""]]
@@ -139,21 +139,29 @@ def test_a_row_matching_two_contacts_or_an_earlier_row_is_rejected_with_the_reas
         ]
     assert problems == [
         "This row matches several existing contacts: merge them first.",
-        "Same e-mail address as row 2 of this file.",
+        "Skipped as a duplicate of row 2 (same e-mail address).",
     ]
-    assert result.rejected_count == 2
+    assert (result.rejected_count, result.skipped_count) == (1, 1)
 
 
 def test_rejected_rows_keep_their_cells_for_the_error_report(engine):
     data = xlsx_bytes([HEADERS, ["", "", "06 12", "", "", ""], ["Ok", "Row", "", "ok@example.com", "", ""]])
     result = import_file(engine, data)
     with session_scope(engine) as s:
-        report = list(imports.rejected_rows(s, import_id=result.id))
+        report = list(imports.reported_rows(s, import_id=result.id))
     assert report == [
         (
             2,
+            "rejected",
             [None, None, "06 12", None, None, None],
-            [{"column": "Téléphone", "message": "06 12: This phone number is too short for France."}],
+            [
+                {
+                    "column": "Téléphone",
+                    "message": "06 12: This phone number is too short for France.",
+                    "kind": "rejected",
+                },
+                {"column": "", "message": "Enter a first or last name.", "kind": "rejected"},
+            ],
         )
     ]
 
@@ -165,7 +173,7 @@ def test_custom_fields_are_validated_by_their_type_and_dates_may_be_text(engine)
             s, kind="person", data=FieldCreate(label="Coiffeur", type="select", choices=["Ana", "Bo"]), actor_id=None
         )
     rows = [["Prénom", "Anniversaire", "Coiffeur"], ["Anna", "31/03/1990", "bo"], ["Bob", "31/02/1990", "Zed"]]
-    result = import_file(engine, xlsx_bytes(rows), locale="fr")
+    result = import_file(engine, xlsx_bytes(rows), locale="fr", on_bad_value="reject")
     assert (result.created_count, result.rejected_count) == (1, 1)
     with session_scope(engine) as s:
         anna = s.execute(select(Contact).where(Contact.first_name == "Anna")).scalar_one()
@@ -199,7 +207,7 @@ def test_an_import_killed_half_way_resumes_from_its_last_batch_with_exact_counts
     engine = build_engine(url)
     _create_schema(engine)
     rows = _rows(3000)
-    rows[1500][3] = rows[10][3]
+    rows[1500][0] = rows[1500][1] = ""
     job = upload(engine, xlsx_bytes([HEADERS, *rows]))
     imports.dry_run(import_id=job.id, engine=engine)
     env = {**os.environ, "CRM_DATABASE_URL": url, "CRM_UPLOAD_DIR": str(exchange_folder), "CRM_IMPORT_BATCH_SIZE": "50"}

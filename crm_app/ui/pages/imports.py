@@ -8,7 +8,17 @@ from crm_app.auth.permissions import Permission
 from crm_app.settings import settings
 from crm_app.ui.i18n import t
 from crm_app.ui.layout import page_header
-from crm_app.ui.state.imports import UPLOAD_ID, ColumnView, HistoryRow, ImportJobState, ImportsState, Option, ReasonView
+from crm_app.ui.state.imports import (
+    UPLOAD_ID,
+    ColumnView,
+    HistoryRow,
+    ImportJobState,
+    ImportsState,
+    Option,
+    ReasonView,
+    TargetGroup,
+    UnknownView,
+)
 from crm_app.ui.state.session import can
 from crm_app.ui.styles import FULL_WIDTH_SELECT_STYLE
 
@@ -165,6 +175,14 @@ def _option(option: Option) -> rx.Component:
     return rx.el.option(option.label, value=option.value)
 
 
+def _target_group(group: TargetGroup) -> rx.Component:
+    return rx.cond(
+        group.label,
+        rx.el.optgroup(rx.foreach(group.options, _option), label=group.label),
+        rx.foreach(group.options, _option),
+    )
+
+
 def _column_card(column: ColumnView) -> rx.Component:
     return rx.box(
         rx.flex(
@@ -177,7 +195,7 @@ def _column_card(column: ColumnView) -> rx.Component:
             ),
             rx.vstack(
                 rx.el.select(
-                    rx.foreach(J.targets, _option),
+                    rx.foreach(J.shown_target_groups, _target_group),
                     value=column.target,
                     on_change=lambda value: J.choose_target(column.index, value),
                     disabled=~J.editable,
@@ -335,6 +353,53 @@ def _duplicates() -> rx.Component:
     )
 
 
+def _values() -> rx.Component:
+    return rx.vstack(
+        rx.text(
+            t("When a value is unusable (a wrong phone or e-mail, an unknown campaign…)"), size="2", weight="medium"
+        ),
+        rx.radio_group.root(
+            rx.vstack(
+                *[
+                    rx.text(
+                        rx.hstack(rx.radio_group.item(value=value, id=f"on-bad-value-{value}"), label, spacing="2"),
+                        as_="label",
+                        size="2",
+                    )
+                    for value, label in (
+                        ("drop", t("Import the contact without it (listed in the report)")),
+                        ("reject", t("Reject the row")),
+                    )
+                ],
+                spacing="2",
+            ),
+            value=J.on_bad_value,
+            on_change=J.choose_on_bad_value,
+            disabled=~J.editable,
+        ),
+        rx.text(t("A row without a name or with an unknown type is always rejected."), size="1", color_scheme="gray"),
+        rx.text(t("Numbers without a country code are from"), size="2", weight="medium"),
+        rx.select.root(
+            rx.select.trigger(width="100%", id="phone-region"),
+            rx.select.content(rx.foreach(J.phone_regions, lambda o: rx.select.item(o.label, value=o.value))),
+            value=J.phone_region,
+            on_change=J.choose_phone_region,
+            disabled=~J.editable,
+        ),
+        rx.text(
+            t(
+                "Unless the row says otherwise: a phone country column first, then the country of the row's "
+                "address. The dry run lists numbers from another country than the address."
+            ),
+            size="1",
+            color_scheme="gray",
+        ),
+        spacing="2",
+        width="100%",
+        max_width="560px",
+    )
+
+
 def _count(label: rx.Var, value: rx.Var, color: str, id_: str) -> rx.Component:
     return rx.vstack(
         rx.text(value, size="6", weight="bold", color=rx.color(color, 11), id=id_),
@@ -379,6 +444,56 @@ def _reason_card(reason: ReasonView) -> rx.Component:
     )
 
 
+def _unknown_value(item: UnknownView) -> rx.Component:
+    return rx.flex(
+        rx.vstack(
+            rx.text(item.header, size="1", color_scheme="gray", class_name="clip", max_width="100%"),
+            rx.text("“", item.value, "”", size="2", weight="medium", class_name="clip", max_width="100%"),
+            rx.text(t("Rows"), ": ", item.count, size="1", color_scheme="gray"),
+            spacing="0",
+            min_width="0",
+            flex="1 1 200px",
+        ),
+        rx.select.root(
+            rx.select.trigger(
+                placeholder=t("Choose…"), width=["100%", "100%", "320px"], id="unknown-" + item.index.to_string()
+            ),
+            rx.select.content(rx.foreach(item.options, lambda o: rx.select.item(o.label, value=o.value))),
+            value=item.choice,
+            on_change=lambda value: J.map_value(item.index, value),
+            disabled=~J.editable,
+        ),
+        gap="8px",
+        wrap="wrap",
+        align="center",
+        width="100%",
+        padding="8px 0",
+        border_bottom=f"1px solid {rx.color('gray', 4)}",
+        class_name="unknown-value",
+    )
+
+
+def _unknown_values() -> rx.Component:
+    return rx.cond(
+        J.unknown_values.length() > 0,
+        rx.vstack(
+            rx.heading(t("Values the app does not know"), size="2"),
+            rx.text(
+                t(
+                    "Choose what each becomes: an existing value, a new value of the list, or nothing. "
+                    "Then check the file again; the next import of a file with these columns starts with your choices."
+                ),
+                size="1",
+                color_scheme="gray",
+            ),
+            rx.foreach(J.unknown_values, _unknown_value),
+            spacing="1",
+            width="100%",
+            id="unknown-values",
+        ),
+    )
+
+
 def _dry_run() -> rx.Component:
     return rx.vstack(
         rx.cond(
@@ -398,6 +513,7 @@ def _dry_run() -> rx.Component:
                     _count(t("already up to date"), J.dry_unchanged, "gray", "dry-unchanged"),
                     _count(t("to skip"), J.dry_skip, "amber", "dry-skip"),
                     _count(t("to reject"), J.dry_reject, "red", "dry-reject"),
+                    _count(t("without some values"), J.dry_with_dropped, "orange", "dry-dropped"),
                     gap="8px",
                     wrap="wrap",
                     width="100%",
@@ -429,6 +545,22 @@ def _dry_run() -> rx.Component:
                         width="100%",
                         id="reasons",
                     ),
+                ),
+                rx.cond(
+                    J.more_reasons > 0,
+                    rx.text(
+                        J.more_reasons_text,
+                        size="2",
+                        color_scheme="amber",
+                        id="more-reasons",
+                    ),
+                ),
+                _unknown_values(),
+                _download_link(
+                    t("Download the dry run"),
+                    "/api/imports/" + J.import_id.to_string() + "/dry-run.xlsx",
+                    "download-dry-run",
+                    "file-spreadsheet",
                 ),
                 spacing="3",
                 width="100%",
@@ -518,9 +650,9 @@ def _run() -> rx.Component:
                 ),
             ),
             rx.cond(
-                J.rejected > 0,
+                J.processed > 0,
                 _download_link(
-                    t("Download the rejected rows"),
+                    t("Download the report (rows not imported as they were)"),
                     "/api/imports/" + J.import_id.to_string() + "/errors.xlsx",
                     "download-errors",
                     "file-warning",
@@ -626,12 +758,19 @@ def _import() -> rx.Component:
                         color_scheme="gray",
                     ),
                     rx.box(rx.foreach(J.columns, _column_card), width="100%", id="columns"),
+                    rx.checkbox(
+                        t("Offer addresses 2 to 5 in the lists of fields"),
+                        checked=J.more_addresses,
+                        on_change=J.show_more_addresses,
+                        size="1",
+                        id="more-addresses",
+                    ),
                     rx.cond(J.mapping_error, rx.text(J.mapping_error, color_scheme="red", size="2")),
                     rx.heading(t("First rows of the file"), size="2"),
                     _preview(),
                     id_="step-columns",
                 ),
-                _step("2", t("Duplicates"), _duplicates(), id_="step-duplicates"),
+                _step("2", t("Duplicates and unusable values"), _duplicates(), _values(), id_="step-duplicates"),
                 _step("3", t("Dry run: what the import would do"), _dry_run(), id_="step-check"),
                 _step("4", t("Import"), _run(), id_="step-run"),
                 spacing="4",

@@ -18,9 +18,9 @@ from crm_app.auth.permissions import Permission, has_permission
 from crm_app.contacts import search
 from crm_app.core.errors import DomainError
 from crm_app.db import session_scope
-from crm_app.exchange import export, files, imports
+from crm_app.exchange import export, files, imports, values
 from crm_app.exchange.columns import EMAILS, PHONES
-from crm_app.exchange.schemas import ImportRead
+from crm_app.exchange.schemas import ImportRead, UnknownValueRead
 from crm_app.i18n import _
 from crm_app.settings import settings
 from crm_app.ui.state.contact_list import ContactListState
@@ -48,8 +48,16 @@ STATUS_COLORS = {
     imports.CHECKING: "blue",
     imports.UNDOING: "blue",
 }
-ACTION_LABELS = {"rejected": _("Rejected"), "skipped": _("Skipped"), "unchanged": _("Unchanged")}
+ACTION_LABELS = {
+    "rejected": _("Rejected"),
+    "skipped": _("Skipped"),
+    "unchanged": _("Unchanged"),
+    "dropped": _("Left out"),
+    "flagged": _("To check"),
+}
 UPLOAD_ID = "import-upload"
+# The select value that leaves an unknown value empty (a select item cannot have the value "").
+LEAVE_EMPTY = "-"
 
 
 @dataclasses.dataclass
@@ -97,6 +105,15 @@ class Option:
 
 
 @dataclasses.dataclass
+class TargetGroup:
+    """A section of the fields a column can go into; ``extra`` for addresses 2 to 5 (folded)."""
+
+    label: str
+    extra: bool
+    options: list[Option]
+
+
+@dataclasses.dataclass
 class ReasonView:
     """Why some rows were not imported."""
 
@@ -105,6 +122,19 @@ class ReasonView:
     message: str
     count: int
     rows: str
+
+
+@dataclasses.dataclass
+class UnknownView:
+    """A value of a closed list the file uses and the app does not know, and what it becomes."""
+
+    index: int
+    column: int
+    header: str
+    value: str
+    count: int
+    choice: str
+    options: list[Option]
 
 
 def _background(permission: Permission) -> Callable:
@@ -242,12 +272,16 @@ class ImportJobState(SessionState):
     preview_headers: list[str] = []
     preview_rows: list[list[str]] = []
     columns: list[ColumnView] = []
-    targets: list[Option] = []
+    target_groups: list[TargetGroup] = []
+    more_addresses: bool = False
     phone_types: list[Option] = []
     match_reference: bool = True
     match_email: bool = True
     match_phone: bool = True
     on_match: str = "skip"
+    on_bad_value: str = "drop"
+    phone_region: str = ""
+    phone_regions: list[Option] = []
     dry_state: str = ""
     dry_rows: int = 0
     dry_create: int = 0
@@ -257,7 +291,11 @@ class ImportJobState(SessionState):
     dry_reject: int = 0
     dry_seconds: float = 0.0
     dry_current: bool = False
+    dry_with_dropped: int = 0
+    more_reasons: int = 0
+    more_reasons_text: str = ""
     reasons: list[ReasonView] = []
+    unknown_values: list[UnknownView] = []
     warnings: list[str] = []
     total_rows: int = 0
     processed: int = 0
@@ -285,6 +323,14 @@ class ImportJobState(SessionState):
         done = self.dry_rows if self.status == imports.CHECKING else self.processed
         total = self.total_rows or 0
         return min(100, round(100 * done / total)) if total else 0
+
+    @rx.var
+    def shown_target_groups(self) -> list[TargetGroup]:
+        """The sections of fields offered: addresses 2 to 5 only when unfolded or when a column uses one."""
+        extra_used = any(c.target.startswith("address") and not c.target.startswith("address.") for c in self.columns)
+        if self.more_addresses or extra_used:
+            return self.target_groups
+        return [group for group in self.target_groups if not group.extra]
 
     @rx.var
     def active(self) -> bool:
@@ -321,6 +367,10 @@ class ImportJobState(SessionState):
         self.dry_rows = dry.rows
         self.dry_create, self.dry_update, self.dry_unchanged = dry.create, dry.update, dry.unchanged
         self.dry_skip, self.dry_reject, self.dry_seconds = dry.skip, dry.reject, dry.seconds
+        self.dry_with_dropped, self.more_reasons = dry.with_dropped, dry.more_reasons
+        self.more_reasons_text = self._t(
+            "{n} more groups of reasons are not shown: download the dry run to see every row.", n=dry.more_reasons
+        )
         self.reasons = [
             ReasonView(
                 action=self._t(ACTION_LABELS.get(r.action, r.action)),
@@ -343,6 +393,8 @@ class ImportJobState(SessionState):
         self.match_email = "email" in options.match_on
         self.match_phone = "phone" in options.match_on
         self.on_match = options.on_match
+        self.on_bad_value = options.on_bad_value
+        self.phone_region = options.phone_region
         self.dry_current = dry.state == "done" and job.status == imports.CHECKED
         report = job.undo_report or {}
         self.undo_removed = int(report.get("removed", 0))
@@ -374,7 +426,30 @@ class ImportJobState(SessionState):
             )
         self.columns = columns
 
-    def _read_job(self) -> Callable[[], tuple[ImportRead, list[dict[str, str]], list[tuple[str, str]], Any]]:
+    def _show_unknown(self, items: list[UnknownValueRead]) -> None:
+        views = []
+        for index, item in enumerate(items):
+            options = [Option(value=LEAVE_EMPTY, label=self._t("Leave empty"))]
+            if item.can_create:
+                options.append(
+                    Option(value=values.CREATE, label=self._t("Add “{value}” to the list", value=item.value))
+                )
+            options += [Option(value=value, label=label) for value, label in item.choices]
+            choice = "" if item.choice is None else (item.choice or LEAVE_EMPTY)
+            views.append(
+                UnknownView(
+                    index=index,
+                    column=item.column,
+                    header=item.header,
+                    value=item.value,
+                    count=item.count,
+                    choice=choice if choice in {o.value for o in options} else "",
+                    options=options,
+                )
+            )
+        self.unknown_values = views
+
+    def _read_job(self) -> Callable[[], tuple[ImportRead, list[dict[str, str]], list[tuple[str, str]], Any, Any]]:
         import_id, locale = self.import_id, self.locale
 
         def read():
@@ -383,7 +458,8 @@ class ImportJobState(SessionState):
                 targets = imports.mapping_targets(db, locale=locale)
                 types = sorted(set(imports.phone_type_lookup(db).values()))
                 preview = imports.preview(db, import_id=import_id)
-                return job, targets, types, preview
+                unknown = values.unknown_values(db, import_id=import_id, locale=locale)
+                return job, targets, types, preview, unknown
 
         return read
 
@@ -394,20 +470,27 @@ class ImportJobState(SessionState):
         self.mapping_error = ""
         self.import_id = _int(self.router.url.path.rstrip("/").rsplit("/", 1)[-1]) or 0
         try:
-            job, targets, types, preview = await rx.run_in_thread(self._read_job())
+            job, targets, types, preview, unknown = await rx.run_in_thread(self._read_job())
         except DomainError:
             self.not_found = True
             return None
         self._show(job)
+        self._show_unknown(unknown)
         self.preview_headers = [h or f"#{i + 1}" for i, h in enumerate(preview.headers)]
         self.preview_rows = preview.rows
         self._show_columns(job, preview.rows)
-        self.targets = [
-            Option(value=t["value"], label=f"{t['group']} · {t['label']}" if t["group"] else t["label"])
-            for t in targets
-        ]
+        groups: dict[str, TargetGroup] = {}
+        for target in targets:
+            group = groups.setdefault(
+                target["group"], TargetGroup(label=target["group"], extra=target["extra"], options=[])
+            )
+            group.options.append(Option(value=target["value"], label=target["label"]))
+        self.target_groups = list(groups.values())
         labels = {"mobile": self._t("Mobile"), "work": self._t("Work"), "home": self._t("Home")}
         self.phone_types = [Option(value=v, label=labels.get(v, v)) for v in types]
+        self.phone_regions = [
+            Option(value=code, label=name) for code, name in imports.phone_region_choices(locale=self.locale)
+        ]
         if self.active:
             return ImportJobState.follow
         return None
@@ -431,7 +514,13 @@ class ImportJobState(SessionState):
             for k, on in (("reference", self.match_reference), ("email", self.match_email), ("phone", self.match_phone))
             if on
         ]
-        options = {"match_on": match_on, "on_match": self.on_match, "locale": self.locale}
+        options = {
+            "match_on": match_on,
+            "on_match": self.on_match,
+            "on_bad_value": self.on_bad_value,
+            "phone_region": self.phone_region,
+            "locale": self.locale,
+        }
         try:
             with session_scope() as db:
                 job = imports.update_mapping(
@@ -467,6 +556,12 @@ class ImportJobState(SessionState):
         return self._save_mapping()
 
     @requires(Permission.IMPORT)
+    def show_more_addresses(self, value: bool):
+        """Offer addresses 2 to 5 in the lists of fields (or fold them again)."""
+        self.more_addresses = value is True
+        return None
+
+    @requires(Permission.IMPORT)
     def choose_phone_type(self, index: int, phone_type: str):
         """The type given to the numbers of a phone column."""
         column = self._column(index)
@@ -499,6 +594,55 @@ class ImportJobState(SessionState):
             return None
         self.on_match = value
         return self._save_mapping()
+
+    @requires(Permission.IMPORT)
+    def choose_on_bad_value(self, value: str):
+        """What an unusable value does: the contact is imported without it, or the row is rejected."""
+        if not self.editable or value not in ("drop", "reject"):
+            return None
+        self.on_bad_value = value
+        return self._save_mapping()
+
+    @requires(Permission.IMPORT)
+    def choose_phone_region(self, value: str):
+        """The country of numbers written without a country code when the row names none."""
+        if not self.editable or not isinstance(value, str) or value not in {o.value for o in self.phone_regions}:
+            return None
+        self.phone_region = value
+        return self._save_mapping()
+
+    @requires(Permission.IMPORT)
+    async def map_value(self, index: int, choice: str):
+        """What a value the app does not know becomes: an existing value, nothing, or a new value of the list
+        (adding to lists needs the permissions to change them)."""
+        number = _int(index, minimum=0)
+        if number is None or not self.editable or number >= len(self.unknown_values) or not isinstance(choice, str):
+            return None
+        item = self.unknown_values[number]
+        if choice not in {option.value for option in item.options}:
+            return None
+        role = self._current.role
+        if choice == values.CREATE and not (
+            has_permission(role, Permission.SETTINGS_LISTS) and has_permission(role, Permission.FORMS_MANAGE)
+        ):
+            return rx.toast.error(self._t("You don't have permission to change lists and defaults."))
+        import_id, locale, actor_id = self.import_id, self.locale, self._current.id
+        replacement = "" if choice == LEAVE_EMPTY else choice
+
+        def save() -> tuple[ImportRead, list[UnknownValueRead]]:
+            with session_scope() as db:
+                job = values.map_value(
+                    db, import_id=import_id, column=item.column, value=item.value, choice=replacement, actor_id=actor_id
+                )
+                return job, values.unknown_values(db, import_id=import_id, locale=locale)
+
+        try:
+            job, unknown = await rx.run_in_thread(save)
+        except DomainError as error:
+            return rx.toast.error(self._error_text(error))
+        self._show(job)
+        self._show_unknown(unknown)
+        return None
 
     # -- work in the background
 
@@ -582,17 +726,19 @@ class ImportJobState(SessionState):
 
     async def _refresh(self) -> bool:
         """Re-read the import; False when this tab has moved on to another page or import."""
-        import_id = self.import_id
+        import_id, locale = self.import_id, self.locale
 
-        def read() -> ImportRead:
+        def read() -> tuple[ImportRead, list[UnknownValueRead]]:
             with session_scope() as db:
-                return imports.get_import(db, import_id=import_id)
+                job = imports.get_import(db, import_id=import_id)
+                return job, values.unknown_values(db, import_id=import_id, locale=locale)
 
-        job = await rx.run_in_thread(read)
+        job, unknown = await rx.run_in_thread(read)
         async with self:
             if self.import_id != import_id or not self.router.url.path.startswith("/imports/"):
                 return False
             self._show(job)
+            self._show_unknown(unknown)
             return True
 
     async def _follow_work(self, work: Callable[[], Any] | None) -> str:

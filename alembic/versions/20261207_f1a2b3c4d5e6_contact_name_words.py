@@ -5,8 +5,8 @@ indexed by (length, word) so that a mistyped search word reads only the words of
 with its letter (see ``crm_app.contacts.name_words``). The table starts empty: the app fills it when it rebuilds
 the search rows at start (their layout version was raised with it), never here.
 
-Revision ID: e6f7a8b9c0d1
-Revises: d5e6f7a8b9c0
+Revision ID: f1a2b3c4d5e6
+Revises: e7f8a9b0c1d2
 Create Date: 2026-12-07 19:30:00.000000
 """
 
@@ -17,8 +17,8 @@ import sqlmodel
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "e6f7a8b9c0d1"
-down_revision: str | None = "d5e6f7a8b9c0"
+revision: str = "f1a2b3c4d5e6"
+down_revision: str | None = "e7f8a9b0c1d2"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
