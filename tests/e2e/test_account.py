@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import os
 import socket
+import uuid
 from urllib.parse import urlparse
 
 from playwright.sync_api import expect
@@ -67,7 +68,7 @@ def _websocket_handshake(app_server, origin: str) -> str:
     url = urlparse(app_server.url)
     key = base64.b64encode(os.urandom(16)).decode()
     request = (
-        "GET /_event/?EIO=4&transport=websocket HTTP/1.1\r\n"
+        f"GET /_event/?EIO=4&transport=websocket&token={uuid.uuid4()} HTTP/1.1\r\n"
         f"Host: {url.netloc}\r\n"
         "Upgrade: websocket\r\n"
         "Connection: Upgrade\r\n"

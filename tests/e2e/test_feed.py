@@ -4,22 +4,23 @@ loaded as the feed scrolls, and the upload endpoint's server-side body limit."""
 
 from __future__ import annotations
 
-import http.client
 import io
 import os
 import re
-from urllib.parse import urlsplit
 
 import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
+from reflex_base.utils.format import format_event_handler
 
 from crm_app.auth import service as auth_service
 from crm_app.contacts import service as contacts
 from crm_app.contacts.schemas import ContactIn
 from crm_app.feed import service as feed_service
+from crm_app.ui.state.feed import ContactFeedState
 from tests.e2e.conftest import RESULTS
 from tests.e2e.helpers import make_user, sign_in
+from tests.e2e.raw_socket import post_upload_headers
 
 VIEWPORTS = ["desktop", "phone"]
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -317,19 +318,21 @@ def test_files_are_private_to_signed_in_users(app_server, browser):
     ctx.close()
 
 
-def test_the_upload_endpoint_refuses_an_oversized_body_before_reading_it(app_server):
-    address = urlsplit(app_server.url)
-    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=20)
-    try:
-        connection.putrequest("POST", "/_upload")
-        connection.putheader("Content-Type", "multipart/form-data; boundary=x")
-        connection.putheader("Content-Length", str(50 * 1024**3))
-        connection.endheaders()
-        response = connection.getresponse()
-        assert response.status == 413
-        assert b"too large" in response.read()
-    finally:
-        connection.close()
+def test_the_upload_endpoint_refuses_an_oversized_body_before_reading_it(app_server, desktop):
+    contact_id = _contact(app_server, "Big", "Upload")
+    sign_in(desktop, make_user(app_server, "staff"))
+    desktop.goto(f"/contacts/{contact_id}")
+    expect(desktop.locator("#f-first_name")).to_have_value("Big")
+    tab = desktop.evaluate("() => window.sessionStorage.getItem('token')")
+    cookie = next(c["value"] for c in desktop.context.cookies() if c["name"] == "crm_session")
+    handler = format_event_handler(ContactFeedState.event_handlers["upload"])
+    for identity, expected in (
+        ({}, 403),  # a stranger: refused before anything, without a tab token
+        ({"reflex-client-token": tab, "reflex-event-handler": handler, "Cookie": f"crm_session={cookie}"}, 413),
+    ):
+        status, body = post_upload_headers(app_server.url, identity, 50 * 1024**3)
+        assert status == expected, (identity.keys(), status, body)
+    assert "too large" in body.get("message", "")
 
 
 def test_an_exe_renamed_jpg_is_refused_with_a_message(app_server, desktop):

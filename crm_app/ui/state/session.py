@@ -355,6 +355,8 @@ def _session_of(state: SessionState) -> SessionState:
     """The SessionState instance a state of the tab hangs under (the state itself when it is one; also through
     the proxy a background task holds)."""
     name = SessionState.get_full_name()
+    # A background task holds a proxy that refuses reads outside ``async with self``; read the state it wraps.
+    state = getattr(state, "__wrapped__", state)
     while state.get_full_name() != name and state.parent_state is not None:
         state = state.parent_state
     return state
