@@ -124,6 +124,16 @@ def test_a_typed_number_gets_its_links_before_save_and_loses_them_while_invalid(
     assert dataclasses.astuple(editor.phones[0])[-4:] == ("", "", "", "")
 
 
+def test_a_number_typed_on_a_contact_whose_main_address_is_abroad_links_to_that_country(staff_token) -> None:
+    contact_id = make_contact(addresses=[AddressIn(city="Kraków", country="PL")])
+    editor = open_editor(staff_token, contact_id)
+    editor.add_phone()
+    editor.edit_phone(len(editor.phones) - 1, "number", "601 000 000")
+    assert editor.phones[-1].tel_link == "tel:+48601000000"
+    editor.save()
+    assert "+48601000000" in [p.e164 for p in stored(contact_id).phones]
+
+
 def test_add_phone_follows_the_channel_defaults_and_remove_phone_drops_the_row(staff_token) -> None:
     with session_scope() as db:
         update_settings(db, actor_id=None, channel_defaults={"viber": True})

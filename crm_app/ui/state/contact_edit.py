@@ -16,7 +16,7 @@ from crm_app.contacts import lists as contact_lists
 from crm_app.contacts import service as contacts
 from crm_app.contacts import tags as tag_service
 from crm_app.contacts.merge import changed_fields, three_way_merge
-from crm_app.contacts.phones import parse_phone, phone_links
+from crm_app.contacts.phones import dialling_region, parse_phone, phone_links
 from crm_app.contacts.schemas import (
     BUILTIN_PHONE_TYPES,
     AddressIn,
@@ -631,9 +631,12 @@ class ContactEditState(SessionState):
         return None
 
     def _with_links(self, row: PhoneForm) -> PhoneForm:
-        """The row with its call and messaging links for the number as typed (none while it is not a number)."""
+        """The row with its call and messaging links for the number as typed (none while it is not a number); a
+        number without its country code is read as saving reads it: in the country of the main address."""
+        main = next((a for a in self.addresses if a.is_main), self.addresses[0] if self.addresses else None)
+        region = dialling_region(main.country if main is not None else "", self._region)
         try:
-            e164 = parse_phone(row.number, self._region).e164 if row.number.strip() else ""
+            e164 = parse_phone(row.number, region).e164 if row.number.strip() else ""
         except ValidationError:
             e164 = ""
         links = phone_links(e164, row.whatsapp, row.viber, row.sms) if e164 else {}
