@@ -1999,10 +1999,15 @@ def _ranked_many(plan: _Plan) -> list[_Phase]:
         # typos the many matches are those of the words meant: the exact ones are few, the index finds them.
         elsewhere = base.where(_pg_found(query, indexed=plan.query.typos), ~names_found)
         if plan.query.typos:
+            # The exact matches are few (a typo starts no name word): their ids, from the index, are left out.
             typo_names = _pg_name_found(plan.query)
             assert typo_names is not None
-            not_exact = base.where(_pg_found(plan.query), ~_pg_found(query, indexed=False))
-            typos.extend((not_exact.where(typo_names), not_exact.where(~typo_names)))
+            exact_ids = select(search.contact_id).where(_pg_found(query)).correlate(None)
+            not_exact = base.where(found.not_in(exact_ids))
+            if any(term.digits for term in query.terms):
+                typo_names = and_(typo_names, _pg_found(plan.query))
+            typos.append(not_exact.where(typo_names))
+            typos.append(not_exact.where(_pg_found(plan.query), ~typo_names))
     phases.append(_Phase(stmt=in_names, keys=[found], descending=True))
     phases.append(_Phase(stmt=elsewhere, keys=[found], descending=True))
     phases.extend(_Phase(stmt=stmt, keys=[found], descending=True) for stmt in typos)
