@@ -34,24 +34,28 @@ def next_prefix(text_: str) -> str:
     return text_[:-1] + chr(ord(text_[-1]) + 1)
 
 
+def _words(name_docs: Iterable[str]) -> set[str]:
+    return {word for doc in name_docs for word in doc.split() if len(word) >= MIN_WORD_LENGTH and not word.isdigit()}
+
+
+def _insert(connection: Connection, words: set[str]) -> None:
+    if words:
+        connection.execute(_INSERT, [{"word": word, "length": len(word)} for word in sorted(words)])
+
+
 def record_name_words(connection: Connection, *, name_docs: Iterable[str]) -> None:
     """Add the words of these names (``name_doc`` texts) to the vocabulary, if new."""
-    found = {word for doc in name_docs for word in doc.split() if len(word) >= MIN_WORD_LENGTH and not word.isdigit()}
-    if found:
-        connection.execute(_INSERT, [{"word": word, "length": len(word)} for word in sorted(found)])
+    _insert(connection, _words(name_docs))
 
 
-def rebuild_name_words(connection: Connection) -> int:
-    """Refill the vocabulary from every search row's names; returns the number of words."""
+def rebuild_name_words(connection: Connection) -> None:
+    """Refill the vocabulary from every search row's names."""
     connection.execute(delete(ContactNameWord))
     found: set[str] = set()
     rows = connection.execute(select(ContactSearch.name_doc).execution_options(yield_per=_READ_ROWS))
     for docs in rows.scalars().partitions():
-        found.update(
-            word for doc in docs for word in doc.split() if len(word) >= MIN_WORD_LENGTH and not word.isdigit()
-        )
-    record_name_words(connection, name_docs=found)
-    return len(found)
+        found |= _words(docs)
+    _insert(connection, found)
 
 
 def near_words(connection: Connection, *, word: str) -> tuple[str, ...]:

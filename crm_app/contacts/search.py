@@ -1944,13 +1944,14 @@ def _ranked_few(plan: _Plan, ids: Any) -> list[_Phase]:
 
 
 def _ranked_many(plan: _Plan) -> list[_Phase]:
-    """Many matches, ranked in three index-driven phases: names starting with the query (A-Z), then names
+    """Many matches, ranked in index-driven phases: names starting with the query (A-Z), then names
     whose words start with the query words, then matches elsewhere (e-mail, phone, city, tag...), newest first;
     then the matches found only through the words a typo may have meant, in names then elsewhere, newest first."""
     assert plan.query is not None
     query = plan.query.exact()
     search = ContactSearch
     phases: list[_Phase] = []
+    typos: list[Any] = []
     prefix_ok = not any(term.digits for term in query.terms)
     if prefix_ok:
         stmt = select(search.contact_id, search.name_key, search.contact_id).where(
@@ -1974,11 +1975,14 @@ def _ranked_many(plan: _Plan) -> list[_Phase]:
         not_first = _per_row(plan.dialect, search.contact_id == found, outside_prefix(search.name_key))
         in_names = base.where(_fts_match(plan.fts(names)), not_first)
         elsewhere = base.where(_fts_match(plan.fts(everything, without=names)))
-        typo_names = _fts5_name_expression(plan.query)
-        typos_in_names = base.where(_fts_match(plan.fts(typo_names, without=everything)))
-        typos_elsewhere = base.where(
-            _fts_match(plan.fts(_fts5_expression(plan.query), without=f"({everything}) OR ({typo_names})"))
-        )
+        if plan.query.typos:
+            typos_in_names = _fts5_name_expression(plan.query)
+            typos.append(base.where(_fts_match(plan.fts(typos_in_names, without=everything))))
+            typos.append(
+                base.where(
+                    _fts_match(plan.fts(_fts5_expression(plan.query), without=f"({everything}) OR ({typos_in_names})"))
+                )
+            )
     else:
         found = search.contact_id
         base = select(found, found).where(plan.contact_matches(found))
@@ -1994,14 +1998,19 @@ def _ranked_many(plan: _Plan) -> list[_Phase]:
         # where the index would collect every match of an e-mail domain or a tag before sorting them. With
         # typos the many matches are those of the words meant: the exact ones are few, the index finds them.
         elsewhere = base.where(_pg_found(query, indexed=plan.query.typos), ~names_found)
-        typos = base.where(_pg_found(plan.query), ~_pg_found(query, indexed=False))
-        typo_names = _pg_name_found(plan.query)
-        typos_in_names, typos_elsewhere = typos.where(typo_names), typos.where(~typo_names)
+        if plan.query.typos:
+            # The exact matches are few (a typo starts no name word): their ids, from the index, are left out.
+            typo_names = _pg_name_found(plan.query)
+            assert typo_names is not None
+            exact_ids = select(search.contact_id).where(_pg_found(query)).correlate(None)
+            not_exact = base.where(found.not_in(exact_ids))
+            if any(term.digits for term in query.terms):
+                typo_names = and_(typo_names, _pg_found(plan.query))
+            typos.append(not_exact.where(typo_names))
+            typos.append(not_exact.where(_pg_found(plan.query), ~typo_names))
     phases.append(_Phase(stmt=in_names, keys=[found], descending=True))
     phases.append(_Phase(stmt=elsewhere, keys=[found], descending=True))
-    if plan.query.typos:
-        phases.append(_Phase(stmt=typos_in_names, keys=[found], descending=True))
-        phases.append(_Phase(stmt=typos_elsewhere, keys=[found], descending=True))
+    phases.extend(_Phase(stmt=stmt, keys=[found], descending=True) for stmt in typos)
     return phases
 
 
