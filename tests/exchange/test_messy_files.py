@@ -276,9 +276,10 @@ def test_an_organisation_row_with_a_person_s_names_keeps_them_in_its_notes_and_s
         stored = s.execute(
             select(Contact.company_name, Contact.first_name, Contact.last_name, Contact.memo).order_by(Contact.id)
         ).all()
+    # The note is written in the language of the manager who imports (French here).
     assert stored == [
-        ("Garage Dupont", "", "", "Client fidèle\nContact person: Jean Dupont"),
-        ("Atelier Roux", "", "", "Contact person: Roux"),
+        ("Garage Dupont", "", "", "Client fidèle\nPersonne à contacter : Jean Dupont"),
+        ("Atelier Roux", "", "", "Personne à contacter : Roux"),
     ]
 
 
