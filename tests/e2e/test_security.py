@@ -56,7 +56,12 @@ def victim(app_server, browser):
             actor_id=None,
         )
     contexts, pages = [], []
-    for name, role, viewport in (("Ada Admin", "admin", (1280, 800)), ("Sam Staff", "staff", (390, 844))):
+    for name, role, viewport in (
+        ("Ada Admin", "admin", (1280, 800)),
+        ("Sam Staff", "staff", (390, 844)),
+        ("Max Manager", "manager", (1280, 800)),
+        ("Val Viewer", "viewer", (390, 844)),
+    ):
         ctx = browser.new_context(base_url=app_server.url, viewport={"width": viewport[0], "height": viewport[1]})
         contexts.append(ctx)
         page = ctx.new_page()
@@ -71,25 +76,21 @@ def victim(app_server, browser):
 
 
 def test_no_script_reads_the_session_cookie_and_no_frame_carries_another_tabs_secret(victim, app_server):
-    contact_id, [(admin, admin_frames), (staff, staff_frames)] = victim
-    expect(staff.locator("#presence")).to_contain_text("AA")
-    expect(admin.locator("#presence")).to_contain_text("SS")
-    assert "crm_session" not in admin.evaluate("() => document.cookie")
-    secrets = {
-        "admin tab": _tab_token(admin),
-        "staff tab": _tab_token(staff),
-        "admin session": _session_token(admin),
-        "staff session": _session_token(staff),
-    }
+    contact_id, tabs = victim
+    roles = ["admin", "staff", "manager", "viewer"]
+    for page, _frames in tabs:
+        expect(page.locator("#presence .presence")).to_have_count(3)
+        assert "crm_session" not in page.evaluate("() => document.cookie")
+    secrets = {}
+    for role, (page, _frames) in zip(roles, tabs, strict=True):
+        secrets[f"{role} tab"] = _tab_token(page)
+        secrets[f"{role} session"] = _session_token(page)
     stranger = RawTab(app_server.url, str(uuid.uuid4()))
     stranger.send(HYDRATE, path=f"/contacts/{contact_id}")
     stranger_frames = stranger.listen(3)
     stranger.close()
-    for owner, frames, own in (
-        ("admin", admin_frames, {"admin tab"}),
-        ("staff", staff_frames, {"staff tab"}),
-        ("stranger", stranger_frames, set()),
-    ):
+    received = [(role, frames, {f"{role} tab"}) for role, (_page, frames) in zip(roles, tabs, strict=True)]
+    for owner, frames, own in [*received, ("stranger", stranger_frames, set())]:
         assert frames, f"the {owner} received nothing at all"
         for name, secret in secrets.items():
             if name in own:
@@ -106,13 +107,13 @@ def test_a_stranger_cannot_open_a_socket_under_a_registry_token(victim, app_serv
 
 
 def test_a_token_replayed_while_its_tab_is_connected_is_refused(victim, app_server):
-    _contact_id, [(admin, _frames), _staff] = victim
+    _contact_id, [(admin, _frames), *_others] = victim
     with pytest.raises(Refused):
         RawTab(app_server.url, _tab_token(admin))
 
 
 def test_an_upload_with_a_replayed_token_is_refused_before_its_body_is_read(victim, app_server):
-    _contact_id, [(admin, _frames), (staff, _staff_frames)] = victim
+    _contact_id, [(admin, _frames), (staff, _staff_frames), *_others] = victim
     token = _tab_token(admin)
     huge = 400 * 1024 * 1024
     status, body = post_upload_headers(
@@ -137,7 +138,7 @@ def test_an_upload_with_a_replayed_token_is_refused_before_its_body_is_read(vict
 
 
 def test_a_token_replayed_after_its_tab_closed_opens_an_empty_tab_that_can_do_nothing(victim, app_server):
-    contact_id, [(admin, _frames), (staff, _staff_frames)] = victim
+    contact_id, [(admin, _frames), (staff, _staff_frames), *_others] = victim
     token = _tab_token(admin)
     admin.context.close()
     with app_server.session() as db:
@@ -171,7 +172,7 @@ def test_a_token_replayed_after_its_tab_closed_opens_an_empty_tab_that_can_do_no
 
 
 def test_a_huge_id_in_a_file_route_is_simply_not_found(victim, app_server):
-    _contact_id, [(admin, _frames), _staff] = victim
+    _contact_id, [(admin, _frames), *_others] = victim
     for path in ("/api/files/" + "9" * 30, "/api/files/9999999999999999999", "/api/exports/" + "1" * 25):
         response = admin.request.get(path)
         assert response.status == 404, (path, response.status)
