@@ -5,6 +5,7 @@ from reflex.components.react_router.dom import ReactRouterLink
 
 from crm_app.auth.permissions import Permission
 from crm_app.contacts.schemas import ContactRow
+from crm_app.ui.components.dialogs import confirm_dialog
 from crm_app.ui.components.export_menu import export_menu
 from crm_app.ui.components.markers import plain_contact_name
 from crm_app.ui.i18n import t
@@ -594,35 +595,21 @@ def _bulk_progress() -> rx.Component:
 
 
 def _delete_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title(t("Delete the selected contacts?")),
-            rx.alert_dialog.description(
-                rx.text(
-                    L.selection_count.to_string()
-                    + " "
-                    + t("contacts and everything that belongs to them are removed for good.")
-                ),
-            ),
-            rx.cond(
-                L.needs_typed_confirm,
-                rx.vstack(
-                    rx.text(t("Type the number of contacts to confirm:"), size="2"),
-                    rx.input(value=L.confirm_text, on_change=L.type_confirmation, id="confirm-count"),
-                    margin_top="12px",
-                ),
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(
-                    rx.button(t("Cancel"), variant="soft", color_scheme="gray", on_click=L.cancel_confirmation)
-                ),
-                rx.button(t("Delete"), color_scheme="red", on_click=L.bulk_delete, id="confirm-bulk-delete"),
-                justify="end",
-                spacing="3",
-                margin_top="16px",
+    return confirm_dialog(
+        rx.alert_dialog.description(L.delete_summary, id="bulk-delete-summary"),
+        rx.cond(
+            L.needs_typed_confirm,
+            rx.vstack(
+                rx.text(t("Type the number of contacts to confirm:"), size="2"),
+                rx.input(value=L.confirm_text, on_change=L.type_confirmation, id="confirm-count"),
+                margin_top="12px",
             ),
         ),
+        title=t("Delete the selected contacts?"),
         open=L.confirm_action == "delete",
+        on_close=L.cancel_confirmation,
+        confirm=rx.button(t("Delete"), color_scheme="red", on_click=L.bulk_delete, id="confirm-bulk-delete"),
+        id="bulk-delete-dialog",
     )
 
 

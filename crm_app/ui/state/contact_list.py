@@ -268,6 +268,16 @@ class ContactListState(SessionState):
         return self._t("{done} of {total} contacts", done=f"{self.bulk_done:,}", total=total)
 
     @rx.var
+    def delete_summary(self) -> str:
+        """What a bulk delete removes, with the count in its singular or plural form."""
+        if self.selection_count == 1:
+            return self._t("1 contact and everything that belongs to it are removed for good.")
+        return self._t(
+            "{count} contacts and everything that belongs to them are removed for good.",
+            count=f"{self.selection_count:,}",
+        )
+
+    @rx.var
     def needs_typed_confirm(self) -> bool:
         """Big destructive actions ask to type the count."""
         return self.selection_count > TYPED_CONFIRM_OVER
@@ -426,6 +436,8 @@ class ContactListState(SessionState):
         self.selected = []
         self.all_matching = False
         self.bulk_report = ""
+        self.confirm_action = ""
+        self.confirm_text = ""
         self.tag_query = ""
         self.user_query = ""
         choices = await rx.run_in_thread(self._choices_query())
@@ -754,9 +766,12 @@ class ContactListState(SessionState):
 
     @requires(Permission.CONTACTS_DELETE)
     def ask_bulk_delete(self):
-        """Open the delete confirmation."""
+        """Open the delete confirmation (not for an empty selection)."""
+        if not self.selection_count:
+            return rx.toast.warning(self._t("Select contacts first."))
         self.confirm_action = "delete"
         self.confirm_text = ""
+        return None
 
     @requires(Permission.CONTACTS_VIEW)
     def cancel_confirmation(self):
