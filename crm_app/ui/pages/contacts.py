@@ -323,6 +323,15 @@ def _toolbar() -> rx.Component:
         ),
         _filters_drawer(),
         _views_menu(),
+        rx.button(
+            rx.icon(rx.cond(L.select_mode, "x", "list-checks"), size=16),
+            rx.cond(L.select_mode, t("Done"), t("Select")),
+            variant=rx.cond(L.select_mode, "solid", "outline"),
+            on_click=L.toggle_select_mode,
+            size="3",
+            class_name="phone-only",
+            id="select-mode",
+        ),
         gap="8px",
         wrap="wrap",
         width="100%",
@@ -434,8 +443,21 @@ def _table() -> rx.Component:
 
 
 def _card(row: ContactRow) -> rx.Component:
-    """One phone card: name, markers and city open the file; the phone button calls."""
+    """One phone card: name, markers and city open the file; the phone button calls; in select mode a tick box."""
     return rx.el.div(
+        rx.cond(
+            L.select_mode,
+            rx.el.label(
+                rx.el.input(
+                    type="checkbox",
+                    checked=L.all_matching | L.selected.contains(row.id),
+                    on_change=lambda _v: L.toggle_row(row.id),
+                    class_name="row-select",
+                    aria_label=t("Select"),
+                ),
+                class_name="card-select",
+            ),
+        ),
         ReactRouterLink.create(
             rx.el.span(*_name(row), class_name="list-name list-name-lg"),
             rx.el.span(row.city, class_name="list-muted"),
@@ -466,8 +488,15 @@ def _bulk_bar() -> rx.Component:
         L.selection_count > 0,
         rx.card(
             rx.flex(
-                rx.text(
-                    L.selection_count.to_string() + " " + t("selected"), weight="bold", size="2", id="selection-count"
+                rx.text(L.selection_label, weight="bold", size="2", id="selection-count"),
+                rx.text("·", color_scheme="gray", aria_hidden="true"),
+                rx.button(
+                    t("Clear"),
+                    variant="ghost",
+                    size="1",
+                    color_scheme="gray",
+                    on_click=L.clear_selection,
+                    id="clear-selection",
                 ),
                 rx.cond(
                     ~L.all_matching & (L.total > L.selected.length()),
@@ -479,7 +508,6 @@ def _bulk_bar() -> rx.Component:
                         id="select-all-matching",
                     ),
                 ),
-                rx.button(t("Clear"), variant="ghost", size="1", color_scheme="gray", on_click=L.clear_selection),
                 rx.spacer(),
                 rx.cond(
                     can(Permission.TAGS_BULK),
@@ -564,7 +592,7 @@ def _bulk_bar() -> rx.Component:
                 width="100%",
             ),
             width="100%",
-            margin_bottom="8px",
+            class_name="bulk-bar",
             id="bulk-bar",
         ),
     )
@@ -665,14 +693,7 @@ def contacts_page() -> rx.Component:
     return rx.box(
         page_header(t("Contacts"), export_menu(), _new_buttons()),
         _toolbar(),
-        rx.cond(
-            L.bulk_report,
-            rx.callout(
-                L.bulk_report, icon="check", color_scheme="green", size="1", margin_bottom="8px", id="bulk-report"
-            ),
-        ),
         _bulk_progress(),
-        _bulk_bar(),
         rx.cond(
             L.total == 0,
             rx.center(rx.text(t("No contacts match."), color_scheme="gray"), padding="40px"),
@@ -681,6 +702,7 @@ def contacts_page() -> rx.Component:
             # cards).
             rx.box(rx.cond(L.layout != "phone", _table()), rx.cond(L.layout != "desktop", _cards()), width="100%"),
         ),
+        _bulk_bar(),
         _pager(),
         _delete_dialog(),
         width="100%",
