@@ -429,3 +429,10 @@ def test_discarding_edits_of_a_saved_contact_needs_no_confirmation(staff_token) 
     editor.edit_field("first_name", "Anna")
     editor.discard()
     assert not editor.confirm_discard and editor.first_name == "Ann"
+
+
+def test_a_new_person_opened_from_an_empty_search_has_the_searched_words_as_names(staff_token) -> None:
+    editor = _editor(staff_token, "/contacts/new?kind=person&name=Jane%20van%20Berg")
+    assert (editor.first_name, editor.last_name, editor.dirty) == ("Jane", "van Berg", False)
+    editor = _editor(staff_token, "/contacts/new?kind=organization&name=Acme")
+    assert (editor.company_name, editor.first_name) == ("", "")

@@ -302,3 +302,10 @@ def test_select_mode_on_a_phone_unselects_everything_when_it_ends(app_db) -> Non
     state.selected = [1, 2]
     _call(state, "toggle_select_mode")
     assert (state.select_mode, state.selected) == (False, [])
+
+
+def test_an_empty_search_offers_a_new_person_named_by_the_searched_words(app_db) -> None:
+    state = _state(_token(), "q=Jane%20%20Doe%26Co")
+    state.params = {"q": "Jane  Doe&Co"}
+    assert state.create_label == "Create “Jane Doe&Co”"
+    assert state.create_href == "/contacts/new?kind=person&name=Jane+Doe%26Co"

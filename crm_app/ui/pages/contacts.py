@@ -688,6 +688,43 @@ def _pager() -> rx.Component:
     )
 
 
+def _empty() -> rx.Component:
+    """Nothing matches: offer to create the contact that was searched for, or to clear the search."""
+    return rx.vstack(
+        rx.text(t("No contacts match."), color_scheme="gray"),
+        rx.cond(
+            L.query.strip() != "",
+            rx.flex(
+                rx.cond(
+                    can(Permission.CONTACTS_EDIT),
+                    rx.button(
+                        rx.icon("user-plus", size=16),
+                        L.create_label,
+                        on_click=rx.redirect(L.create_href),
+                        id="create-searched",
+                    ),
+                ),
+                rx.button(
+                    rx.icon("x", size=16),
+                    t("Clear search"),
+                    variant="soft",
+                    color_scheme="gray",
+                    on_click=L.search(""),
+                    id="clear-search",
+                ),
+                gap="8px",
+                wrap="wrap",
+                justify="center",
+            ),
+        ),
+        align="center",
+        spacing="3",
+        padding="40px 16px",
+        width="100%",
+        id="empty-state",
+    )
+
+
 def contacts_page() -> rx.Component:
     """Search, filters, the rows of one page, bulk actions and the pager."""
     return rx.box(
@@ -696,14 +733,14 @@ def contacts_page() -> rx.Component:
         _bulk_progress(),
         rx.cond(
             L.total == 0,
-            rx.center(rx.text(t("No contacts match."), color_scheme="gray"), padding="40px"),
+            _empty(),
             # Until the browser has said how wide it is both views are drawn (CSS shows one); then only its own,
             # which halves the work of every search (a narrow desktop window keeps the table, a turned phone its
             # cards).
             rx.box(rx.cond(L.layout != "phone", _table()), rx.cond(L.layout != "desktop", _cards()), width="100%"),
         ),
         _bulk_bar(),
-        _pager(),
+        rx.cond(L.total > 0, _pager()),
         _delete_dialog(),
         width="100%",
     )

@@ -475,7 +475,9 @@ class ContactEditState(SessionState):
         if tail == "new":
             if not self._current.can(Permission.CONTACTS_EDIT):
                 return rx.redirect("/contacts")
-            self._blank(str(self.router.url.query_parameters.get("kind", "person")))
+            query = self.router.url.query_parameters
+            self._blank(str(query.get("kind", "person")))
+            self._prefill_name(query.get("name"))
             return None
         try:
             contact_id = int(tail)
@@ -486,6 +488,11 @@ class ContactEditState(SessionState):
             self._just_created = 0
             return None
         return self._reload(contact_id)
+
+    def _prefill_name(self, name: Any) -> None:
+        """A new person from the words searched for on the list ("Create 'Jane Doe'"): first and last name."""
+        if self.kind == "person" and isinstance(name, str) and name.strip():
+            self.first_name, self.last_name = contacts.split_full_name(name)
 
     async def _join(self, contact_id: int) -> None:
         await self._touch_presence(editing=self.dirty)

@@ -198,6 +198,22 @@ def _sort_chosen(params: dict[str, str]) -> bool:
 
 
 PHONE_MEDIA = "(max-width: 767px)"  # the phone breakpoint of assets/styles.css
+# The search box takes the focus when the list opens on a desktop (a phone would pop its keyboard up), and "/"
+# focuses it unless the user is typing in another field.
+SEARCH_FOCUS_SCRIPT = f"""(() => {{
+  const box = () => document.getElementById('contact-search');
+  if (!window.matchMedia('{PHONE_MEDIA}').matches) box()?.focus();
+  if (window.__crmSlashFocus) return;
+  window.__crmSlashFocus = true;
+  document.addEventListener('keydown', (e) => {{
+    if (e.key !== '/' || e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented) return;
+    const t = e.target;
+    if (t instanceof HTMLElement && (t.isContentEditable || t.closest('input, textarea, select'))) return;
+    if (!box()) return;
+    e.preventDefault();
+    box().focus();
+  }});
+}})()"""
 
 
 class ContactListState(SessionState):
@@ -293,6 +309,16 @@ class ContactListState(SessionState):
         if self.bulk_total_is_estimate:
             total = self._t("about {n}", n=total)
         return self._t("{done} of {total} contacts", done=f"{self.bulk_done:,}", total=total)
+
+    @rx.var
+    def create_label(self) -> str:
+        """ "Create 'Jane Doe'": a new person named by the search that found nothing."""
+        return self._t("Create “{name}”", name=" ".join(self.query.split()))
+
+    @rx.var
+    def create_href(self) -> str:
+        """The new person form with the searched words as first and last name."""
+        return "/contacts/new?" + urlencode({"kind": "person", "name": " ".join(self.query.split())})
 
     @rx.var
     def selection_label(self) -> str:
@@ -491,7 +517,10 @@ class ContactListState(SessionState):
         choices = await rx.run_in_thread(self._choices_query())
         self._apply_choices(choices)
         await self._reload()
-        return rx.call_script(f"window.matchMedia('{PHONE_MEDIA}').matches", callback=ContactListState.choose_layout)
+        return [
+            rx.call_script(f"window.matchMedia('{PHONE_MEDIA}').matches", callback=ContactListState.choose_layout),
+            rx.call_script(SEARCH_FOCUS_SCRIPT),
+        ]
 
     @requires(Permission.CONTACTS_VIEW)
     def choose_layout(self, phone: Any):
