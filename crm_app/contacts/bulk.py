@@ -19,7 +19,7 @@ are included, and contacts an earlier batch changed so that they no longer match
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 from sqlalchemy import delete, exists, insert, update
@@ -43,18 +43,49 @@ from crm_app.core.timeutil import utcnow
 
 DEFAULT_BATCH = 1000
 MAX_BATCH = 10_000
+UNDO_LIMIT = 10_000
 
 
 Progress = Callable[["BulkResult"], None]
 
 
+class BulkUndo(BaseModel):
+    """How to take a bulk action back: what it did and the contacts it changed (each one's assignee before)."""
+
+    action: Literal["add_tag", "remove_tag", "assign"]
+    tag_id: int | None = None
+    user_id: int | None = None
+    before: dict[int, int | None] = {}
+
+
 class BulkResult(BaseModel):
-    """What a bulk action did: contacts it looked at, changed, left alone (already done), batches committed."""
+    """What a bulk action did: contacts it looked at, changed, left alone (already done), batches committed.
+
+    ``undo`` is set for a tag or an assignment that changed at most ``UNDO_LIMIT`` contacts.
+    """
 
     matched: int = 0
     changed: int = 0
     skipped: int = 0
     batches: int = 0
+    undo: BulkUndo | None = None
+
+
+class _UndoLog:
+    """The contacts an action changed, kept for its undo until there are more than ``UNDO_LIMIT``."""
+
+    def __init__(self, undo: BulkUndo) -> None:
+        self.undo: BulkUndo | None = undo
+
+    def add(self, changes: dict[int, int | None]) -> None:
+        if self.undo is not None:
+            self.undo.before.update(changes)
+            if len(self.undo.before) > UNDO_LIMIT:
+                self.undo = None
+
+    def attach(self, result: BulkResult) -> BulkResult:
+        result.undo = self.undo if self.undo is not None and self.undo.before else None
+        return result
 
 
 def _batches(
@@ -161,6 +192,7 @@ def bulk_add_tag(
     """Put a tag on the chosen contacts; contacts that already have it are skipped."""
     tag = _tag(session, tag_id)
     tag_id, tag_name = tag.id, tag.name
+    log = _UndoLog(BulkUndo(action="add_tag", tag_id=tag_id))
 
     def apply(chunk: list[int]) -> tuple[int, int]:
         present = _existing(session, chunk)
@@ -182,9 +214,10 @@ def bulk_add_tag(
                 ],
             )
             index_tag_added(session, contact_ids=missing, tag_name=tag_name, tag_id=tag_id)
+            log.add(dict.fromkeys(missing))
         return len(present), len(missing)
 
-    return _run(session, ids=ids, filter=filter, batch_size=batch_size, apply=apply, on_batch=on_batch)
+    return log.attach(_run(session, ids=ids, filter=filter, batch_size=batch_size, apply=apply, on_batch=on_batch))
 
 
 def bulk_remove_tag(
@@ -200,6 +233,7 @@ def bulk_remove_tag(
     """Take a tag off the chosen contacts; contacts without it are skipped."""
     tag = _tag(session, tag_id)
     tag_id, tag_name = tag.id, tag.name
+    log = _UndoLog(BulkUndo(action="remove_tag", tag_id=tag_id))
 
     def apply(chunk: list[int]) -> tuple[int, int]:
         present = _existing(session, chunk)
@@ -224,9 +258,10 @@ def bulk_remove_tag(
                 ],
             )
             reindex_contacts(session, contact_ids=tagged)
+            log.add(dict.fromkeys(tagged))
         return len(present), len(tagged)
 
-    return _run(session, ids=ids, filter=filter, batch_size=batch_size, apply=apply, on_batch=on_batch)
+    return log.attach(_run(session, ids=ids, filter=filter, batch_size=batch_size, apply=apply, on_batch=on_batch))
 
 
 def bulk_assign(
@@ -248,6 +283,7 @@ def bulk_assign(
         if not user.active:
             raise ValidationError("This user is deactivated.", field="assigned_user_id")
         names[user.id] = user.name or user.email
+    log = _UndoLog(BulkUndo(action="assign", user_id=user_id))
 
     def name_of(uid: int | None) -> str | None:
         if uid is None:
@@ -278,9 +314,10 @@ def bulk_assign(
                 ],
             )
             index_assigned(session, changes=changing, user_id=user_id, user_name=name_of(user_id) or "")
+            log.add(dict(changing))
         return len(rows), len(changing)
 
-    return _run(session, ids=ids, filter=filter, batch_size=batch_size, apply=apply, on_batch=on_batch)
+    return log.attach(_run(session, ids=ids, filter=filter, batch_size=batch_size, apply=apply, on_batch=on_batch))
 
 
 def _set_archived(
@@ -383,3 +420,43 @@ def bulk_delete(
         return len(found), len(found)
 
     return _run(session, ids=ids, filter=filter, batch_size=batch_size, apply=apply, on_batch=on_batch)
+
+
+def undo_bulk(
+    session: Session,
+    *,
+    undo: BulkUndo,
+    actor_id: int | None,
+    batch_size: int | None = DEFAULT_BATCH,
+    on_batch: Progress | None = None,
+) -> BulkResult:
+    """Take back a bulk tag or assignment on the contacts it changed; a contact assigned again since is left alone."""
+    ids = sorted(undo.before)
+    if undo.action in ("add_tag", "remove_tag"):
+        reverse = bulk_remove_tag if undo.action == "add_tag" else bulk_add_tag
+        result = reverse(
+            session, ids=ids, tag_id=undo.tag_id or 0, actor_id=actor_id, batch_size=batch_size, on_batch=on_batch
+        )
+        result.undo = None
+        return result
+    still: dict[int | None, list[int]] = {}
+    for start in range(0, len(ids), MAX_BATCH):
+        chunk = ids[start : start + MAX_BATCH]
+        assigned = session.exec(select(Contact.id).where(Contact.id.in_(chunk), _assigned_to(undo.user_id))).all()
+        for cid in assigned:
+            still.setdefault(undo.before[cid], []).append(cid)
+    total = BulkResult(skipped=len(ids) - sum(len(group) for group in still.values()))
+    total.matched = total.skipped
+    for previous, group in still.items():
+        done = bulk_assign(session, ids=group, user_id=previous, actor_id=actor_id, batch_size=batch_size)
+        total.matched += done.matched
+        total.changed += done.changed
+        total.skipped += done.skipped
+        total.batches += done.batches
+        if on_batch is not None:
+            on_batch(total.model_copy())
+    return total
+
+
+def _assigned_to(user_id: int | None) -> Any:
+    return Contact.assigned_user_id.is_(None) if user_id is None else Contact.assigned_user_id == user_id

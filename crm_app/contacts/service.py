@@ -136,6 +136,12 @@ def display_name_for(kind: str, first_name: str, last_name: str, company_name: s
     return name[:DISPLAY_NAME_LIMIT]
 
 
+def split_full_name(text: str) -> tuple[str, str]:
+    """A full name typed in one box as (first name, last name): its first word, then the rest, cut to fit."""
+    first, _, last = " ".join(str(text).split()).partition(" ")
+    return first[: NAME_LIMITS["first_name"]], last[: NAME_LIMITS["last_name"]]
+
+
 def like_prefix(text: str) -> str:
     """A LIKE pattern matching values that start with ``text`` (wildcards escaped with ``\\``)."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -1113,9 +1119,7 @@ def convert_kind(
         person = " ".join(part for part in (contact.first_name, contact.last_name) if part)
         values["company_name"] = person[: NAME_LIMITS["company_name"]]
     if to_kind == "person" and not (contact.first_name or contact.last_name):
-        first, _, last = contact.company_name.partition(" ")
-        values["first_name"] = first[: NAME_LIMITS["first_name"]]
-        values["last_name"] = last.strip()[: NAME_LIMITS["last_name"]]
+        values["first_name"], values["last_name"] = split_full_name(contact.company_name)
     merged = {name: values.get(name, getattr(contact, name)) for name in ("first_name", "last_name", "company_name")}
     display = display_name_for(to_kind, merged["first_name"], merged["last_name"], merged["company_name"])
     values["display_name"] = display

@@ -367,3 +367,50 @@ def test_a_contact_archived_or_restored_alone_moves_between_the_list_filters(db)
     assert (_names(db), _names(db, archived="only")) == ([], ["Ann Martin"])
     service.restore_contact(db, contact_id=contact_id, actor_id=None, expected_version=version)
     assert (_names(db), _names(db, archived="only")) == (["Ann Martin"], [])
+
+
+def _tagged(db: Session, tag_id: int) -> list[int]:
+    return sorted(db.exec(select(ContactTag.contact_id).where(ContactTag.tag_id == tag_id)).all())
+
+
+def test_undo_of_a_bulk_tag_takes_it_off_only_the_contacts_that_got_it(db) -> None:
+    ann, bob, cid = (_add(db, name) for name in ("Ann", "Bob", "Cid"))
+    vip = _tag_id(db, "VIP")
+    bulk.bulk_add_tag(db, ids=[ann], tag_id=vip, actor_id=None)
+    result = bulk.bulk_add_tag(db, ids=[ann, bob, cid], tag_id=vip, actor_id=None)
+    assert result.undo == bulk.BulkUndo(action="add_tag", tag_id=vip, before={bob: None, cid: None})
+    undone = bulk.undo_bulk(db, undo=result.undo, actor_id=None)
+    assert (undone.changed, undone.undo) == (2, None)
+    assert _tagged(db, vip) == [ann]
+
+
+def test_undo_of_a_bulk_tag_removal_puts_it_back(db) -> None:
+    ann, bob = (_add(db, name) for name in ("Ann", "Bob"))
+    vip = _tag_id(db, "VIP")
+    bulk.bulk_add_tag(db, ids=[ann, bob], tag_id=vip, actor_id=None)
+    result = bulk.bulk_remove_tag(db, ids=[ann, bob], tag_id=vip, actor_id=None)
+    bulk.undo_bulk(db, undo=result.undo, actor_id=None)
+    assert _tagged(db, vip) == [ann, bob]
+
+
+def test_undo_of_a_bulk_assign_gives_each_contact_its_assignee_back_unless_reassigned_since(db) -> None:
+    alice, bruno = make_user(db, name="Alice"), make_user(db, name="Bruno")
+    ann, bob, cid, dan = (_add(db, name) for name in ("Ann", "Bob", "Cid", "Dan"))
+    bulk.bulk_assign(db, ids=[ann], user_id=alice.id, actor_id=None)
+    bulk.bulk_assign(db, ids=[bob], user_id=bruno.id, actor_id=None)
+    result = bulk.bulk_assign(db, ids=[ann, bob, cid, dan], user_id=bruno.id, actor_id=None)
+    assert result.undo.before == {ann: alice.id, cid: None, dan: None}
+    bulk.bulk_assign(db, ids=[dan], user_id=alice.id, actor_id=None)
+    undone = bulk.undo_bulk(db, undo=result.undo, actor_id=None)
+    assert (undone.changed, undone.skipped) == (2, 1)
+    assigned = dict(db.exec(select(Contact.id, Contact.assigned_user_id)).all())
+    assert (assigned[ann], assigned[bob], assigned[cid], assigned[dan]) == (alice.id, bruno.id, None, alice.id)
+
+
+def test_no_undo_is_kept_for_an_action_that_changed_nothing_or_too_many(db, monkeypatch) -> None:
+    ids = [_add(db, name) for name in ("Ann", "Bob", "Cid")]
+    vip = _tag_id(db, "VIP")
+    assert bulk.bulk_remove_tag(db, ids=ids, tag_id=vip, actor_id=None).undo is None
+    monkeypatch.setattr(bulk, "UNDO_LIMIT", 2)
+    assert bulk.bulk_add_tag(db, ids=ids, tag_id=vip, actor_id=None, batch_size=1).undo is None
+    assert bulk.bulk_archive(db, ids=ids, actor_id=None).undo is None

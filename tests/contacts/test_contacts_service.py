@@ -587,3 +587,10 @@ def test_services_leave_the_commit_to_the_caller(db) -> None:
     service.create_contact(db, data=person(tags=["VIP"]), actor_id=None)
     db.rollback()
     assert row_counts(db) == dict.fromkeys(row_counts(db), 0)
+
+
+def test_a_full_name_typed_in_one_box_splits_into_first_and_last_name() -> None:
+    assert service.split_full_name("  Jane   van der  Berg ") == ("Jane", "van der Berg")
+    assert service.split_full_name("Cher") == ("Cher", "")
+    assert service.split_full_name("") == ("", "")
+    assert service.split_full_name("x" * 500 + " y") == ("x" * 200, "y")

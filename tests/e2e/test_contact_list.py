@@ -112,7 +112,8 @@ def test_bulk_tag_three_contacts_across_two_pages(app_server, desktop, listed):
     expect(desktop.locator("#selection-count")).to_contain_text("3")
     desktop.locator("#bulk-tag").fill("Bulked")
     desktop.locator("#bulk-add-tag").click()
-    expect(desktop.locator("#bulk-report")).to_contain_text("3 changed")
+    expect(desktop.locator("[data-sonner-toast]", has_text="Tag added to 3 contacts.")).to_be_visible()
+    expect(desktop.locator("#selection-count")).to_have_text("3 selected")
     with app_server.session() as db:
         tag = db.exec(select(Tag).where(Tag.name == "Bulked")).one()
         assert len(db.exec(select(ContactTag).where(ContactTag.tag_id == tag.id)).all()) == 3
@@ -149,7 +150,7 @@ def test_a_bulk_tag_on_all_matching_shows_progress_and_reaches_an_open_profile_o
         expect(desktop.locator("#selection-count")).to_contain_text("30")
         desktop.locator("#bulk-tag").fill("Everyone")
         desktop.locator("#bulk-add-tag").click()
-        expect(desktop.locator("#bulk-report")).to_contain_text("30 changed")
+        expect(desktop.locator("[data-sonner-toast]", has_text="Tag added to 30 contacts.")).to_be_visible()
         expect(desktop.locator("#bulk-progress")).to_have_count(0)
         expect(other.locator(".tag-chip", has_text="Everyone")).to_be_visible(timeout=10_000)
     finally:

@@ -398,3 +398,51 @@ def test_a_deactivated_choice_the_contact_holds_is_listed_marked_inactive(staff_
     assert editor.errors == {}
     assert stored(contact_id).custom == {"brand": "samsung", "interests": ["tennis"]}
     assert [o.value for o in part(new_editor(staff_token), "brand").choices] == ["apple"]
+
+
+def test_converting_names_the_values_the_other_form_hides_before_it_converts(staff_token) -> None:
+    contact_id = make_contact()
+    editor = open_editor(staff_token, contact_id)
+    assert editor.ask_convert() is None
+    assert editor.confirm_convert and editor.convert_hidden == ["First name", "Last name"]
+    assert stored(contact_id).kind == "person"
+    editor.cancel_convert()
+    assert not editor.confirm_convert and stored(contact_id).kind == "person"
+    editor.ask_convert()
+    assert "Converted." in toasts(editor.convert())
+    assert not editor.confirm_convert and stored(contact_id).kind == "organization"
+    assert editor.ask_convert() is None
+    assert editor.convert_hidden == ["Company name"]
+
+
+def test_converting_a_new_contact_switches_its_form_without_asking(staff_token) -> None:
+    editor = new_editor(staff_token)
+    assert editor.ask_convert() is None
+    assert editor.kind == "organization" and not editor.confirm_convert
+
+
+def test_discarding_a_new_contact_with_typed_values_asks_first(staff_token) -> None:
+    editor = new_editor(staff_token)
+    editor.edit_field("first_name", "Anna")
+    assert editor.discard() is None
+    assert editor.confirm_discard and editor.first_name == "Anna"
+    editor.cancel_discard()
+    assert not editor.confirm_discard and editor.first_name == "Anna"
+    editor.discard()
+    assert "/contacts" in repr(editor.confirm_discard_new())
+    assert not editor.confirm_discard
+
+
+def test_discarding_edits_of_a_saved_contact_needs_no_confirmation(staff_token) -> None:
+    contact_id = make_contact()
+    editor = open_editor(staff_token, contact_id)
+    editor.edit_field("first_name", "Anna")
+    editor.discard()
+    assert not editor.confirm_discard and editor.first_name == "Ann"
+
+
+def test_a_new_person_opened_from_an_empty_search_has_the_searched_words_as_names(staff_token) -> None:
+    editor = _editor(staff_token, "/contacts/new?kind=person&name=Jane%20van%20Berg")
+    assert (editor.first_name, editor.last_name, editor.dirty) == ("Jane", "van Berg", False)
+    editor = _editor(staff_token, "/contacts/new?kind=organization&name=Acme")
+    assert (editor.company_name, editor.first_name) == ("", "")

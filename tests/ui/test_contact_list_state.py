@@ -261,3 +261,51 @@ def test_the_updated_column_is_sent_as_text_in_the_readers_language(app_db) -> N
     (row,) = state.rows
     assert row.updated_label.startswith("il y a ")
     assert row.updated_title.endswith(" UTC") and str(row.updated_at.year) in row.updated_title
+
+
+def test_the_undo_of_a_bulk_tag_runs_once_as_a_background_job(app_db) -> None:
+    ids = _people("Ann", "Bob")
+    state = _state(_token())
+    assert "nothing to undo" in repr(_call(state, "undo_bulk_action"))
+    job = {"action": "add_tag", "extra": {"tag_name": "Undoable"}, "ids": ids, "params": {}, "actor_id": None}
+    result = contact_list._run_job(job, lambda _r: None)
+    assert (result.changed, _tagged("Undoable")) == (2, 2)
+    state._undo = result.undo
+    assert "run_bulk_job" in repr(_call(state, "undo_bulk_action"))
+    assert state._undo is None and state._bulk_job["action"] == "undo" and state.bulk_total == 2
+    undone = contact_list._run_job(state._bulk_job, lambda _r: None)
+    assert (undone.changed, _tagged("Undoable")) == (2, 0)
+    assert "nothing to undo" in repr(_call(state, "undo_bulk_action"))
+
+
+def test_the_bulk_report_counts_in_singular_and_plural(app_db) -> None:
+    state = _state(_token())
+    one = contact_list.bulk.BulkResult(changed=1, skipped=0)
+    many = contact_list.bulk.BulkResult(changed=1204, skipped=1)
+    assert state._bulk_report("add_tag", one) == "Tag added to 1 contact."
+    assert state._bulk_report("delete", many) == "1,204 contacts deleted. 1 left unchanged."
+
+
+def test_selection_and_export_labels_say_how_many(app_db) -> None:
+    state = _state(_token())
+    state.total = 1204
+    assert (state.selection_label, state.export_scope) == ("0 selected", "Export all 1,204 matching")
+    state.selected = [5]
+    assert (state.selection_label, state.export_scope) == ("1 selected", "Export 1 selected")
+    state.selected = [5, 6, 7]
+    assert (state.selection_label, state.export_scope) == ("3 selected", "Export 3 selected")
+
+
+def test_select_mode_on_a_phone_unselects_everything_when_it_ends(app_db) -> None:
+    state = _state(_token())
+    _call(state, "toggle_select_mode")
+    state.selected = [1, 2]
+    _call(state, "toggle_select_mode")
+    assert (state.select_mode, state.selected) == (False, [])
+
+
+def test_an_empty_search_offers_a_new_person_named_by_the_searched_words(app_db) -> None:
+    state = _state(_token(), "q=Jane%20%20Doe%26Co")
+    state.params = {"q": "Jane  Doe&Co"}
+    assert state.create_label == "Create “Jane Doe&Co”"
+    assert state.create_href == "/contacts/new?kind=person&name=Jane+Doe%26Co"

@@ -6,6 +6,7 @@ import reflex as rx
 
 from crm_app.auth.permissions import Permission
 from crm_app.ui.i18n import t
+from crm_app.ui.state.contact_list import ContactListState
 from crm_app.ui.state.imports import ExportState
 from crm_app.ui.state.session import can
 
@@ -28,6 +29,14 @@ def export_menu() -> rx.Component:
                     )
                 ),
                 rx.menu.content(
+                    rx.text(
+                        ContactListState.export_scope,
+                        size="1",
+                        weight="medium",
+                        color_scheme="gray",
+                        padding="4px 12px",
+                        id="export-scope",
+                    ),
                     rx.menu.item(
                         rx.icon("file-spreadsheet", size=16),
                         t("Excel (.xlsx)"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from crm_app.auth.permissions import Permission
+from crm_app.ui.components.dialogs import confirm_dialog
 from crm_app.ui.components.feed import contact_feed
 from crm_app.ui.components.markers import contact_name
 from crm_app.ui.i18n import t
@@ -205,7 +206,7 @@ def _names() -> rx.Component:
                 rx.cond(S.kind == "person", t("Convert to organisation"), t("Convert to person")),
                 variant="ghost",
                 size="1",
-                on_click=S.convert,
+                on_click=S.ask_convert,
                 id="convert-kind",
             ),
         ),
@@ -777,7 +778,10 @@ def _actions() -> rx.Component:
         rx.cond(
             CAN_EDIT,
             rx.hstack(
-                rx.cond(S.dirty, rx.button(t("Discard"), variant="soft", color_scheme="gray", on_click=S.discard)),
+                rx.cond(
+                    S.dirty,
+                    rx.button(t("Discard"), variant="soft", color_scheme="gray", on_click=S.discard, id="discard"),
+                ),
                 rx.button(
                     rx.icon("save", size=16),
                     t("Save"),
@@ -889,48 +893,61 @@ def _conflict_row(row: ConflictRow) -> rx.Component:
 
 
 def _conflict_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title(t("Someone else changed the same fields")),
-            rx.dialog.description(
-                t("Their other changes are kept. For each field below, pick the value to keep."), size="2"
-            ),
-            rx.vstack(rx.foreach(S.conflicts, _conflict_row), spacing="4", width="100%", margin_y="16px"),
-            rx.hstack(
-                rx.button(t("Keep editing"), variant="soft", color_scheme="gray", on_click=S.cancel_conflicts),
-                rx.button(t("Save my choices"), on_click=S.resolve_conflicts, id="resolve-conflicts"),
-                justify="end",
-                spacing="3",
-            ),
-            max_width="640px",
+    return confirm_dialog(
+        rx.alert_dialog.description(
+            t("Their other changes are kept. For each field below, pick the value to keep."), size="2"
         ),
+        rx.vstack(rx.foreach(S.conflicts, _conflict_row), spacing="4", width="100%", margin_y="16px"),
+        title=t("Someone else changed the same fields"),
         open=S.show_conflicts,
+        on_close=S.cancel_conflicts,
+        cancel_label=t("Keep editing"),
+        confirm=rx.button(t("Save my choices"), on_click=S.resolve_conflicts, id="resolve-conflicts"),
+        id="conflict-dialog",
+        max_width="640px",
     )
 
 
 def _delete_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title(t("Delete this contact?")),
-            rx.alert_dialog.description(
-                t(
-                    "The contact, its phones, e-mails, addresses and history are removed for good. "
-                    "This cannot be undone."
-                )
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(
-                    rx.button(t("Cancel"), variant="soft", color_scheme="gray", on_click=S.cancel_delete)
-                ),
-                rx.alert_dialog.action(
-                    rx.button(t("Delete"), color_scheme="red", on_click=S.delete, id="confirm-delete")
-                ),
-                justify="end",
-                spacing="3",
-                margin_top="16px",
-            ),
+    return confirm_dialog(
+        rx.alert_dialog.description(
+            t("The contact, its phones, e-mails, addresses and history are removed for good. This cannot be undone.")
         ),
+        title=t("Delete this contact?"),
         open=S.confirm_delete,
+        on_close=S.cancel_delete,
+        confirm=rx.button(t("Delete"), color_scheme="red", on_click=S.delete, id="confirm-delete"),
+        id="delete-dialog",
+        return_focus="#more-actions",
+    )
+
+
+def _discard_dialog() -> rx.Component:
+    return confirm_dialog(
+        rx.alert_dialog.description(t("What you typed in this new contact is thrown away.")),
+        title=t("Discard this new contact?"),
+        open=S.confirm_discard,
+        on_close=S.cancel_discard,
+        cancel_label=t("Keep editing"),
+        confirm=rx.button(t("Discard"), color_scheme="red", on_click=S.confirm_discard_new, id="confirm-discard"),
+        id="discard-dialog",
+    )
+
+
+def _convert_dialog() -> rx.Component:
+    return confirm_dialog(
+        rx.alert_dialog.description(
+            t("These values are kept but not shown on the other form:"),
+            " ",
+            rx.text.strong(S.convert_hidden.join(", ")),
+            id="convert-summary",
+        ),
+        rx.text(t("Convert back to see them again."), size="2", color_scheme="gray", margin_top="8px"),
+        title=rx.cond(S.kind == "person", t("Convert to an organisation?"), t("Convert to a person?")),
+        open=S.confirm_convert,
+        on_close=S.cancel_convert,
+        confirm=rx.button(t("Convert"), on_click=S.convert, id="confirm-convert"),
+        id="convert-dialog",
     )
 
 
@@ -1055,6 +1072,8 @@ def contact_page() -> rx.Component:
             ),
             _delete_dialog(),
             _conflict_dialog(),
+            _discard_dialog(),
+            _convert_dialog(),
             width="100%",
             padding_bottom="80px",
         ),

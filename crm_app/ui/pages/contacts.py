@@ -5,6 +5,7 @@ from reflex.components.react_router.dom import ReactRouterLink
 
 from crm_app.auth.permissions import Permission
 from crm_app.contacts.schemas import ContactRow
+from crm_app.ui.components.dialogs import confirm_dialog
 from crm_app.ui.components.export_menu import export_menu
 from crm_app.ui.components.markers import plain_contact_name
 from crm_app.ui.i18n import t
@@ -322,6 +323,15 @@ def _toolbar() -> rx.Component:
         ),
         _filters_drawer(),
         _views_menu(),
+        rx.button(
+            rx.icon(rx.cond(L.select_mode, "x", "list-checks"), size=16),
+            rx.cond(L.select_mode, t("Done"), t("Select")),
+            variant=rx.cond(L.select_mode, "solid", "outline"),
+            on_click=L.toggle_select_mode,
+            size="3",
+            class_name="phone-only",
+            id="select-mode",
+        ),
         gap="8px",
         wrap="wrap",
         width="100%",
@@ -433,8 +443,21 @@ def _table() -> rx.Component:
 
 
 def _card(row: ContactRow) -> rx.Component:
-    """One phone card: name, markers and city open the file; the phone button calls."""
+    """One phone card: name, markers and city open the file; the phone button calls; in select mode a tick box."""
     return rx.el.div(
+        rx.cond(
+            L.select_mode,
+            rx.el.label(
+                rx.el.input(
+                    type="checkbox",
+                    checked=L.all_matching | L.selected.contains(row.id),
+                    on_change=lambda _v: L.toggle_row(row.id),
+                    class_name="row-select",
+                    aria_label=t("Select"),
+                ),
+                class_name="card-select",
+            ),
+        ),
         ReactRouterLink.create(
             rx.el.span(*_name(row), class_name="list-name list-name-lg"),
             rx.el.span(row.city, class_name="list-muted"),
@@ -465,8 +488,15 @@ def _bulk_bar() -> rx.Component:
         L.selection_count > 0,
         rx.card(
             rx.flex(
-                rx.text(
-                    L.selection_count.to_string() + " " + t("selected"), weight="bold", size="2", id="selection-count"
+                rx.text(L.selection_label, weight="bold", size="2", id="selection-count"),
+                rx.text("·", color_scheme="gray", aria_hidden="true"),
+                rx.button(
+                    t("Clear"),
+                    variant="ghost",
+                    size="1",
+                    color_scheme="gray",
+                    on_click=L.clear_selection,
+                    id="clear-selection",
                 ),
                 rx.cond(
                     ~L.all_matching & (L.total > L.selected.length()),
@@ -478,7 +508,6 @@ def _bulk_bar() -> rx.Component:
                         id="select-all-matching",
                     ),
                 ),
-                rx.button(t("Clear"), variant="ghost", size="1", color_scheme="gray", on_click=L.clear_selection),
                 rx.spacer(),
                 rx.cond(
                     can(Permission.TAGS_BULK),
@@ -563,7 +592,7 @@ def _bulk_bar() -> rx.Component:
                 width="100%",
             ),
             width="100%",
-            margin_bottom="8px",
+            class_name="bulk-bar",
             id="bulk-bar",
         ),
     )
@@ -594,35 +623,21 @@ def _bulk_progress() -> rx.Component:
 
 
 def _delete_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title(t("Delete the selected contacts?")),
-            rx.alert_dialog.description(
-                rx.text(
-                    L.selection_count.to_string()
-                    + " "
-                    + t("contacts and everything that belongs to them are removed for good.")
-                ),
-            ),
-            rx.cond(
-                L.needs_typed_confirm,
-                rx.vstack(
-                    rx.text(t("Type the number of contacts to confirm:"), size="2"),
-                    rx.input(value=L.confirm_text, on_change=L.type_confirmation, id="confirm-count"),
-                    margin_top="12px",
-                ),
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(
-                    rx.button(t("Cancel"), variant="soft", color_scheme="gray", on_click=L.cancel_confirmation)
-                ),
-                rx.button(t("Delete"), color_scheme="red", on_click=L.bulk_delete, id="confirm-bulk-delete"),
-                justify="end",
-                spacing="3",
-                margin_top="16px",
+    return confirm_dialog(
+        rx.alert_dialog.description(L.delete_summary, id="bulk-delete-summary"),
+        rx.cond(
+            L.needs_typed_confirm,
+            rx.vstack(
+                rx.text(t("Type the number of contacts to confirm:"), size="2"),
+                rx.input(value=L.confirm_text, on_change=L.type_confirmation, id="confirm-count"),
+                margin_top="12px",
             ),
         ),
+        title=t("Delete the selected contacts?"),
         open=L.confirm_action == "delete",
+        on_close=L.cancel_confirmation,
+        confirm=rx.button(t("Delete"), color_scheme="red", on_click=L.bulk_delete, id="confirm-bulk-delete"),
+        id="bulk-delete-dialog",
     )
 
 
@@ -673,28 +688,59 @@ def _pager() -> rx.Component:
     )
 
 
+def _empty() -> rx.Component:
+    """Nothing matches: offer to create the contact that was searched for, or to clear the search."""
+    return rx.vstack(
+        rx.text(t("No contacts match."), color_scheme="gray"),
+        rx.cond(
+            L.query.strip() != "",
+            rx.flex(
+                rx.cond(
+                    can(Permission.CONTACTS_EDIT),
+                    rx.button(
+                        rx.icon("user-plus", size=16),
+                        L.create_label,
+                        on_click=rx.redirect(L.create_href),
+                        id="create-searched",
+                    ),
+                ),
+                rx.button(
+                    rx.icon("x", size=16),
+                    t("Clear search"),
+                    variant="soft",
+                    color_scheme="gray",
+                    on_click=L.search(""),
+                    id="clear-search",
+                ),
+                gap="8px",
+                wrap="wrap",
+                justify="center",
+            ),
+        ),
+        align="center",
+        spacing="3",
+        padding="40px 16px",
+        width="100%",
+        id="empty-state",
+    )
+
+
 def contacts_page() -> rx.Component:
     """Search, filters, the rows of one page, bulk actions and the pager."""
     return rx.box(
         page_header(t("Contacts"), export_menu(), _new_buttons()),
         _toolbar(),
-        rx.cond(
-            L.bulk_report,
-            rx.callout(
-                L.bulk_report, icon="check", color_scheme="green", size="1", margin_bottom="8px", id="bulk-report"
-            ),
-        ),
         _bulk_progress(),
-        _bulk_bar(),
         rx.cond(
             L.total == 0,
-            rx.center(rx.text(t("No contacts match."), color_scheme="gray"), padding="40px"),
+            _empty(),
             # Until the browser has said how wide it is both views are drawn (CSS shows one); then only its own,
             # which halves the work of every search (a narrow desktop window keeps the table, a turned phone its
             # cards).
             rx.box(rx.cond(L.layout != "phone", _table()), rx.cond(L.layout != "desktop", _cards()), width="100%"),
         ),
-        _pager(),
+        _bulk_bar(),
+        rx.cond(L.total > 0, _pager()),
         _delete_dialog(),
         width="100%",
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from crm_app.auth.permissions import Permission
+from crm_app.ui.components.dialogs import confirm_dialog
 from crm_app.ui.i18n import t
 from crm_app.ui.layout import page_header
 from crm_app.ui.state.form_builder import (
@@ -876,59 +877,34 @@ def _edit_dialog() -> rx.Component:
 
 
 def _delete_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title(t("Delete the field"), " “", S.delete_label, "”?"),
-            rx.alert_dialog.description(S.delete_summary, weight="medium", id="delete-summary"),
-            rx.text(
-                t("This cannot be undone. To keep the values, deactivate the field instead."),
-                size="2",
-                color_scheme="gray",
-                margin_top="8px",
-            ),
-            rx.flex(
-                rx.alert_dialog.cancel(
-                    rx.button(t("Cancel"), variant="soft", color_scheme="gray", on_click=S.cancel_delete)
-                ),
-                rx.alert_dialog.action(
-                    rx.button(t("Delete"), color_scheme="red", on_click=S.confirm_delete, id="delete-confirm")
-                ),
-                gap="8px",
-                justify="end",
-                margin_top="16px",
-            ),
-            id="delete-dialog",
+    return confirm_dialog(
+        rx.alert_dialog.description(S.delete_summary, weight="medium", id="delete-summary"),
+        rx.text(
+            t("This cannot be undone. To keep the values, deactivate the field instead."),
+            size="2",
+            color_scheme="gray",
+            margin_top="8px",
         ),
+        title=rx.fragment(t("Delete the field"), " “", S.delete_label, "”?"),
         open=S.delete_id > 0,
+        on_close=S.cancel_delete,
+        confirm=rx.button(t("Delete"), color_scheme="red", on_click=S.confirm_delete, id="delete-confirm"),
+        id="delete-dialog",
     )
 
 
 def _delete_section_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title(t("Delete the section"), " “", S.delete_section_title, "”?"),
-            rx.alert_dialog.description(
-                t("Its fields are kept: they move to the top of the form."), id="section-delete-summary"
-            ),
-            rx.flex(
-                rx.alert_dialog.cancel(
-                    rx.button(t("Cancel"), variant="soft", color_scheme="gray", on_click=S.cancel_delete_section)
-                ),
-                rx.alert_dialog.action(
-                    rx.button(
-                        t("Delete section"),
-                        color_scheme="red",
-                        on_click=S.confirm_delete_section,
-                        id="section-delete-confirm",
-                    )
-                ),
-                gap="8px",
-                justify="end",
-                margin_top="16px",
-            ),
-            id="section-delete-dialog",
+    return confirm_dialog(
+        rx.alert_dialog.description(
+            t("Its fields are kept: they move to the top of the form."), id="section-delete-summary"
         ),
+        title=rx.fragment(t("Delete the section"), " “", S.delete_section_title, "”?"),
         open=S.delete_section_id > 0,
+        on_close=S.cancel_delete_section,
+        confirm=rx.button(
+            t("Delete section"), color_scheme="red", on_click=S.confirm_delete_section, id="section-delete-confirm"
+        ),
+        id="section-delete-dialog",
     )
 
 

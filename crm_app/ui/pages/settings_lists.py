@@ -8,6 +8,7 @@ import reflex as rx
 
 from crm_app.auth.permissions import Permission
 from crm_app.contacts.tags import TAG_COLORS
+from crm_app.ui.components.dialogs import confirm_dialog
 from crm_app.ui.i18n import t
 from crm_app.ui.layout import page_header
 from crm_app.ui.state.session import can
@@ -468,45 +469,25 @@ def _merge_bar() -> rx.Component:
 
 def _merge_dialog() -> rx.Component:
     S = TagsState
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title(t("Merge tags")),
-            rx.alert_dialog.description(S.merge_summary, id="merge-summary"),
-            rx.flex(
-                rx.alert_dialog.cancel(
-                    rx.button(t("Cancel"), variant="soft", color_scheme="gray", on_click=S.cancel_merge)
-                ),
-                rx.alert_dialog.action(rx.button(t("Merge"), on_click=S.confirm_merge, id="merge-confirm")),
-                gap="8px",
-                justify="end",
-                margin_top="16px",
-            ),
-            id="merge-dialog",
-        ),
+    return confirm_dialog(
+        rx.alert_dialog.description(S.merge_summary, id="merge-summary"),
+        title=t("Merge tags"),
         open=S.merge_open,
+        on_close=S.cancel_merge,
+        confirm=rx.button(t("Merge"), on_click=S.confirm_merge, id="merge-confirm"),
+        id="merge-dialog",
     )
 
 
 def _delete_dialog() -> rx.Component:
     S = TagsState
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title(t("Delete the tag"), " “", S.delete_name, "”?"),
-            rx.alert_dialog.description(S.delete_summary, id="delete-summary"),
-            rx.flex(
-                rx.alert_dialog.cancel(
-                    rx.button(t("Cancel"), variant="soft", color_scheme="gray", on_click=S.cancel_delete)
-                ),
-                rx.alert_dialog.action(
-                    rx.button(t("Delete"), color_scheme="red", on_click=S.confirm_delete, id="delete-confirm")
-                ),
-                gap="8px",
-                justify="end",
-                margin_top="16px",
-            ),
-            id="delete-dialog",
-        ),
+    return confirm_dialog(
+        rx.alert_dialog.description(S.delete_summary, id="delete-summary"),
+        title=rx.fragment(t("Delete the tag"), " “", S.delete_name, "”?"),
         open=S.delete_id > 0,
+        on_close=S.cancel_delete,
+        confirm=rx.button(t("Delete"), color_scheme="red", on_click=S.confirm_delete, id="delete-confirm"),
+        id="delete-dialog",
     )
 
 

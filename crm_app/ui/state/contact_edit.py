@@ -15,6 +15,7 @@ from crm_app.auth.permissions import Permission
 from crm_app.contacts import lists as contact_lists
 from crm_app.contacts import service as contacts
 from crm_app.contacts import tags as tag_service
+from crm_app.contacts.conversion import hidden_by_conversion
 from crm_app.contacts.merge import changed_fields, three_way_merge
 from crm_app.contacts.phones import dialling_region, parse_phone, phone_links
 from crm_app.contacts.schemas import (
@@ -283,6 +284,9 @@ class ContactEditState(SessionState):
     dirty: bool = False
     saving: bool = False
     confirm_delete: bool = False
+    confirm_discard: bool = False
+    convert_hidden: list[str] = []
+    confirm_convert: bool = False
 
     form_cards: list[FormCard] = []
     custom_text: dict[str, str] = {}
@@ -390,7 +394,7 @@ class ContactEditState(SessionState):
         self.form_error = ""
         self.dirty = False
         self.draft = ""
-        self.confirm_delete = False
+        self._close_confirmations()
 
     def _blank(self, kind: str) -> None:
         self.contact_id = 0
@@ -438,7 +442,13 @@ class ContactEditState(SessionState):
         self.tag_suggestions = []
         self.errors = {}
         self.dirty = False
+        self._close_confirmations()
+
+    def _close_confirmations(self) -> None:
         self.confirm_delete = False
+        self.confirm_discard = False
+        self.confirm_convert = False
+        self.convert_hidden = []
 
     @requires(Permission.CONTACTS_VIEW)
     async def load(self):
@@ -465,7 +475,9 @@ class ContactEditState(SessionState):
         if tail == "new":
             if not self._current.can(Permission.CONTACTS_EDIT):
                 return rx.redirect("/contacts")
-            self._blank(str(self.router.url.query_parameters.get("kind", "person")))
+            query = self.router.url.query_parameters
+            self._blank(str(query.get("kind", "person")))
+            self._prefill_name(query.get("name"))
             return None
         try:
             contact_id = int(tail)
@@ -476,6 +488,11 @@ class ContactEditState(SessionState):
             self._just_created = 0
             return None
         return self._reload(contact_id)
+
+    def _prefill_name(self, name: Any) -> None:
+        """A new person from the words searched for on the list ("Create 'Jane Doe'"): first and last name."""
+        if self.kind == "person" and isinstance(name, str) and name.strip():
+            self.first_name, self.last_name = contacts.split_full_name(name)
 
     async def _join(self, contact_id: int) -> None:
         await self._touch_presence(editing=self.dirty)
@@ -1322,16 +1339,63 @@ class ContactEditState(SessionState):
 
     @requires(Permission.CONTACTS_EDIT)
     def discard(self):
-        """Throw away unsaved edits."""
+        """Throw away unsaved edits; a new contact with typed values asks first."""
+        if not self.contact_id and self.dirty:
+            self.confirm_discard = True
+            return None
+        return self._discard()
+
+    @requires(Permission.CONTACTS_EDIT)
+    def confirm_discard_new(self):
+        """Throw away the new contact the user was asked about."""
+        self.confirm_discard = False
+        return self._discard()
+
+    @requires(Permission.CONTACTS_EDIT)
+    def cancel_discard(self):
+        """Keep the new contact's typed values."""
+        self.confirm_discard = False
+
+    def _discard(self):
         self.draft = ""
         if self.contact_id:
             return self._reload(self.contact_id)
         return rx.redirect("/contacts")
 
+    def _target_kind(self) -> str:
+        return "organization" if self.kind == "person" else "person"
+
+    @requires(Permission.CONTACTS_EDIT)
+    def ask_convert(self):
+        """Convert, after naming the values the other form keeps hidden (a new contact's form just switches)."""
+        if not self.contact_id or self.dirty:
+            return self._convert()
+        try:
+            with session_scope() as db:
+                hidden = hidden_by_conversion(db, contact_id=self.contact_id, to_kind=self._target_kind())
+        except DomainError as err:
+            return rx.toast.error(self._error_text(err))
+        if not hidden:
+            return self._convert()
+        self.convert_hidden = [self._t(label) for label in hidden]
+        self.confirm_convert = True
+        return None
+
+    @requires(Permission.CONTACTS_EDIT)
+    def cancel_convert(self):
+        """Close the conversion confirmation without converting."""
+        self.confirm_convert = False
+        self.convert_hidden = []
+
     @requires(Permission.CONTACTS_EDIT)
     def convert(self):
         """Person to organisation and back; on an existing contact this is saved and recorded at once."""
-        target = "organization" if self.kind == "person" else "person"
+        self.confirm_convert = False
+        self.convert_hidden = []
+        return self._convert()
+
+    def _convert(self):
+        target = self._target_kind()
         if not self.contact_id:
             self.kind = target
             self._touch()

@@ -29,8 +29,10 @@ from crm_app.core.errors import DomainError, NotFoundError
 from crm_app.core.ids import as_id
 from crm_app.core.timeutil import utcnow
 from crm_app.db import session_scope
+from crm_app.i18n import _
 from crm_app.ui.state.live import watch_list
 from crm_app.ui.state.session import SessionState, _to_sign_in, requires
+from crm_app.ui.state.toasts import undo_toast
 
 log = logging.getLogger(__name__)
 
@@ -108,14 +110,26 @@ class _Choices:
     views: list[SavedViewRow]
 
 
-BULK_ACTIONS: dict[str, tuple[Callable[..., bulk.BulkResult], str, Permission]] = {
-    "add_tag": (bulk.bulk_add_tag, "Tag added", Permission.TAGS_BULK),
-    "remove_tag": (bulk.bulk_remove_tag, "Tag removed", Permission.TAGS_BULK),
-    "assign": (bulk.bulk_assign, "Assigned", Permission.CONTACTS_EDIT),
-    "archive": (bulk.bulk_archive, "Archived", Permission.CONTACTS_ARCHIVE),
-    "restore": (bulk.bulk_restore, "Restored", Permission.CONTACTS_ARCHIVE),
-    "delete": (bulk.bulk_delete, "Deleted", Permission.CONTACTS_DELETE),
+BULK_ACTIONS: dict[str, tuple[Callable[..., bulk.BulkResult], Permission]] = {
+    "add_tag": (bulk.bulk_add_tag, Permission.TAGS_BULK),
+    "remove_tag": (bulk.bulk_remove_tag, Permission.TAGS_BULK),
+    "assign": (bulk.bulk_assign, Permission.CONTACTS_EDIT),
+    "archive": (bulk.bulk_archive, Permission.CONTACTS_ARCHIVE),
+    "restore": (bulk.bulk_restore, Permission.CONTACTS_ARCHIVE),
+    "delete": (bulk.bulk_delete, Permission.CONTACTS_DELETE),
 }
+# What a finished action says: for one contact, for several ({count}).
+BULK_REPORTS: dict[str, tuple[str, str]] = {
+    "add_tag": (_("Tag added to 1 contact."), _("Tag added to {count} contacts.")),
+    "remove_tag": (_("Tag removed from 1 contact."), _("Tag removed from {count} contacts.")),
+    "assign": (_("1 contact assigned."), _("{count} contacts assigned.")),
+    "archive": (_("1 contact archived."), _("{count} contacts archived.")),
+    "restore": (_("1 contact restored."), _("{count} contacts restored.")),
+    "delete": (_("1 contact deleted."), _("{count} contacts deleted.")),
+    "undo": (_("Undone for 1 contact."), _("Undone for {count} contacts.")),
+}
+# After these the selection stays, ready for the next action (archived, restored or deleted rows leave the view).
+KEEPS_SELECTION = {"add_tag", "remove_tag", "assign", "undo"}
 
 
 def _tag_id(db: Any, name: str, *, create: bool, actor_id: int) -> int:
@@ -128,8 +142,17 @@ def _tag_id(db: Any, name: str, *, create: bool, actor_id: int) -> int:
     return tag_service.create_tag(db, name=name, actor_id=actor_id).id
 
 
+def _job_permission(job: dict[str, Any]) -> Permission:
+    """The permission a prepared job needs: its action's, or for an undo the undone action's."""
+    action = job["undo"].action if job["action"] == "undo" else job["action"]
+    return BULK_ACTIONS[action][1]
+
+
 def _run_job(job: dict[str, Any], on_batch: bulk.Progress) -> bulk.BulkResult:
     """Run a prepared bulk action (in a worker thread): batches of 1,000 contacts, each committed."""
+    if job["action"] == "undo":
+        with session_scope() as db:
+            return bulk.undo_bulk(db, undo=job["undo"], actor_id=job["actor_id"], on_batch=on_batch)
     fn = BULK_ACTIONS[job["action"]][0]
     extra = dict(job["extra"])
     with session_scope() as db:
@@ -149,7 +172,10 @@ def _background_task(fn: Callable) -> Callable:
 
     @functools.wraps(fn)
     async def wrapper(self: ContactListState, *args: Any, **kwargs: Any):
-        if self._caller() is None:
+        # The session check reads the tab's session state, which a background task reaches only inside ``async with``.
+        async with self:
+            caller = self._caller()
+        if caller is None:
             return _to_sign_in(session_ended=False)
         return await fn(self, *args, **kwargs)
 
@@ -172,6 +198,22 @@ def _sort_chosen(params: dict[str, str]) -> bool:
 
 
 PHONE_MEDIA = "(max-width: 767px)"  # the phone breakpoint of assets/styles.css
+# The search box takes the focus when the list opens on a desktop (a phone would pop its keyboard up), and "/"
+# focuses it unless the user is typing in another field.
+SEARCH_FOCUS_SCRIPT = f"""(() => {{
+  const box = () => document.getElementById('contact-search');
+  if (!window.matchMedia('{PHONE_MEDIA}').matches) box()?.focus();
+  if (window.__crmSlashFocus) return;
+  window.__crmSlashFocus = true;
+  document.addEventListener('keydown', (e) => {{
+    if (e.key !== '/' || e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented) return;
+    const t = e.target;
+    if (t instanceof HTMLElement && (t.isContentEditable || t.closest('input, textarea, select'))) return;
+    if (!box()) return;
+    e.preventDefault();
+    box().focus();
+  }});
+}})()"""
 
 
 class ContactListState(SessionState):
@@ -185,6 +227,7 @@ class ContactListState(SessionState):
     total_is_estimate: bool = False
     selected: list[int] = []
     all_matching: bool = False
+    select_mode: bool = False
     tag_choices: list[Choice] = []
     channel_choices: list[Choice] = []
     user_choices: list[Choice] = []
@@ -200,9 +243,9 @@ class ContactListState(SessionState):
     bulk_done: int = 0
     bulk_total: int = 0
     bulk_total_is_estimate: bool = False
-    bulk_report: str = ""
 
     _bulk_job: dict[str, Any] | None = None
+    _undo: bulk.BulkUndo | None = None
 
     @rx.var
     def query(self) -> str:
@@ -266,6 +309,47 @@ class ContactListState(SessionState):
         if self.bulk_total_is_estimate:
             total = self._t("about {n}", n=total)
         return self._t("{done} of {total} contacts", done=f"{self.bulk_done:,}", total=total)
+
+    @rx.var
+    def create_label(self) -> str:
+        """ "Create 'Jane Doe'": a new person named by the search that found nothing."""
+        return self._t("Create “{name}”", name=" ".join(self.query.split()))
+
+    @rx.var
+    def create_href(self) -> str:
+        """The new person form with the searched words as first and last name."""
+        return "/contacts/new?" + urlencode({"kind": "person", "name": " ".join(self.query.split())})
+
+    @rx.var
+    def selection_label(self) -> str:
+        """ "3 selected" (its singular form for one)."""
+        if self.selection_count == 1:
+            return self._t("1 selected")
+        return self._t("{count} selected", count=f"{self.selection_count:,}")
+
+    @rx.var
+    def export_scope(self) -> str:
+        """What the Export menu writes: the selection, or every contact the filter matches."""
+        if self.selection_count and not self.all_matching:
+            if self.selection_count == 1:
+                return self._t("Export 1 selected")
+            return self._t("Export {count} selected", count=f"{self.selection_count:,}")
+        if self.total == 1:
+            return self._t("Export the 1 matching contact")
+        count = f"{self.total:,}"
+        if self.total_is_estimate:
+            count = self._t("about {n}", n=count)
+        return self._t("Export all {count} matching", count=count)
+
+    @rx.var
+    def delete_summary(self) -> str:
+        """What a bulk delete removes, with the count in its singular or plural form."""
+        if self.selection_count == 1:
+            return self._t("1 contact and everything that belongs to it are removed for good.")
+        return self._t(
+            "{count} contacts and everything that belongs to them are removed for good.",
+            count=f"{self.selection_count:,}",
+        )
 
     @rx.var
     def needs_typed_confirm(self) -> bool:
@@ -425,13 +509,18 @@ class ContactListState(SessionState):
         self.page = 1
         self.selected = []
         self.all_matching = False
-        self.bulk_report = ""
+        self.select_mode = False
+        self.confirm_action = ""
+        self.confirm_text = ""
         self.tag_query = ""
         self.user_query = ""
         choices = await rx.run_in_thread(self._choices_query())
         self._apply_choices(choices)
         await self._reload()
-        return rx.call_script(f"window.matchMedia('{PHONE_MEDIA}').matches", callback=ContactListState.choose_layout)
+        return [
+            rx.call_script(f"window.matchMedia('{PHONE_MEDIA}').matches", callback=ContactListState.choose_layout),
+            rx.call_script(SEARCH_FOCUS_SCRIPT),
+        ]
 
     @requires(Permission.CONTACTS_VIEW)
     def choose_layout(self, phone: Any):
@@ -616,11 +705,18 @@ class ContactListState(SessionState):
         self.all_matching = True
 
     @requires(Permission.CONTACTS_VIEW)
+    def toggle_select_mode(self):
+        """On a phone: show a tick box on each card, or hide them and unselect everything."""
+        self.select_mode = not self.select_mode
+        if not self.select_mode:
+            self.selected = []
+            self.all_matching = False
+
+    @requires(Permission.CONTACTS_VIEW)
     def clear_selection(self):
         """Unselect everything."""
         self.selected = []
         self.all_matching = False
-        self.bulk_report = ""
 
     @requires(Permission.CONTACTS_VIEW)
     def type_bulk_tag(self, value: str):
@@ -649,9 +745,9 @@ class ContactListState(SessionState):
         self.bulk_done = 0
         self.bulk_total = self.selection_count
         self.bulk_total_is_estimate = self.all_matching and self.total_is_estimate
-        self.bulk_report = ""
         self.confirm_action = ""
         self.confirm_text = ""
+        self._undo = None
         return ContactListState.run_bulk_job
 
     @rx.event(background=True)
@@ -662,11 +758,10 @@ class ContactListState(SessionState):
             return None
         async with self:
             job, self._bulk_job = self._bulk_job, None
+            user = self._caller()
         if job is None:
             return None
-        _fn, done_msgid, permission = BULK_ACTIONS[job["action"]]
-        user = self._caller()
-        if user is None or user.id != job["actor_id"] or not has_permission(user.role, permission):
+        if user is None or user.id != job["actor_id"] or not has_permission(user.role, _job_permission(job)):
             async with self:
                 self.bulk_busy = False
             return rx.toast.error(self._t("You don't have permission to do that."))
@@ -708,18 +803,28 @@ class ContactListState(SessionState):
         choices = await rx.run_in_thread(self._choices_query(job["actor_id"]))
         async with self:
             self.bulk_busy = False
-            self.bulk_report = self._t(
-                "{done}: {changed} changed, {skipped} unchanged.",
-                done=self._t(done_msgid),
-                changed=f"{result.changed:,}",
-                skipped=f"{result.skipped:,}",
-            )
-            self.selected = []
-            self.all_matching = False
+            self._undo = result.undo
+            if job["action"] not in KEEPS_SELECTION:
+                self.selected = []
+                self.all_matching = False
             self._apply_choices(choices)
             self._show(page)
-            report = self.bulk_report
-        return rx.toast.success(report)
+            report = self._bulk_report(job["action"], result)
+        if result.undo is None:
+            return rx.toast.success(report)
+        return undo_toast(report, self._t("Undo"), ContactListState.undo_bulk_action)
+
+    def _bulk_report(self, action: str, result: bulk.BulkResult) -> str:
+        """ "Tag added to 3 contacts." and, how many were left unchanged (already so)."""
+        one, many = BULK_REPORTS[action]
+        text = self._t(one) if result.changed == 1 else self._t(many, count=f"{result.changed:,}")
+        if not result.skipped:
+            return text
+        if result.skipped == 1:
+            unchanged = self._t("1 left unchanged.")
+        else:
+            unchanged = self._t("{count} left unchanged.", count=f"{result.skipped:,}")
+        return f"{text} {unchanged}"
 
     @requires(Permission.TAGS_BULK)
     def bulk_add_tag(self):
@@ -752,11 +857,32 @@ class ContactListState(SessionState):
         """Restore every selected contact."""
         return self._start("restore", {})
 
+    @requires(Permission.CONTACTS_VIEW)
+    def undo_bulk_action(self):
+        """Take back the last bulk tag or assignment of this tab (the Undo of its toast), in the background."""
+        undo = self._undo
+        if undo is None:
+            return rx.toast.warning(self._t("There is nothing to undo."))
+        if not has_permission(self._current.role, BULK_ACTIONS[undo.action][1]):
+            return rx.toast.error(self._t("You don't have permission to do that."))
+        if self.bulk_busy:
+            return rx.toast.warning(self._t("A bulk action is already running: wait for it to finish."))
+        self._undo = None
+        self._bulk_job = {"action": "undo", "undo": undo, "actor_id": self._current.id}
+        self.bulk_busy = True
+        self.bulk_done = 0
+        self.bulk_total = len(undo.before)
+        self.bulk_total_is_estimate = False
+        return ContactListState.run_bulk_job
+
     @requires(Permission.CONTACTS_DELETE)
     def ask_bulk_delete(self):
-        """Open the delete confirmation."""
+        """Open the delete confirmation (not for an empty selection)."""
+        if not self.selection_count:
+            return rx.toast.warning(self._t("Select contacts first."))
         self.confirm_action = "delete"
         self.confirm_text = ""
+        return None
 
     @requires(Permission.CONTACTS_VIEW)
     def cancel_confirmation(self):

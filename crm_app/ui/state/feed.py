@@ -20,6 +20,7 @@ from crm_app.feed.schemas import FeedItem
 from crm_app.i18n import _
 from crm_app.settings import settings
 from crm_app.ui.state.session import SessionState, requires
+from crm_app.ui.state.toasts import undo_toast
 
 KIND_FILTERS = ("", "changes", "comments", "activities", "tasks", "files")
 ACTIVITY_LABELS = {
@@ -264,14 +265,18 @@ class ContactFeedState(SessionState):
         if self.has_more:
             self._load_page(more=True)
 
-    def _write(self, action, message: str, **kwargs):
+    def _apply(self, action, **kwargs) -> rx.event.EventSpec | None:
+        """Run a feed service and read the feed again; the error toast when the service refused."""
         try:
             with session_scope() as db:
                 action(db, **kwargs)
         except DomainError as err:
             return rx.toast.error(self._error_text(err))
         self._load_page()
-        return rx.toast.success(self._t(message))
+        return None
+
+    def _write(self, action, message: str, **kwargs):
+        return self._apply(action, **kwargs) or rx.toast.success(self._t(message))
 
     @requires(Permission.CONTACTS_EDIT)
     def add_comment(self, form: dict):
@@ -411,8 +416,11 @@ class ContactFeedState(SessionState):
         tid = as_id(task_id)
         if tid is None:
             return None
-        action = feed_service.complete_task if done is True or done == "true" else feed_service.reopen_task
-        return self._write(action, "Task updated.", task_id=tid, actor_id=self._current.id)
+        if not (done is True or done == "true"):
+            return self._write(feed_service.reopen_task, "Task reopened.", task_id=tid, actor_id=self._current.id)
+        return self._apply(feed_service.complete_task, task_id=tid, actor_id=self._current.id) or undo_toast(
+            self._t("Task done."), self._t("Undo"), ContactFeedState.toggle_task(tid, False)
+        )
 
     @requires(Permission.CONTACTS_EDIT)
     def files_refused(self, rejections: list):
@@ -504,11 +512,26 @@ class MyTasksState(SessionState):
 
     @requires(Permission.CONTACTS_EDIT)
     def complete(self, task_id: int):
-        """Tick a task done: it leaves the list."""
+        """Tick a task done: it leaves the list, and its toast offers to undo."""
+        tid = as_id(task_id) or 0
         try:
             with session_scope() as db:
-                feed_service.complete_task(db, task_id=as_id(task_id) or 0, actor_id=self._current.id)
+                feed_service.complete_task(db, task_id=tid, actor_id=self._current.id)
         except (DomainError, TypeError, ValueError) as err:
             return rx.toast.error(self._error_text(err) if isinstance(err, DomainError) else self._t("Unknown task."))
         self._refresh()
-        return rx.toast.success(self._t("Task done."))
+        return undo_toast(self._t("Task done."), self._t("Undo"), MyTasksState.reopen(tid))
+
+    @requires(Permission.CONTACTS_EDIT)
+    def reopen(self, task_id: int):
+        """Open a task ticked done again (the Undo of its toast): it comes back to the list."""
+        tid = as_id(task_id)
+        if tid is None:
+            return None
+        try:
+            with session_scope() as db:
+                feed_service.reopen_task(db, task_id=tid, actor_id=self._current.id)
+        except DomainError as err:
+            return rx.toast.error(self._error_text(err))
+        self._refresh()
+        return rx.toast.success(self._t("Task reopened."))
