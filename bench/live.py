@@ -43,7 +43,7 @@ def _open(browser, server, email: str, contact_id: int):
     page.fill("#email", email)
     page.fill("#password", PASSWORD)
     page.click("#signin-submit")
-    page.wait_for_url("**/contacts")
+    page.wait_for_url("**/contacts**")
     page.goto(f"/contacts/{contact_id}")
     page.wait_for_selector("#f-last_name")
     return page
