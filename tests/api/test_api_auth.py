@@ -3,28 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from sqlmodel import SQLModel
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from crm_app.api.routes import OriginCheck, build_api
+from crm_app.api.routes import OriginCheck
 from crm_app.auth import service as auth_service
-from crm_app.db import build_engine, reset_engines, session_scope
+from crm_app.db import session_scope
 from crm_app.settings import settings
-
-
-@pytest.fixture
-def client(tmp_path, monkeypatch):
-    """The API app on a fresh database, with the default origin allow-list."""
-    url = f"sqlite:///{tmp_path / 'api.db'}"
-    monkeypatch.setattr(settings, "database_url", url)
-    reset_engines()
-    engine = build_engine(url)
-    SQLModel.metadata.create_all(engine)
-    engine.dispose()
-    with TestClient(build_api(), base_url=f"http://localhost:{settings.port}") as c:
-        yield c
-    reset_engines()
 
 
 def _token() -> str:

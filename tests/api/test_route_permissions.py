@@ -8,10 +8,8 @@ import re
 
 import pytest
 from sqlalchemy import update
-from sqlmodel import SQLModel
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-from starlette.testclient import TestClient
 
 from crm_app.api import files as api_files
 from crm_app.api.routes import PUBLIC_ROUTES, build_api
@@ -19,31 +17,12 @@ from crm_app.auth import service as auth_service
 from crm_app.auth.models import User
 from crm_app.auth.permissions import Permission
 from crm_app.contacts import service as contacts
-from crm_app.contacts.search import create_search_structures
-from crm_app.db import build_engine, reset_engines, session_scope
+from crm_app.db import session_scope
 from crm_app.feed import files
-from crm_app.settings import settings
 from tests.feed.factories import make_contact
 
 READING = {"GET", "HEAD", "OPTIONS"}
 _serial = itertools.count(1)
-
-
-@pytest.fixture
-def client(tmp_path, monkeypatch):
-    """The API app on a fresh database, with a private upload folder."""
-    url = f"sqlite:///{tmp_path / 'api.db'}"
-    monkeypatch.setattr(settings, "database_url", url)
-    monkeypatch.setattr(settings, "upload_dir", tmp_path / "files")
-    reset_engines()
-    engine = build_engine(url)
-    SQLModel.metadata.create_all(engine)
-    with engine.begin() as conn:
-        create_search_structures(conn)
-    engine.dispose()
-    with TestClient(build_api(), base_url=f"http://localhost:{settings.port}") as c:
-        yield c
-    reset_engines()
 
 
 def _headers(role: str) -> dict[str, str]:

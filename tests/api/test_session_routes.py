@@ -3,36 +3,23 @@
 from __future__ import annotations
 
 import pytest
-from sqlmodel import SQLModel, select
-from starlette.testclient import TestClient
+from sqlmodel import select
 
-from crm_app.api.routes import build_api
 from crm_app.auth import service as auth_service
 from crm_app.auth.models import UserSession
-from crm_app.contacts.search import create_search_structures
-from crm_app.db import build_engine, reset_engines, session_scope
+from crm_app.db import session_scope
 from crm_app.settings import settings
 
 PASSWORD = "api-password-4321"
 
 
-@pytest.fixture
-def client(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'api.db'}"
-    monkeypatch.setattr(settings, "database_url", url)
-    reset_engines()
-    engine = build_engine(url)
-    SQLModel.metadata.create_all(engine)
-    with engine.begin() as conn:
-        create_search_structures(conn)
-    engine.dispose()
+@pytest.fixture(autouse=True)
+def anna(client):
+    """A staff member who signs in (the API's database exists once ``client`` runs)."""
     with session_scope() as db:
         auth_service.create_user(
             db, email="anna@example.com", name="Anna", role="staff", password=PASSWORD, actor_id=None
         )
-    with TestClient(build_api(), base_url=f"http://localhost:{settings.port}") as c:
-        yield c
-    reset_engines()
 
 
 def _ticket(remember: bool = False) -> str:
