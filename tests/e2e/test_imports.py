@@ -84,6 +84,14 @@ def test_import_with_errors_fix_the_report_import_again_and_undo(app_server, des
     expect(desktop.locator("#target-0 option[value='address3.city']")).to_have_count(1)
     desktop.locator("#target-4").select_option("address.city")
     expect(desktop.locator("#target-0 option[value='address3.city']")).to_have_count(0)
+    # "Find a field" narrows every list to the matching fields; the fields columns use stay offered.
+    desktop.locator("#target-filter").fill("postc")
+    expect(desktop.locator("#target-0 option[value='address.postcode']")).to_have_count(1)
+    expect(desktop.locator("#target-0 option[value='memo']")).to_have_count(0)
+    expect(desktop.locator("#target-0 option[value='address.city']")).to_have_count(1)
+    expect(desktop.locator("#target-0")).to_have_value("first_name")
+    desktop.locator("#target-filter").fill("")
+    expect(desktop.locator("#target-0 option[value='memo']")).to_have_count(1)
     # By default an unusable value is left out of the contact; here the rows are to be fixed and imported again.
     desktop.locator("#dry-run").click()
     expect(desktop.locator("#dry-create")).to_have_text("3", timeout=30_000)

@@ -757,6 +757,20 @@ def _import() -> rx.Component:
                         size="2",
                         color_scheme="gray",
                     ),
+                    rx.debounce_input(
+                        rx.input(
+                            rx.input.slot(rx.icon("search", size=16)),
+                            placeholder=t("Find a field in the lists (e.g. phone, city, discount)"),
+                            value=J.target_filter,
+                            on_change=J.filter_targets,
+                            type="search",
+                            aria_label=t("Find a field"),
+                            id="target-filter",
+                            width="100%",
+                            max_width="420px",
+                        ),
+                        debounce_timeout=250,
+                    ),
                     rx.box(rx.foreach(J.columns, _column_card), width="100%", id="columns"),
                     rx.checkbox(
                         t("Offer addresses 2 to 5 in the lists of fields"),

@@ -274,6 +274,7 @@ class ImportJobState(SessionState):
     columns: list[ColumnView] = []
     target_groups: list[TargetGroup] = []
     more_addresses: bool = False
+    target_filter: str = ""
     phone_types: list[Option] = []
     match_reference: bool = True
     match_email: bool = True
@@ -328,9 +329,22 @@ class ImportJobState(SessionState):
     def shown_target_groups(self) -> list[TargetGroup]:
         """The sections of fields offered: addresses 2 to 5 only when unfolded or when a column uses one."""
         extra_used = any(c.target.startswith("address") and not c.target.startswith("address.") for c in self.columns)
-        if self.more_addresses or extra_used:
-            return self.target_groups
-        return [group for group in self.target_groups if not group.extra]
+        groups = (
+            self.target_groups if self.more_addresses or extra_used else [g for g in self.target_groups if not g.extra]
+        )
+        wanted = search.fold(self.target_filter).strip()
+        if not wanted:
+            return groups
+        chosen = {c.target for c in self.columns}
+        found = []
+        for group in groups:
+            in_group = search.fold(group.label)
+            options = [
+                o for o in group.options if o.value in chosen or wanted in in_group or wanted in search.fold(o.label)
+            ]
+            if options:
+                found.append(TargetGroup(label=group.label, extra=group.extra, options=options))
+        return found
 
     @rx.var
     def active(self) -> bool:
@@ -554,6 +568,12 @@ class ImportJobState(SessionState):
             return None
         column.target = target[:120]
         return self._save_mapping()
+
+    @requires(Permission.IMPORT)
+    def filter_targets(self, text: str):
+        """Offer only the fields whose name or section holds ``text`` (the fields columns use stay offered)."""
+        self.target_filter = text[:100] if isinstance(text, str) else ""
+        return None
 
     @requires(Permission.IMPORT)
     def show_more_addresses(self, value: bool):
