@@ -436,3 +436,9 @@ def test_a_new_person_opened_from_an_empty_search_has_the_searched_words_as_name
     assert (editor.first_name, editor.last_name, editor.dirty) == ("Jane", "van Berg", False)
     editor = _editor(staff_token, "/contacts/new?kind=organization&name=Acme")
     assert (editor.company_name, editor.first_name) == ("", "")
+
+
+def test_the_avatar_shows_the_initials_of_the_name_typed(staff_token) -> None:
+    editor = new_editor(staff_token, "organization")
+    editor.edit_field("company_name", "Acme Tools")
+    assert editor.initials == "AT"

@@ -74,7 +74,13 @@ def _text_field(label: rx.Var, name: str, value: rx.Var, required: rx.Var | bool
 def _section(title: rx.Var, *children: rx.Component, action: rx.Component | None = None) -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.hstack(rx.heading(title, size="3"), rx.spacer(), action or rx.fragment(), width="100%", align="center"),
+            rx.hstack(
+                rx.heading(title, size="3", as_="h2"),
+                rx.spacer(),
+                action or rx.fragment(),
+                width="100%",
+                align="center",
+            ),
             *children,
             spacing="3",
             width="100%",
@@ -112,9 +118,11 @@ def _identity() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.hstack(
-                rx.avatar(fallback=rx.cond(S.kind == "person", "P", "O"), size="4", radius="full"),
+                rx.box(rx.avatar(fallback=S.initials, size="4", radius="full"), flex_shrink="0", id="contact-avatar"),
                 rx.vstack(
-                    contact_name(S.title, S.is_supplier, S.is_conflict, S.archived, size="4", weight="bold", wrap=True),
+                    contact_name(
+                        S.title, S.is_supplier, S.is_conflict, S.archived, size="4", weight="bold", wrap=True, as_="h1"
+                    ),
                     rx.text(rx.cond(S.kind == "person", t("Person"), t("Organisation")), size="1", color_scheme="gray"),
                     spacing="1",
                     min_width="0",

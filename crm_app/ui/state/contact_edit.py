@@ -340,6 +340,12 @@ class ContactEditState(SessionState):
         return self.conflict_tag in self.tags
 
     @rx.var
+    def initials(self) -> str:
+        """The avatar's letters: a person's first and last name, an organisation's first two words."""
+        name = contacts.display_name_for(self.kind, self.first_name, self.last_name, self.company_name)
+        return contacts.initials_for(name)
+
+    @rx.var
     def title(self) -> str:
         """The heading of the page."""
         if self.contact_id:
