@@ -71,8 +71,11 @@ app = rx.App(
     head_components=[rx.script(src="/unsaved_guard.js")],
     # The REST routes, then the guard of sockets and uploads around everything (crm_app/ui/guard.py).
     api_transformer=[build_api(), lambda backend: TabGuard(backend, lambda: app)],
-    # Top centre: never over the bottom action bar a phone user saves with.
-    toaster=rx.toast.provider(position="top-center", close_button=True, duration=3500),
+    # Top centre: never over the bottom action bar a phone user saves with; on a phone below the top bar, never
+    # over it (sonner's mobileOffset, which Reflex does not declare).
+    toaster=rx.toast.provider(
+        position="top-center", close_button=True, duration=3500, custom_attrs={"mobileOffset": {"top": "64px"}}
+    ),
 )
 app.add_middleware(AuthMiddleware())
 routes.register(app)

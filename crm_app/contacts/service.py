@@ -136,6 +136,12 @@ def display_name_for(kind: str, first_name: str, last_name: str, company_name: s
     return name[:DISPLAY_NAME_LIMIT]
 
 
+def initials_for(name: str) -> str:
+    """Up to two letters for an avatar: the first letters of the name's first two words ("Acme Tools" -> "AT")."""
+    words = [word for word in name.split() if word[:1].isalnum()]
+    return "".join(word[0] for word in words[:2]).upper()
+
+
 def split_full_name(text: str) -> tuple[str, str]:
     """A full name typed in one box as (first name, last name): its first word, then the rest, cut to fit."""
     first, _, last = " ".join(str(text).split()).partition(" ")

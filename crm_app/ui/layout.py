@@ -9,15 +9,29 @@ import reflex as rx
 from crm_app.auth.permissions import Permission
 from crm_app.ui.i18n import t
 from crm_app.ui.state.session import SessionState, can
+from crm_app.ui.state.tasks import MyTasksState
 from crm_app.ui.styles import SIDEBAR_WIDTH
 
+TASKS_HREF = "/tasks"
 # Label, target, icon, and the permission without which the item is hidden (the page refuses anyway).
 NAV_ITEMS: list[tuple[str, str, str, Permission]] = [
     ("Contacts", "/contacts", "users", Permission.CONTACTS_VIEW),
-    ("My tasks", "/tasks", "square-check", Permission.CONTACTS_VIEW),
+    ("My tasks", TASKS_HREF, "square-check", Permission.CONTACTS_VIEW),
     ("Imports", "/imports", "file-up", Permission.IMPORT),
     ("Settings", "/settings", "settings", Permission.CONTACTS_VIEW),
 ]
+
+
+def _task_count() -> rx.Component:
+    """How many open tasks I have, beside "My tasks" (read when the menu is drawn)."""
+    return rx.box(
+        rx.cond(
+            MyTasksState.open_count > 0,
+            rx.badge(MyTasksState.open_count.to_string(), variant="solid", radius="full", class_name="task-count"),
+        ),
+        on_mount=MyTasksState.count_open,
+        margin_left="auto",
+    )
 
 
 def _nav_link(label: str, href: str, icon: str, permission: Permission) -> rx.Component:
@@ -25,7 +39,14 @@ def _nav_link(label: str, href: str, icon: str, permission: Permission) -> rx.Co
     return rx.cond(
         can(permission),
         rx.link(
-            rx.hstack(rx.icon(icon, size=18), rx.text(t(label), size="3"), spacing="3", align="center"),
+            rx.hstack(
+                rx.icon(icon, size=18),
+                rx.text(t(label), size="3"),
+                *([_task_count()] if href == TASKS_HREF else []),
+                spacing="3",
+                align="center",
+                width="100%",
+            ),
             href=href,
             underline="none",
             color=rx.cond(active, rx.color("accent", 11), rx.color("gray", 12)),
@@ -76,7 +97,7 @@ def _brand() -> rx.Component:
                 width="30px",
                 height="30px",
             ),
-            rx.heading("crm_app", size="4", weight="bold"),
+            rx.text("crm_app", size="4", weight="bold"),
             spacing="2",
             align="center",
         ),
@@ -153,6 +174,7 @@ def _topbar() -> rx.Component:
         z_index="10",
         width="100%",
         display=["flex", "flex", "none"],
+        id="top-bar",
     )
 
 

@@ -21,11 +21,12 @@ from crm_app.ui.pages.tasks import tasks_page
 from crm_app.ui.state.auth import SignInState
 from crm_app.ui.state.contact_edit import ContactEditState
 from crm_app.ui.state.contact_list import ContactListState
-from crm_app.ui.state.feed import ContactFeedState, MyTasksState
+from crm_app.ui.state.feed import ContactFeedState
 from crm_app.ui.state.form_builder import FormBuilderState
 from crm_app.ui.state.imports import ImportJobState, ImportsState
 from crm_app.ui.state.session import SessionState
 from crm_app.ui.state.settings_lists import AccountSettingsState, ChannelsState, PhoneTypesState, TagsState
+from crm_app.ui.state.tasks import MyTasksState
 from crm_app.ui.state.users import UsersState
 
 

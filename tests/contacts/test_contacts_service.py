@@ -594,3 +594,11 @@ def test_a_full_name_typed_in_one_box_splits_into_first_and_last_name() -> None:
     assert service.split_full_name("Cher") == ("Cher", "")
     assert service.split_full_name("") == ("", "")
     assert service.split_full_name("x" * 500 + " y") == ("x" * 200, "y")
+
+
+def test_avatar_initials_are_the_first_letters_of_the_first_two_words() -> None:
+    assert service.initials_for("Boulangerie Dupont SARL") == "BD"
+    assert service.initials_for("Anna-Maria Nowicka") == "AN"
+    assert service.initials_for("acme") == "A"
+    assert service.initials_for("  ") == ""
+    assert service.initials_for("(Old) Firm Ltd") == "FL"

@@ -146,3 +146,12 @@ def test_the_form_builder_and_tag_dialogs_close_by_esc_and_cancel(app_server, de
     rows.filter(has_text="DialogTag").locator(".tag-select").click()
     rows.filter(has_text="DialogOther").locator(".tag-select").click()
     _open_and_dismiss(desktop, lambda: desktop.locator("#merge-open").click(), "#merge-dialog", "#merge-open")
+
+
+def test_an_open_dialog_keeps_one_h1_on_the_page(app_server, desktop, dialog_data):
+    sign_in(desktop, make_user(app_server, "manager"))
+    desktop.goto(f"/contacts/{dialog_data['contact']}")
+    menu_action(desktop, "#more-actions", "#delete")
+    expect(desktop.locator("#delete-dialog")).to_be_visible()
+    expect(desktop.locator("h1")).to_have_count(1)
+    expect(desktop.locator("#delete-dialog h2")).to_have_text("Delete this contact?")

@@ -17,7 +17,7 @@ from crm_app.db import session_scope
 from crm_app.feed import service as feed_service
 from crm_app.feed.models import Comment
 from crm_app.settings import settings
-from crm_app.ui.state.feed import ContactFeedState, MyTasksState
+from crm_app.ui.state.feed import ContactFeedState
 from tests.feed.factories import make_contact
 from tests.tabs import open_page, sign_in_tab
 
@@ -256,26 +256,3 @@ def test_ticking_a_task_done_offers_an_undo_that_reopens_it(people):
     assert _open_task_titles(people["bob_id"]) == []
     _call(state, "toggle_task", task.id, False)
     assert _open_task_titles(people["bob_id"]) == ["Send quote"]
-
-
-def test_my_tasks_undo_brings_a_task_ticked_done_back_and_ignores_junk(people):
-    with session_scope() as db:
-        task = feed_service.create_task(
-            db, contact_id=people["contact"], title="Call back", assignee_id=people["bob_id"], actor_id=None
-        )
-    root = rx.State()
-    mine = root.get_substate(MyTasksState.get_full_name().split(".")[1:])
-    sign_in_tab(mine, people["bob"])
-
-    def call(handler: str, *args: Any) -> Any:
-        return MyTasksState.event_handlers[handler].fn(mine, *args)
-
-    call("load")
-    toast = repr(call("complete", str(task.id)))
-    assert "Undo" in toast and "reopen" in toast
-    assert mine.tasks == []
-    call("reopen", task.id)
-    assert [t.title for t in mine.tasks] == ["Call back"]
-    for junk in (None, "x", {"id": task.id}, 10**30):
-        call("reopen", junk)
-    assert [t.title for t in mine.tasks] == ["Call back"]

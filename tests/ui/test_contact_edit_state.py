@@ -446,3 +446,27 @@ def test_a_new_person_opened_from_an_empty_search_has_the_searched_words_as_name
     assert (editor.first_name, editor.last_name, editor.dirty) == ("Jane", "van Berg", False)
     editor = _editor(staff_token, "/contacts/new?kind=organization&name=Acme")
     assert (editor.company_name, editor.first_name) == ("", "")
+
+
+def test_the_avatar_shows_the_initials_of_the_name_typed(staff_token) -> None:
+    editor = new_editor(staff_token, "organization")
+    editor.edit_field("company_name", "Acme Tools")
+    assert editor.initials == "AT"
+
+
+def test_the_header_offers_call_message_on_a_consented_channel_and_directions(staff_token) -> None:
+    contact_id = make_contact(
+        phones=[PhoneIn(number="06 12 34 56 78"), PhoneIn(number="06 98 76 54 32", whatsapp=True)],
+        addresses=[AddressIn(line1="1 rue A", city="Paris", country="FR"), AddressIn(city="Lyon", is_main=True)],
+    )
+    editor = open_editor(staff_token, contact_id)
+    assert editor.quick_call == "tel:+33612345678"
+    assert editor.quick_message == "https://wa.me/33698765432"
+    assert editor.quick_directions == "https://www.openstreetmap.org/search?query=Lyon"
+    editor.toggle_details()
+    assert editor.show_details
+
+
+def test_a_contact_without_phone_or_address_has_no_one_tap_actions(staff_token) -> None:
+    editor = open_editor(staff_token, make_contact())
+    assert (editor.quick_call, editor.quick_message, editor.quick_directions) == ("", "", "")

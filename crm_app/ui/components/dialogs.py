@@ -56,7 +56,7 @@ def confirm_dialog(
         open,
         rx.alert_dialog.root(
             rx.alert_dialog.content(
-                rx.alert_dialog.title(title),
+                rx.alert_dialog.title(title, custom_attrs={"as": "h2"}),
                 *body,
                 rx.flex(*buttons, gap="12px", justify="end", wrap="wrap", margin_top="16px"),
                 id=id,

@@ -108,7 +108,13 @@ def _uploads() -> rx.Component:
         rx.upload(
             rx.vstack(
                 rx.icon("upload", size=20),
-                rx.text(t("Drop files here or tap to choose (photos, PDF…)"), size="1", align="center"),
+                rx.text(
+                    t("Drop files here or click to choose (photos, PDF…)"),
+                    size="1",
+                    align="center",
+                    class_name="hide-on-phone",
+                ),
+                rx.text(t("Tap to choose files or take a photo"), size="1", align="center", class_name="phone-only"),
                 align="center",
                 spacing="1",
             ),
@@ -593,7 +599,7 @@ def contact_feed() -> rx.Component:
     """The whole feed card."""
     return rx.card(
         rx.vstack(
-            rx.hstack(rx.heading(t("Feed"), size="3"), rx.spacer(), _filters(), width="100%", align="center"),
+            rx.hstack(rx.heading(t("Feed"), size="3", as_="h2"), rx.spacer(), _filters(), width="100%", align="center"),
             rx.cond(
                 F.memo,
                 rx.callout(F.memo, icon="pin", color_scheme="amber", size="1", class_name="pre-wrap", id="pinned-memo"),

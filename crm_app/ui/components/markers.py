@@ -13,10 +13,16 @@ def contact_name(
     size: str = "2",
     weight: str = "medium",
     wrap: bool = False,
+    as_: str = "span",
 ) -> rx.Component:
-    """The display name followed by the markers that must show wherever the name does (cut or wrapped, never hidden)."""
+    """The display name followed by the markers that must show wherever the name does (cut or wrapped, never hidden).
+
+    ``as_`` is the element of the name ("h1" for the page's heading).
+    """
     return rx.hstack(
-        rx.text(name, size=size, weight=weight, class_name="pre-wrap" if wrap else "clip", min_width="0"),
+        (rx.heading if as_.startswith("h") else rx.text)(
+            name, size=size, weight=weight, as_=as_, class_name="name-wrap" if wrap else "clip", min_width="0"
+        ),
         rx.cond(
             is_supplier,
             rx.tooltip(

@@ -53,7 +53,7 @@ def signin_page() -> rx.Component:
                 width="34px",
                 height="34px",
             ),
-            rx.heading("crm_app", size="5"),
+            rx.text("crm_app", size="5", weight="bold"),
             rx.spacer(),
             _language_picker(),
             align="center",

@@ -74,7 +74,13 @@ def _text_field(label: rx.Var, name: str, value: rx.Var, required: rx.Var | bool
 def _section(title: rx.Var, *children: rx.Component, action: rx.Component | None = None) -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.hstack(rx.heading(title, size="3"), rx.spacer(), action or rx.fragment(), width="100%", align="center"),
+            rx.hstack(
+                rx.heading(title, size="3", as_="h2"),
+                rx.spacer(),
+                action or rx.fragment(),
+                width="100%",
+                align="center",
+            ),
             *children,
             spacing="3",
             width="100%",
@@ -103,7 +109,43 @@ def _remove_button(label: rx.Var, on_click) -> rx.Component:
     return rx.cond(
         CAN_EDIT,
         rx.icon_button(
-            rx.icon("trash-2", size=16), variant="ghost", color_scheme="red", aria_label=label, on_click=on_click
+            rx.icon("trash-2", size=16),
+            variant="ghost",
+            color_scheme="red",
+            aria_label=label,
+            on_click=on_click,
+            class_name="touch-target",
+        ),
+    )
+
+
+def _quick_action(icon: str, label: rx.Var, href: rx.Var, id_: str, *, external: bool = False) -> rx.Component:
+    return rx.cond(
+        href,
+        rx.el.a(
+            rx.icon(icon, size=18),
+            rx.text(label, size="2", weight="medium"),
+            href=href,
+            target="_blank" if external else None,
+            rel="noopener noreferrer" if external else None,
+            class_name="quick-action",
+            id=id_,
+        ),
+    )
+
+
+def _quick_actions() -> rx.Component:
+    """One tap to call, message on a channel the contact agreed to, or get directions to the main address."""
+    return rx.cond(
+        S.quick_call | S.quick_directions,
+        rx.flex(
+            _quick_action("phone", t("Call"), S.quick_call, "quick-call"),
+            _quick_action("message-square", t("Message"), S.quick_message, "quick-message", external=True),
+            _quick_action("map-pin", t("Directions"), S.quick_directions, "quick-directions", external=True),
+            gap="8px",
+            wrap="wrap",
+            width="100%",
+            id="quick-actions",
         ),
     )
 
@@ -112,9 +154,11 @@ def _identity() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.hstack(
-                rx.avatar(fallback=rx.cond(S.kind == "person", "P", "O"), size="4", radius="full"),
+                rx.box(rx.avatar(fallback=S.initials, size="4", radius="full"), flex_shrink="0", id="contact-avatar"),
                 rx.vstack(
-                    contact_name(S.title, S.is_supplier, S.is_conflict, S.archived, size="4", weight="bold", wrap=True),
+                    contact_name(
+                        S.title, S.is_supplier, S.is_conflict, S.archived, size="4", weight="bold", wrap=True, as_="h1"
+                    ),
                     rx.text(rx.cond(S.kind == "person", t("Person"), t("Organisation")), size="1", color_scheme="gray"),
                     spacing="1",
                     min_width="0",
@@ -128,6 +172,16 @@ def _identity() -> rx.Component:
                 rx.callout(
                     t("This contact is archived."), icon="archive", color_scheme="amber", size="1", id="archived-banner"
                 ),
+            ),
+            _quick_actions(),
+            rx.button(
+                rx.icon(rx.cond(S.show_details, "chevron-up", "chevron-down"), size=16),
+                t("Reference, assignee, dates"),
+                variant="ghost",
+                color_scheme="gray",
+                on_click=S.toggle_details,
+                class_name="phone-only touch-target",
+                id="toggle-details",
             ),
             rx.data_list.root(
                 rx.data_list.item(
@@ -149,6 +203,8 @@ def _identity() -> rx.Component:
                 rx.data_list.item(rx.data_list.label(t("Updated")), rx.data_list.value(S.updated_label)),
                 orientation="vertical",
                 size="1",
+                class_name=rx.cond(S.show_details, "", "hide-on-phone"),
+                id="identity-details",
             ),
             rx.text(
                 rx.hstack(
@@ -256,6 +312,15 @@ def _phone_row(phone: PhoneForm, i: rx.Var) -> rx.Component:
                 width="112px",
                 flex_shrink="0",
             ),
+            rx.cond(
+                phone.tel_link,
+                rx.el.a(
+                    rx.icon("phone", size=18),
+                    href=phone.tel_link,
+                    aria_label=t("Call"),
+                    class_name="quick-action icon-only phone-call",
+                ),
+            ),
             gap="8px",
             align="center",
             width="100%",
@@ -268,25 +333,13 @@ def _phone_row(phone: PhoneForm, i: rx.Var) -> rx.Component:
             rx.cond(phone.whatsapp_link, rx.link("WhatsApp ↗", href=phone.whatsapp_link, size="1", is_external=True)),
             rx.cond(phone.viber_link, rx.link("Viber ↗", href=phone.viber_link, size="1")),
             rx.cond(phone.sms_link, rx.link("SMS ↗", href=phone.sms_link, size="1")),
-            rx.hstack(
-                rx.cond(
-                    phone.tel_link,
-                    rx.link(
-                        rx.icon_button(rx.icon("phone", size=16), variant="soft", aria_label=t("Call")),
-                        href=phone.tel_link,
-                    ),
-                ),
-                _remove_button(t("Remove phone"), S.remove_phone(i)),
-                spacing="2",
-                align="center",
-                margin_left="auto",
-            ),
+            rx.box(_remove_button(t("Remove phone"), S.remove_phone(i)), margin_left="auto", class_name="phone-remove"),
             gap="8px 12px",
             wrap="wrap",
             align="center",
             width="100%",
         ),
-        spacing="2",
+        spacing="4",
         width="100%",
         class_name="phone-row",
         padding_bottom="8px",

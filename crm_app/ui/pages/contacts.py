@@ -147,7 +147,7 @@ def _filters_drawer() -> rx.Component:
             rx.drawer.content(
                 rx.vstack(
                     rx.hstack(
-                        rx.heading(t("Filters"), size="4"),
+                        rx.heading(t("Filters"), size="4", as_="h2"),
                         rx.spacer(),
                         rx.button(t("Clear"), variant="ghost", on_click=L.clear_filters, id="clear-filters"),
                         rx.drawer.close(rx.icon_button(rx.icon("x"), variant="ghost", aria_label=t("Close"))),

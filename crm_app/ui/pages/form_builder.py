@@ -200,12 +200,17 @@ def _field_row(row: FieldRow) -> rx.Component:
         grid_area="meta",
     )
     actions = rx.flex(
+        # The tooltip's trigger gets the wrapper: on the switch itself its data-state ("closed") replaced the
+        # switch's ("unchecked"), which drew an accent track under a knob that was off.
         rx.tooltip(
-            rx.switch(
-                checked=row.active,
-                on_change=lambda value: S.toggle_active(row.id, value),
-                class_name="field-active",
-                aria_label=t("Shown on the form"),
+            rx.el.span(
+                rx.switch(
+                    checked=row.active,
+                    on_change=lambda value: S.toggle_active(row.id, value),
+                    class_name="field-active",
+                    aria_label=t("Shown on the form"),
+                ),
+                display="inline-flex",
             ),
             content=rx.cond(
                 row.active,
@@ -286,7 +291,7 @@ def _section_header(block: SectionBlock) -> rx.Component:
     titled = rx.flex(
         rx.hstack(
             rx.icon("heading", size=16, color=rx.color("gray", 10)),
-            rx.heading(block.title, size="3", class_name="section-title clip"),
+            rx.heading(block.title, size="3", as_="h2", class_name="section-title clip"),
             spacing="2",
             align="center",
             min_width="0",
@@ -928,7 +933,9 @@ def _history() -> rx.Component:
     """Who changed this form, what and when (the definitions' versions)."""
     return rx.card(
         rx.vstack(
-            rx.hstack(rx.icon("history", size=16), rx.heading(t("History"), size="3"), spacing="2", align="center"),
+            rx.hstack(
+                rx.icon("history", size=16), rx.heading(t("History"), size="3", as_="h2"), spacing="2", align="center"
+            ),
             rx.cond(
                 S.history.length() > 0,
                 rx.box(rx.foreach(S.history, _history_row), width="100%"),

@@ -41,7 +41,11 @@ def _tile(title: str, text: str, href: str, perm: Permission) -> rx.Component:
         can(perm),
         rx.link(
             rx.card(
-                rx.vstack(rx.heading(t(title), size="3"), rx.text(t(text), size="2", color_scheme="gray"), spacing="1"),
+                rx.vstack(
+                    rx.heading(t(title), size="3", as_="h2"),
+                    rx.text(t(text), size="2", color_scheme="gray"),
+                    spacing="1",
+                ),
                 width="100%",
             ),
             href=href,
@@ -72,7 +76,7 @@ def account_page() -> rx.Component:
         rx.flex(
             rx.card(
                 rx.vstack(
-                    rx.heading(t("Language"), size="3"),
+                    rx.heading(t("Language"), size="3", as_="h2"),
                     rx.select.root(
                         rx.select.trigger(id="account-language"),
                         rx.select.content(*[rx.select.item(n, value=c) for c, n in LOCALE_NAMES.items()]),
@@ -86,7 +90,9 @@ def account_page() -> rx.Component:
                 min_width="260px",
             ),
             rx.card(
-                rx.vstack(rx.heading(t("Password"), size="3"), change_password_form(), spacing="3", width="100%"),
+                rx.vstack(
+                    rx.heading(t("Password"), size="3", as_="h2"), change_password_form(), spacing="3", width="100%"
+                ),
                 flex="2",
                 min_width="280px",
             ),

@@ -531,7 +531,7 @@ def tags_page() -> rx.Component:
 def _section(title: str, text: str, *children: rx.Component) -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.heading(t(title), size="3"),
+            rx.heading(t(title), size="3", as_="h2"),
             rx.text(t(text), size="2", color_scheme="gray"),
             *children,
             spacing="3",

@@ -284,6 +284,7 @@ class ContactEditState(SessionState):
     dirty: bool = False
     saving: bool = False
     confirm_delete: bool = False
+    show_details: bool = False
     confirm_discard: bool = False
     convert_hidden: list[str] = []
     confirm_convert: bool = False
@@ -338,6 +339,32 @@ class ContactEditState(SessionState):
     def is_conflict(self) -> bool:
         """Whether the Conflict tag is on."""
         return self.conflict_tag in self.tags
+
+    @rx.var
+    def quick_call(self) -> str:
+        """The first phone's tel: link (the header's Call)."""
+        return next((p.tel_link for p in self.phones if p.tel_link), "")
+
+    @rx.var
+    def quick_message(self) -> str:
+        """A message link on the first channel the contact agreed to: SMS, then WhatsApp, then Viber."""
+        for phone in self.phones:
+            for link in (phone.sms_link, phone.whatsapp_link, phone.viber_link):
+                if link:
+                    return link
+        return ""
+
+    @rx.var
+    def quick_directions(self) -> str:
+        """The main address on a map (the header's Directions)."""
+        main = next((a for a in self.addresses if a.is_main and a.map_url), None)
+        return main.map_url if main else next((a.map_url for a in self.addresses if a.map_url), "")
+
+    @rx.var
+    def initials(self) -> str:
+        """The avatar's letters: a person's first and last name, an organisation's first two words."""
+        name = contacts.display_name_for(self.kind, self.first_name, self.last_name, self.company_name)
+        return contacts.initials_for(name)
 
     @rx.var
     def title(self) -> str:
@@ -792,6 +819,11 @@ class ContactEditState(SessionState):
         if name in self.tags:
             self.tags = [t for t in self.tags if t != name]
             self._touch()
+
+    @requires(Permission.CONTACTS_VIEW)
+    def toggle_details(self):
+        """On a phone: show or fold away the reference, assignee and dates."""
+        self.show_details = not self.show_details
 
     @requires(Permission.CONTACTS_EDIT)
     def toggle_conflict(self):

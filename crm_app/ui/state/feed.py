@@ -1,4 +1,4 @@
-"""The event feed beside the contact file, and the signed-in user's "My tasks"."""
+"""The event feed beside the contact file."""
 
 from __future__ import annotations
 
@@ -101,23 +101,11 @@ class StaffOption:
     label: str
 
 
-@dataclasses.dataclass
-class TaskLine:
-    """One open task in "My tasks"."""
-
-    id: int
-    title: str
-    due: str
-    overdue: bool
-    contact_id: int
-    contact_name: str
-
-
 def _fmt(at: datetime | None) -> str:
     return at.strftime("%Y-%m-%d %H:%M") if at else ""
 
 
-def _parse_local(value: Any) -> datetime | None:
+def parse_local_input(value: Any) -> datetime | None:
     """A ``datetime-local`` input value (treated as UTC for now) or None."""
     if not isinstance(value, str) or not value.strip():
         return None
@@ -352,7 +340,7 @@ class ContactFeedState(SessionState):
             contact_id=self.contact_id,
             kind=str(form.get("kind", "")),
             summary=str(form.get("summary", ""))[:20_000],
-            at=_parse_local(form.get("at")),
+            at=parse_local_input(form.get("at")),
             duration_minutes=duration[:20] or None,
             staff_id=_user_id(form.get("staff")) or self._current.id,
             actor_id=self._current.id,
@@ -368,7 +356,7 @@ class ContactFeedState(SessionState):
             "Task created.",
             contact_id=self.contact_id,
             title=str(form.get("title", ""))[:1000],
-            due_at=_parse_local(form.get("due")),
+            due_at=parse_local_input(form.get("due")),
             assignee_id=_user_id(form.get("assignee")) or self._current.id,
             actor_id=self._current.id,
         )
@@ -401,7 +389,7 @@ class ContactFeedState(SessionState):
                     task_id=task_id,
                     actor_id=self._current.id,
                     title=str(form.get("title", ""))[:1000],
-                    due_at=_parse_local(form.get("due")),
+                    due_at=parse_local_input(form.get("due")),
                     assignee_id=_user_id(form.get("assignee")),
                 )
         except DomainError as err:
@@ -472,7 +460,9 @@ class ContactFeedState(SessionState):
         self._load_page()
         if problems:
             return rx.toast.error(self._t("Some files were refused."))
-        return rx.toast.success(self._t("{n} file(s) added.", n=stored))
+        if stored == 1:
+            return rx.toast.success(self._t("1 file added."))
+        return rx.toast.success(self._t("{n} files added.", n=stored))
 
     @requires(Permission.CONTACTS_EDIT)
     def delete_file(self, file_id: int):
@@ -483,55 +473,3 @@ class ContactFeedState(SessionState):
         return self._write(
             file_service.delete_attachment, "File deleted.", attachment_id=fid, actor_id=self._current.id
         )
-
-
-class MyTasksState(SessionState):
-    """The signed-in user's open tasks across contacts."""
-
-    tasks: list[TaskLine] = []
-
-    def _refresh(self) -> None:
-        with session_scope() as db:
-            rows = feed_service.my_tasks(db, user_id=self._current.id)
-        self.tasks = [
-            TaskLine(
-                id=r.id,
-                title=r.title,
-                due=_fmt(r.due_at),
-                overdue=r.overdue,
-                contact_id=r.contact_id,
-                contact_name=r.contact_name,
-            )
-            for r in rows
-        ]
-
-    @requires(Permission.CONTACTS_VIEW)
-    def load(self):
-        """Read my open tasks."""
-        self._refresh()
-
-    @requires(Permission.CONTACTS_EDIT)
-    def complete(self, task_id: int):
-        """Tick a task done: it leaves the list, and its toast offers to undo."""
-        tid = as_id(task_id) or 0
-        try:
-            with session_scope() as db:
-                feed_service.complete_task(db, task_id=tid, actor_id=self._current.id)
-        except (DomainError, TypeError, ValueError) as err:
-            return rx.toast.error(self._error_text(err) if isinstance(err, DomainError) else self._t("Unknown task."))
-        self._refresh()
-        return undo_toast(self._t("Task done."), self._t("Undo"), MyTasksState.reopen(tid))
-
-    @requires(Permission.CONTACTS_EDIT)
-    def reopen(self, task_id: int):
-        """Open a task ticked done again (the Undo of its toast): it comes back to the list."""
-        tid = as_id(task_id)
-        if tid is None:
-            return None
-        try:
-            with session_scope() as db:
-                feed_service.reopen_task(db, task_id=tid, actor_id=self._current.id)
-        except DomainError as err:
-            return rx.toast.error(self._error_text(err))
-        self._refresh()
-        return rx.toast.success(self._t("Task reopened."))
