@@ -20,6 +20,9 @@ L = ContactListState
 SEARCH_DEBOUNCE_MS = 120
 
 
+TOOLBAR_SIZE = rx.breakpoints(initial="2", sm="3")
+
+
 def _new_buttons() -> rx.Component:
     return rx.cond(
         can(Permission.CONTACTS_EDIT),
@@ -138,7 +141,8 @@ def _filters_drawer() -> rx.Component:
                 t("Filters"),
                 rx.cond(L.active_filter_count > 0, rx.badge(L.active_filter_count, variant="solid", radius="full")),
                 variant="outline",
-                size="3",
+                size=TOOLBAR_SIZE,
+                class_name="toolbar-chip",
                 id="open-filters",
             )
         ),
@@ -284,7 +288,14 @@ def _views_menu() -> rx.Component:
         L.views.length() > 0,
         rx.menu.root(
             rx.menu.trigger(
-                rx.button(rx.icon("bookmark", size=16), t("Views"), variant="outline", size="3", id="views-menu")
+                rx.button(
+                    rx.icon("bookmark", size=16),
+                    t("Views"),
+                    variant="outline",
+                    size=TOOLBAR_SIZE,
+                    class_name="toolbar-chip",
+                    id="views-menu",
+                )
             ),
             rx.menu.content(rx.foreach(L.views, item)),
         ),
@@ -311,6 +322,8 @@ def _toolbar() -> rx.Component:
                 debounce_timeout=SEARCH_DEBOUNCE_MS,
             ),
             flex="1",
+            # A phone gives the search the whole width; the buttons below it are chips.
+            flex_basis=rx.breakpoints(initial="100%", sm="auto"),
             min_width="220px",
         ),
         rx.button(
@@ -318,7 +331,8 @@ def _toolbar() -> rx.Component:
             t("Suppliers"),
             variant=rx.cond(L.params.contains("supplier"), "solid", "outline"),
             on_click=L.toggle_flag("supplier"),
-            size="3",
+            size=TOOLBAR_SIZE,
+            class_name="toolbar-chip",
             id="filter-suppliers",
         ),
         _filters_drawer(),
@@ -328,8 +342,8 @@ def _toolbar() -> rx.Component:
             rx.cond(L.select_mode, t("Done"), t("Select")),
             variant=rx.cond(L.select_mode, "solid", "outline"),
             on_click=L.toggle_select_mode,
-            size="3",
-            class_name="phone-only",
+            size=TOOLBAR_SIZE,
+            class_name="phone-only toolbar-chip",
             id="select-mode",
         ),
         gap="8px",
