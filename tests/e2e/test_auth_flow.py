@@ -105,7 +105,11 @@ def test_manager_and_staff_see_different_menus(app_server, desktop):
 
 def test_deactivated_user_is_signed_out_at_the_next_event(app_server, desktop):
     email = make_user(app_server, "staff")
+    with app_server.session() as db:
+        contacts.create_contact(db, data=ContactIn(first_name="Still", last_name="Listed"), actor_id=None)
     sign_in(desktop, email)
+    # The list has loaded its rows and their count (the events of the page load are over) before the change.
+    expect(desktop.locator("#range-label")).to_be_visible()
     with app_server.session() as db:
         user = db.exec(select(User).where(User.email == email)).one()
         auth_service.set_active(db, user_id=user.id, active=False, actor_id=None)
