@@ -5,6 +5,7 @@ import logging
 import reflex as rx
 from sqlalchemy.exc import SQLAlchemyError
 
+import crm_app.models  # noqa: F401  (every table and every domain's event subscriptions)
 from crm_app.api.routes import build_api
 from crm_app.auth import service as auth_service
 from crm_app.contacts.search import ensure_search_documents

@@ -13,7 +13,6 @@ from sqlalchemy import Engine, Table, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from crm_app.core import changes as _changes  # noqa: F401  (announces committed contact changes)
 from crm_app.settings import settings
 
 

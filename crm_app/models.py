@@ -1,4 +1,4 @@
-"""The one place that loads every table, so SQLModel.metadata is complete."""
+"""The one place that loads every table, so SQLModel.metadata is complete, and every domain's event subscriptions."""
 
 from crm_app.auth.models import LoginAttempt, User, UserSession
 from crm_app.contacts.models import (
@@ -17,6 +17,7 @@ from crm_app.contacts.models import (
 )
 from crm_app.core.models import AppSetting, AuditEntry
 from crm_app.exchange.models import ExportJob, ImportJob, ImportRow
+from crm_app.feed import files as _feed_files  # noqa: F401  (removes a deleted contact's files)
 from crm_app.feed.models import Activity, Attachment, Comment, Task
 from crm_app.fields.models import FieldDefinition, FormSection
 

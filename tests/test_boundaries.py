@@ -1,4 +1,13 @@
-"""Package boundaries: only the UI (and the app module) may import reflex; the UI runs no queries."""
+"""Package boundaries.
+
+The layers, lowest first; a module may import its own package and the packages below it, never above or
+across (``api`` and ``ui`` are siblings at the top and stay apart). The composition root (``models``, the
+app module, ``cli``, ``demo``) loads everything. Lower layers tell higher ones through events
+(``crm_app.core.events``). Lazy imports inside functions count the same.
+
+Also: no import circles between files; no module imports another module's ``_private`` name; only the UI (and
+the app module) imports reflex; the UI runs no queries.
+"""
 
 from __future__ import annotations
 
@@ -45,6 +54,85 @@ def _imports(path: Path) -> list[tuple[int, str, list[str]]]:
                 module = ".".join([*base, module] if module else base)
             found.append((node.lineno, module, [alias.name for alias in node.names]))
     return found
+
+
+LAYERS: tuple[tuple[str, ...], ...] = (
+    ("i18n", "settings"),
+    ("core",),
+    ("db",),
+    ("jobs",),
+    ("auth",),
+    ("fields",),
+    ("contacts",),
+    ("feed",),
+    ("exchange",),
+    ("api", "ui"),
+    ("models",),
+    ("crm_app", "cli", "demo"),
+)
+# Offenders still being moved (issue 18); each entry goes away with its fix, and the list ends empty.
+KNOWN_UPWARD = {
+    "crm_app/fields/service.py imports crm_app.contacts.models",
+    "crm_app/fields/service.py imports crm_app.contacts.schemas",
+    "crm_app/fields/service.py imports crm_app.contacts.search",
+    "crm_app/fields/types.py imports crm_app.contacts.emails",
+    "crm_app/fields/types.py imports crm_app.contacts.phones",
+    "crm_app/jobs/imports.py imports crm_app.exchange",
+}
+KNOWN_PRIVATE = {
+    "crm_app/contacts/batch.py imports _AddressPlan from crm_app.contacts.service",
+    "crm_app/contacts/batch.py imports _EmailPlan from crm_app.contacts.service",
+    "crm_app/contacts/batch.py imports _Existing from crm_app.contacts.service",
+    "crm_app/contacts/batch.py imports _phone_values from crm_app.contacts.service",
+    "crm_app/contacts/batch.py imports _PhonePlan from crm_app.contacts.service",
+    "crm_app/contacts/batch.py imports _Plan from crm_app.contacts.service",
+    "crm_app/contacts/batch.py imports _validate from crm_app.contacts.service",
+    "crm_app/exchange/reports.py imports _job from crm_app.exchange.imports",
+    "crm_app/ui/state/contact_list.py imports _to_sign_in from crm_app.ui.state.session",
+    "crm_app/ui/state/imports.py imports _to_sign_in from crm_app.ui.state.session",
+}
+KNOWN_CIRCLES = {
+    "crm_app.exchange.imports <-> crm_app.exchange.reading",
+    "crm_app.api.exchange <-> crm_app.api.files <-> crm_app.api.routes",
+    "crm_app.ui.state.contact_edit <-> crm_app.ui.state.contact_list <-> crm_app.ui.state.live",
+}
+
+
+def _unknown(found: list[tuple[str, str]], known: set[str], what: str) -> None:
+    """Fail on a new offender (``(where, key)`` pairs) and on a known one that is gone (drop it from the list)."""
+    keys = {key for _where_, key in found}
+    new = [f"{where} {key}" for where, key in found if key not in known]
+    gone = sorted(known - keys)
+    assert new == [], f"{what}:\n" + "\n".join(new)
+    assert gone == [], "fixed: remove from the known list in tests/test_boundaries.py:\n" + "\n".join(gone)
+
+
+RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
+
+
+def _package_of(module: str) -> str | None:
+    parts = module.split(".")
+    if parts[0] != "crm_app":
+        return None
+    return parts[1] if len(parts) > 1 else "crm_app"
+
+
+def _module_edges() -> dict[str, set[str]]:
+    """Module -> the crm_app modules it imports (``from pkg import submodule`` counts as the submodule)."""
+    known = {_dotted(path) for path in _modules()}
+    edges: dict[str, set[str]] = {}
+    for path in _modules():
+        targets = edges.setdefault(_dotted(path), set())
+        for _line, module, names in _imports(path):
+            if not module.startswith("crm_app"):
+                continue
+            subs = {f"{module}.{name}" for name in names if f"{module}.{name}" in known}
+            if subs:
+                targets.update(subs)
+            elif module in known:
+                targets.add(module)
+        targets.discard(_dotted(path))
+    return edges
 
 
 def _is_reflex(module: str) -> bool:
@@ -123,3 +211,66 @@ def test_importing_every_domain_module_loads_no_reflex(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "", "importing domain modules loads reflex:\n" + result.stdout
+
+
+def test_imports_only_go_down_the_layers() -> None:
+    offenders = []
+    for path in _modules():
+        own = _package_of(_dotted(path))
+        for line, module, names in _imports(path):
+            targets = [module] if module != "crm_app" else [f"crm_app.{name}" for name in names]
+            for target in targets:
+                other = _package_of(target)
+                if other is None or other == own:
+                    continue
+                assert own in RANK and other in RANK, f"{_where(path, line)}: put {own!r} and {other!r} in LAYERS"
+                if RANK[other] >= RANK[own]:
+                    key = f"{path.relative_to(ROOT)} imports {target}"
+                    offenders.append((f"{_where(path, line)} ({own} -> {other}):", key))
+    _unknown(offenders, KNOWN_UPWARD, "imports that go up or across the layers")
+
+
+def test_no_module_imports_a_private_name_of_another() -> None:
+    offenders = [
+        (f"{_where(path, line)}:", f"{path.relative_to(ROOT)} imports {name} from {module}")
+        for path in _modules()
+        for line, module, names in _imports(path)
+        if module.startswith("crm_app") and module != _dotted(path)
+        for name in names
+        if name.startswith("_") and not name.startswith("__") and name != "_"  # "_" is gettext's marker
+    ]
+    _unknown(offenders, KNOWN_PRIVATE, "private names used outside their module")
+
+
+def test_no_import_circles_between_files() -> None:
+    edges = _module_edges()
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    circles: list[list[str]] = []
+
+    def visit(node: str) -> None:  # Tarjan's strongly connected components
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in edges.get(node, ()):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                item = stack.pop()
+                group.append(item)
+                if item == node:
+                    break
+            if len(group) > 1:
+                circles.append(sorted(group))
+
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
+    for node in sorted(edges):
+        if node not in index:
+            visit(node)
+    found = [("circle:", " <-> ".join(group)) for group in circles]
+    _unknown(found, KNOWN_CIRCLES, "files that import each other (directly or round a loop)")

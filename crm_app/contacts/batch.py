@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlmodel import Session
 
 from crm_app.auth.models import User
+from crm_app.contacts import events as changes
 from crm_app.contacts.emails import email_key
 from crm_app.contacts.models import Address, Contact, ContactTag, Counter, Email, Phone, Tag
 from crm_app.contacts.schemas import AddressIn, ContactIn, EmailIn, PhoneIn
@@ -38,7 +39,6 @@ from crm_app.contacts.service import (
     get_or_create_tags,
     plan_update,
 )
-from crm_app.core import changes
 from crm_app.core.app_settings import AccountSettings
 from crm_app.core.audit import json_safe
 from crm_app.core.errors import ConflictError

@@ -7,7 +7,7 @@ written with one executemany, the version of every changed contact bumped and it
 Transactions: with ``batch_size=None`` the whole action runs in the caller's transaction (flushed, the
 caller commits, like every other service). With a ``batch_size`` (default 1,000) the action **commits after
 each batch**, so a long action holds the SQLite write lock only briefly and what is done stays done.
-Every batch marks the contacts it changed (``crm_app.core.changes.mark_changed``), so each commit tells every
+Every batch marks the contacts it changed (``crm_app.contacts.events.mark_changed``), so each commit tells every
 open list and contact file at once; ``on_batch`` gets the running totals after each batch (a progress bar).
 Resuming: every action is idempotent per contact (a contact that already has the tag, is already archived,
 already assigned to that person... is skipped and counted in ``skipped``), so after a crash or a cancel the
@@ -26,6 +26,7 @@ from sqlalchemy import delete, exists, insert, update
 from sqlmodel import Session, select
 
 from crm_app.auth.models import User
+from crm_app.contacts.events import mark_changed
 from crm_app.contacts.models import Address, Contact, ContactSearch, ContactTag, Email, Phone, Tag
 from crm_app.contacts.search import (
     ContactFilter,
@@ -36,7 +37,6 @@ from crm_app.contacts.search import (
     reindex_contacts,
 )
 from crm_app.core.audit import json_safe
-from crm_app.core.changes import mark_changed
 from crm_app.core.errors import NotFoundError, ValidationError
 from crm_app.core.models import AuditEntry
 from crm_app.core.timeutil import utcnow

@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 
 from crm_app.auth.models import User
 from crm_app.contacts.emails import email_key, normalise_email
+from crm_app.contacts.events import ContactDeleting
 from crm_app.contacts.models import (
     AcquisitionChannel,
     Address,
@@ -54,15 +55,13 @@ from crm_app.contacts.schemas import (
     TagRead,
 )
 from crm_app.contacts.search import index_archived, reindex_contacts
-from crm_app.core import audit
+from crm_app.core import audit, events
 from crm_app.core.app_settings import AccountSettings, get_settings
 from crm_app.core.errors import ConflictError, NotFoundError, ValidationError
 from crm_app.core.memo import memoized
 from crm_app.core.models import AuditEntry
 from crm_app.core.timeutil import as_utc, utcnow
 from crm_app.db import scalar_defaults
-from crm_app.feed.files import remove_files_after_commit
-from crm_app.feed.models import Attachment
 from crm_app.fields.service import (
     builtin_required_errors,
     custom_changes,
@@ -1094,7 +1093,7 @@ def delete_contact(
     _check_version(contact, expected_version)
     label = f"{contact.display_name} ({contact.reference})"
     session.flush()
-    stored_files = list(session.exec(select(Attachment.stored_name).where(Attachment.contact_id == contact_id)).all())
+    events.publish(session, ContactDeleting(contact_ids=(contact_id,)))
     for model in (Phone, Email, Address, ContactTag):
         session.exec(delete(model).where(model.contact_id == contact_id).execution_options(synchronize_session=False))
     session.exec(
@@ -1107,7 +1106,6 @@ def delete_contact(
     )
     session.flush()
     reindex_contacts(session, contact_ids=[contact_id])
-    remove_files_after_commit(session, stored_names=stored_files)
 
 
 def convert_kind(

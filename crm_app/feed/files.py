@@ -15,10 +15,11 @@ from typing import BinaryIO
 from PIL import Image, ImageOps
 from sqlalchemy import event
 from sqlalchemy.orm import SessionTransaction
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from crm_app.contacts.events import ContactDeleting
 from crm_app.contacts.models import Contact
-from crm_app.core import audit
+from crm_app.core import audit, events
 from crm_app.core.errors import NotFoundError, ValidationError
 from crm_app.core.timeutil import as_utc, utcnow
 from crm_app.feed.models import Attachment
@@ -351,6 +352,12 @@ def delete_attachment(session: Session, *, attachment_id: int, actor_id: int | N
         path.unlink(missing_ok=True)
 
 
+def _remove_contact_files(session: Session, deleting: ContactDeleting) -> None:
+    """A contact is being deleted: its stored files go once the deletion has committed."""
+    names = session.exec(select(Attachment.stored_name).where(Attachment.contact_id.in_(deleting.contact_ids))).all()
+    remove_files_after_commit(session, stored_names=list(names))
+
+
 def remove_files_after_commit(session: Session, *, stored_names: list[str]) -> None:
     """Unlink these stored files and their thumbnails once the session's transaction commits (kept on rollback)."""
     pending = [name for name in stored_names if _STORED_NAME.fullmatch(name or "")]
@@ -370,3 +377,6 @@ def remove_files_after_commit(session: Session, *, stored_names: list[str]) -> N
 
     event.listen(session, "after_commit", unlink)
     event.listen(session, "after_transaction_end", forget)
+
+
+events.on(ContactDeleting, _remove_contact_files)

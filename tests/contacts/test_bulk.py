@@ -9,10 +9,11 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from crm_app.contacts import bulk, search, service, tags
+from crm_app.contacts import events as changes
 from crm_app.contacts.models import Address, Contact, ContactSearch, ContactTag, Email, Phone
 from crm_app.contacts.schemas import AddressIn, EmailIn, PhoneIn
 from crm_app.contacts.search import ContactFilter
-from crm_app.core import changes
+from crm_app.core import events
 from crm_app.core.errors import NotFoundError, ValidationError
 from crm_app.core.models import AuditEntry
 from tests.contacts.factories import make_user, person
@@ -266,9 +267,9 @@ def test_a_tag_added_in_bulk_is_indexed_like_a_full_reindex(db) -> None:
 def announced() -> Iterator[list[changes.ContactsChanged]]:
     """What each commit announced to the live views."""
     notes: list[changes.ContactsChanged] = []
-    changes.subscribe(notes.append)
+    events.after_commit(changes.ContactsChanged, notes.append)
     yield notes
-    changes.unsubscribe(notes.append)
+    events.forget(changes.ContactsChanged, notes.append)
 
 
 def test_each_batch_of_a_bulk_action_announces_the_contacts_it_changed(db, announced) -> None:

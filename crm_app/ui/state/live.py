@@ -1,7 +1,7 @@
 """Live updates: small registries of who has what open, and pushes to exactly those tabs.
 
 Every committed change to a contact (from a profile, a bulk action, an import, the API…) is
-announced by ``crm_app.core.changes``; ``LivePusher`` gathers the changes for a few milliseconds
+announced by ``crm_app.contacts.events``; ``LivePusher`` gathers the changes for a few milliseconds
 and then runs a refresh on the own state of every tab that has one of those contacts open
 (``ContactEditState._pushed_change``, ``ContactFeedState._pushed_change``) or shows the contact
 list (``ContactListState._pushed_change``), on whichever worker holds the tab's socket.
@@ -35,7 +35,8 @@ from reflex.state import StateUpdate
 from reflex_base.event import Event
 
 from crm_app.auth import service as auth_service
-from crm_app.core import changes
+from crm_app.contacts import events as changes
+from crm_app.core import events
 from crm_app.db import session_scope
 from crm_app.ui.state.session import SessionState, is_tab_token
 
@@ -225,7 +226,7 @@ class LivePusher:
     async def start(self) -> None:
         """Remember the server's event loop (lifespan task)."""
         self.loop = asyncio.get_running_loop()
-        changes.subscribe(self.on_change)
+        events.after_commit(changes.ContactsChanged, self.on_change)
 
     def on_change(self, note: changes.ContactsChanged) -> None:
         """Called after each commit, from the event loop thread or a worker thread."""

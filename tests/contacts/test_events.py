@@ -5,17 +5,18 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session
 
+from crm_app.contacts import events as changes
 from crm_app.contacts import service as contacts
 from crm_app.contacts.schemas import ContactIn, PhoneIn
-from crm_app.core import changes
+from crm_app.core import events
 
 
 @pytest.fixture
 def heard():
     notes: list[changes.ContactsChanged] = []
-    changes.subscribe(notes.append)
+    events.after_commit(changes.ContactsChanged, notes.append)
     yield notes
-    changes.unsubscribe(notes.append)
+    events.forget(changes.ContactsChanged, notes.append)
 
 
 def test_a_committed_create_and_update_are_announced(engine, heard):

@@ -1,21 +1,24 @@
-"""Which contacts a transaction changed, announced once it has committed.
+"""What happens to contacts, announced to the layers above (``crm_app.core.events``).
 
-ORM flushes are watched automatically (contacts and their phones, e-mails, addresses, tags
-and audit entries); set-based SQL calls ``mark_changed``. After a successful commit every
-registered listener gets the contact ids and the acting user. The UI registers one that
-pushes the change to every open view; jobs and API routes get it for free.
+``ContactsChanged``: which contacts a transaction changed, delivered once it has committed. ORM flushes are
+watched automatically (contacts and their phones, e-mails, addresses, tags and audit entries); set-based SQL
+calls ``mark_changed``. The UI subscribes to push the change to every open view; jobs and API routes get it
+for free.
+
+``ContactDeleting``: a contact is about to be deleted, inside the deleting transaction; the feed removes the
+contact's own records with it.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-log = logging.getLogger(__name__)
+from crm_app.contacts.models import Contact
+from crm_app.core import events
 
 _KEY = "crm_changed_contacts"
 _DELETED_KEY = "crm_deleted_contacts"
@@ -30,20 +33,11 @@ class ContactsChanged:
     deleted: frozenset[int]
 
 
-Listener = Callable[[ContactsChanged], None]
-_listeners: list[Listener] = []
+@dataclass(frozen=True)
+class ContactDeleting:
+    """Contacts about to be deleted by the current transaction (their rows still exist)."""
 
-
-def subscribe(listener: Listener) -> None:
-    """Call ``listener`` after every commit that changed contacts."""
-    if listener not in _listeners:
-        _listeners.append(listener)
-
-
-def unsubscribe(listener: Listener) -> None:
-    """Stop calling ``listener``."""
-    if listener in _listeners:
-        _listeners.remove(listener)
+    contact_ids: tuple[int, ...]
 
 
 def mark_changed(session: Session, contact_ids: Iterable[int], *, deleted: bool = False) -> None:
@@ -58,8 +52,6 @@ def mark_list_changed(session: Session) -> None:
 
 
 def _contact_id_of(obj: object) -> int | None:
-    from crm_app.contacts.models import Contact
-
     if isinstance(obj, Contact):
         return obj.id
     value = getattr(obj, "contact_id", None)
@@ -68,8 +60,6 @@ def _contact_id_of(obj: object) -> int | None:
 
 @event.listens_for(Session, "after_flush")
 def _collect(session: Session, _flush_context) -> None:
-    from crm_app.contacts.models import Contact
-
     changed = session.info.setdefault(_KEY, set())
     deleted = session.info.setdefault(_DELETED_KEY, set())
     for obj in [*session.new, *session.dirty]:
@@ -87,14 +77,9 @@ def _announce(session: Session) -> None:
     changed = session.info.pop(_KEY, set())
     deleted = session.info.pop(_DELETED_KEY, set())
     list_changed = session.info.pop(_LIST_KEY, False)
-    if not (changed or deleted or list_changed) or not _listeners:
+    if not (changed or deleted or list_changed) or not events.has_after_commit(ContactsChanged):
         return
-    note = ContactsChanged(changed=frozenset(changed - deleted), deleted=frozenset(deleted))
-    for listener in list(_listeners):
-        try:
-            listener(note)
-        except Exception:
-            log.exception("contact change listener failed")
+    events.deliver(ContactsChanged(changed=frozenset(changed - deleted), deleted=frozenset(deleted)))
 
 
 @event.listens_for(Session, "after_rollback")
