@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Engine, inspect
 from sqlmodel import SQLModel
 
 import crm_app.models  # noqa: F401  (loads every table)
-from crm_app.contacts.search import include_object, is_search_structure
+from crm_app.contacts.search.structures import include_object, is_search_structure
 from crm_app.db import build_engine
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,7 +89,9 @@ def test_upgrading_an_existing_database_gives_its_contacts_their_filter_tokens(t
     """Contacts stored before the search table or its filter tokens existed (SQLite) are found on upgrade."""
     from sqlmodel import Session, text
 
-    from crm_app.contacts import search
+    from crm_app.contacts.search.filters import ContactFilter
+    from crm_app.contacts.search.query import search_contacts
+    from crm_app.contacts.search.structures import ensure_search_documents
 
     engine = build_engine(f"sqlite:///{tmp_path / 'tokens.db'}")
     _upgrade(engine, revision)
@@ -118,10 +120,10 @@ def test_upgrading_an_existing_database_gives_its_contacts_their_filter_tokens(t
     _upgrade(engine)
     with Session(engine) as session:
         # The migrations leave the rows as they were; the app rebuilds them when it starts (no layout recorded).
-        assert search.ensure_search_documents(session) == 2
+        assert ensure_search_documents(session) == 2
         session.commit()
-        assert search.ensure_search_documents(session) is None
-        tagged = search.search_contacts(session, filter=search.ContactFilter(tag_ids=(1,)))
-        archived = search.search_contacts(session, filter=search.ContactFilter(tag_ids=(1,), archived="only"))
+        assert ensure_search_documents(session) is None
+        tagged = search_contacts(session, filter=ContactFilter(tag_ids=(1,)))
+        archived = search_contacts(session, filter=ContactFilter(tag_ids=(1,), archived="only"))
         assert ([row.id for row in tagged.rows], [row.id for row in archived.rows]) == ([1], [2])
     engine.dispose()

@@ -54,7 +54,7 @@ from crm_app.contacts.schemas import (
     PhoneRead,
     TagRead,
 )
-from crm_app.contacts.search import index_archived, reindex_contacts
+from crm_app.contacts.search.documents import index_archived, reindex_contacts
 from crm_app.core import audit, events
 from crm_app.core.app_settings import AccountSettings, get_settings
 from crm_app.core.errors import ConflictError, NotFoundError, ValidationError
