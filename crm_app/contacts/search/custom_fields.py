@@ -56,6 +56,7 @@ class ListFields:
 
 
 def active_custom_fields(session: Session, *conditions: Any) -> list[CustomField]:
+    """The active custom fields (not built in) meeting ``conditions``, in form order."""
     rows = session.connection().execute(
         select(
             FieldDefinition.key,

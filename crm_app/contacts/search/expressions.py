@@ -42,8 +42,6 @@ from crm_app.contacts.search.words import (
 )
 
 MAX_QUERY_TERMS = 8
-
-
 _PHONE_QUERY_RE = re.compile(r"^[0-9+\-\s().\/]+$")
 
 
@@ -64,6 +62,8 @@ class Term:
 
 @dataclass(frozen=True)
 class SearchQuery:
+    """A parsed search: its normalised text, its terms, and whether it is a phone number (digits only)."""
+
     text: str
     terms: tuple[Term, ...]
     phone: bool
@@ -86,6 +86,7 @@ def _digit_term(digits: str, region: str, raw: str) -> Term:
 
 
 def parse_query(raw: str, region: str) -> SearchQuery | None:
+    """The search text as terms (digit words also in their phone forms); None when it holds no word."""
     text = " ".join((raw or "").split())[:MAX_QUERY_LENGTH]
     normalised = normalise_query(text)
     if not normalised:
@@ -187,6 +188,7 @@ def _compile_unindexed_postgresql(element: unindexed, compiler: Any, **kw: Any) 
 
 
 def same(expr: Any) -> Any:
+    """The expression as it is (``unindexed``'s counterpart where the index may drive the plan)."""
     return expr
 
 
@@ -212,6 +214,7 @@ def index_matches(dialect: str, query: SearchQuery) -> Any:
 
 
 def pg_found(query: SearchQuery, *, indexed: bool = True) -> ColumnElement[bool]:
+    """PostgreSQL: the search row matches the query (from the GIN index, or checked row by row)."""
     tsquery = func.to_tsquery(_PG_CONFIG, _tsquery_expression(query))
     if indexed:
         return _PG_VECTOR.op("@@")(tsquery)
@@ -219,6 +222,7 @@ def pg_found(query: SearchQuery, *, indexed: bool = True) -> ColumnElement[bool]
 
 
 def pg_name_found(query: SearchQuery) -> ColumnElement[bool] | None:
+    """PostgreSQL: every word of the query starts a name word (None when it has no words)."""
     names = [term for term in query.terms if not term.digits]
     if not names:
         return None
@@ -226,6 +230,7 @@ def pg_name_found(query: SearchQuery) -> ColumnElement[bool] | None:
 
 
 def fts_match(expression: str) -> ColumnElement[bool]:
+    """SQLite: the FTS5 table matches this MATCH text."""
     return FTS.c[FTS_TABLE].op("MATCH")(expression)
 
 

@@ -18,18 +18,11 @@ SortField = Literal[
     "relevance", "name", "reference", "kind", "city", "updated", "created", "assigned", "email", "phone", "tags"
 ]
 SORT_FIELDS: tuple[str, ...] = SortField.__args__
-
-
 MAX_LIST_FILTER = 50
-
-
-CONFLICT_KEY = "conflict"
-
-
+CONFLICT_KEY = "conflict"  # the system tag the "conflicts only" filter looks for
 ArchivedMode = Literal["hide", "only", "include"]
 TagMode = Literal["any", "all"]
 Direction = Literal["asc", "desc"]
-
 
 CUSTOM_KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
 _CHOICE_ID_RE = re.compile(r"^[A-Za-z0-9_\-]{1,60}$")

@@ -251,6 +251,7 @@ def fetch(
 
 
 def fingerprint(filter: ContactFilter, sort: ContactSort) -> str:
+    """A short digest of the filter and sort a cursor belongs to."""
     key = json.dumps([filter_to_params(filter), sort.field, sort.direction], sort_keys=True)
     return hashlib.sha256(key.encode()).hexdigest()[:12]
 
@@ -260,6 +261,7 @@ def _is_datetime(col: Any) -> bool:
 
 
 def encode_cursor(state: dict[str, Any], values: Sequence[Any]) -> str:
+    """A cursor: the list state and the sort values of the last row shown, URL-safe."""
     encoded = [v.isoformat() if isinstance(v, datetime) else v for v in values]
     raw = json.dumps({**state, "v": encoded}, separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")

@@ -374,6 +374,7 @@ def _tune_connection(session: Session) -> None:
 
 
 def make_plan(session: Session, filter: ContactFilter, region: str | None = None) -> QueryPlan:
+    """The plan of a filter on this session's database (reads what it needs: tag and field ids, range sizes)."""
     session.flush()
     _tune_connection(session)
     dialect = session.get_bind().dialect.name
@@ -416,4 +417,5 @@ def make_plan(session: Session, filter: ContactFilter, region: str | None = None
 
 
 def count_rows(session: Session, stmt: Any, limit: int) -> int:
+    """How many rows ``stmt`` gives, counting at most ``limit``."""
     return session.connection().execute(select(func.count()).select_from(stmt.limit(limit).subquery())).scalar_one()

@@ -33,18 +33,22 @@ _TICKED = "\x01ticked"
 
 
 def tag_token(tag_id: int) -> str:
+    """The filter token of a tag."""
     return f"_t{int(tag_id)}"
 
 
 def user_token(user_id: int | None) -> str:
+    """The filter token of an assigned staff member (``None``: unassigned)."""
     return f"_u{int(user_id or 0)}"
 
 
 def channel_token(channel_id: int) -> str:
+    """The filter token of an acquisition channel."""
     return f"_c{int(channel_id)}"
 
 
 def kind_token(kind: str) -> str:
+    """The filter token of a contact kind."""
     return f"_k{kind}"
 
 

@@ -10,11 +10,8 @@ from functools import lru_cache
 from crm_app.core.text import fold
 
 MAX_QUERY_LENGTH = 200
-
-
 MIN_DIGITS = 3
 REVERSED_PREFIX = "x"
-
 
 # Letters also written out as two (German, Nordic): "Müller" is "Mueller" too, "Åse" "Aase" ("ß" folds to "ss").
 _SPELLED_OUT = str.maketrans(
@@ -35,8 +32,6 @@ _SPELLED_OUT = str.maketrans(
 )
 MAX_JOINED_WORDS = 4
 _WORD_RE = re.compile(r"[^\W_]+")
-
-
 _DIGITS_RE = re.compile(r"[^0-9]")
 
 
@@ -73,10 +68,12 @@ def normalise_query(text: str) -> str:
 
 
 def digits_of(text: str) -> str:
+    """The digits of a text, nothing else."""
     return _DIGITS_RE.sub("", text or "")
 
 
 def phone_tokens(e164: str, national_digits: str) -> list[str]:
+    """The search words of a phone: its E.164 digits, its national digits and its digits reversed."""
     digits = digits_of(e164)
     tokens = [digits, national_digits] if national_digits and national_digits != digits else [digits]
     return [*tokens, REVERSED_PREFIX + digits[::-1]]
