@@ -9,6 +9,7 @@ import codecs
 import csv
 import hashlib
 import io
+import json
 import os
 import re
 import threading
@@ -410,6 +411,10 @@ def cell_text(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
+
+
+# One JSON value on one line, as compact as it gets (the lines of the files kept next to an upload).
+compact_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def cells_json(cells: tuple[Any, ...]) -> list[Any]:
