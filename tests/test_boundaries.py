@@ -80,13 +80,6 @@ KNOWN_UPWARD = {
     "crm_app/jobs/imports.py imports crm_app.exchange.imports",
 }
 KNOWN_PRIVATE = {
-    "crm_app/contacts/batch.py imports _AddressPlan from crm_app.contacts.service",
-    "crm_app/contacts/batch.py imports _EmailPlan from crm_app.contacts.service",
-    "crm_app/contacts/batch.py imports _Existing from crm_app.contacts.service",
-    "crm_app/contacts/batch.py imports _phone_values from crm_app.contacts.service",
-    "crm_app/contacts/batch.py imports _PhonePlan from crm_app.contacts.service",
-    "crm_app/contacts/batch.py imports _Plan from crm_app.contacts.service",
-    "crm_app/contacts/batch.py imports _validate from crm_app.contacts.service",
     "crm_app/ui/state/contact_list.py imports _to_sign_in from crm_app.ui.state.session",
     "crm_app/ui/state/imports.py imports _to_sign_in from crm_app.ui.state.session",
 }

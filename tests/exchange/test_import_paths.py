@@ -366,10 +366,10 @@ def test_a_validated_new_contact_survives_its_json_form_unchanged(engine):
     with session_scope(engine) as s:
         plan = batch.validate_new(s, data=data, settings=get_settings(s))
     assert isinstance(plan.scalars["discount_percent"], Decimal)
-    back = batch.plan_from_json(json.loads(json.dumps(batch.plan_json(plan))))
+    back = batch.validated_from_json(json.loads(json.dumps(batch.validated_json(plan))))
     assert back == plan
     plan.custom["odd"] = object()
-    assert batch.plan_json(plan) is None
+    assert batch.validated_json(plan) is None
 
 
 def test_rows_are_not_kept_when_what_validating_them_reads_changed_during_the_dry_run(engine, monkeypatch):

@@ -33,7 +33,7 @@ from crm_app.fields.models import FieldDefinition
 REQUIRED_KEYS = frozenset({"kind", "first_name", "last_name", "company_name", "display_name", ""})
 
 
-# A row checker's verdict on a row as a new contact: ("plan", ContactPlan) or ("invalid", message, errors).
+# A row checker's verdict on a row as a new contact: ("plan", ValidatedContact) or ("invalid", message, errors).
 Verdict = tuple[Any, ...]
 
 
@@ -132,7 +132,7 @@ def _verdict_json(verdict: Verdict | None) -> Any:
         return None
     if verdict[0] == "invalid":
         return list(verdict)
-    plan = batch.plan_json(verdict[1])
+    plan = batch.validated_json(verdict[1])
     return None if plan is None else ["plan", plan]
 
 
@@ -141,7 +141,7 @@ def verdict_back(data: Any) -> Verdict | None:
         return None
     if data[0] == "invalid":
         return ("invalid", data[1], dict(data[2]))
-    return ("plan", batch.plan_from_json(data[1]))
+    return ("plan", batch.validated_from_json(data[1]))
 
 
 def checks_fingerprint(session: Session, reading: str) -> str:
@@ -151,7 +151,7 @@ def checks_fingerprint(session: Session, reading: str) -> str:
     definitions = [dict(row._mapping) for row in session.execute(select(FieldDefinition.__table__))]
     payload = [
         reading,
-        batch.PLAN_SHAPE,
+        batch.VALIDATED_SHAPE,
         dataclasses.asdict(get_settings(session)),
         sorted(definitions, key=lambda row: row["id"]),
         sorted(session.execute(select(PhoneType.name)).scalars()),

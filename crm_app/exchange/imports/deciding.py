@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from crm_app.contacts import batch
 from crm_app.contacts.models import Address, Contact, Email, Phone
-from crm_app.contacts.service import text_problem
+from crm_app.contacts.service import ContactFile, UpdatePlan, ValidatedContact, plan_update, text_problem
 from crm_app.core.app_settings import get_settings
 from crm_app.core.audit import json_safe
 from crm_app.core.errors import ConflictError, ValidationError
@@ -196,7 +196,7 @@ class Planner:
             problems += problems_from(error, row, self.ctx)
         return problems
 
-    def _checked_new(self, session: Session, row: RowInput, verdict: Verdict | None) -> batch.ContactPlan:
+    def _checked_new(self, session: Session, row: RowInput, verdict: Verdict | None) -> ValidatedContact:
         """The row checked as a new contact; with "import without it" chosen, the values validation refuses
         are left out of the row (listed in ``row.problems``) as long as no required data is among them."""
         while True:
@@ -215,7 +215,7 @@ class Planner:
             return [Problem(column=column, message="This reference cannot be used (too long or invalid characters).")]
         return []
 
-    def _validated(self, session: Session, row: RowInput, verdict: Verdict | None) -> batch.ContactPlan:
+    def _validated(self, session: Session, row: RowInput, verdict: Verdict | None) -> ValidatedContact:
         """The row checked as a new contact (a verdict already given is taken as it is); with ``verdicts`` set,
         every verdict is also kept there by row number."""
         if verdict is None:
@@ -258,7 +258,7 @@ class Planner:
                 self.keyless += 1
             pending.append((row, keys))
         found = self._matches(session, [row for row, _keys in pending])
-        creates: list[tuple[RowInput, list[str], batch.ContactPlan]] = []
+        creates: list[tuple[RowInput, list[str], ValidatedContact]] = []
         updates: list[tuple[RowInput, list[str], int]] = []
         references_in_batch: set[str] = set()
         for row, keys in pending:
@@ -394,13 +394,13 @@ class Planner:
         return outcomes
 
     def _checked_update(
-        self, session: Session, file: batch.ContactFile, row: RowInput, *, overwrite: bool, account: Any
-    ) -> batch.UpdatePlan:
+        self, session: Session, file: ContactFile, row: RowInput, *, overwrite: bool, account: Any
+    ) -> UpdatePlan:
         """The update the row makes to a stored contact; with "import without it" chosen, the row's own values
         validation refuses (fields and custom fields) are left out, as for a new contact."""
         while True:
             try:
-                return batch.plan_update(
+                return plan_update(
                     session,
                     contact=file.contact,
                     old=file,
@@ -482,7 +482,7 @@ def _entity(obj: Any) -> str:
     return {Phone: "phone", Email: "email", Address: "address"}.get(type(obj), "tag")
 
 
-def _before(contact: Contact, plan: batch.UpdatePlan) -> dict[str, Any]:
+def _before(contact: Contact, plan: UpdatePlan) -> dict[str, Any]:
     """What an update overwrites, for undo: old scalar values and the old values of changed child rows."""
     old_sets = []
     for action, target, values in plan.children.writes:

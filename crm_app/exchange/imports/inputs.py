@@ -9,6 +9,7 @@ from typing import Any
 from crm_app.contacts import batch
 from crm_app.contacts.emails import email_key
 from crm_app.contacts.schemas import ContactIn, EmailIn, PhoneIn
+from crm_app.contacts.service import ContactFile
 from crm_app.exchange.parse import RowInput, address_inputs
 from crm_app.fields.types import is_empty
 
@@ -51,7 +52,7 @@ def _is_blank_value(value: Any) -> bool:
     return False
 
 
-def merged_input(file: batch.ContactFile, row: RowInput, *, overwrite: bool) -> ContactIn:
+def merged_input(file: ContactFile, row: RowInput, *, overwrite: bool) -> ContactIn:
     """The stored contact with the row's values: only into empty fields, or over them with ``overwrite``.
 
     Nothing is ever removed: empty cells keep what is stored, numbers and e-mails are added, and a consent
