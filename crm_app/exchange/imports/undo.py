@@ -13,7 +13,7 @@ from crm_app.contacts import batch
 from crm_app.contacts import events as changes
 from crm_app.contacts.bulk import bulk_delete
 from crm_app.contacts.models import Address, Contact, ContactTag, Email, Phone
-from crm_app.contacts.search import reindex_contacts
+from crm_app.contacts.search.documents import reindex_contacts
 from crm_app.core.errors import ConflictError, ValidationError
 from crm_app.core.timeutil import utcnow
 from crm_app.db import get_engine, session_scope
