@@ -72,6 +72,7 @@ def _column_of(row: RowInput, ctx: ParseContext, key: str) -> str:
 
 
 def problems_from(error: ValidationError, row: RowInput, ctx: ParseContext) -> list[Problem]:
+    """The problems ``error`` finds in ``row``, each with the header of its column."""
     if not error.errors:
         return [Problem(column="", message=error.message)]
     return [Problem(column=_column_of(row, ctx, key), message=message) for key, message in error.errors.items()]
@@ -137,6 +138,7 @@ def _verdict_json(verdict: Verdict | None) -> Any:
 
 
 def verdict_back(data: Any) -> Verdict | None:
+    """A verdict from its JSON form in a kept line (None for none)."""
     if not data:
         return None
     if data[0] == "invalid":

@@ -496,4 +496,5 @@ def _before(contact: Contact, plan: UpdatePlan) -> dict[str, Any]:
 
 
 def by_row_number(outcome: Outcome) -> int:
+    """Sort key: an outcome's row number."""
     return outcome.row.number

@@ -15,6 +15,7 @@ from crm_app.fields.types import is_empty
 
 
 def new_phone(cell: Any) -> PhoneIn:
+    """A phone of contact input from a number found in a row."""
     defaults = cell.column_defaults
     return PhoneIn(
         number=cell.raw,
@@ -27,6 +28,7 @@ def new_phone(cell: Any) -> PhoneIn:
 
 
 def new_email(cell: Any) -> EmailIn:
+    """An e-mail address of contact input from one found in a row."""
     return EmailIn(address=cell.address, email_ok=cell.consent if cell.consent is not None else cell.column_default)
 
 

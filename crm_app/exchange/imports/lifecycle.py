@@ -57,6 +57,7 @@ RESUMABLE = frozenset({CANCELLED, FAILED, RUNNING})
 
 
 def import_job(session: Session, import_id: Any) -> ImportJob:
+    """The import's row; NotFoundError when unknown."""
     try:
         job = session.get(ImportJob, int(import_id))
     except (TypeError, ValueError):
@@ -67,6 +68,7 @@ def import_job(session: Session, import_id: Any) -> ImportJob:
 
 
 def job_options(job: ImportJob) -> ImportOptions:
+    """The import's options (the defaults when unreadable)."""
     try:
         return ImportOptions.model_validate(job.options or {})
     except ValueError:
@@ -74,6 +76,7 @@ def job_options(job: ImportJob) -> ImportOptions:
 
 
 def is_stale(job: ImportJob, now: datetime | None = None) -> bool:
+    """Whether the job is under way but its worker's heartbeat stopped more than ``STALE_AFTER`` ago."""
     if job.status not in (RUNNING, CHECKING, UNDOING) or job.heartbeat_at is None:
         return False
     return (now or utcnow()) - as_utc(job.heartbeat_at) > STALE_AFTER
@@ -127,17 +130,20 @@ def list_imports(session: Session, *, limit: int = 50) -> list[ImportRead]:
 
 
 def column_plans(job: ImportJob) -> list[ColumnPlan]:
+    """How each column of the file is read, one plan per header."""
     plans = [ColumnPlan.from_dict(item) for item in job.mapping]
     width = len(job.headers)
     return (plans + [ColumnPlan() for _ in range(width - len(plans))])[:width]
 
 
 def choices_fingerprint(job: ImportJob) -> str:
+    """A digest of the mapping, the options and the file: a dry run is valid while it is unchanged."""
     payload = json.dumps({"mapping": job.mapping, "options": job.options, "file": job.file_sha256}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
 def check_editable(job: ImportJob) -> None:
+    """ValidationError once the import has started (its mapping and options are then fixed)."""
     if job.status not in (UPLOADED, CHECKED):
         raise ValidationError("This import has started: its mapping and options can no longer change.")
 

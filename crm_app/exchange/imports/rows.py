@@ -29,6 +29,7 @@ T = TypeVar("T")
 
 
 def in_batches(rows: Iterator[T], size: int) -> Iterator[list[T]]:
+    """``rows`` in lists of ``size`` (the last one shorter)."""
     chunk: list[T] = []
     for item in rows:
         chunk.append(item)
@@ -58,10 +59,12 @@ def _parsed_path(job: ImportJob) -> Path:
 
 
 def dry_report_path(job: ImportJob) -> Path:
+    """The dry run's report of the rows to check, next to the stored upload."""
     return stored_path(f"{job.stored_name}.dry")
 
 
 def partial_path(path: Path) -> Path:
+    """Where ``path`` is written until it is complete."""
     return path.with_name(f"{path.name}.part")
 
 
@@ -256,6 +259,7 @@ def rows_to_run(job: ImportJob, planner: Planner, next_row: int) -> Iterator[tup
 
 
 def drop_kept_files(job: ImportJob) -> None:
+    """Remove the files kept next to the upload (row cache, kept rows, dry run's report)."""
     for path in (_cache_path(job), _parsed_path(job), dry_report_path(job)):
         with contextlib.suppress(OSError):
             path.unlink(missing_ok=True)
