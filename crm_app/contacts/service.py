@@ -18,7 +18,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from crm_app.auth.models import User
-from crm_app.contacts.emails import email_key, normalise_email
 from crm_app.contacts.events import ContactDeleting
 from crm_app.contacts.models import (
     AcquisitionChannel,
@@ -30,14 +29,6 @@ from crm_app.contacts.models import (
     Phone,
     PhoneType,
     Tag,
-)
-from crm_app.contacts.phones import (
-    ParsedPhone,
-    dialling_region,
-    format_phone,
-    parse_phone,
-    phone_links,
-    search_forms,
 )
 from crm_app.contacts.schemas import (
     BUILTIN_PHONE_TYPES,
@@ -57,9 +48,18 @@ from crm_app.contacts.schemas import (
 from crm_app.contacts.search import index_archived, reindex_contacts
 from crm_app.core import audit, events
 from crm_app.core.app_settings import AccountSettings, get_settings
+from crm_app.core.emails import email_key, normalise_email
 from crm_app.core.errors import ConflictError, NotFoundError, ValidationError
 from crm_app.core.memo import memoized
 from crm_app.core.models import AuditEntry
+from crm_app.core.phones import (
+    ParsedPhone,
+    dialling_region,
+    format_phone,
+    parse_phone,
+    phone_links,
+    search_forms,
+)
 from crm_app.core.timeutil import as_utc, utcnow
 from crm_app.db import scalar_defaults
 from crm_app.fields.service import (

@@ -17,7 +17,6 @@ from crm_app.contacts import service as contacts
 from crm_app.contacts import tags as tag_service
 from crm_app.contacts.conversion import hidden_by_conversion
 from crm_app.contacts.merge import changed_fields, three_way_merge
-from crm_app.contacts.phones import dialling_region, parse_phone, phone_links
 from crm_app.contacts.schemas import (
     BUILTIN_PHONE_TYPES,
     AddressIn,
@@ -28,6 +27,7 @@ from crm_app.contacts.schemas import (
 )
 from crm_app.core.app_settings import get_settings
 from crm_app.core.errors import ConflictError, DomainError, NotFoundError, ValidationError
+from crm_app.core.phones import dialling_region, parse_phone, phone_links
 from crm_app.db import session_scope
 from crm_app.fields import service as field_service
 from crm_app.fields.types import get_type, is_empty
