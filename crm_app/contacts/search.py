@@ -67,13 +67,14 @@ from sqlmodel import Session, select
 from crm_app.auth.models import User
 from crm_app.contacts.models import Address, Contact, ContactSearch, ContactTag, Email, Phone, SavedView, Tag
 from crm_app.contacts.name_words import near_words, next_prefix, rebuild_name_words, record_name_words
-from crm_app.contacts.schemas import KINDS, ContactPage, ContactRow
+from crm_app.contacts.schemas import ContactPage, ContactRow
 from crm_app.core.app_settings import AccountSettings, get_settings
 from crm_app.core.errors import DomainError, NotFoundError, ValidationError
 from crm_app.core.models import AppSetting
 from crm_app.core.phones import format_phone, parse_phone, phone_links, search_forms
 from crm_app.core.timeutil import as_utc, utcnow
 from crm_app.fields.models import FieldDefinition
+from crm_app.fields.schemas import KINDS
 from crm_app.fields.types import Choice, choices_from_options, get_type
 
 SortField = Literal[

@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 
 from crm_app.auth.models import User
 from crm_app.contacts.events import ContactDeleting
+from crm_app.contacts.hidden_builtins import keep_hidden_builtins
 from crm_app.contacts.models import (
     AcquisitionChannel,
     Address,
@@ -33,7 +34,6 @@ from crm_app.contacts.models import (
 from crm_app.contacts.schemas import (
     BUILTIN_PHONE_TYPES,
     CHANNELS,
-    KINDS,
     AddressIn,
     AddressRead,
     ContactIn,
@@ -62,10 +62,10 @@ from crm_app.core.phones import (
 )
 from crm_app.core.timeutil import as_utc, utcnow
 from crm_app.db import scalar_defaults
-from crm_app.fields.service import (
+from crm_app.fields.schemas import KINDS
+from crm_app.fields.values import (
     builtin_required_errors,
     custom_changes,
-    keep_hidden_builtins,
     split_custom_values,
     validate_custom_values,
 )
