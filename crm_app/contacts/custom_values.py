@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Session, select
 
 from crm_app.contacts.models import Contact
-from crm_app.contacts.search import custom_value_holders, reindex_contacts, reindex_custom_field
+from crm_app.contacts.search.documents import custom_value_holders, reindex_contacts, reindex_custom_field
 from crm_app.core import events
 from crm_app.fields.events import (
     FieldDeleting,

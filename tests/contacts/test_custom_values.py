@@ -7,8 +7,9 @@ from collections.abc import Iterator
 import pytest
 from sqlmodel import Session
 
-from crm_app.contacts import search
 from crm_app.contacts import service as contacts
+from crm_app.contacts.search.filters import ContactFilter, CustomFilter
+from crm_app.contacts.search.query import search_contacts
 from crm_app.core import events
 from crm_app.fields import choices as field_choices
 from crm_app.fields import stored_values
@@ -25,7 +26,7 @@ def db(any_engine) -> Iterator[Session]:
 
 
 def found(session: Session, query: str) -> list[int]:
-    return [row.id for row in search.search_contacts(session, filter=search.ContactFilter(query=query)).rows]
+    return [row.id for row in search_contacts(session, filter=ContactFilter(query=query)).rows]
 
 
 def test_deleting_a_field_removes_the_value_a_contact_holds_and_the_contact_is_still_found(db) -> None:
@@ -53,8 +54,8 @@ def test_a_type_change_rewrites_the_value_a_contact_holds_and_the_contact_is_fou
     db.commit()
     grundig = next(choice.id for choice in changed.choices if choice.label == "Grundig")
     assert custom_of(db, ann.id) == {"brand": grundig}
-    wanted = search.ContactFilter(custom=(search.CustomFilter(key="brand", values=(grundig,)),))
-    assert [row.id for row in search.search_contacts(db, filter=wanted).rows] == [ann.id]
+    wanted = ContactFilter(custom=(CustomFilter(key="brand", values=(grundig,)),))
+    assert [row.id for row in search_contacts(db, filter=wanted).rows] == [ann.id]
     field_choices.rename_choice(db, field_id=brand.id, choice_id=grundig, label="Telefunken", actor_id=None)
     db.commit()
     assert custom_of(db, ann.id) == {"brand": grundig}
