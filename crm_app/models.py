@@ -1,6 +1,7 @@
 """The one place that loads every table, so SQLModel.metadata is complete, and every domain's event subscriptions."""
 
 from crm_app.auth.models import LoginAttempt, User, UserSession
+from crm_app.contacts import custom_values as _custom_values  # noqa: F401  (keeps stored custom values in step)
 from crm_app.contacts.models import (
     AcquisitionChannel,
     Address,
