@@ -20,6 +20,7 @@ from crm_app.exchange.models import ExportJob, ImportJob, ImportRow
 from crm_app.feed import files as _feed_files  # noqa: F401  (removes a deleted contact's files)
 from crm_app.feed.models import Activity, Attachment, Comment, Task
 from crm_app.fields.models import FieldDefinition, FormSection
+from crm_app.jobs.models import Job
 
 __all__ = [
     "AcquisitionChannel",
@@ -40,6 +41,7 @@ __all__ = [
     "FormSection",
     "ImportJob",
     "ImportRow",
+    "Job",
     "LoginAttempt",
     "Phone",
     "PhoneType",
