@@ -1,10 +1,11 @@
-"""Command line: ``python -m crm_app.cli create-admin|bootstrap``."""
+"""Command line: ``python -m crm_app.cli create-admin|bootstrap|worker``."""
 
 from __future__ import annotations
 
 import argparse
 import getpass
 import sys
+import threading
 from collections.abc import Sequence
 
 import crm_app.models  # noqa: F401  (loads every table before any query)
@@ -12,6 +13,7 @@ from crm_app.auth import service
 from crm_app.auth.permissions import ADMIN
 from crm_app.core.errors import DomainError, ValidationError
 from crm_app.db import session_scope
+from crm_app.jobs import worker
 from crm_app.settings import settings
 
 EXIT_OK = 0
@@ -63,6 +65,21 @@ def bootstrap() -> int:
     return EXIT_OK
 
 
+def run_worker(*, once: bool) -> int:
+    """Run queued jobs: until none is due (``once``), or as a worker until interrupted."""
+    if once:
+        print(f"Ran {worker.run_until_idle()} jobs.")
+        return EXIT_OK
+    running = worker.Worker()
+    running.start()
+    print(f"Running jobs ({running.slots} at a time); Ctrl+C stops.")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        running.stop()
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
     parser = argparse.ArgumentParser(prog="python -m crm_app.cli", description="crm_app administration.")
@@ -82,6 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="For containers: create an administrator from CRM_BOOTSTRAP_ADMIN_EMAIL and "
         "CRM_BOOTSTRAP_ADMIN_PASSWORD unless an administrator already exists.",
     )
+    work = commands.add_parser(
+        "worker",
+        help="run queued jobs (imports, exports, bulk actions, search rebuild)",
+        description="Run a job worker beside (or instead of) the ones every app process runs.",
+    )
+    work.add_argument("--once", action="store_true", help="run the jobs that are due, then stop")
     return parser
 
 
@@ -91,6 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "create-admin":
             return create_admin(email=args.email, name=args.name, password=args.password)
+        if args.command == "worker":
+            return run_worker(once=args.once)
         return bootstrap()
     except DomainError as exc:
         print(f"error: {_describe(exc)}", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""The Reflex application: theme, pages, the auth middleware, the REST API and start-up tasks."""
+"""The Reflex application: theme, pages, the auth middleware, the REST API, start-up tasks and the job worker."""
 
 import logging
 
@@ -11,6 +11,7 @@ from crm_app.auth import service as auth_service
 from crm_app.contacts.search import ensure_search_documents
 from crm_app.core.errors import DomainError
 from crm_app.db import session_scope
+from crm_app.jobs import worker
 from crm_app.settings import settings
 from crm_app.ui import routes
 from crm_app.ui.guard import TabGuard
@@ -83,3 +84,4 @@ routes.register(app)
 live.install(app)
 app.register_lifespan_task(bootstrap_admin_on_start)
 app.register_lifespan_task(search_documents_on_start)
+app.register_lifespan_task(worker.serve)

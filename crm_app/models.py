@@ -1,6 +1,7 @@
 """The one place that loads every table, so SQLModel.metadata is complete, and every domain's event subscriptions."""
 
 from crm_app.auth.models import LoginAttempt, User, UserSession
+from crm_app.contacts import jobs as _contact_jobs  # noqa: F401  (registers the contacts' job handlers)
 from crm_app.contacts.models import (
     AcquisitionChannel,
     Address,

@@ -33,6 +33,7 @@ SLOTS = 2
 POLL_SECONDS = 2.0
 PROGRESS_EVERY_SECONDS = 0.25
 LOG_PROBLEMS_EVERY_SECONDS = 60.0
+UNEXPECTED = "The job stopped on an unexpected error"
 
 
 def worker_name() -> str:
@@ -121,7 +122,7 @@ def run_next(
             return claim.id
         except Exception as error:
             log.exception("job %s (%s) failed on attempt %s", claim.id, claim.kind, claim.attempt)
-            _end(engine, claim, error=f"The job stopped on an unexpected error ({type(error).__name__}).")
+            _end(engine, claim, error=f"{UNEXPECTED} ({type(error).__name__}).")
             return claim.id
         pending = held.pending
     with session_scope(engine) as s:
