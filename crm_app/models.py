@@ -17,6 +17,7 @@ from crm_app.contacts.models import (
     Tag,
 )
 from crm_app.core.models import AppSetting, AuditEntry
+from crm_app.exchange import jobs as _exchange_jobs  # noqa: F401  (registers the exchange's job handlers)
 from crm_app.exchange.models import ExportJob, ImportJob, ImportRow
 from crm_app.feed import files as _feed_files  # noqa: F401  (removes a deleted contact's files)
 from crm_app.feed.models import Activity, Attachment, Comment, Task

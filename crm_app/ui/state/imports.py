@@ -18,12 +18,15 @@ from crm_app.auth.permissions import Permission, has_permission
 from crm_app.contacts import search
 from crm_app.core.errors import DomainError
 from crm_app.db import session_scope
-from crm_app.exchange import export, files, imports, values
+from crm_app.exchange import files, imports, values
+from crm_app.exchange import jobs as exchange_jobs
 from crm_app.exchange.columns import EMAILS, PHONES
-from crm_app.exchange.schemas import ImportRead, UnknownValueRead
+from crm_app.exchange.schemas import ExportRead, ImportRead, UnknownValueRead
 from crm_app.i18n import _
+from crm_app.jobs.models import DONE
 from crm_app.settings import settings
 from crm_app.ui.state.contact_list import ContactListState
+from crm_app.ui.state.jobs import follow_job
 from crm_app.ui.state.session import SessionState, _to_sign_in, requires
 
 POLL_SECONDS = 0.6
@@ -801,7 +804,7 @@ class ExportState(SessionState):
     exporting: bool = False
     written: int = 0
     total: int = 0
-    _job: dict[str, Any] | None = None
+    _job_id: int | None = None
 
     @rx.var
     def percent(self) -> int:
@@ -818,52 +821,40 @@ class ExportState(SessionState):
         contacts_list = await self.get_state(ContactListState)
         selected = None if contacts_list.all_matching else list(contacts_list.selected)
         params = dict(contacts_list.params)
-        scope = export.scope_from(selected or None, search.filter_from_params(params))
         try:
             with session_scope() as db:
-                job = export.create_export(db, scope=scope, file_format=file_format, actor_id=self._current.id)
+                self._job_id = exchange_jobs.enqueue_export(
+                    db,
+                    ids=selected,
+                    params=params,
+                    file_format=file_format,
+                    locale=self.locale,
+                    actor_id=self._current.id,
+                )
         except DomainError as error:
             return rx.toast.error(self._error_text(error))
-        self._job = {"id": job.id, "ids": selected or None, "params": params}
         self.exporting, self.written, self.total = True, 0, 0
-        return ExportState.run_export
+        return ExportState.follow_export
 
     @rx.event(background=True)
     @_background(Permission.EXPORT)
-    async def run_export(self):
-        """Write the file in a worker thread (progress per thousand contacts), then download it."""
+    async def follow_export(self):
+        """Show the queued export's progress (per thousand contacts), then download its file."""
         async with self:
-            job, self._job = self._job, None
-        if job is None:
+            job_id, self._job_id = self._job_id, None
+        if job_id is None:
             return None
-        loop = asyncio.get_running_loop()
-        progress: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
-        scope = export.scope_from(job["ids"], search.filter_from_params(job["params"]))
-        locale = self.locale
 
-        def on_progress(written: int, total: int) -> None:
-            loop.call_soon_threadsafe(progress.put_nowait, (written, total))
-
-        work = asyncio.ensure_future(
-            rx.run_in_thread(
-                functools.partial(
-                    export.run_export, export_id=job["id"], scope=scope, locale=locale, on_progress=on_progress
-                )
-            )
-        )
-        while not work.done():
-            try:
-                written, total = await asyncio.wait_for(progress.get(), timeout=POLL_SECONDS)
-            except TimeoutError:
-                continue
+        async def on_progress(progress: dict[str, Any]) -> None:
             async with self:
-                self.written, self.total = written, total
+                self.written, self.total = int(progress.get("done") or 0), int(progress.get("total") or 0)
+
+        job = await follow_job(job_id, on_progress)
         async with self:
             self.exporting = False
-            try:
-                done = work.result()
-            except Exception:
+            if job.status != DONE or job.result is None:
                 return rx.toast.error(self._t("The export failed: try again."))
+            done = ExportRead.model_validate(job.result)
             self.written = self.total = done.written_rows
             return [
                 rx.toast.success(self._t("{n} contacts exported.", n=f"{done.written_rows:,}")),
