@@ -77,7 +77,6 @@ KNOWN_UPWARD = {
     "crm_app/fields/service.py imports crm_app.contacts.search",
     "crm_app/fields/types.py imports crm_app.contacts.emails",
     "crm_app/fields/types.py imports crm_app.contacts.phones",
-    "crm_app/jobs/imports.py imports crm_app.exchange",
 }
 KNOWN_PRIVATE = {
     "crm_app/contacts/batch.py imports _AddressPlan from crm_app.contacts.service",

@@ -1,8 +1,11 @@
-"""The exchange's background work as queued jobs (``crm_app.jobs``): writing an export's file.
+"""The exchange's background work as queued jobs (``crm_app.jobs``): an import's run, an export's file.
 
-``enqueue_export`` registers the export and queues its job in the caller's transaction; the worker writes the
-file a thousand contacts at a time, reporting the rows written as its progress, and keeps the finished
-``ExportRead`` as the job's result.
+``enqueue_import`` claims a checked (or cancelled, failed, interrupted) import and queues its run in the caller's
+transaction; the worker imports it batch by batch, its progress kept on the import itself. When the worker dies,
+the job is claimed again once its lease has run out and resumes the import after its last complete batch.
+
+``enqueue_export`` registers the export and queues its job; the worker writes the file a thousand contacts at a
+time, reporting the rows written as its progress, and keeps the finished ``ExportRead`` as the job's result.
 """
 
 from __future__ import annotations
@@ -13,11 +16,34 @@ from typing import Any
 from sqlmodel import Session
 
 from crm_app.contacts import search
-from crm_app.exchange import export
+from crm_app.db import session_scope
+from crm_app.exchange import export, imports
+from crm_app.exchange.schemas import ImportRead
 from crm_app.jobs import queue
 from crm_app.jobs.registry import JobContext, handler
 
+IMPORT = "import.run"
 EXPORT = "export.run"
+
+
+def enqueue_import(session: Session, *, import_id: Any, actor_id: int | None) -> ImportRead:
+    """Claim an import for a queued run (refused when it is not ready to run or already running)."""
+    worker = imports.worker_name()
+    claimed = imports.start_import(session, import_id=import_id, actor_id=actor_id, worker=worker)
+    queue.enqueue(session, IMPORT, {"import_id": claimed.id, "actor_id": actor_id, "worker": worker})
+    return claimed
+
+
+@handler(IMPORT)
+def _import_job(job: JobContext) -> dict[str, Any]:
+    import_id, worker = job.payload["import_id"], job.payload["worker"]
+    if job.attempt > 1:
+        # The worker that ran it stopped: claim the import again (it is stale by now) and resume it.
+        worker = f"{job.worker}/job-{job.id}-{job.attempt}"
+        with session_scope() as s:
+            imports.start_import(s, import_id=import_id, actor_id=job.payload["actor_id"], worker=worker)
+    result = imports.run_import(import_id=import_id, worker=worker)
+    return {"import_id": import_id, "status": result.status}
 
 
 def enqueue_export(

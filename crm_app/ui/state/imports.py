@@ -694,21 +694,18 @@ class ImportJobState(SessionState):
             return None
         try:
             with session_scope() as db:
-                job = imports.start_import(
-                    db, import_id=self.import_id, actor_id=self._current.id, worker=imports.worker_name()
-                )
+                job = exchange_jobs.enqueue_import(db, import_id=self.import_id, actor_id=self._current.id)
         except DomainError as error:
             return rx.toast.error(self._error_text(error))
         self._show(job)
         self.busy = True
-        return ImportJobState.run_job
+        return ImportJobState.follow_run
 
     @rx.event(background=True)
     @_background(Permission.IMPORT)
-    async def run_job(self):
-        """Import the rows batch by batch in a worker thread; progress comes from the database."""
-        import_id, worker = self.import_id, imports.worker_name()
-        error = await self._follow_work(lambda: imports.run_import(import_id=import_id, worker=worker))
+    async def follow_run(self):
+        """Show the queued import's progress (read from the database) until it ends."""
+        error = await self._follow_work(None)
         return await self._finish_work(error, done=_("Import finished."))
 
     @requires(Permission.IMPORT)
