@@ -1,4 +1,7 @@
-"""The exchange's background work as queued jobs (``crm_app.jobs``): an import's run, an export's file.
+"""The exchange's background work as queued jobs (``crm_app.jobs``): an import's dry run, run and undo, an
+export's file.
+
+``enqueue_dry_run`` and ``enqueue_undo`` queue that work on an import; its progress is kept on the import itself.
 
 ``enqueue_import`` claims a checked (or cancelled, failed, interrupted) import and queues its run in the caller's
 transaction; the worker imports it batch by batch, its progress kept on the import itself. When the worker dies,
@@ -22,16 +25,30 @@ from crm_app.exchange.schemas import ImportRead
 from crm_app.jobs import queue
 from crm_app.jobs.registry import JobContext, handler
 
+DRY_RUN = "import.dry_run"
 IMPORT = "import.run"
+UNDO = "import.undo"
 EXPORT = "export.run"
 
 
-def enqueue_import(session: Session, *, import_id: Any, actor_id: int | None) -> ImportRead:
-    """Claim an import for a queued run (refused when it is not ready to run or already running)."""
+def enqueue_dry_run(session: Session, *, import_id: int) -> int:
+    """Queue the dry run of an import; returns the job's id."""
+    return queue.enqueue(session, DRY_RUN, {"import_id": import_id}, max_attempts=1)
+
+
+@handler(DRY_RUN)
+def _dry_run_job(job: JobContext) -> dict[str, Any]:
+    imports.dry_run(import_id=job.payload["import_id"])
+    return {"import_id": job.payload["import_id"]}
+
+
+def enqueue_import(session: Session, *, import_id: Any, actor_id: int | None) -> tuple[ImportRead, int]:
+    """Claim an import for a queued run (refused when it is not ready to run or already running); returns the
+    claimed import and the job's id."""
     worker = imports.worker_name()
     claimed = imports.start_import(session, import_id=import_id, actor_id=actor_id, worker=worker)
-    queue.enqueue(session, IMPORT, {"import_id": claimed.id, "actor_id": actor_id, "worker": worker})
-    return claimed
+    job_id = queue.enqueue(session, IMPORT, {"import_id": claimed.id, "actor_id": actor_id, "worker": worker})
+    return claimed, job_id
 
 
 @handler(IMPORT)
@@ -44,6 +61,16 @@ def _import_job(job: JobContext) -> dict[str, Any]:
             imports.start_import(s, import_id=import_id, actor_id=job.payload["actor_id"], worker=worker)
     result = imports.run_import(import_id=import_id, worker=worker)
     return {"import_id": import_id, "status": result.status}
+
+
+def enqueue_undo(session: Session, *, import_id: int, actor_id: int | None) -> int:
+    """Queue the undo of an import; returns the job's id."""
+    return queue.enqueue(session, UNDO, {"import_id": import_id, "actor_id": actor_id}, max_attempts=1)
+
+
+@handler(UNDO)
+def _undo_job(job: JobContext) -> dict[str, Any]:
+    return imports.undo_import(import_id=job.payload["import_id"], actor_id=job.payload["actor_id"])
 
 
 def enqueue_export(

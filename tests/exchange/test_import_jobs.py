@@ -33,7 +33,7 @@ def _checked(rows: int) -> int:
 def test_a_queued_import_is_claimed_at_once_and_run_by_the_worker(app_db) -> None:
     import_id = _checked(5)
     with session_scope() as db:
-        claimed = exchange_jobs.enqueue_import(db, import_id=import_id, actor_id=None)
+        claimed, _job_id = exchange_jobs.enqueue_import(db, import_id=import_id, actor_id=None)
     assert claimed.status == imports.RUNNING
     with session_scope() as db, pytest.raises(ValidationError, match="already running"):
         exchange_jobs.enqueue_import(db, import_id=import_id, actor_id=None)
@@ -69,3 +69,35 @@ def test_the_command_line_prints_an_imports_state(app_db, capsys) -> None:
     assert cli.main(["imports", "status", str(import_id)]) == 0
     assert '"status":"checked"' in capsys.readouterr().out
     assert cli.main(["imports", "status", "999999"]) == 2
+
+
+def test_the_dry_run_and_the_undo_of_an_import_run_as_queued_jobs(app_db) -> None:
+    engine = get_engine()
+    job = upload(engine, xlsx_bytes([HEADERS, ["Anna", "Undo", "anna@example.pl"], ["", "", "bad@"]]))
+    with session_scope() as db:
+        exchange_jobs.enqueue_dry_run(db, import_id=job.id)
+    worker.run_until_idle()
+    with session_scope() as db:
+        checked = imports.get_import(db, import_id=job.id)
+        exchange_jobs.enqueue_import(db, import_id=job.id, actor_id=None)
+    assert checked.status == imports.CHECKED
+    worker.run_until_idle()
+    assert contact_count(engine) == 1
+    with session_scope() as db:
+        undo_id = exchange_jobs.enqueue_undo(db, import_id=job.id, actor_id=None)
+    worker.run_until_idle()
+    with session_scope() as db:
+        assert imports.get_import(db, import_id=job.id).status == imports.UNDONE
+        assert queue.get_job(db, job_id=undo_id).status == "done"
+    assert contact_count(engine) == 0
+
+
+def test_a_dry_run_refused_by_the_import_fails_with_its_reason(app_db) -> None:
+    import_id = _checked(1)
+    with session_scope() as db:
+        exchange_jobs.enqueue_import(db, import_id=import_id, actor_id=None)
+        dry_id = exchange_jobs.enqueue_dry_run(db, import_id=import_id)
+    worker.run_until_idle()
+    with session_scope() as db:
+        refused = queue.get_job(db, job_id=dry_id)
+    assert refused.status == "failed" and refused.error

@@ -1,5 +1,5 @@
 """Imports (manager+): upload, map the columns, dry run, run with progress, cancel, resume, undo; and the
-list's export (staff+). Long work runs in background tasks (off the event loop, in a worker thread); its
+list's export (staff+). Long work runs as queued jobs (``crm_app.jobs``) that background tasks follow; its
 progress lives in the database, so a user who leaves the page, reloads it or comes from another tab (or
 another worker) sees the same import where it is.
 """
@@ -26,7 +26,7 @@ from crm_app.i18n import _
 from crm_app.jobs.models import DONE
 from crm_app.settings import settings
 from crm_app.ui.state.contact_list import ContactListState
-from crm_app.ui.state.jobs import follow_job
+from crm_app.ui.state.jobs import follow_job, read_job, refusal
 from crm_app.ui.state.session import SessionState, _to_sign_in, requires
 
 POLL_SECONDS = 0.6
@@ -317,7 +317,7 @@ class ImportJobState(SessionState):
     busy: bool = False
 
     _follow_generation: int = 0
-    _undo_actor: int | None = None
+    _work_job_id: int | None = None
 
     # -- reading
 
@@ -674,17 +674,18 @@ class ImportJobState(SessionState):
         """Start the dry run: every row read and decided, nothing written."""
         if not self.editable or self.busy:
             return None
+        with session_scope() as db:
+            self._work_job_id = exchange_jobs.enqueue_dry_run(db, import_id=self.import_id)
         self.status = imports.CHECKING
         self.dry_rows = 0
         self.busy = True
-        return ImportJobState.run_dry_run
+        return ImportJobState.follow_dry_run
 
     @rx.event(background=True)
     @_background(Permission.IMPORT)
-    async def run_dry_run(self):
-        """The dry run in a worker thread, its progress shown as it goes."""
-        import_id = self.import_id
-        error = await self._follow_work(lambda: imports.dry_run(import_id=import_id))
+    async def follow_dry_run(self):
+        """Show the queued dry run's progress as it goes."""
+        error = await self._follow_work(await self._take_work_job())
         return await self._finish_work(error, done=_("Dry run finished: nothing was written."))
 
     @requires(Permission.IMPORT)
@@ -694,7 +695,9 @@ class ImportJobState(SessionState):
             return None
         try:
             with session_scope() as db:
-                job = exchange_jobs.enqueue_import(db, import_id=self.import_id, actor_id=self._current.id)
+                job, self._work_job_id = exchange_jobs.enqueue_import(
+                    db, import_id=self.import_id, actor_id=self._current.id
+                )
         except DomainError as error:
             return rx.toast.error(self._error_text(error))
         self._show(job)
@@ -705,7 +708,7 @@ class ImportJobState(SessionState):
     @_background(Permission.IMPORT)
     async def follow_run(self):
         """Show the queued import's progress (read from the database) until it ends."""
-        error = await self._follow_work(None)
+        error = await self._follow_work(await self._take_work_job())
         return await self._finish_work(error, done=_("Import finished."))
 
     @requires(Permission.IMPORT)
@@ -724,18 +727,17 @@ class ImportJobState(SessionState):
         """Undo the import in the background (contacts changed since it are kept and listed)."""
         if not self.can_undo or self.busy:
             return None
+        with session_scope() as db:
+            self._work_job_id = exchange_jobs.enqueue_undo(db, import_id=self.import_id, actor_id=self._current.id)
         self.status = imports.UNDOING
         self.busy = True
-        self._undo_actor = self._current.id
-        return ImportJobState.run_undo
+        return ImportJobState.follow_undo
 
     @rx.event(background=True)
     @_background(Permission.IMPORT)
-    async def run_undo(self):
-        """Undo in a worker thread."""
-        async with self:
-            import_id, actor_id, self._undo_actor = self.import_id, self._undo_actor, None
-        error = await self._follow_work(lambda: imports.undo_import(import_id=import_id, actor_id=actor_id))
+    async def follow_undo(self):
+        """Show the queued undo until it ends."""
+        error = await self._follow_work(await self._take_work_job())
         return await self._finish_work(error, done=_("Import undone."))
 
     @rx.event(background=True)
@@ -743,6 +745,11 @@ class ImportJobState(SessionState):
     async def follow(self):
         """Show the progress of work running elsewhere (another tab, another worker) until it ends."""
         await self._follow_work(None)
+
+    async def _take_work_job(self) -> int | None:
+        async with self:
+            job_id, self._work_job_id = self._work_job_id, None
+        return job_id
 
     async def _refresh(self) -> bool:
         """Re-read the import; False when this tab has moved on to another page or import."""
@@ -761,28 +768,25 @@ class ImportJobState(SessionState):
             self._show_unknown(unknown)
             return True
 
-    async def _follow_work(self, work: Callable[[], Any] | None) -> str:
-        """Run ``work`` in a thread (if any) and refresh the page from the database until it and the job are done."""
+    async def _follow_work(self, job_id: int | None) -> str:
+        """Refresh the page from the database until the queued job (if any) has ended and the import's work is done;
+        returns why the job failed ("" when it did not)."""
         async with self:
             self._follow_generation += 1
             generation = self._follow_generation
-        task = asyncio.ensure_future(rx.run_in_thread(work)) if work is not None else None
         error = ""
         while True:
-            finished = task is None or task.done()
-            if task is not None and task.done():
-                exc = task.exception()
-                if isinstance(exc, DomainError):
-                    error = exc.message
-                elif exc is not None:
-                    error = _("The work stopped on an unexpected error.")
+            job = await rx.run_in_thread(lambda: read_job(job_id)) if job_id is not None else None
+            finished = job is None or job.ended
+            if job is not None and job.ended and job.status != DONE:
+                error = refusal(job) or _("The work stopped on an unexpected error.")
             still_here = await self._refresh()
             async with self:
                 active = self.status in ACTIVE and not self.stale
                 superseded = self._follow_generation != generation
-            if finished and (not active or task is not None):
+            if finished and (not active or job is not None):
                 break
-            if task is None and (not still_here or not active or superseded):
+            if job is None and (not still_here or not active or superseded):
                 break
             await asyncio.sleep(POLL_SECONDS)
         return error

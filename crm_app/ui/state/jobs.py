@@ -15,7 +15,8 @@ from crm_app.jobs.schemas import JobRead
 POLL_SECONDS = 0.25
 
 
-def _read(job_id: int) -> JobRead:
+def read_job(job_id: int) -> JobRead:
+    """A job's state, read in a short transaction."""
     with session_scope() as db:
         return queue.get_job(db, job_id=job_id)
 
@@ -24,7 +25,7 @@ async def follow_job(job_id: int, on_progress: Callable[[dict[str, Any]], Awaita
     """Wait for a job to end (done or failed), handing each new progress to ``on_progress``; returns it."""
     shown: dict[str, Any] | None = None
     while True:
-        job = await rx.run_in_thread(lambda: _read(job_id))
+        job = await rx.run_in_thread(lambda: read_job(job_id))
         if job.ended:
             return job
         if job.progress and job.progress != shown:
