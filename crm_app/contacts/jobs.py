@@ -1,12 +1,18 @@
-"""The contacts' background work as queued jobs (``crm_app.jobs``): bulk actions on the list and their undo.
+"""The contacts' background work as queued jobs (``crm_app.jobs``): bulk actions on the list and their undo, and
+the rebuild of the search rows after an upgrade.
 
 ``enqueue_bulk`` queues an action in the caller's transaction; the worker runs it batch by batch
 (``crm_app.contacts.bulk``), reporting the contacts looked at so far as its progress, and keeps the
 ``BulkResult`` (with its undo) as the job's result.
+
+``queue_search_rebuild`` queues the rebuild once (whatever the number of processes starting) when the search rows
+have another layout than today's; the worker rebuilds them batch by batch while the list answers from the rows
+as they stand.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -19,7 +25,10 @@ from crm_app.db import session_scope
 from crm_app.jobs import queue
 from crm_app.jobs.registry import JobContext, handler
 
+log = logging.getLogger(__name__)
+
 BULK = "contacts.bulk"
+SEARCH_REBUILD = "search.rebuild"
 UNDO = "undo"
 BULK_ACTIONS: dict[str, Callable[..., bulk.BulkResult]] = {
     "add_tag": bulk.bulk_add_tag,
@@ -84,3 +93,18 @@ def _bulk_job(job: JobContext) -> dict[str, Any]:
     with session_scope() as db:
         result = run_bulk(db, job.payload, lambda done: job.progress(done.matched))
     return result.model_dump(mode="json")
+
+
+def queue_search_rebuild(session: Session) -> int | None:
+    """Queue the rebuild of the search rows when they have another layout than today's (after an upgrade); returns
+    the job's id (the queued one when several processes ask), None when the rows are current."""
+    if search.search_documents_current(session):
+        return None
+    return queue.enqueue(session, SEARCH_REBUILD, dedupe_key=SEARCH_REBUILD)
+
+
+@handler(SEARCH_REBUILD)
+def _search_rebuild_job(job: JobContext) -> dict[str, Any]:
+    rebuilt = search.rebuild_search_rows(on_batch=lambda done, total: job.progress(done, total))
+    log.warning("Rebuilt the search rows of %s contacts (they were written by an earlier version).", rebuilt)
+    return {"rebuilt": rebuilt}

@@ -38,6 +38,7 @@ from sqlalchemy import (
     Boolean,
     Connection,
     DateTime,
+    Engine,
     Integer,
     String,
     and_,
@@ -73,6 +74,7 @@ from crm_app.core.app_settings import AccountSettings, get_settings
 from crm_app.core.errors import DomainError, NotFoundError, ValidationError
 from crm_app.core.models import AppSetting
 from crm_app.core.timeutil import as_utc, utcnow
+from crm_app.db import session_scope
 from crm_app.fields.models import FieldDefinition
 from crm_app.fields.types import Choice, choices_from_options, get_type
 
@@ -1169,13 +1171,54 @@ def ensure_search_documents(session: Session) -> int | None:
     (they would run today's code against an older schema)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(select(func.pg_advisory_xact_lock(_REBUILD_LOCK)))
-    row = session.get(AppSetting, DOCUMENTS_VERSION_KEY)
-    if row is not None and row.value == DOCUMENTS_VERSION:
-        return None
-    if row is None and _core(session).execute(select(Contact.id).limit(1)).first() is None:
-        mark_search_documents_current(session)
+    if search_documents_current(session):
         return None
     return rebuild_search_index(session)
+
+
+def search_documents_current(session: Session) -> bool:
+    """Whether the search rows have today's layout; a database without contacts (and no layout recorded yet, a new
+    one) is recorded as current."""
+    row = session.get(AppSetting, DOCUMENTS_VERSION_KEY)
+    if row is not None and row.value == DOCUMENTS_VERSION:
+        return True
+    if row is None and _core(session).execute(select(Contact.id).limit(1)).first() is None:
+        mark_search_documents_current(session)
+        return True
+    return False
+
+
+def rebuild_search_rows(
+    *, engine: Engine | None = None, batch_size: int = 2_000, on_batch: Callable[[int, int], None] | None = None
+) -> int:
+    """Recompute every contact's search row in batches of contacts by id, each committed, then the vocabulary of
+    name words, and record the rows' layout as today's; returns the row count (``on_batch(done, total)`` after
+    each batch).
+
+    The background rebuild after an upgrade: meanwhile the list answers from the rows as they stand (each
+    replaced as its batch commits), and other writes wait for one batch at most. A batch holds its contacts
+    (``FOR SHARE`` on PostgreSQL; SQLite's write lock) so that a contact saved meanwhile keeps the row of its save.
+    """
+    with session_scope(engine) as s:
+        low, high, total = _core(s).execute(select(func.min(Contact.id), func.max(Contact.id), func.count())).one()
+    done = 0
+    if low is not None:
+        for start in range(low, high + 1, batch_size):
+            end = start + batch_size - 1
+            with session_scope(engine) as s:
+                ids = list(
+                    _core(s)
+                    .execute(select(Contact.id).where(Contact.id.between(start, end)).with_for_update(read=True))
+                    .scalars()
+                )
+                reindex_contacts(s, contact_ids=ids)
+            done += len(ids)
+            if on_batch is not None:
+                on_batch(done, total)
+    with session_scope(engine) as s:
+        rebuild_name_words(s.connection())
+        mark_search_documents_current(s)
+    return done
 
 
 def rebuild_search_index(session: Session, *, batch_size: int = 20_000) -> int:
@@ -2587,9 +2630,11 @@ __all__ = [
     "matching_ids",
     "normalise_query",
     "rebuild_search_index",
+    "rebuild_search_rows",
     "reindex_contacts",
     "save_view",
     "search_contacts",
+    "search_documents_current",
     "sort_from_params",
     "sort_to_params",
 ]
