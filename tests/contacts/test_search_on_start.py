@@ -80,6 +80,7 @@ def test_the_background_rebuild_writes_the_rows_a_full_rebuild_writes_batch_by_b
     assert _rows(any_engine) == expected
     with session_scope(any_engine) as db:
         assert search.search_documents_current(db)
+        assert search.search_contacts(db, filter=search.ContactFilter(query="earlier")).rows == []
 
 
 def test_an_unmigrated_database_is_logged_and_does_not_stop_the_app(tmp_path, monkeypatch, caplog):
