@@ -1,7 +1,7 @@
 """Job queue: one table for every piece of background work (imports, exports, bulk actions, search rebuild)
 
 Revision ID: a3c4d5e6f7a8
-Revises: f2b3c4d5e6f7
+Revises: a7c8d9e0f1b2
 Create Date: 2026-12-07 21:30:00.000000
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "a3c4d5e6f7a8"
-down_revision: str | None = "f2b3c4d5e6f7"
+down_revision: str | None = "a7c8d9e0f1b2"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

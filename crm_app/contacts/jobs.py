@@ -18,8 +18,10 @@ from typing import Any
 
 from sqlmodel import Session
 
-from crm_app.contacts import bulk, search
+from crm_app.contacts import bulk
 from crm_app.contacts import tags as tag_service
+from crm_app.contacts.search.filters import filter_from_params
+from crm_app.contacts.search.structures import rebuild_search_rows, search_documents_current
 from crm_app.core.errors import NotFoundError
 from crm_app.db import session_scope
 from crm_app.jobs import queue
@@ -84,7 +86,7 @@ def run_bulk(session: Session, payload: dict[str, Any], on_batch: bulk.Progress)
         creating = payload["action"] == "add_tag"
         extra = {"tag_id": _tag_id(session, extra.pop("tag_name"), create=creating, actor_id=actor_id)}
     ids = payload["ids"]
-    target = {"ids": ids} if ids is not None else {"filter": search.filter_from_params(payload["params"])}
+    target = {"ids": ids} if ids is not None else {"filter": filter_from_params(payload["params"])}
     return fn(session, **target, **extra, actor_id=actor_id, on_batch=on_batch)
 
 
@@ -98,13 +100,13 @@ def _bulk_job(job: JobContext) -> dict[str, Any]:
 def queue_search_rebuild(session: Session) -> int | None:
     """Queue the rebuild of the search rows when they have another layout than today's (after an upgrade); returns
     the job's id (the queued one when several processes ask), None when the rows are current."""
-    if search.search_documents_current(session):
+    if search_documents_current(session):
         return None
     return queue.enqueue(session, SEARCH_REBUILD, dedupe_key=SEARCH_REBUILD)
 
 
 @handler(SEARCH_REBUILD)
 def _search_rebuild_job(job: JobContext) -> dict[str, Any]:
-    rebuilt = search.rebuild_search_rows(on_batch=lambda done, total: job.progress(done, total))
+    rebuilt = rebuild_search_rows(on_batch=lambda done, total: job.progress(done, total))
     log.warning("Rebuilt the search rows of %s contacts (they were written by an earlier version).", rebuilt)
     return {"rebuilt": rebuilt}

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from crm_app.contacts import search
+from crm_app.contacts.search.filters import filter_from_params
 from crm_app.db import session_scope
 from crm_app.exchange import export, imports
 from crm_app.exchange.schemas import ImportRead
@@ -84,7 +84,7 @@ def enqueue_export(
 ) -> int:
     """Export the chosen contacts (``ids``), or every contact the list's ``params`` match; returns the job's id."""
     chosen = None if not ids else [int(i) for i in ids]
-    scope = export.scope_from(chosen, search.filter_from_params(params))
+    scope = export.scope_from(chosen, filter_from_params(params))
     created = export.create_export(session, scope=scope, file_format=file_format, actor_id=actor_id)
     payload = {"export_id": created.id, "ids": chosen, "params": dict(params), "locale": locale}
     return queue.enqueue(session, EXPORT, payload, max_attempts=1)
@@ -93,7 +93,7 @@ def enqueue_export(
 @handler(EXPORT)
 def _export_job(job: JobContext) -> dict[str, Any]:
     payload = job.payload
-    scope = export.scope_from(payload["ids"], search.filter_from_params(payload["params"]))
+    scope = export.scope_from(payload["ids"], filter_from_params(payload["params"]))
     done = export.run_export(
         export_id=payload["export_id"],
         scope=scope,

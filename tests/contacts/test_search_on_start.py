@@ -8,8 +8,16 @@ import logging
 from sqlmodel import delete, select
 
 import crm_app.crm_app as app_module
-from crm_app.contacts import search, service
+from crm_app.contacts import service
 from crm_app.contacts.models import ContactSearch
+from crm_app.contacts.search.filters import ContactFilter
+from crm_app.contacts.search.query import search_contacts
+from crm_app.contacts.search.structures import (
+    DOCUMENTS_VERSION,
+    DOCUMENTS_VERSION_KEY,
+    rebuild_search_rows,
+    search_documents_current,
+)
 from crm_app.core.models import AppSetting
 from crm_app.db import reset_engines, session_scope
 from crm_app.jobs import queue, worker
@@ -19,7 +27,7 @@ from tests.contacts.factories import person
 
 def _version() -> object:
     with session_scope() as db:
-        row = db.get(AppSetting, search.DOCUMENTS_VERSION_KEY)
+        row = db.get(AppSetting, DOCUMENTS_VERSION_KEY)
         return None if row is None else row.value
 
 
@@ -29,12 +37,12 @@ def test_the_start_up_task_is_registered_with_the_app():
 
 def test_a_new_database_is_recorded_as_current_and_an_upgraded_one_is_rebuilt_once_in_the_background(app_db, caplog):
     assert app_module.search_documents_on_start() is None
-    assert _version() == search.DOCUMENTS_VERSION
+    assert _version() == DOCUMENTS_VERSION
     with session_scope() as db:
         service.create_contact(db, data=person(first_name="Ann", last_name="Lee"), actor_id=None)
         # As an upgrade leaves it: rows of another layout (here none at all) and no layout recorded.
         db.exec(delete(ContactSearch))
-        db.exec(delete(AppSetting).where(AppSetting.key == search.DOCUMENTS_VERSION_KEY))
+        db.exec(delete(AppSetting).where(AppSetting.key == DOCUMENTS_VERSION_KEY))
     job_id = app_module.search_documents_on_start()
     assert job_id is not None
     assert app_module.search_documents_on_start() == job_id  # every process starting finds the same job
@@ -44,10 +52,10 @@ def test_a_new_database_is_recorded_as_current_and_an_upgraded_one_is_rebuilt_on
     assert "Rebuilt the search rows of 1 contacts" in caplog.text
     with session_scope() as db:
         assert queue.get_job(db, job_id=job_id).progress == {"done": 1, "total": 1}
-    assert _version() == search.DOCUMENTS_VERSION
+    assert _version() == DOCUMENTS_VERSION
     assert app_module.search_documents_on_start() is None
     with session_scope() as db:
-        found = search.search_contacts(db, filter=search.ContactFilter(query="lee"))
+        found = search_contacts(db, filter=ContactFilter(query="lee"))
         assert [row.display_name for row in found.rows] == ["Ann Lee"]
 
 
@@ -67,20 +75,20 @@ def test_the_background_rebuild_writes_the_rows_a_full_rebuild_writes_batch_by_b
         for row in old_layout:
             row.body_doc = "written by an earlier version"
             db.add(row)
-        db.exec(delete(AppSetting).where(AppSetting.key == search.DOCUMENTS_VERSION_KEY))
+        db.exec(delete(AppSetting).where(AppSetting.key == DOCUMENTS_VERSION_KEY))
     seen: list[tuple[int, int, int]] = []
 
     def on_batch(done: int, total: int) -> None:
         with session_scope(any_engine) as db:
-            found = search.search_contacts(db, filter=search.ContactFilter(query="lee"), page_size=10)
+            found = search_contacts(db, filter=ContactFilter(query="lee"), page_size=10)
         seen.append((done, total, len(found.rows)))
 
-    assert search.rebuild_search_rows(engine=any_engine, batch_size=2, on_batch=on_batch) == 5
+    assert rebuild_search_rows(engine=any_engine, batch_size=2, on_batch=on_batch) == 5
     assert seen == [(2, 5, 5), (4, 5, 5), (5, 5, 5)]  # the list answers from the rows as they stand meanwhile
     assert _rows(any_engine) == expected
     with session_scope(any_engine) as db:
-        assert search.search_documents_current(db)
-        assert search.search_contacts(db, filter=search.ContactFilter(query="earlier")).rows == []
+        assert search_documents_current(db)
+        assert search_contacts(db, filter=ContactFilter(query="earlier")).rows == []
 
 
 def test_an_unmigrated_database_is_logged_and_does_not_stop_the_app(tmp_path, monkeypatch, caplog):

@@ -15,8 +15,8 @@ from typing import Any
 import reflex as rx
 
 from crm_app.auth.permissions import Permission, has_permission
-from crm_app.contacts import search
 from crm_app.core.errors import DomainError
+from crm_app.core.text import fold
 from crm_app.db import session_scope
 from crm_app.exchange import files, imports, values
 from crm_app.exchange import jobs as exchange_jobs
@@ -335,16 +335,14 @@ class ImportJobState(SessionState):
         groups = (
             self.target_groups if self.more_addresses or extra_used else [g for g in self.target_groups if not g.extra]
         )
-        wanted = search.fold(self.target_filter).strip()
+        wanted = fold(self.target_filter).strip()
         if not wanted:
             return groups
         chosen = {c.target for c in self.columns}
         found = []
         for group in groups:
-            in_group = search.fold(group.label)
-            options = [
-                o for o in group.options if o.value in chosen or wanted in in_group or wanted in search.fold(o.label)
-            ]
+            in_group = fold(group.label)
+            options = [o for o in group.options if o.value in chosen or wanted in in_group or wanted in fold(o.label)]
             if options:
                 found.append(TargetGroup(label=group.label, extra=group.extra, options=options))
         return found
