@@ -20,7 +20,8 @@ from sqlmodel import Session
 
 from crm_app.contacts.search.filters import filter_from_params
 from crm_app.db import session_scope
-from crm_app.exchange import export, imports
+from crm_app.exchange import export
+from crm_app.exchange.imports import dry_run, lifecycle, running, undo
 from crm_app.exchange.schemas import ImportRead
 from crm_app.jobs import queue
 from crm_app.jobs.registry import JobContext, handler
@@ -38,15 +39,15 @@ def enqueue_dry_run(session: Session, *, import_id: int) -> int:
 
 @handler(DRY_RUN)
 def _dry_run_job(job: JobContext) -> dict[str, Any]:
-    imports.dry_run(import_id=job.payload["import_id"])
+    dry_run.dry_run(import_id=job.payload["import_id"])
     return {"import_id": job.payload["import_id"]}
 
 
 def enqueue_import(session: Session, *, import_id: Any, actor_id: int | None) -> tuple[ImportRead, int]:
     """Claim an import for a queued run (refused when it is not ready to run or already running); returns the
     claimed import and the job's id."""
-    worker = imports.worker_name()
-    claimed = imports.start_import(session, import_id=import_id, actor_id=actor_id, worker=worker)
+    worker = lifecycle.worker_name()
+    claimed = lifecycle.start_import(session, import_id=import_id, actor_id=actor_id, worker=worker)
     job_id = queue.enqueue(session, IMPORT, {"import_id": claimed.id, "actor_id": actor_id, "worker": worker})
     return claimed, job_id
 
@@ -58,8 +59,8 @@ def _import_job(job: JobContext) -> dict[str, Any]:
         # The worker that ran it stopped: claim the import again (it is stale by now) and resume it.
         worker = f"{job.worker}/job-{job.id}-{job.attempt}"
         with session_scope() as s:
-            imports.start_import(s, import_id=import_id, actor_id=job.payload["actor_id"], worker=worker)
-    result = imports.run_import(import_id=import_id, worker=worker)
+            lifecycle.start_import(s, import_id=import_id, actor_id=job.payload["actor_id"], worker=worker)
+    result = running.run_import(import_id=import_id, worker=worker)
     return {"import_id": import_id, "status": result.status}
 
 
@@ -70,7 +71,7 @@ def enqueue_undo(session: Session, *, import_id: int, actor_id: int | None) -> i
 
 @handler(UNDO)
 def _undo_job(job: JobContext) -> dict[str, Any]:
-    return imports.undo_import(import_id=job.payload["import_id"], actor_id=job.payload["actor_id"])
+    return undo.undo_import(import_id=job.payload["import_id"], actor_id=job.payload["actor_id"])
 
 
 def enqueue_export(

@@ -18,9 +18,10 @@ from crm_app.auth.permissions import Permission, has_permission
 from crm_app.core.errors import DomainError
 from crm_app.core.text import fold
 from crm_app.db import session_scope
-from crm_app.exchange import files, imports, values
+from crm_app.exchange import files, values
 from crm_app.exchange import jobs as exchange_jobs
 from crm_app.exchange.columns import EMAILS, PHONES
+from crm_app.exchange.imports import context, lifecycle, mapping
 from crm_app.exchange.schemas import ExportRead, ImportRead, UnknownValueRead
 from crm_app.i18n import _
 from crm_app.jobs.models import DONE
@@ -30,26 +31,26 @@ from crm_app.ui.state.jobs import follow_job, read_job, refusal
 from crm_app.ui.state.session import SessionState, _to_sign_in, requires
 
 POLL_SECONDS = 0.6
-ACTIVE = frozenset({imports.RUNNING, imports.CHECKING, imports.UNDOING})
+ACTIVE = frozenset({lifecycle.RUNNING, lifecycle.CHECKING, lifecycle.UNDOING})
 STATUS_LABELS = {
-    imports.UPLOADED: _("Ready to check"),
-    imports.CHECKING: _("Checking…"),
-    imports.CHECKED: _("Checked"),
-    imports.RUNNING: _("Importing…"),
-    imports.DONE: _("Done"),
-    imports.CANCELLED: _("Cancelled"),
-    imports.FAILED: _("Stopped on an error"),
-    imports.UNDOING: _("Undoing…"),
-    imports.UNDONE: _("Undone"),
+    lifecycle.UPLOADED: _("Ready to check"),
+    lifecycle.CHECKING: _("Checking…"),
+    lifecycle.CHECKED: _("Checked"),
+    lifecycle.RUNNING: _("Importing…"),
+    lifecycle.DONE: _("Done"),
+    lifecycle.CANCELLED: _("Cancelled"),
+    lifecycle.FAILED: _("Stopped on an error"),
+    lifecycle.UNDOING: _("Undoing…"),
+    lifecycle.UNDONE: _("Undone"),
 }
 STATUS_COLORS = {
-    imports.DONE: "green",
-    imports.UNDONE: "gray",
-    imports.FAILED: "red",
-    imports.CANCELLED: "amber",
-    imports.RUNNING: "blue",
-    imports.CHECKING: "blue",
-    imports.UNDOING: "blue",
+    lifecycle.DONE: "green",
+    lifecycle.UNDONE: "gray",
+    lifecycle.FAILED: "red",
+    lifecycle.CANCELLED: "amber",
+    lifecycle.RUNNING: "blue",
+    lifecycle.CHECKING: "blue",
+    lifecycle.UNDOING: "blue",
 }
 ACTION_LABELS = {
     "rejected": _("Rejected"),
@@ -228,7 +229,7 @@ class ImportsState(SessionState):
 
         def read() -> list[ImportRead]:
             with session_scope() as db:
-                return imports.list_imports(db)
+                return lifecycle.list_imports(db)
 
         self.history = self._history_rows(await rx.run_in_thread(read))
         self.loaded = True
@@ -249,7 +250,7 @@ class ImportsState(SessionState):
         def store() -> ImportRead:
             stored = files.store_import_file(upload.file)
             with session_scope() as db:
-                return imports.create_import(
+                return mapping.create_import(
                     db, stored=stored, file_name=upload.name or "import", actor_id=actor_id, locale=locale
                 )
 
@@ -324,7 +325,7 @@ class ImportJobState(SessionState):
     @rx.var
     def progress(self) -> int:
         """Percent of the rows processed (import) or checked (dry run)."""
-        done = self.dry_rows if self.status == imports.CHECKING else self.processed
+        done = self.dry_rows if self.status == lifecycle.CHECKING else self.processed
         total = self.total_rows or 0
         return min(100, round(100 * done / total)) if total else 0
 
@@ -355,19 +356,23 @@ class ImportJobState(SessionState):
     @rx.var
     def editable(self) -> bool:
         """Whether the mapping and options may still change."""
-        return self.status in (imports.UPLOADED, imports.CHECKED)
+        return self.status in (lifecycle.UPLOADED, lifecycle.CHECKED)
 
     @rx.var
     def can_run(self) -> bool:
         """Whether the import can start (a current dry run) or resume (cancelled, stopped, interrupted)."""
-        if self.status == imports.CHECKED:
+        if self.status == lifecycle.CHECKED:
             return self.dry_current
-        return self.status in (imports.CANCELLED, imports.FAILED) or (self.status == imports.RUNNING and self.stale)
+        return self.status in (lifecycle.CANCELLED, lifecycle.FAILED) or (
+            self.status == lifecycle.RUNNING and self.stale
+        )
 
     @rx.var
     def can_undo(self) -> bool:
         """Whether the import may be undone."""
-        return self.status in (imports.DONE, imports.CANCELLED, imports.FAILED) and (self.created + self.updated) > 0
+        return (
+            self.status in (lifecycle.DONE, lifecycle.CANCELLED, lifecycle.FAILED) and (self.created + self.updated) > 0
+        )
 
     def _show(self, job: ImportRead) -> None:
         self.import_id = job.id
@@ -410,7 +415,7 @@ class ImportJobState(SessionState):
         self.on_match = options.on_match
         self.on_bad_value = options.on_bad_value
         self.phone_region = options.phone_region
-        self.dry_current = dry.state == "done" and job.status == imports.CHECKED
+        self.dry_current = dry.state == "done" and job.status == lifecycle.CHECKED
         report = job.undo_report or {}
         self.undo_removed = int(report.get("removed", 0))
         self.undo_restored = int(report.get("restored", 0))
@@ -469,10 +474,10 @@ class ImportJobState(SessionState):
 
         def read():
             with session_scope() as db:
-                job = imports.get_import(db, import_id=import_id)
-                targets = imports.mapping_targets(db, locale=locale)
-                types = sorted(set(imports.phone_type_lookup(db).values()))
-                preview = imports.preview(db, import_id=import_id)
+                job = lifecycle.get_import(db, import_id=import_id)
+                targets = mapping.mapping_targets(db, locale=locale)
+                types = sorted(set(context.phone_type_lookup(db).values()))
+                preview = mapping.preview(db, import_id=import_id)
                 unknown = values.unknown_values(db, import_id=import_id, locale=locale)
                 return job, targets, types, preview, unknown
 
@@ -504,7 +509,7 @@ class ImportJobState(SessionState):
         labels = {"mobile": self._t("Mobile"), "work": self._t("Work"), "home": self._t("Home")}
         self.phone_types = [Option(value=v, label=labels.get(v, v)) for v in types]
         self.phone_regions = [
-            Option(value=code, label=name) for code, name in imports.phone_region_choices(locale=self.locale)
+            Option(value=code, label=name) for code, name in mapping.phone_region_choices(locale=self.locale)
         ]
         if self.active:
             return ImportJobState.follow
@@ -538,7 +543,7 @@ class ImportJobState(SessionState):
         }
         try:
             with session_scope() as db:
-                job = imports.update_mapping(
+                job = mapping.update_mapping(
                     db, import_id=self.import_id, mapping=mapping, options=options, actor_id=self._current.id
                 )
         except DomainError as error:
@@ -674,7 +679,7 @@ class ImportJobState(SessionState):
             return None
         with session_scope() as db:
             self._work_job_id = exchange_jobs.enqueue_dry_run(db, import_id=self.import_id)
-        self.status = imports.CHECKING
+        self.status = lifecycle.CHECKING
         self.dry_rows = 0
         self.busy = True
         return ImportJobState.follow_dry_run
@@ -714,7 +719,7 @@ class ImportJobState(SessionState):
         """Stop the running import after its current batch (it can be resumed)."""
         try:
             with session_scope() as db:
-                job = imports.request_cancel(db, import_id=self.import_id)
+                job = lifecycle.request_cancel(db, import_id=self.import_id)
         except DomainError as error:
             return rx.toast.error(self._error_text(error))
         self._show(job)
@@ -727,7 +732,7 @@ class ImportJobState(SessionState):
             return None
         with session_scope() as db:
             self._work_job_id = exchange_jobs.enqueue_undo(db, import_id=self.import_id, actor_id=self._current.id)
-        self.status = imports.UNDOING
+        self.status = lifecycle.UNDOING
         self.busy = True
         return ImportJobState.follow_undo
 
@@ -755,7 +760,7 @@ class ImportJobState(SessionState):
 
         def read() -> tuple[ImportRead, list[UnknownValueRead]]:
             with session_scope() as db:
-                job = imports.get_import(db, import_id=import_id)
+                job = lifecycle.get_import(db, import_id=import_id)
                 return job, values.unknown_values(db, import_id=import_id, locale=locale)
 
         job, unknown = await rx.run_in_thread(read)
