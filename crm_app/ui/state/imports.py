@@ -518,7 +518,7 @@ class ImportJobState(SessionState):
     # -- mapping and options (saved at once, so leaving the page keeps them)
 
     def _save_mapping(self) -> Any:
-        mapping = [
+        columns = [
             {
                 "target": c.target,
                 "phone_type": c.phone_type,
@@ -544,7 +544,7 @@ class ImportJobState(SessionState):
         try:
             with session_scope() as db:
                 job = mapping.update_mapping(
-                    db, import_id=self.import_id, mapping=mapping, options=options, actor_id=self._current.id
+                    db, import_id=self.import_id, mapping=columns, options=options, actor_id=self._current.id
                 )
         except DomainError as error:
             self.mapping_error = self._error_text(error)
