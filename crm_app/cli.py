@@ -76,13 +76,13 @@ def run_worker(*, once: bool) -> int:
     if once:
         print(f"Ran {worker.run_until_idle()} jobs.")
         return EXIT_OK
-    running = worker.Worker()
-    running.start()
-    print(f"Running jobs ({running.slots} at a time); Ctrl+C stops.")
+    jobs_worker = worker.Worker()
+    jobs_worker.start()
+    print(f"Running jobs ({jobs_worker.slots} at a time); Ctrl+C stops.")
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
-        running.stop()
+        jobs_worker.stop()
     return EXIT_OK
 
 
