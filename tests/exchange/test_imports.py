@@ -213,7 +213,7 @@ def test_an_import_killed_half_way_resumes_from_its_last_batch_with_exact_counts
     dry_run.dry_run(import_id=job.id, engine=engine)
     env = {**os.environ, "CRM_DATABASE_URL": url, "CRM_UPLOAD_DIR": str(exchange_folder), "CRM_IMPORT_BATCH_SIZE": "50"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "crm_app.jobs.imports", "run", str(job.id)],
+        [sys.executable, "-m", "crm_app.cli", "imports", "run", str(job.id)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
