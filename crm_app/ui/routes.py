@@ -11,7 +11,7 @@ from crm_app.i18n import _
 from crm_app.ui.i18n import t
 from crm_app.ui.layout import app_shell
 from crm_app.ui.pages.auth import change_password_page, signin_page
-from crm_app.ui.pages.contact_edit import contact_page
+from crm_app.ui.pages.contact_edit.page import contact_page
 from crm_app.ui.pages.contacts import contacts_page
 from crm_app.ui.pages.form_builder import form_builder_page
 from crm_app.ui.pages.imports import import_page, imports_page
