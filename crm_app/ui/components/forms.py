@@ -1,6 +1,6 @@
 """The form widgets every page builds with: labels and required marks, field errors, hints, selects, icon actions.
 
-Texts are given translated (``t("...")`` or a state var), so the same widget serves fixed and stored labels.
+A text given as a ``str`` is a msgid, translated here; a var (``t(...)``, a stored label) is shown as it is.
 """
 
 from __future__ import annotations
@@ -9,7 +9,12 @@ from typing import Any
 
 import reflex as rx
 
+from crm_app.ui.i18n import t
 from crm_app.ui.styles import FULL_WIDTH_SELECT_STYLE
+
+
+def _shown(text: rx.Var | str) -> rx.Var | str:
+    return t(text) if isinstance(text, str) else text
 
 
 def required_mark(required: rx.Var | bool) -> rx.Component:
@@ -25,7 +30,7 @@ def field_label(
     if isinstance(html_for, rx.Var) or html_for:
         attrs["custom_attrs"] = {"htmlFor": html_for}
     mark = [] if required is False else [required_mark(required)]
-    return rx.text(text, *mark, as_="label", size=size, weight="medium", **attrs)
+    return rx.text(_shown(text), *mark, as_="label", size=size, weight="medium", **attrs)
 
 
 def labelled(
@@ -42,12 +47,12 @@ def field_error(message: rx.Var, *, id: str | None = None, class_name: str = "fi
 
 def hint(text: rx.Var | str) -> rx.Component:
     """A short grey explanation under a field."""
-    return rx.text(text, size="1", color_scheme="gray")
+    return rx.text(_shown(text), size="1", color_scheme="gray")
 
 
 def option_select(options: rx.Var, *, empty_label: rx.Var | str | None = None, **props: Any) -> rx.Component:
     """A native select of ``options`` (items with ``label`` and ``value``), first ``empty_label`` for no choice."""
-    empty = [] if empty_label is None else [rx.el.option(empty_label, value="")]
+    empty = [] if empty_label is None else [rx.el.option(_shown(empty_label), value="")]
     return rx.el.select(
         *empty,
         rx.foreach(options, lambda o: rx.el.option(o.label, value=o.value)),
@@ -67,8 +72,8 @@ def icon_action(
             color_scheme=color,
             on_click=on_click,
             disabled=disabled,
-            aria_label=label,
+            aria_label=_shown(label),
             class_name=class_name,
         ),
-        content=label,
+        content=_shown(label),
     )

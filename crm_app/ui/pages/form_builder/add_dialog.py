@@ -25,7 +25,7 @@ def add_dialog() -> rx.Component:
             rx.form(
                 rx.vstack(
                     labelled(
-                        t("Label"),
+                        "Label",
                         "field-label",
                         rx.input(
                             name="label",
@@ -42,7 +42,7 @@ def add_dialog() -> rx.Component:
                     ),
                     rx.grid(
                         labelled(
-                            t("Key"),
+                            "Key",
                             "field-key",
                             rx.input(
                                 name="key",
@@ -54,11 +54,11 @@ def add_dialog() -> rx.Component:
                                 font_family="monospace",
                                 width="100%",
                             ),
-                            hint(t("Made from the label; it cannot change once saved.")),
+                            hint("Made from the label; it cannot change once saved."),
                             field_error(errors.get("key", "")),
                         ),
                         labelled(
-                            t("Type"),
+                            "Type",
                             "field-type",
                             type_select(
                                 id="field-type",
@@ -75,7 +75,7 @@ def add_dialog() -> rx.Component:
                     rx.cond(
                         FormBuilderState.new_has_choices,
                         labelled(
-                            t("Options"),
+                            "Options",
                             "field-choices",
                             rx.text_area(
                                 name="choices",
@@ -84,12 +84,12 @@ def add_dialog() -> rx.Component:
                                 rows="4",
                                 width="100%",
                             ),
-                            hint(t("One per line. You can rename, reorder and deactivate them later.")),
+                            hint("One per line. You can rename, reorder and deactivate them later."),
                             field_error(errors.get("choices", "")),
                         ),
                     ),
                     labelled(
-                        t("Help text"),
+                        "Help text",
                         "field-help",
                         rx.text_area(
                             name="help_text",
@@ -103,11 +103,11 @@ def add_dialog() -> rx.Component:
                     ),
                     rx.grid(
                         labelled(
-                            t("Section"),
+                            "Section",
                             "field-section",
                             option_select(
                                 FormBuilderState.section_options,
-                                empty_label=t("Top of the form (no section)"),
+                                empty_label="Top of the form (no section)",
                                 id="field-section",
                                 name="section",
                                 value=FormBuilderState.new_section,
@@ -116,7 +116,7 @@ def add_dialog() -> rx.Component:
                             field_error(errors.get("section_id", "")),
                         ),
                         labelled(
-                            t("Default value"),
+                            "Default value",
                             "field-default",
                             default_control(FormBuilderState.new_type, "field-default", ""),
                             field_error(errors.get("default_value", "")),

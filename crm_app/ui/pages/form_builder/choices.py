@@ -61,16 +61,16 @@ def _choice_row(choice: ChoiceRow) -> rx.Component:
             aria_label=t("Offered"),
         ),
         icon_action(
-            "arrow-up", t("Move up"), FormBuilderState.move_choice(choice.id, "up"), "choice-up", disabled=choice.first
+            "arrow-up", "Move up", FormBuilderState.move_choice(choice.id, "up"), "choice-up", disabled=choice.first
         ),
         icon_action(
             "arrow-down",
-            t("Move down"),
+            "Move down",
             FormBuilderState.move_choice(choice.id, "down"),
             "choice-down",
             disabled=choice.last,
         ),
-        icon_action("pencil", t("Rename"), FormBuilderState.start_choice_rename(choice.id), "choice-rename"),
+        icon_action("pencil", "Rename", FormBuilderState.start_choice_rename(choice.id), "choice-rename"),
         gap="6px",
         align="center",
         width="100%",
@@ -87,7 +87,7 @@ def _choice_row(choice: ChoiceRow) -> rx.Component:
 def choices_editor() -> rx.Component:
     return rx.vstack(
         rx.text(t("Options"), size="2", weight="bold"),
-        hint(t("Saved at once. Contacts keep a deactivated option; renaming keeps their choice.")),
+        hint("Saved at once. Contacts keep a deactivated option; renaming keeps their choice."),
         rx.box(
             rx.foreach(FormBuilderState.edit_choices, _choice_row), border_top=ROW_BORDER, width="100%", id="choices"
         ),

@@ -73,7 +73,7 @@ def default_control(type_: rx.Var, id_: str, value: rx.Var | str, choices: rx.Va
     if choices is not None:
         typed = rx.cond(
             type_ == "select",
-            option_select(choices, empty_label=t("No default"), name="default_value", id=id_, default_value=value),
+            option_select(choices, empty_label="No default", name="default_value", id=id_, default_value=value),
             typed,
         )
     return rx.cond(type_ == "checkbox", checkbox, typed)

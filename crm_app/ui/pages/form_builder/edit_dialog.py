@@ -16,7 +16,7 @@ from crm_app.ui.styles import ROW_BORDER
 def _edit_form() -> rx.Component:
     custom = rx.vstack(
         labelled(
-            t("Label"),
+            "Label",
             "edit-label",
             rx.input(
                 name="label",
@@ -30,7 +30,7 @@ def _edit_form() -> rx.Component:
         ),
         rx.grid(
             labelled(
-                t("Key"),
+                "Key",
                 "edit-key",
                 rx.input(
                     id="edit-key",
@@ -42,10 +42,10 @@ def _edit_form() -> rx.Component:
                     color_scheme="gray",
                     width="100%",
                 ),
-                hint(t("Fixed once the field is saved.")),
+                hint("Fixed once the field is saved."),
             ),
             labelled(
-                t("Type"),
+                "Type",
                 "edit-type-now",
                 rx.input(
                     id="edit-type-now",
@@ -61,7 +61,7 @@ def _edit_form() -> rx.Component:
             width="100%",
         ),
         labelled(
-            t("Help text"),
+            "Help text",
             "edit-help",
             rx.text_area(
                 name="help_text", id="edit-help", default_value=FormBuilderState.edit_help, rows="2", width="100%"
@@ -69,7 +69,7 @@ def _edit_form() -> rx.Component:
             field_error(FormBuilderState.edit_errors.get("help_text", "")),
         ),
         labelled(
-            t("Default value"),
+            "Default value",
             "edit-default",
             default_control(
                 FormBuilderState.edit_type,

@@ -86,17 +86,15 @@ def field_row(row: FieldRow) -> rx.Component:
                 t("Not on the form: switch on to show it again"),
             ),
         ),
-        icon_action("arrow-up", t("Move up"), FormBuilderState.move(row.id, "up"), "move-up", disabled=row.first),
-        icon_action(
-            "arrow-down", t("Move down"), FormBuilderState.move(row.id, "down"), "move-down", disabled=row.last
-        ),
-        icon_action("pencil", t("Edit"), FormBuilderState.open_edit(row.id), "edit-field"),
+        icon_action("arrow-up", "Move up", FormBuilderState.move(row.id, "up"), "move-up", disabled=row.first),
+        icon_action("arrow-down", "Move down", FormBuilderState.move(row.id, "down"), "move-down", disabled=row.last),
+        icon_action("pencil", "Edit", FormBuilderState.open_edit(row.id), "edit-field"),
         rx.cond(
             row.builtin,
             rx.icon_button(
                 rx.icon("trash-2", size=16), variant="ghost", visibility="hidden", aria_hidden="true", tab_index=-1
             ),
-            icon_action("trash-2", t("Delete"), FormBuilderState.ask_delete(row.id), "delete-field", color="red"),
+            icon_action("trash-2", "Delete", FormBuilderState.ask_delete(row.id), "delete-field", color="red"),
         ),
         gap=rx.breakpoints(initial="4px", sm="8px"),
         align="center",

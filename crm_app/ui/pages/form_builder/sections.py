@@ -55,28 +55,26 @@ def _section_header(block: SectionBlock) -> rx.Component:
         ),
         rx.flex(
             icon_action(
-                "plus", t("Add a field to this section"), FormBuilderState.open_add(block.id), "section-add-field"
+                "plus", "Add a field to this section", FormBuilderState.open_add(block.id), "section-add-field"
             ),
             icon_action(
                 "arrow-up",
-                t("Move section up"),
+                "Move section up",
                 FormBuilderState.move_section(block.id, "up"),
                 "section-up",
                 disabled=block.first,
             ),
             icon_action(
                 "arrow-down",
-                t("Move section down"),
+                "Move section down",
                 FormBuilderState.move_section(block.id, "down"),
                 "section-down",
                 disabled=block.last,
             ),
-            icon_action(
-                "pencil", t("Rename section"), FormBuilderState.start_section_rename(block.id), "section-rename"
-            ),
+            icon_action("pencil", "Rename section", FormBuilderState.start_section_rename(block.id), "section-rename"),
             icon_action(
                 "trash-2",
-                t("Delete section"),
+                "Delete section",
                 FormBuilderState.ask_delete_section(block.id),
                 "section-delete",
                 color="red",

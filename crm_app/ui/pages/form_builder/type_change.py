@@ -14,7 +14,7 @@ def type_change() -> rx.Component:
     return rx.form(
         rx.vstack(
             rx.text(t("Change the type"), size="2", weight="bold"),
-            hint(t("Every stored value is converted; the change is refused when some would not fit.")),
+            hint("Every stored value is converted; the change is refused when some would not fit."),
             rx.flex(
                 rx.box(
                     type_select(
