@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from crm_app.auth.permissions import Permission
+from crm_app.ui.components.access import managers_only
 from crm_app.ui.i18n import t
 from crm_app.ui.layout import page_header
 from crm_app.ui.pages.form_builder.add_dialog import add_dialog
@@ -14,15 +15,14 @@ from crm_app.ui.pages.form_builder.history import history
 from crm_app.ui.pages.form_builder.sections import section_block
 from crm_app.ui.pages.form_builder.toolbar import kind_tabs, toolbar
 from crm_app.ui.state.form_builder import FormBuilderState
-from crm_app.ui.state.session import can
 
 
 def form_builder_page() -> rx.Component:
     """Managers shape the person and organisation forms: fields, built-ins, order, sections."""
     return rx.box(
         page_header(t("Contact forms")),
-        rx.cond(
-            can(Permission.FORMS_MANAGE),
+        managers_only(
+            Permission.FORMS_MANAGE,
             rx.vstack(
                 rx.text(
                     t(
@@ -59,12 +59,6 @@ def form_builder_page() -> rx.Component:
                 spacing="4",
                 width="100%",
                 max_width="920px",
-            ),
-            rx.callout(
-                t("Only managers can change these settings."),
-                icon="lock",
-                color_scheme="gray",
-                id="no-access",
             ),
         ),
         width="100%",
