@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import reflex as rx
 
-from crm_app.ui.components.forms import field_label
+from crm_app.ui.components.forms import field_label, option_select
 from crm_app.ui.i18n import t
 from crm_app.ui.pages.contact_edit.controls import CAN_EDIT, field_note
 from crm_app.ui.state.contact_edit import ContactEditState, FormItem
-from crm_app.ui.styles import FULL_WIDTH_SELECT_STYLE
 
 
 def custom_field_part(f: FormItem) -> rx.Component:
@@ -25,14 +24,8 @@ def custom_field_part(f: FormItem) -> rx.Component:
         ("date", rx.input(type="date", value=text_value, on_change=on_text, id=fid, width="100%", read_only=~CAN_EDIT)),
         (
             "select",
-            rx.el.select(
-                rx.el.option(t("—"), value=""),
-                rx.foreach(f.choices, lambda o: rx.el.option(o.label, value=o.value)),
-                value=text_value,
-                on_change=on_text,
-                id=fid,
-                disabled=~CAN_EDIT,
-                style=FULL_WIDTH_SELECT_STYLE,
+            option_select(
+                f.choices, empty_label=t("—"), value=text_value, on_change=on_text, id=fid, disabled=~CAN_EDIT
             ),
         ),
         (
