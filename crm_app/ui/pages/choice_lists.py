@@ -23,7 +23,7 @@ from crm_app.ui.components.editable_list import (
 from crm_app.ui.components.forms import icon_action
 from crm_app.ui.i18n import t
 from crm_app.ui.layout import page_header
-from crm_app.ui.state.settings_lists import ChannelsState, ListRow, PhoneTypesState
+from crm_app.ui.state.choice_lists import ChannelsState, ListRow, PhoneTypesState
 from crm_app.ui.styles import ROW_BORDER
 
 BUILTIN_TYPES = ("Mobile", "Work", "Home")

@@ -9,7 +9,7 @@ from crm_app.ui.components.access import managers_only
 from crm_app.ui.components.forms import field_error, field_label
 from crm_app.ui.i18n import t
 from crm_app.ui.layout import page_header
-from crm_app.ui.state.settings_lists import CHANNEL_LABELS, DIGIT_CHOICES, REGION_CHOICES, AccountSettingsState
+from crm_app.ui.state.contact_settings import CHANNEL_LABELS, DIGIT_CHOICES, REGION_CHOICES, ContactSettingsState
 from crm_app.ui.styles import FULL_WIDTH_SELECT_STYLE, ROW_BORDER
 
 
@@ -31,8 +31,8 @@ def _channel_switch(key: str, label: str) -> rx.Component:
         rx.text(t(label), size="2", as_="label", html_for=f"default-{key}"),
         rx.spacer(),
         rx.switch(
-            checked=AccountSettingsState.channel_defaults[key].to(bool),
-            on_change=lambda value: AccountSettingsState.toggle_channel_default(key, value),
+            checked=ContactSettingsState.channel_defaults[key].to(bool),
+            on_change=lambda value: ContactSettingsState.toggle_channel_default(key, value),
             id=f"default-{key}",
         ),
         align="center",
@@ -79,8 +79,8 @@ def _phone_numbers() -> rx.Component:
             field_label("Default country", "default-region"),
             rx.el.select(
                 *[rx.el.option(choice.label, value=choice.value) for choice in REGION_CHOICES],
-                value=AccountSettingsState.default_region,
-                on_change=AccountSettingsState.choose_region,
+                value=ContactSettingsState.default_region,
+                on_change=ContactSettingsState.choose_region,
                 id="default-region",
                 style=FULL_WIDTH_SELECT_STYLE,
             ),
@@ -91,13 +91,13 @@ def _phone_numbers() -> rx.Component:
             field_label("Show numbers", "phone-display"),
             rx.radio_group.root(
                 rx.flex(
-                    _display_choice("international", "International", AccountSettingsState.international_example),
-                    _display_choice("national", "National", AccountSettingsState.national_example),
+                    _display_choice("international", "International", ContactSettingsState.international_example),
+                    _display_choice("national", "National", ContactSettingsState.national_example),
                     gap="20px",
                     wrap="wrap",
                 ),
-                value=AccountSettingsState.phone_display,
-                on_change=AccountSettingsState.choose_phone_display,
+                value=ContactSettingsState.phone_display,
+                on_change=ContactSettingsState.choose_phone_display,
                 id="phone-display",
             ),
             spacing="1",
@@ -114,14 +114,14 @@ def _references() -> rx.Component:
             rx.vstack(
                 field_label("Prefix", "reference-prefix"),
                 rx.input(
-                    value=AccountSettingsState.prefix_draft,
-                    on_change=AccountSettingsState.type_prefix.debounce(250),
+                    value=ContactSettingsState.prefix_draft,
+                    on_change=ContactSettingsState.type_prefix.debounce(250),
                     id="reference-prefix",
                     max_length=10,
                     auto_complete="off",
                     width="100%",
                 ),
-                field_error(AccountSettingsState.errors.get("reference_prefix", "")),
+                field_error(ContactSettingsState.errors.get("reference_prefix", "")),
                 spacing="1",
                 flex="1",
                 min_width="120px",
@@ -130,12 +130,12 @@ def _references() -> rx.Component:
                 field_label("Digits", "reference-digits"),
                 rx.el.select(
                     *[rx.el.option(n, value=n) for n in DIGIT_CHOICES],
-                    value=AccountSettingsState.digits_draft,
-                    on_change=AccountSettingsState.choose_digits,
+                    value=ContactSettingsState.digits_draft,
+                    on_change=ContactSettingsState.choose_digits,
                     id="reference-digits",
                     style=FULL_WIDTH_SELECT_STYLE,
                 ),
-                field_error(AccountSettingsState.errors.get("reference_digits", "")),
+                field_error(ContactSettingsState.errors.get("reference_digits", "")),
                 spacing="1",
                 width="100px",
             ),
@@ -145,10 +145,10 @@ def _references() -> rx.Component:
         ),
         rx.flex(
             rx.text(
-                t("Example:"), " ", rx.code(AccountSettingsState.reference_example, id="reference-example"), size="2"
+                t("Example:"), " ", rx.code(ContactSettingsState.reference_example, id="reference-example"), size="2"
             ),
             rx.spacer(),
-            rx.button(t("Save references"), on_click=AccountSettingsState.save_references, id="save-references"),
+            rx.button(t("Save references"), on_click=ContactSettingsState.save_references, id="save-references"),
             align="center",
             gap="8px",
             wrap="wrap",

@@ -21,7 +21,7 @@ from crm_app.ui.components.editable_list import (
 from crm_app.ui.components.forms import icon_action
 from crm_app.ui.i18n import t
 from crm_app.ui.layout import page_header
-from crm_app.ui.state.settings_lists import TagRow, TagsState
+from crm_app.ui.state.tags import TagRow, TagsState
 from crm_app.ui.styles import FULL_WIDTH_SELECT_STYLE, ROW_BORDER
 
 
