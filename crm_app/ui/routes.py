@@ -10,6 +10,7 @@ import reflex as rx
 from crm_app.i18n import _
 from crm_app.ui.i18n import t
 from crm_app.ui.layout import app_shell
+from crm_app.ui.pages.account import account_page
 from crm_app.ui.pages.auth import change_password_page, signin_page
 from crm_app.ui.pages.choice_lists import campaigns_page, phone_types_page
 from crm_app.ui.pages.contact_edit.page import contact_page
@@ -17,9 +18,10 @@ from crm_app.ui.pages.contact_settings import contact_settings_page
 from crm_app.ui.pages.contacts import contacts_page
 from crm_app.ui.pages.form_builder.page import form_builder_page
 from crm_app.ui.pages.imports import import_page, imports_page
-from crm_app.ui.pages.settings import account_page, settings_page, users_page
+from crm_app.ui.pages.settings_index import settings_page
 from crm_app.ui.pages.tags import tags_page
 from crm_app.ui.pages.tasks import tasks_page
+from crm_app.ui.pages.users import users_page
 from crm_app.ui.state.auth import SignInState
 from crm_app.ui.state.choice_lists import ChannelsState, PhoneTypesState
 from crm_app.ui.state.contact_edit import ContactEditState
