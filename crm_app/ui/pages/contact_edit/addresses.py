@@ -97,6 +97,7 @@ def _address_block(a: AddressForm, i: rx.Var) -> rx.Component:
 
 
 def addresses_part(item: FormItem) -> rx.Component:
+    """The addresses part: its heading with Add address, then one block per address."""
     return rx.vstack(
         part_heading(item, add_button(t("Add address"), ContactEditState.add_address, "add-address")),
         field_note("addresses"),

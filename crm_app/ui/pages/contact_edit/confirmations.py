@@ -10,6 +10,7 @@ from crm_app.ui.state.contact_edit import ContactEditState
 
 
 def delete_dialog() -> rx.Component:
+    """Confirm deleting the contact for good."""
     return confirm_dialog(
         rx.alert_dialog.description(
             t("The contact, its phones, e-mails, addresses and history are removed for good. This cannot be undone.")
@@ -24,6 +25,7 @@ def delete_dialog() -> rx.Component:
 
 
 def discard_dialog() -> rx.Component:
+    """Confirm throwing away what was typed in a new contact."""
     return confirm_dialog(
         rx.alert_dialog.description(t("What you typed in this new contact is thrown away.")),
         title=t("Discard this new contact?"),
@@ -38,6 +40,7 @@ def discard_dialog() -> rx.Component:
 
 
 def convert_dialog() -> rx.Component:
+    """Confirm converting to the other kind, naming the values the other form does not show."""
     return confirm_dialog(
         rx.alert_dialog.description(
             t("These values are kept but not shown on the other form:"),

@@ -43,6 +43,7 @@ def _conflict_row(row: ConflictRow) -> rx.Component:
 
 
 def conflict_dialog() -> rx.Component:
+    """Pick, field by field, their value or mine where someone else changed the same fields."""
     return confirm_dialog(
         rx.alert_dialog.description(
             t("Their other changes are kept. For each field below, pick the value to keep."), size="2"

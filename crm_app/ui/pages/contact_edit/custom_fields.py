@@ -11,6 +11,7 @@ from crm_app.ui.state.contact_edit import ContactEditState, FormItem
 
 
 def custom_field_part(f: FormItem) -> rx.Component:
+    """A custom field: its label, the control of its type, its help and its error."""
     key = "custom." + f.key
     fid = "c-" + f.key
     text_value = ContactEditState.custom_text.get(f.key, "")

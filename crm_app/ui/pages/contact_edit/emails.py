@@ -66,6 +66,7 @@ def _email_row(email: EmailForm, i: rx.Var) -> rx.Component:
 
 
 def emails_part(item: FormItem) -> rx.Component:
+    """The e-mails part: its heading with Add e-mail, then one row per e-mail."""
     return rx.vstack(
         part_heading(item, add_button(t("Add e-mail"), ContactEditState.add_email, "add-email")),
         field_note("emails"),

@@ -46,6 +46,7 @@ def _quick_actions() -> rx.Component:
 
 
 def identity_card() -> rx.Component:
+    """The identity panel at the left (on top on a phone)."""
     return rx.card(
         rx.vstack(
             rx.hstack(

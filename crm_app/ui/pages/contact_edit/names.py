@@ -10,6 +10,7 @@ from crm_app.ui.state.contact_edit import ContactEditState
 
 
 def names_section() -> rx.Component:
+    """The client name card, with the switch to the other kind for those who may edit."""
     return section(
         t("Client name"),
         rx.cond(

@@ -11,10 +11,12 @@ from crm_app.ui.state.contact_edit import ContactEditState, FormItem
 
 
 def registration_part(item: FormItem) -> rx.Component:
+    """The registration number of an organisation."""
     return text_field(item.label, "registration_no", ContactEditState.registration_no, item.required)
 
 
 def assigned_part(item: FormItem) -> rx.Component:
+    """The staff member the contact is assigned to."""
     return rx.vstack(
         field_label(item.label, "f-assigned", item.required),
         select_box(
@@ -31,6 +33,7 @@ def assigned_part(item: FormItem) -> rx.Component:
 
 
 def channel_part(item: FormItem) -> rx.Component:
+    """The campaign the contact came from ("How did they find us?")."""
     return rx.vstack(
         field_label(item.label, "f-channel", item.required),
         select_box(
@@ -47,12 +50,14 @@ def channel_part(item: FormItem) -> rx.Component:
 
 
 def discount_part(item: FormItem) -> rx.Component:
+    """The contact's personal discount in percent."""
     return text_field(
         item.label, "discount_percent", ContactEditState.discount_percent, item.required, input_mode="decimal"
     )
 
 
 def supplier_part(item: FormItem) -> rx.Component:
+    """The switch that marks the contact as a supplier."""
     return rx.text(
         rx.hstack(
             rx.switch(
@@ -72,6 +77,7 @@ def supplier_part(item: FormItem) -> rx.Component:
 
 
 def memo_part(item: FormItem) -> rx.Component:
+    """The memo: free notes about the client."""
     return rx.vstack(
         part_heading(item, rx.fragment()),
         rx.text_area(

@@ -104,6 +104,7 @@ def _phone_row(phone: PhoneForm, i: rx.Var) -> rx.Component:
 
 
 def phones_part(item: FormItem) -> rx.Component:
+    """The phones part: its heading with Add phone, then one row per phone."""
     return rx.vstack(
         part_heading(item, add_button(t("Add phone"), ContactEditState.add_phone, "add-phone")),
         field_note("phones"),

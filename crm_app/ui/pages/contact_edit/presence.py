@@ -10,6 +10,8 @@ from crm_app.ui.state.live import ContactPulse, Presence
 
 
 def presence() -> rx.Component:
+    """The avatars of the colleagues who have this contact open, amber while they edit it."""
+
     def viewer(v: Presence) -> rx.Component:
         return rx.tooltip(
             rx.box(

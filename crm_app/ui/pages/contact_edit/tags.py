@@ -10,6 +10,7 @@ from crm_app.ui.state.contact_edit import ContactEditState
 
 
 def tags_section() -> rx.Component:
+    """The tags card."""
     return section(
         t("Tags"),
         field_note("tags"),

@@ -12,6 +12,7 @@ from crm_app.ui.styles import ROW_BORDER
 
 
 def add_dialog() -> rx.Component:
+    """The Add a field dialog, open while the state says so."""
     errors = FormBuilderState.add_errors
     return rx.dialog.root(
         rx.dialog.content(

@@ -85,6 +85,7 @@ def _choice_row(choice: ChoiceRow) -> rx.Component:
 
 
 def choices_editor() -> rx.Component:
+    """The options of the field being edited, and the box that adds one."""
     return rx.vstack(
         rx.text(t("Options"), size="2", weight="bold"),
         hint("Saved at once. Contacts keep a deactivated option; renaming keeps their choice."),

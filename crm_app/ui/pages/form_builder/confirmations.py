@@ -10,6 +10,7 @@ from crm_app.ui.state.form_builder import FormBuilderState
 
 
 def delete_dialog() -> rx.Component:
+    """Confirm deleting a field and the values contacts hold in it."""
     return confirm_dialog(
         rx.alert_dialog.description(FormBuilderState.delete_summary, weight="medium", id="delete-summary"),
         rx.text(
@@ -29,6 +30,7 @@ def delete_dialog() -> rx.Component:
 
 
 def delete_section_dialog() -> rx.Component:
+    """Confirm deleting a section heading (its fields stay, at the top of the form)."""
     return confirm_dialog(
         rx.alert_dialog.description(
             t("Its fields are kept: they move to the top of the form."), id="section-delete-summary"

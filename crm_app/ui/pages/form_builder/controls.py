@@ -19,6 +19,7 @@ FLAG_IDS = {"required": "required", "show_in_list": "list", "searchable": "searc
 
 
 def switch_row(label: str, hint: str, checked: rx.Var, on_change, id_: str, disabled=False):
+    """A switch with its label and hint, on a row of its own."""
     return rx.flex(
         rx.vstack(
             rx.text(t(label), as_="label", html_for=id_, size="2"),
@@ -37,6 +38,7 @@ def switch_row(label: str, hint: str, checked: rx.Var, on_change, id_: str, disa
 
 
 def type_select(**props) -> rx.Component:
+    """The select of the field types."""
     return rx.el.select(
         *[rx.el.option(t(option.label), value=option.value) for option in TYPE_OPTIONS],
         style=FULL_WIDTH_SELECT_STYLE,

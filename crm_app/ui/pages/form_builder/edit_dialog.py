@@ -131,6 +131,7 @@ def _edit_form() -> rx.Component:
 
 
 def edit_dialog() -> rx.Component:
+    """The dialog that edits the field whose id the state holds."""
     return rx.dialog.root(
         rx.dialog.content(
             rx.dialog.title(FormBuilderState.edit_label),

@@ -15,6 +15,7 @@ def _flag_badge(flag: rx.Var, label: str, class_name: str, color: str = "gray") 
 
 
 def field_row(row: FieldRow) -> rx.Component:
+    """One field of the form."""
     name = rx.flex(
         rx.icon("grip-vertical", size=16, color=rx.color("gray", 9), class_name="drag-handle hide-on-phone"),
         rx.text(

@@ -109,6 +109,7 @@ def _section_header(block: SectionBlock) -> rx.Component:
 
 
 def section_block(block: SectionBlock) -> rx.Component:
+    """A section: its heading, then its fields (or a note that it has none yet)."""
     return rx.box(
         _section_header(block),
         rx.cond(

@@ -10,6 +10,7 @@ from crm_app.ui.state.form_builder import FormBuilderState
 
 
 def kind_tabs() -> rx.Component:
+    """The person / organisation tabs."""
     return rx.tabs.root(
         rx.tabs.list(
             rx.tabs.trigger(
@@ -28,6 +29,7 @@ def kind_tabs() -> rx.Component:
 
 
 def toolbar() -> rx.Component:
+    """Add field, and the box that adds a section."""
     return rx.flex(
         rx.button(rx.icon("plus", size=16), t("Add field"), on_click=FormBuilderState.open_add(0), id="add-field"),
         rx.form(

@@ -11,6 +11,7 @@ from crm_app.ui.state.form_builder import FormBuilderState
 
 
 def type_change() -> rx.Component:
+    """Change the type of the field being edited."""
     return rx.form(
         rx.vstack(
             rx.text(t("Change the type"), size="2", weight="bold"),
