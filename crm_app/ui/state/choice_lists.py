@@ -15,7 +15,7 @@ import reflex as rx
 from sqlmodel import Session
 
 from crm_app.auth.permissions import Permission
-from crm_app.contacts import lists as list_service
+from crm_app.contacts import lists as choice_list_service
 from crm_app.core.ids import as_id
 from crm_app.db import session_scope
 from crm_app.i18n import _
@@ -49,19 +49,19 @@ class ChoiceList:
 
 
 PHONE_TYPES = ChoiceList(
-    read=list_service.list_phone_types,
-    create=list_service.create_phone_type,
-    rename=list_service.rename_phone_type,
-    move=list_service.move_phone_type,
+    read=choice_list_service.list_phone_types,
+    create=choice_list_service.create_phone_type,
+    rename=choice_list_service.rename_phone_type,
+    move=choice_list_service.move_phone_type,
     id_keyword="type_id",
     input_id="new-phone-type",
     added=_("Phone type added."),
 )
 CAMPAIGNS = ChoiceList(
-    read=functools.partial(list_service.list_channels, include_inactive=True),
-    create=list_service.create_channel,
-    rename=list_service.rename_channel,
-    move=list_service.move_channel,
+    read=functools.partial(choice_list_service.list_channels, include_inactive=True),
+    create=choice_list_service.create_channel,
+    rename=choice_list_service.rename_channel,
+    move=choice_list_service.move_channel,
     id_keyword="channel_id",
     input_id="new-campaign",
     added=_("Campaign added."),
@@ -179,7 +179,7 @@ class PhoneTypesState(ChoiceListEditor, SessionState):
         row_id = as_id(type_id)
         if row_id is None:
             return None
-        _result, err = self._service(list_service.delete_phone_type, actor_id=self._current.id, type_id=row_id)
+        _result, err = self._service(choice_list_service.delete_phone_type, actor_id=self._current.id, type_id=row_id)
         self._refresh()
         if err:
             return rx.toast.error(self._error_text(err))
@@ -199,7 +199,7 @@ class ChannelsState(ChoiceListEditor, SessionState):
         if row_id is None or flag is None:
             return None
         _result, err = self._service(
-            list_service.set_channel_active, actor_id=self._current.id, channel_id=row_id, active=flag
+            choice_list_service.set_channel_active, actor_id=self._current.id, channel_id=row_id, active=flag
         )
         self._refresh()
         if err:
