@@ -74,26 +74,16 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 KNOWN_UPWARD = {
     "crm_app/fields/service.py imports crm_app.contacts.models",
     "crm_app/fields/service.py imports crm_app.contacts.schemas",
-    "crm_app/fields/service.py imports crm_app.contacts.search",
+    "crm_app/fields/service.py imports crm_app.contacts.search.documents",
     "crm_app/fields/types.py imports crm_app.contacts.emails",
     "crm_app/fields/types.py imports crm_app.contacts.phones",
-    "crm_app/jobs/imports.py imports crm_app.exchange",
+    "crm_app/jobs/imports.py imports crm_app.exchange.imports",
 }
 KNOWN_PRIVATE = {
-    "crm_app/contacts/batch.py imports _AddressPlan from crm_app.contacts.service",
-    "crm_app/contacts/batch.py imports _EmailPlan from crm_app.contacts.service",
-    "crm_app/contacts/batch.py imports _Existing from crm_app.contacts.service",
-    "crm_app/contacts/batch.py imports _phone_values from crm_app.contacts.service",
-    "crm_app/contacts/batch.py imports _PhonePlan from crm_app.contacts.service",
-    "crm_app/contacts/batch.py imports _Plan from crm_app.contacts.service",
-    "crm_app/contacts/batch.py imports _validate from crm_app.contacts.service",
-    "crm_app/exchange/reports.py imports _job from crm_app.exchange.imports",
     "crm_app/ui/state/contact_list.py imports _to_sign_in from crm_app.ui.state.session",
     "crm_app/ui/state/imports.py imports _to_sign_in from crm_app.ui.state.session",
 }
 KNOWN_CIRCLES = {
-    "crm_app.exchange.imports <-> crm_app.exchange.reading",
-    "crm_app.api.exchange <-> crm_app.api.files <-> crm_app.api.routes",
     "crm_app.ui.state.contact_edit <-> crm_app.ui.state.contact_list <-> crm_app.ui.state.live",
 }
 

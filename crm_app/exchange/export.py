@@ -22,7 +22,8 @@ from sqlmodel import Session
 from crm_app.auth.models import User
 from crm_app.contacts import batch
 from crm_app.contacts.models import AcquisitionChannel, Address, Contact, ContactTag, Email, Phone, Tag
-from crm_app.contacts.search import ContactFilter, count_contacts, matching_ids_after
+from crm_app.contacts.search.filters import ContactFilter
+from crm_app.contacts.search.query import count_contacts, matching_ids_after
 from crm_app.contacts.service import BUILTIN_PHONE_LABELS, format_discount
 from crm_app.core.collector import after_batch, collector_paused
 from crm_app.core.errors import NotFoundError, ValidationError
@@ -41,7 +42,7 @@ from crm_app.exchange.columns import (
     split_address_target,
 )
 from crm_app.exchange.files import CSV, FORMATS, XLSX, exchange_dir, stored_path
-from crm_app.exchange.imports import custom_columns
+from crm_app.exchange.imports.context import custom_columns
 from crm_app.exchange.models import ExportJob
 from crm_app.exchange.schemas import ExportRead
 from crm_app.exchange.sheets import CsvWriter, XlsxWriter
