@@ -88,8 +88,6 @@ KNOWN_PRIVATE = {
     "crm_app/contacts/batch.py imports _Plan from crm_app.contacts.service",
     "crm_app/contacts/batch.py imports _validate from crm_app.contacts.service",
     "crm_app/exchange/reports.py imports _job from crm_app.exchange.imports",
-    "crm_app/ui/state/contact_list.py imports _to_sign_in from crm_app.ui.state.session",
-    "crm_app/ui/state/imports.py imports _to_sign_in from crm_app.ui.state.session",
 }
 KNOWN_CIRCLES = {
     "crm_app.exchange.imports <-> crm_app.exchange.reading",

@@ -5,19 +5,14 @@ from __future__ import annotations
 import reflex as rx
 
 from crm_app.auth.permissions import Permission
+from crm_app.contacts.editing import ConflictRow
+from crm_app.contacts.form_layout import FormCard, FormItem
+from crm_app.contacts.forms import AddressForm, EmailForm, PhoneForm
 from crm_app.ui.components.dialogs import confirm_dialog
 from crm_app.ui.components.feed import contact_feed
 from crm_app.ui.components.markers import contact_name
 from crm_app.ui.i18n import t
-from crm_app.ui.state.contact_edit import (
-    AddressForm,
-    ConflictRow,
-    ContactEditState,
-    EmailForm,
-    FormCard,
-    FormItem,
-    PhoneForm,
-)
+from crm_app.ui.state.contact_edit import ContactEditState
 from crm_app.ui.state.live import ContactPulse, Presence
 from crm_app.ui.state.session import can
 from crm_app.ui.styles import FULL_WIDTH_SELECT_STYLE

@@ -23,6 +23,7 @@ from crm_app.fields.schemas import FieldCreate, FieldRead, FieldUpdate, FormRead
 from crm_app.fields.types import FIELD_TYPES
 from crm_app.i18n import _
 from crm_app.ui.state import live
+from crm_app.ui.state.coerce import as_direction, as_flag
 from crm_app.ui.state.session import SessionState, requires
 
 LABEL_LIMIT = 200
@@ -147,21 +148,6 @@ class ChoiceRow:
 
 
 # ---- coercion of what the browser sends ---------------------------------------------------------
-
-
-def _as_flag(value: Any) -> bool | None:
-    """A switch or checkbox value, or None when it is not one."""
-    if isinstance(value, bool):
-        return value
-    if value in ("on", "true"):
-        return True
-    if value in ("off", "false"):
-        return False
-    return None
-
-
-def _direction(value: Any) -> str | None:
-    return value if value in ("up", "down") else None
 
 
 def _text(value: Any, limit: int) -> str:
@@ -398,14 +384,6 @@ class FormBuilderState(SessionState):
         row_id = as_id(section_id)
         return row_id if row_id and any(block.id == row_id for block in self.sections) else None
 
-    def _run(self, action: Callable[..., Any], **kwargs: Any) -> tuple[Any, DomainError | None]:
-        """One service call in its own short transaction: (result, None) or (None, the refusal)."""
-        try:
-            with session_scope() as db:
-                return action(db, actor_id=self._current.id, **kwargs), None
-        except DomainError as err:
-            return None, err
-
     def _changed(self, message: str = "") -> Any:
         """After a committed change: re-read the form, tell the open editors, confirm."""
         self._refresh()
@@ -448,10 +426,12 @@ class FormBuilderState(SessionState):
     @requires(Permission.FORMS_MANAGE)
     def move(self, field_id: int, direction: str):
         """Move a field one place up or down (into the neighbouring section past a section's edge)."""
-        row, step = self._row(field_id), _direction(direction)
+        row, step = self._row(field_id), as_direction(direction)
         if row is None or step is None:
             return None
-        _result, err = self._run(field_service.move_field, field_id=row.id, direction=step)
+        _result, err = self._service(
+            field_service.move_field, actor_id=self._current.id, field_id=row.id, direction=step
+        )
         return self._failed(err) if err else self._changed()
 
     @requires(Permission.FORMS_MANAGE)
@@ -466,16 +446,22 @@ class FormBuilderState(SessionState):
         if row is None or (section_id is None and not top):
             return None
         position = int(parts[2])
-        _result, err = self._run(field_service.move_field_to, field_id=row.id, section_id=section_id, position=position)
+        _result, err = self._service(
+            field_service.move_field_to,
+            actor_id=self._current.id,
+            field_id=row.id,
+            section_id=section_id,
+            position=position,
+        )
         return self._failed(err) if err else self._changed()
 
     @requires(Permission.FORMS_MANAGE)
     def toggle_active(self, field_id: int, active: bool):
         """Show or hide a field; a hidden custom field keeps its values and gets them back when shown."""
-        row, flag = self._row(field_id), _as_flag(active)
+        row, flag = self._row(field_id), as_flag(active)
         if row is None or flag is None:
             return None
-        _result, err = self._run(field_service.set_active, field_id=row.id, active=flag)
+        _result, err = self._service(field_service.set_active, actor_id=self._current.id, field_id=row.id, active=flag)
         if err:
             return self._failed(err)
         if row.builtin:
@@ -559,7 +545,7 @@ class FormBuilderState(SessionState):
     @requires(Permission.FORMS_MANAGE)
     def toggle_new_flag(self, name: str, value: bool):
         """Tick required, list column, searchable or web form for the new field."""
-        flag = _as_flag(value)
+        flag = as_flag(value)
         if name in FLAGS and flag is not None:
             self.new_flags = {**self.new_flags, name: flag}
 
@@ -583,7 +569,9 @@ class FormBuilderState(SessionState):
             section_id=as_id(self.new_section) if self._has_section(self.new_section) else None,
             **{name: bool(self.new_flags.get(name)) for name in FLAGS},
         )
-        result, err = self._run(field_service.create_field, kind=self.kind, data=data, locale=self.locale)
+        result, err = self._service(
+            field_service.create_field, actor_id=self._current.id, kind=self.kind, data=data, locale=self.locale
+        )
         if err:
             self.add_errors = _errors_by_input(err, self._t)
             self.add_message = self._error_text(err)
@@ -677,7 +665,7 @@ class FormBuilderState(SessionState):
     @requires(Permission.FORMS_MANAGE)
     def toggle_edit_flag(self, name: str, value: bool):
         """Tick required, list column, searchable or web form in the edit dialog (saved with Save)."""
-        flag = _as_flag(value)
+        flag = as_flag(value)
         if name in FLAGS and flag is not None and self.edit_id:
             if name == "required" and flag and not self.edit_can_require:
                 return
@@ -697,7 +685,9 @@ class FormBuilderState(SessionState):
                 default_value=_default_input(_form_text(form, "default_value", DEFAULT_LIMIT) or "", self.edit_type),
                 **{name: bool(self.edit_flags.get(name)) for name in FLAGS},
             )
-        result, err = self._run(field_service.update_field, field_id=self.edit_id, data=data, locale=self.locale)
+        result, err = self._service(
+            field_service.update_field, actor_id=self._current.id, field_id=self.edit_id, data=data, locale=self.locale
+        )
         if err:
             self.edit_errors = _errors_by_input(err, self._t)
             self.edit_message = self._error_text(err)
@@ -725,8 +715,9 @@ class FormBuilderState(SessionState):
         choices = _lines(_form_text(form, "choices", CHOICES_TEXT_LIMIT) or "")
         field_id, new_type = self.edit_id, self.target_type
         result, err = await rx.run_in_thread(
-            lambda: self._run(
+            lambda: self._service(
                 field_service.change_field_type,
+                actor_id=self._current.id,
                 field_id=field_id,
                 new_type=new_type,
                 choices=choices if new_type in CHOICE_TYPES else None,
@@ -768,7 +759,9 @@ class FormBuilderState(SessionState):
         label = _form_text(form, "label", LABEL_LIMIT)
         if label is None or not self.edit_id or self.edit_type not in CHOICE_TYPES:
             return None
-        _result, err = self._run(field_service.add_choice, field_id=self.edit_id, label=label)
+        _result, err = self._service(
+            field_service.add_choice, actor_id=self._current.id, field_id=self.edit_id, label=label
+        )
         self._choice_done(err)
         return None if err else rx.set_value("new-choice", "")
 
@@ -792,26 +785,42 @@ class FormBuilderState(SessionState):
         choice = self._choice(self.choice_rename_id)
         if label is None or choice is None:
             return None
-        _result, err = self._run(field_service.rename_choice, field_id=self.edit_id, choice_id=choice.id, label=label)
+        _result, err = self._service(
+            field_service.rename_choice,
+            actor_id=self._current.id,
+            field_id=self.edit_id,
+            choice_id=choice.id,
+            label=label,
+        )
         return self._choice_done(err)
 
     @requires(Permission.FORMS_MANAGE)
     def move_choice(self, choice_id: str, direction: str):
         """Move an option one place up or down."""
-        choice, step = self._choice(choice_id), _direction(direction)
+        choice, step = self._choice(choice_id), as_direction(direction)
         if choice is None or step is None:
             return None
-        _result, err = self._run(field_service.move_choice, field_id=self.edit_id, choice_id=choice.id, direction=step)
+        _result, err = self._service(
+            field_service.move_choice,
+            actor_id=self._current.id,
+            field_id=self.edit_id,
+            choice_id=choice.id,
+            direction=step,
+        )
         return self._choice_done(err)
 
     @requires(Permission.FORMS_MANAGE)
     def toggle_choice(self, choice_id: str, active: bool):
         """Offer an option again or stop offering it (contacts that have it keep it)."""
-        choice, flag = self._choice(choice_id), _as_flag(active)
+        choice, flag = self._choice(choice_id), as_flag(active)
         if choice is None or flag is None:
             return None
-        _result, err = self._run(
-            field_service.set_choice_active, field_id=self.edit_id, choice_id=choice.id, active=flag
+        _result, err = self._service(
+            field_service.set_choice_active,
+            actor_id=self._current.id,
+            field_id=self.edit_id,
+            choice_id=choice.id,
+            active=flag,
         )
         return self._choice_done(err)
 
@@ -832,7 +841,9 @@ class FormBuilderState(SessionState):
         row = self._row(field_id)
         if row is None or row.builtin:
             return None
-        result, err = await rx.run_in_thread(lambda: self._run(field_service.delete_field, field_id=row.id))
+        result, err = await rx.run_in_thread(
+            lambda: self._service(field_service.delete_field, actor_id=self._current.id, field_id=row.id)
+        )
         if err:
             return self._failed(err)
         self.delete_id = row.id
@@ -852,7 +863,9 @@ class FormBuilderState(SessionState):
         if not field_id:
             return None
         result, err = await rx.run_in_thread(
-            lambda: self._run(field_service.delete_field, field_id=field_id, confirm=True)
+            lambda: self._service(
+                field_service.delete_field, actor_id=self._current.id, field_id=field_id, confirm=True
+            )
         )
         if err:
             return self._failed(err)
@@ -868,7 +881,9 @@ class FormBuilderState(SessionState):
         title = _form_text(form, "title", LABEL_LIMIT)
         if title is None:
             return None
-        result, err = self._run(field_service.create_section, kind=self.kind, title=title)
+        result, err = self._service(
+            field_service.create_section, actor_id=self._current.id, kind=self.kind, title=title
+        )
         if err:
             self.section_add_error = self._error_text(err)
             return None
@@ -894,7 +909,9 @@ class FormBuilderState(SessionState):
         section_id = self._has_section(self.section_rename_id)
         if title is None or section_id is None:
             return None
-        _result, err = self._run(field_service.rename_section, section_id=section_id, title=title)
+        _result, err = self._service(
+            field_service.rename_section, actor_id=self._current.id, section_id=section_id, title=title
+        )
         if err:
             self.section_error = self._error_text(err)
             return None
@@ -905,10 +922,12 @@ class FormBuilderState(SessionState):
     @requires(Permission.FORMS_MANAGE)
     def move_section(self, section_id: int, direction: str):
         """Move a section, with its fields, one place up or down."""
-        target, step = self._has_section(section_id), _direction(direction)
+        target, step = self._has_section(section_id), as_direction(direction)
         if target is None or step is None:
             return None
-        _result, err = self._run(field_service.move_section, section_id=target, direction=step)
+        _result, err = self._service(
+            field_service.move_section, actor_id=self._current.id, section_id=target, direction=step
+        )
         return self._failed(err) if err else self._changed()
 
     @rx.var
@@ -932,5 +951,5 @@ class FormBuilderState(SessionState):
         section_id, self.delete_section_id = self._has_section(self.delete_section_id), 0
         if section_id is None:
             return None
-        _result, err = self._run(field_service.delete_section, section_id=section_id)
+        _result, err = self._service(field_service.delete_section, actor_id=self._current.id, section_id=section_id)
         return self._failed(err) if err else self._changed(self._t("Section deleted; its fields moved up."))

@@ -112,7 +112,7 @@ def user_of_token(token: str) -> CurrentUser | None:
     return user
 
 
-def _to_sign_in(*, session_ended: bool) -> list[rx.event.EventSpec]:
+def to_sign_in(*, session_ended: bool) -> list[rx.event.EventSpec]:
     """Send the tab to the sign-in page, which says so when a signed-in tab's session ended."""
     return [rx.redirect(f"{SIGN_IN_ROUTE}?{SESSION_ENDED_PARAM}=1" if session_ended else SIGN_IN_ROUTE)]
 
@@ -127,7 +127,7 @@ def requires(permission: Permission) -> Callable:
                 session = _session_of(self)
                 ended = session._ended_by_itself()
                 session._clear_tab()
-                return None, _to_sign_in(session_ended=ended)
+                return None, to_sign_in(session_ended=ended)
             if user.must_change_password and fn.__name__ not in ("change_own_password", "sign_out"):
                 return None, [rx.redirect(CHANGE_PASSWORD_ROUTE)]
             if not has_permission(user.role, permission):
@@ -250,6 +250,14 @@ class SessionState(rx.State):
         if not token or _session_of(self)._bound != auth_service.token_hash(token):
             return None
         return user_of_token(token)
+
+    def _service(self, action: Callable[..., Any], /, **kwargs: Any) -> tuple[Any, DomainError | None]:
+        """One service call in its own short transaction: (its result, None) or (None, the refusal)."""
+        try:
+            with session_scope() as db:
+                return action(db, **kwargs), None
+        except DomainError as err:
+            return None, err
 
     def _t(self, msgid: str, **values: object) -> str:
         return translate(self.locale, msgid, **values)
@@ -404,7 +412,7 @@ class AuthMiddleware(Middleware):
             await session_state._load_tab_states()
         ended = session_state._ended_by_itself()
         session_state._clear_tab()
-        events = Event.from_event_type(_to_sign_in(session_ended=ended))
+        events = Event.from_event_type(to_sign_in(session_ended=ended))
         root = state._get_root_state()
         delta = await root._get_resolved_delta()
         root._clean()

@@ -7,7 +7,6 @@ booleans, form dicts) and ignores anything of the wrong shape before calling one
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from typing import Any
 
 import phonenumbers
@@ -18,9 +17,9 @@ from crm_app.contacts import lists as list_service
 from crm_app.contacts import tags as tag_service
 from crm_app.contacts.service import country_name
 from crm_app.core import app_settings
-from crm_app.core.errors import DomainError
 from crm_app.core.ids import as_id
 from crm_app.db import session_scope
+from crm_app.ui.state.coerce import as_direction, as_flag
 from crm_app.ui.state.session import SessionState, requires
 
 NAME_LIMIT = 200
@@ -73,17 +72,6 @@ def _region_choices() -> list[Choice]:
 REGION_CHOICES: list[Choice] = _region_choices()
 
 
-def _as_flag(value: Any) -> bool | None:
-    """A switch or checkbox value sent by the browser, or None when it is not one."""
-    if isinstance(value, bool):
-        return value
-    if value in ("on", "true"):
-        return True
-    if value in ("off", "false"):
-        return False
-    return None
-
-
 def _form_text(form: Any, key: str = "name", limit: int = NAME_LIMIT) -> str | None:
     """The text field ``key`` of a submitted form, or None when the payload is not such a form."""
     if not isinstance(form, dict):
@@ -92,19 +80,6 @@ def _form_text(form: Any, key: str = "name", limit: int = NAME_LIMIT) -> str | N
     if not isinstance(value, str):
         return None
     return value[:limit]
-
-
-def _direction(value: Any) -> str | None:
-    return value if value in ("up", "down") else None
-
-
-def _run(state: SessionState, action: Callable[..., Any], **kwargs: Any) -> tuple[Any, DomainError | None]:
-    """One service call in its own short transaction: (result, None) or (None, the refusal)."""
-    try:
-        with session_scope() as db:
-            return action(db, actor_id=state._current.id, **kwargs), None
-    except DomainError as err:
-        return None, err
 
 
 def _list_rows(items: list[Any]) -> list[ListRow]:
@@ -158,7 +133,7 @@ class PhoneTypesState(SessionState):
         name = _form_text(form)
         if name is None:
             return None
-        _result, err = _run(self, list_service.create_phone_type, name=name)
+        _result, err = self._service(list_service.create_phone_type, actor_id=self._current.id, name=name)
         if err:
             self.add_error = self._error_text(err)
             return None
@@ -182,7 +157,9 @@ class PhoneTypesState(SessionState):
         name = _form_text(form)
         if name is None or not self.editing_id:
             return None
-        _result, err = _run(self, list_service.rename_phone_type, type_id=self.editing_id, name=name)
+        _result, err = self._service(
+            list_service.rename_phone_type, actor_id=self._current.id, type_id=self.editing_id, name=name
+        )
         if err:
             self.rename_error = self._error_text(err)
             return None
@@ -193,10 +170,12 @@ class PhoneTypesState(SessionState):
     @requires(Permission.SETTINGS_LISTS)
     def move(self, type_id: int, direction: str):
         """Move a phone type one place up or down."""
-        row_id, step = as_id(type_id), _direction(direction)
+        row_id, step = as_id(type_id), as_direction(direction)
         if row_id is None or step is None:
             return None
-        _result, err = _run(self, list_service.move_phone_type, type_id=row_id, direction=step)
+        _result, err = self._service(
+            list_service.move_phone_type, actor_id=self._current.id, type_id=row_id, direction=step
+        )
         self._refresh()
         return rx.toast.error(self._error_text(err)) if err else None
 
@@ -206,7 +185,7 @@ class PhoneTypesState(SessionState):
         row_id = as_id(type_id)
         if row_id is None:
             return None
-        _result, err = _run(self, list_service.delete_phone_type, type_id=row_id)
+        _result, err = self._service(list_service.delete_phone_type, actor_id=self._current.id, type_id=row_id)
         self._refresh()
         if err:
             return rx.toast.error(self._error_text(err))
@@ -238,7 +217,7 @@ class ChannelsState(SessionState):
         name = _form_text(form)
         if name is None:
             return None
-        _result, err = _run(self, list_service.create_channel, name=name)
+        _result, err = self._service(list_service.create_channel, actor_id=self._current.id, name=name)
         if err:
             self.add_error = self._error_text(err)
             return None
@@ -262,7 +241,9 @@ class ChannelsState(SessionState):
         name = _form_text(form)
         if name is None or not self.editing_id:
             return None
-        _result, err = _run(self, list_service.rename_channel, channel_id=self.editing_id, name=name)
+        _result, err = self._service(
+            list_service.rename_channel, actor_id=self._current.id, channel_id=self.editing_id, name=name
+        )
         if err:
             self.rename_error = self._error_text(err)
             return None
@@ -273,20 +254,24 @@ class ChannelsState(SessionState):
     @requires(Permission.SETTINGS_LISTS)
     def move(self, channel_id: int, direction: str):
         """Move a campaign one place up or down."""
-        row_id, step = as_id(channel_id), _direction(direction)
+        row_id, step = as_id(channel_id), as_direction(direction)
         if row_id is None or step is None:
             return None
-        _result, err = _run(self, list_service.move_channel, channel_id=row_id, direction=step)
+        _result, err = self._service(
+            list_service.move_channel, actor_id=self._current.id, channel_id=row_id, direction=step
+        )
         self._refresh()
         return rx.toast.error(self._error_text(err)) if err else None
 
     @requires(Permission.SETTINGS_LISTS)
     def toggle_active(self, channel_id: int, active: bool):
         """Offer a campaign again, or stop offering it (contacts that have it keep it)."""
-        row_id, flag = as_id(channel_id), _as_flag(active)
+        row_id, flag = as_id(channel_id), as_flag(active)
         if row_id is None or flag is None:
             return None
-        _result, err = _run(self, list_service.set_channel_active, channel_id=row_id, active=flag)
+        _result, err = self._service(
+            list_service.set_channel_active, actor_id=self._current.id, channel_id=row_id, active=flag
+        )
         self._refresh()
         if err:
             return rx.toast.error(self._error_text(err))
@@ -396,7 +381,7 @@ class TagsState(SessionState):
         name = _form_text(form)
         if name is None:
             return None
-        _result, err = _run(self, tag_service.create_tag, name=name)
+        _result, err = self._service(tag_service.create_tag, actor_id=self._current.id, name=name)
         if err:
             self.add_error = self._error_text(err)
             return None
@@ -423,7 +408,9 @@ class TagsState(SessionState):
         name = _form_text(form)
         if name is None or not self.editing_id:
             return None
-        _result, err = _run(self, tag_service.rename_tag, tag_id=self.editing_id, name=name)
+        _result, err = self._service(
+            tag_service.rename_tag, actor_id=self._current.id, tag_id=self.editing_id, name=name
+        )
         if err:
             self.rename_error = self._error_text(err)
             return None
@@ -438,14 +425,14 @@ class TagsState(SessionState):
         row_id = as_id(tag_id)
         if row_id is None or color not in tag_service.TAG_COLORS:
             return None
-        _result, err = _run(self, tag_service.set_tag_color, tag_id=row_id, color=color)
+        _result, err = self._service(tag_service.set_tag_color, actor_id=self._current.id, tag_id=row_id, color=color)
         self._refresh()
         return rx.toast.error(self._error_text(err)) if err else None
 
     @requires(Permission.TAGS_MANAGE)
     def toggle_select(self, tag_id: int, checked: bool):
         """Tick or untick a tag for a merge (system tags cannot be merged away)."""
-        row_id, flag = as_id(tag_id), _as_flag(checked)
+        row_id, flag = as_id(tag_id), as_flag(checked)
         if row_id is None or flag is None:
             return None
         row = self._row(row_id)
@@ -496,7 +483,9 @@ class TagsState(SessionState):
         self.merge_open = False
         if target is None or not sources:
             return None
-        result, err = _run(self, tag_service.merge_tags, source_ids=sources, target_id=target)
+        result, err = self._service(
+            tag_service.merge_tags, actor_id=self._current.id, source_ids=sources, target_id=target
+        )
         if err:
             self._refresh()
             return rx.toast.error(self._error_text(err))
@@ -527,7 +516,7 @@ class TagsState(SessionState):
         tag_id, self.delete_id = self.delete_id, 0
         if not tag_id:
             return None
-        _result, err = _run(self, tag_service.delete_tag, tag_id=tag_id)
+        _result, err = self._service(tag_service.delete_tag, actor_id=self._current.id, tag_id=tag_id)
         self._refresh()
         if err:
             return rx.toast.error(self._error_text(err))
@@ -554,7 +543,7 @@ class AccountSettingsState(SessionState):
         self.reference_digits = str(values.reference_digits)
 
     def _save(self, **changes: Any):
-        result, err = _run(self, app_settings.update_settings, **changes)
+        result, err = self._service(app_settings.update_settings, actor_id=self._current.id, **changes)
         if err:
             self.errors = self._field_errors(err)
             message = "; ".join(self.errors.values()) or self._error_text(err)
@@ -594,7 +583,7 @@ class AccountSettingsState(SessionState):
     @requires(Permission.SETTINGS_LISTS)
     def toggle_channel_default(self, channel: str, enabled: bool):
         """Switch a channel's consent on or off by default for new contacts."""
-        flag = _as_flag(enabled)
+        flag = as_flag(enabled)
         if channel not in app_settings.CHANNEL_DEFAULT_KEYS or flag is None:
             return None
         return self._save(channel_defaults={channel: flag})
