@@ -92,7 +92,6 @@ KNOWN_PRIVATE = {
 KNOWN_CIRCLES = {
     "crm_app.exchange.imports <-> crm_app.exchange.reading",
     "crm_app.api.exchange <-> crm_app.api.files <-> crm_app.api.routes",
-    "crm_app.ui.state.contact_edit <-> crm_app.ui.state.contact_list <-> crm_app.ui.state.live",
 }
 
 

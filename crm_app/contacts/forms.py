@@ -11,7 +11,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from crm_app.contacts.phones import dialling_region, parse_phone, phone_links
 from crm_app.contacts.schemas import AddressIn, ContactIn, ContactRead, EmailIn, PhoneIn
+from crm_app.core.errors import ValidationError
 from crm_app.i18n import translate
 
 
@@ -113,19 +115,31 @@ FIELD_LABELS = {
 }
 
 
+def with_links(row: PhoneForm, *, addresses: list[AddressForm], default_region: str) -> PhoneForm:
+    """The row with its call and messaging links for the number as typed (none while it is not a number); a
+    number without its country code is read as saving reads it: in the country of the main address."""
+    main = next((a for a in addresses if a.is_main), addresses[0] if addresses else None)
+    region = dialling_region(main.country if main is not None else "", default_region)
+    try:
+        e164 = parse_phone(row.number, region).e164 if row.number.strip() else ""
+    except ValidationError:
+        e164 = ""
+    links = phone_links(e164, row.whatsapp, row.viber, row.sms) if e164 else {}
+    return dataclasses.replace(
+        row,
+        tel_link=links.get("tel", ""),
+        whatsapp_link=links.get("whatsapp", ""),
+        viber_link=links.get("viber", ""),
+        sms_link=links.get("sms", ""),
+    )
+
+
 def form_values(c: ContactRead) -> dict[str, Any]:
     """The editable part of a stored contact, shaped like the form (for comparing and merging), custom values aside."""
     return {
-        "kind": c.kind,
-        "first_name": c.first_name,
-        "last_name": c.last_name,
-        "company_name": c.company_name,
-        "registration_no": c.registration_no,
-        "is_supplier": c.is_supplier,
+        **{name: getattr(c, name) for name in SCALAR_FIELDS},
         "assigned_user_id": str(c.assigned_user_id or ""),
         "acquisition_channel_id": str(c.acquisition_channel_id or ""),
-        "discount_percent": c.discount_percent,
-        "memo": c.memo,
         "phones": [
             dataclasses.asdict(
                 PhoneForm(
@@ -186,17 +200,12 @@ def to_input(values: dict[str, Any], custom_types: dict[str, str]) -> ContactIn:
         return int(value) if value.isdigit() else None
 
     form = ContactForm(**{name: values[name] for name in SCALAR_FIELDS if name in values})
+    scalars = {name: getattr(form, name) for name in SCALAR_FIELDS} | {
+        "assigned_user_id": _id(form.assigned_user_id),
+        "acquisition_channel_id": _id(form.acquisition_channel_id),
+    }
     return ContactIn(
-        kind=form.kind,
-        first_name=form.first_name,
-        last_name=form.last_name,
-        company_name=form.company_name,
-        registration_no=form.registration_no,
-        is_supplier=form.is_supplier,
-        assigned_user_id=_id(form.assigned_user_id),
-        acquisition_channel_id=_id(form.acquisition_channel_id),
-        discount_percent=form.discount_percent,
-        memo=form.memo,
+        **scalars,
         phones=[
             PhoneIn(
                 id=p["id"] or None,

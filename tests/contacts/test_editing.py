@@ -96,6 +96,13 @@ class Editor:
 
 
 @pytest.fixture
+def app_db(any_engine, monkeypatch):
+    """The app's sessions on SQLite, then on PostgreSQL."""
+    monkeypatch.setattr("crm_app.db.get_engine", lambda url=None: any_engine)
+    return any_engine
+
+
+@pytest.fixture
 def users(app_db) -> tuple[int, int, int]:
     """Anna, Bruno and Cleo."""
     with session_scope() as db:

@@ -12,8 +12,8 @@ from crm_app.ui.components.dialogs import confirm_dialog
 from crm_app.ui.components.feed import contact_feed
 from crm_app.ui.components.markers import contact_name
 from crm_app.ui.i18n import t
+from crm_app.ui.live.registry import ContactPulse, Presence
 from crm_app.ui.state.contact_edit import ContactEditState
-from crm_app.ui.state.live import ContactPulse, Presence
 from crm_app.ui.state.session import can
 from crm_app.ui.styles import FULL_WIDTH_SELECT_STYLE
 

@@ -1,4 +1,12 @@
-"""The contact file editor: what the user is typing lives here until Save."""
+"""The contact file editor: what the user is typing lives here until Save.
+
+A thin adapter over the contact services: the editable fields come from ``crm_app.contacts.forms``, the
+form's cards from ``crm_app.contacts.form_layout``, and saving, merging with others' changes and taking pushed
+changes in from ``crm_app.contacts.editing``; the handlers coerce what the browser sends and keep the form's
+vars. It stays one module past 800 lines because it is one Reflex state class whose vars and handlers the page
+binds by name: Reflex's state mixins copy handler functions without the permission mark ``requires`` puts on
+them (read by the upload guard and the handler sweep), so splitting the class would weaken those checks.
+"""
 
 from __future__ import annotations
 
@@ -28,14 +36,14 @@ from crm_app.contacts.form_layout import (
     load_layout,
     switch_inputs,
 )
-from crm_app.contacts.forms import ROW_FORMS, SCALAR_FIELDS, AddressForm, ContactForm, EmailForm, PhoneForm
-from crm_app.contacts.phones import dialling_region, parse_phone, phone_links
+from crm_app.contacts.forms import ROW_FORMS, SCALAR_FIELDS, AddressForm, ContactForm, EmailForm, PhoneForm, with_links
 from crm_app.contacts.schemas import BUILTIN_PHONE_TYPES, KINDS, ContactRead
 from crm_app.core.app_settings import get_settings
-from crm_app.core.errors import DomainError, NotFoundError, ValidationError
+from crm_app.core.errors import DomainError, NotFoundError
 from crm_app.db import session_scope
+from crm_app.ui.live.pusher import show_presence, watch_forms
+from crm_app.ui.live.registry import Viewer
 from crm_app.ui.state.coerce import as_bool, as_index
-from crm_app.ui.state.live import Viewer, show_presence, watch_forms
 from crm_app.ui.state.session import SessionState, requires
 
 # What the form holds is capped only to keep the state bounded; the real limits are checked on save,
@@ -459,29 +467,11 @@ class ContactEditState(SessionState):
             setattr(row, key, as_bool(value))
         else:
             setattr(row, key, str(value or "")[:200])
-        phones[i] = self._with_links(row)
+        phones[i] = with_links(row, addresses=list(self.addresses), default_region=self._region)
         self.phones = phones
         self.errors = {k: v for k, v in self.errors.items() if not k.startswith(f"phones.{i}.")}
         self._touch()
         return None
-
-    def _with_links(self, row: PhoneForm) -> PhoneForm:
-        """The row with its call and messaging links for the number as typed (none while it is not a number); a
-        number without its country code is read as saving reads it: in the country of the main address."""
-        main = next((a for a in self.addresses if a.is_main), self.addresses[0] if self.addresses else None)
-        region = dialling_region(main.country if main is not None else "", self._region)
-        try:
-            e164 = parse_phone(row.number, region).e164 if row.number.strip() else ""
-        except ValidationError:
-            e164 = ""
-        links = phone_links(e164, row.whatsapp, row.viber, row.sms) if e164 else {}
-        return dataclasses.replace(
-            row,
-            tel_link=links.get("tel", ""),
-            whatsapp_link=links.get("whatsapp", ""),
-            viber_link=links.get("viber", ""),
-            sms_link=links.get("sms", ""),
-        )
 
     @requires(Permission.CONTACTS_EDIT)
     def add_email(self):

@@ -25,12 +25,12 @@ from crm_app.contacts import bulk, search
 from crm_app.contacts import lists as contact_lists
 from crm_app.contacts import tags as tag_service
 from crm_app.contacts.schemas import ContactPage, ContactRow
-from crm_app.core.errors import DomainError, NotFoundError
+from crm_app.core.errors import DomainError
 from crm_app.core.ids import as_id
 from crm_app.core.timeutil import utcnow
 from crm_app.db import session_scope
 from crm_app.i18n import _
-from crm_app.ui.state.live import watch_list
+from crm_app.ui.live.pusher import watch_list
 from crm_app.ui.state.session import SessionState, requires, to_sign_in
 from crm_app.ui.state.toasts import undo_toast
 
@@ -132,16 +132,6 @@ BULK_REPORTS: dict[str, tuple[str, str]] = {
 KEEPS_SELECTION = {"add_tag", "remove_tag", "assign", "undo"}
 
 
-def _tag_id(db: Any, name: str, *, create: bool, actor_id: int) -> int:
-    wanted = name.strip().casefold()
-    for tag in tag_service.list_tags(db):
-        if tag.name.casefold() == wanted:
-            return tag.id
-    if not create:
-        raise NotFoundError("There is no tag with that name.")
-    return tag_service.create_tag(db, name=name, actor_id=actor_id).id
-
-
 def _job_permission(job: dict[str, Any]) -> Permission:
     """The permission a prepared job needs: its action's, or for an undo the undone action's."""
     action = job["undo"].action if job["action"] == "undo" else job["action"]
@@ -158,7 +148,10 @@ def _run_job(job: dict[str, Any], on_batch: bulk.Progress) -> bulk.BulkResult:
     with session_scope() as db:
         if "tag_name" in extra:
             creating = job["action"] == "add_tag"
-            extra = {"tag_id": _tag_id(db, extra.pop("tag_name"), create=creating, actor_id=job["actor_id"])}
+            tag_id = tag_service.tag_id_by_name(
+                db, name=extra.pop("tag_name"), create=creating, actor_id=job["actor_id"]
+            )
+            extra = {"tag_id": tag_id}
         target = {"ids": job["ids"]} if job["ids"] is not None else {"filter": search.filter_from_params(job["params"])}
         return fn(db, **target, **extra, actor_id=job["actor_id"], on_batch=on_batch)
 

@@ -2,7 +2,8 @@
 
 Custom fields (add, edit, choices, type change, deactivate, delete), built-in optional parts (show, hide,
 require), order and sections. Every handler coerces what the browser sends and calls one service in its own
-short transaction; after each committed change the open contact editors get the new form (``live``).
+short transaction; the open contact editors get the new form from the forms' own after-commit event
+(``crm_app.fields.events``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from crm_app.fields import service as field_service
 from crm_app.fields.schemas import FieldCreate, FieldRead, FieldUpdate, FormRead
 from crm_app.fields.types import FIELD_TYPES
 from crm_app.i18n import _
-from crm_app.ui.state import live
 from crm_app.ui.state.coerce import as_direction, as_flag
 from crm_app.ui.state.session import SessionState, requires
 
@@ -385,9 +385,8 @@ class FormBuilderState(SessionState):
         return row_id if row_id and any(block.id == row_id for block in self.sections) else None
 
     def _changed(self, message: str = "") -> Any:
-        """After a committed change: re-read the form, tell the open editors, confirm."""
+        """After a committed change: re-read the form, confirm."""
         self._refresh()
-        live.forms_changed(self.kind)
         return rx.toast.success(message) if message else None
 
     def _failed(self, err: DomainError) -> Any:
@@ -731,7 +730,6 @@ class FormBuilderState(SessionState):
         self.type_message = ""
         self.type_examples = []
         self._reload_edit()
-        live.forms_changed(self.kind)
         return rx.toast.success(
             self._t("The type of “{name}” is now {type}.", name=result.label, type=self.edit_type_label)
         )
@@ -750,7 +748,6 @@ class FormBuilderState(SessionState):
         self.choice_error = ""
         self.choice_rename_id = ""
         self._reload_edit()
-        live.forms_changed(self.kind)
         return None
 
     @requires(Permission.FORMS_MANAGE)
