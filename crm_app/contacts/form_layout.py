@@ -1,5 +1,5 @@
 """The contact form of one type as the editor lays it out: cards of built-in parts and custom fields, in the
-manager's order, and custom values as the form's inputs hold them."""
+manager's order, custom values as the form's inputs hold them, and the choices every form offers."""
 
 from __future__ import annotations
 
@@ -8,6 +8,12 @@ from typing import Any
 
 from sqlmodel import Session
 
+from crm_app.auth import service as auth_service
+from crm_app.contacts import lists as contact_lists
+from crm_app.contacts import service as contacts
+from crm_app.contacts import tags as tag_service
+from crm_app.contacts.schemas import BUILTIN_PHONE_TYPES
+from crm_app.core.app_settings import get_settings
 from crm_app.fields import service as field_service
 from crm_app.fields.types import get_type, is_empty
 from crm_app.i18n import _, translate
@@ -52,6 +58,19 @@ class FormLayout:
     sections: list[dict[str, Any]]
     custom_types: dict[str, str]
     custom_defaults: dict[str, Any]
+
+
+@dataclasses.dataclass
+class EditorChoices:
+    """What every contact form offers: phone types, channels, staff, tag colours, the account's region, the
+    name of the Conflict tag (``conflict_tag`` is None when the system tag is missing)."""
+
+    phone_types: list[Option]
+    channels: list[Option]
+    users: list[Option]
+    tag_colors: dict[str, str]
+    region: str
+    conflict_tag: str | None
 
 
 # The built-in parts as the contact file names them while the manager kept the default label.
@@ -117,6 +136,25 @@ def load_layout(session: Session, *, kind: str, locale: str) -> FormLayout:
         sections=layout,
         custom_types={f.key: f.type for f in custom},
         custom_defaults={f.key: f.default_value for f in custom if f.default_value is not None},
+    )
+
+
+def editor_choices(session: Session, *, locale: str) -> EditorChoices:
+    """The choices of the contact form (creating the system tags when missing)."""
+    custom = contact_lists.list_phone_types(session)
+    phone_types = [Option(value=k, label=translate(locale, k.capitalize())) for k in BUILTIN_PHONE_TYPES]
+    channels = [Option(value=str(c.id), label=c.name) for c in contact_lists.list_channels(session)]
+    users = [Option(value=str(u.id), label=u.name or u.email) for u in auth_service.list_users(session) if u.active]
+    tag_colors = {tag.name: tag.color for tag in tag_service.list_tags(session)}
+    region = get_settings(session).default_region
+    system_tags = contacts.ensure_system_tags(session)
+    return EditorChoices(
+        phone_types=phone_types + [Option(value=p.name, label=p.name) for p in custom],
+        channels=channels,
+        users=users,
+        tag_colors=tag_colors,
+        region=region,
+        conflict_tag=system_tags["conflict"].name if "conflict" in system_tags else None,
     )
 
 
@@ -223,7 +261,7 @@ def switch_inputs(
             aside[key] = {"label": labels.get(key, key), "value": value}
     inputs = {
         **default_inputs(after, exclude=set(before.custom_types), locale=locale),
-        **{f"custom.{k}": v for k, v in typed.items()},
+        **{f"custom.{k}": v for k, v in typed.items() if k in after.custom_types},
         **{f"custom.{k}": entry["value"] for k, entry in aside.items() if k in after.custom_types},
     }
     return inputs, {k: entry for k, entry in aside.items() if k not in after.custom_types}

@@ -18,10 +18,8 @@ from typing import Any
 
 import reflex as rx
 
-from crm_app.auth import service as auth_service
 from crm_app.auth.permissions import Permission
 from crm_app.contacts import editing
-from crm_app.contacts import lists as contact_lists
 from crm_app.contacts import service as contacts
 from crm_app.contacts import tags as tag_service
 from crm_app.contacts.conversion import hidden_by_conversion
@@ -32,12 +30,13 @@ from crm_app.contacts.form_layout import (
     Option,
     build_cards,
     default_inputs,
+    editor_choices,
     held_choices,
     load_layout,
     switch_inputs,
 )
 from crm_app.contacts.forms import ROW_FORMS, SCALAR_FIELDS, AddressForm, ContactForm, EmailForm, PhoneForm, with_links
-from crm_app.contacts.schemas import BUILTIN_PHONE_TYPES, KINDS, ContactRead
+from crm_app.contacts.schemas import KINDS, ContactRead
 from crm_app.core.app_settings import get_settings
 from crm_app.core.errors import DomainError, NotFoundError
 from crm_app.db import session_scope
@@ -199,17 +198,12 @@ class ContactEditState(SessionState):
     # ---- loading -------------------------------------------------------------------------
 
     def _load_options(self, db) -> None:
-        custom = contact_lists.list_phone_types(db)
-        self.phone_types = [Option(value=k, label=self._t(k.capitalize())) for k in BUILTIN_PHONE_TYPES] + [
-            Option(value=p.name, label=p.name) for p in custom
-        ]
-        self.channels = [Option(value=str(c.id), label=c.name) for c in contact_lists.list_channels(db)]
-        self.users = [Option(value=str(u.id), label=u.name or u.email) for u in auth_service.list_users(db) if u.active]
-        self.tag_colors = {tag.name: tag.color for tag in tag_service.list_tags(db)}
-        self._region = get_settings(db).default_region
-        system_tags = contacts.ensure_system_tags(db)
-        if "conflict" in system_tags:
-            self.conflict_tag = system_tags["conflict"].name
+        choices = editor_choices(db, locale=self.locale)
+        self.phone_types, self.channels, self.users = choices.phone_types, choices.channels, choices.users
+        self.tag_colors = choices.tag_colors
+        self._region = choices.region
+        if choices.conflict_tag is not None:
+            self.conflict_tag = choices.conflict_tag
 
     def _fill(self, c: ContactRead) -> None:
         self.contact_id = c.id
@@ -963,10 +957,8 @@ class ContactEditState(SessionState):
         """Convert, after naming the values the other form keeps hidden (a new contact's form just switches)."""
         if not self.contact_id or self.dirty:
             return self._convert()
-        try:
-            with session_scope() as db:
-                hidden = hidden_by_conversion(db, contact_id=self.contact_id, to_kind=self._target_kind())
-        except DomainError as err:
+        hidden, err = self._service(hidden_by_conversion, contact_id=self.contact_id, to_kind=self._target_kind())
+        if err is not None:
             return rx.toast.error(self._error_text(err))
         if not hidden:
             return self._convert()
@@ -995,10 +987,10 @@ class ContactEditState(SessionState):
             return None
         if self.dirty:
             return rx.toast.warning(self._t("Save or discard your changes first."))
-        try:
-            with session_scope() as db:
-                contacts.convert_kind(db, contact_id=self.contact_id, to_kind=target, actor_id=self._current.id)
-        except DomainError as err:
+        _converted, err = self._service(
+            contacts.convert_kind, contact_id=self.contact_id, to_kind=target, actor_id=self._current.id
+        )
+        if err is not None:
             return rx.toast.error(self._error_text(err))
         self._reload(self.contact_id)
         return rx.toast.success(self._t("Converted."))
@@ -1018,10 +1010,8 @@ class ContactEditState(SessionState):
             return None
         if self.dirty:
             return rx.toast.warning(self._t("Save or discard your changes first."))
-        try:
-            with session_scope() as db:
-                action(db, contact_id=self.contact_id, actor_id=self._current.id)
-        except DomainError as err:
+        _result, err = self._service(action, contact_id=self.contact_id, actor_id=self._current.id)
+        if err is not None:
             return rx.toast.error(self._error_text(err))
         self._reload(self.contact_id)
         return rx.toast.success(self._t(message))
@@ -1041,10 +1031,8 @@ class ContactEditState(SessionState):
         """Delete the contact and everything that belongs to it."""
         if not self.contact_id:
             return None
-        try:
-            with session_scope() as db:
-                contacts.delete_contact(db, contact_id=self.contact_id, actor_id=self._current.id)
-        except DomainError as err:
+        _deleted, err = self._service(contacts.delete_contact, contact_id=self.contact_id, actor_id=self._current.id)
+        if err is not None:
             return rx.toast.error(self._error_text(err))
         self.confirm_delete = False
         self.dirty = False
