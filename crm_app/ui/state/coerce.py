@@ -33,3 +33,13 @@ def as_index(value: Any, size: int) -> int | None:
 def as_direction(value: Any) -> str | None:
     """A move "up" or "down", or None."""
     return value if value in ("up", "down") else None
+
+
+def form_text(form: Any, key: str, limit: int) -> str | None:
+    """The text field ``key`` of a submitted form, cut to ``limit``, or None when the payload is not such a form."""
+    if not isinstance(form, dict):
+        return None
+    value = form.get(key, "")
+    if not isinstance(value, str):
+        return None
+    return value[:limit]

@@ -23,7 +23,7 @@ from crm_app.fields import service as field_service
 from crm_app.fields.schemas import FieldCreate, FieldRead, FieldUpdate, FormRead
 from crm_app.fields.types import FIELD_TYPES
 from crm_app.i18n import _
-from crm_app.ui.state.coerce import as_direction, as_flag
+from crm_app.ui.state.coerce import as_direction, as_flag, form_text
 from crm_app.ui.state.session import SessionState, requires
 
 LABEL_LIMIT = 200
@@ -148,18 +148,6 @@ class ChoiceRow:
 
 
 # ---- coercion of what the browser sends ---------------------------------------------------------
-
-
-def _text(value: Any, limit: int) -> str:
-    """A text sent by the browser, cut to ``limit``; anything else is empty."""
-    return value[:limit] if isinstance(value, str) else ""
-
-
-def _form_text(form: Any, key: str, limit: int) -> str | None:
-    """The text field ``key`` of a submitted form, or None when the payload is not a form."""
-    if not isinstance(form, dict):
-        return None
-    return _text(form.get(key, ""), limit)
 
 
 def _lines(text: str) -> list[str]:
@@ -551,20 +539,20 @@ class FormBuilderState(SessionState):
     @requires(Permission.FORMS_MANAGE)
     def create(self, form: dict):
         """Add the field described in the dialog at the end of its section."""
-        label = _form_text(form, "label", LABEL_LIMIT)
+        label = form_text(form, "label", LABEL_LIMIT)
         if label is None or not self.add_open:
             return None
-        typed_key = (_form_text(form, "key", KEY_LIMIT) or "").strip()
+        typed_key = (form_text(form, "key", KEY_LIMIT) or "").strip()
         key = typed_key if typed_key and (self.key_edited or typed_key != self.new_key) else ""
         data = FieldCreate(
             label=label,
             type=self.new_type,
             key=key,
-            choices=_lines(_form_text(form, "choices", CHOICES_TEXT_LIMIT) or "")
+            choices=_lines(form_text(form, "choices", CHOICES_TEXT_LIMIT) or "")
             if self.new_type in CHOICE_TYPES
             else [],
-            default_value=_default_input(_form_text(form, "default_value", DEFAULT_LIMIT) or "", self.new_type),
-            help_text=_form_text(form, "help_text", HELP_LIMIT) or "",
+            default_value=_default_input(form_text(form, "default_value", DEFAULT_LIMIT) or "", self.new_type),
+            help_text=form_text(form, "help_text", HELP_LIMIT) or "",
             section_id=as_id(self.new_section) if self._has_section(self.new_section) else None,
             **{name: bool(self.new_flags.get(name)) for name in FLAGS},
         )
@@ -679,9 +667,9 @@ class FormBuilderState(SessionState):
             data = FieldUpdate(required=bool(self.edit_flags.get("required")) and self.edit_can_require)
         else:
             data = FieldUpdate(
-                label=_form_text(form, "label", LABEL_LIMIT) or "",
-                help_text=_form_text(form, "help_text", HELP_LIMIT) or "",
-                default_value=_default_input(_form_text(form, "default_value", DEFAULT_LIMIT) or "", self.edit_type),
+                label=form_text(form, "label", LABEL_LIMIT) or "",
+                help_text=form_text(form, "help_text", HELP_LIMIT) or "",
+                default_value=_default_input(form_text(form, "default_value", DEFAULT_LIMIT) or "", self.edit_type),
                 **{name: bool(self.edit_flags.get(name)) for name in FLAGS},
             )
         result, err = self._service(
@@ -711,7 +699,7 @@ class FormBuilderState(SessionState):
             return None
         if self.target_type not in FIELD_TYPES or self.target_type == self.edit_type:
             return None
-        choices = _lines(_form_text(form, "choices", CHOICES_TEXT_LIMIT) or "")
+        choices = _lines(form_text(form, "choices", CHOICES_TEXT_LIMIT) or "")
         field_id, new_type = self.edit_id, self.target_type
         result, err = await rx.run_in_thread(
             lambda: self._service(
@@ -753,7 +741,7 @@ class FormBuilderState(SessionState):
     @requires(Permission.FORMS_MANAGE)
     def add_choice(self, form: dict):
         """Add an option at the end of the edited field's list."""
-        label = _form_text(form, "label", LABEL_LIMIT)
+        label = form_text(form, "label", LABEL_LIMIT)
         if label is None or not self.edit_id or self.edit_type not in CHOICE_TYPES:
             return None
         _result, err = self._service(
@@ -778,7 +766,7 @@ class FormBuilderState(SessionState):
     @requires(Permission.FORMS_MANAGE)
     def save_choice_rename(self, form: dict):
         """Rename the option being edited; contacts keep it (they store its id)."""
-        label = _form_text(form, "label", LABEL_LIMIT)
+        label = form_text(form, "label", LABEL_LIMIT)
         choice = self._choice(self.choice_rename_id)
         if label is None or choice is None:
             return None
@@ -875,7 +863,7 @@ class FormBuilderState(SessionState):
     @requires(Permission.FORMS_MANAGE)
     def add_section(self, form: dict):
         """Add a section heading at the end of the form."""
-        title = _form_text(form, "title", LABEL_LIMIT)
+        title = form_text(form, "title", LABEL_LIMIT)
         if title is None:
             return None
         result, err = self._service(
@@ -902,7 +890,7 @@ class FormBuilderState(SessionState):
     @requires(Permission.FORMS_MANAGE)
     def save_section_rename(self, form: dict):
         """Rename the section being edited."""
-        title = _form_text(form, "title", LABEL_LIMIT)
+        title = form_text(form, "title", LABEL_LIMIT)
         section_id = self._has_section(self.section_rename_id)
         if title is None or section_id is None:
             return None

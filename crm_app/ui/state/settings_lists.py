@@ -19,7 +19,7 @@ from crm_app.contacts.service import country_name
 from crm_app.core import app_settings
 from crm_app.core.ids import as_id
 from crm_app.db import session_scope
-from crm_app.ui.state.coerce import as_direction, as_flag
+from crm_app.ui.state.coerce import as_direction, as_flag, form_text
 from crm_app.ui.state.session import SessionState, requires
 
 NAME_LIMIT = 200
@@ -72,16 +72,6 @@ def _region_choices() -> list[Choice]:
 REGION_CHOICES: list[Choice] = _region_choices()
 
 
-def _form_text(form: Any, key: str = "name", limit: int = NAME_LIMIT) -> str | None:
-    """The text field ``key`` of a submitted form, or None when the payload is not such a form."""
-    if not isinstance(form, dict):
-        return None
-    value = form.get(key, "")
-    if not isinstance(value, str):
-        return None
-    return value[:limit]
-
-
 def _list_rows(items: list[Any]) -> list[ListRow]:
     last = len(items) - 1
     return [
@@ -130,7 +120,7 @@ class PhoneTypesState(SessionState):
     @requires(Permission.SETTINGS_LISTS)
     def add(self, form: dict):
         """Add a phone type at the end of the list."""
-        name = _form_text(form)
+        name = form_text(form, "name", NAME_LIMIT)
         if name is None:
             return None
         _result, err = self._service(list_service.create_phone_type, actor_id=self._current.id, name=name)
@@ -154,7 +144,7 @@ class PhoneTypesState(SessionState):
     @requires(Permission.SETTINGS_LISTS)
     def save_rename(self, form: dict):
         """Rename the phone type being edited; phones of that type follow."""
-        name = _form_text(form)
+        name = form_text(form, "name", NAME_LIMIT)
         if name is None or not self.editing_id:
             return None
         _result, err = self._service(
@@ -214,7 +204,7 @@ class ChannelsState(SessionState):
     @requires(Permission.SETTINGS_LISTS)
     def add(self, form: dict):
         """Add an active campaign at the end of the list."""
-        name = _form_text(form)
+        name = form_text(form, "name", NAME_LIMIT)
         if name is None:
             return None
         _result, err = self._service(list_service.create_channel, actor_id=self._current.id, name=name)
@@ -238,7 +228,7 @@ class ChannelsState(SessionState):
     @requires(Permission.SETTINGS_LISTS)
     def save_rename(self, form: dict):
         """Rename the campaign being edited (contacts keep pointing at it)."""
-        name = _form_text(form)
+        name = form_text(form, "name", NAME_LIMIT)
         if name is None or not self.editing_id:
             return None
         _result, err = self._service(
@@ -378,7 +368,7 @@ class TagsState(SessionState):
     @requires(Permission.TAGS_MANAGE)
     def add(self, form: dict):
         """Create a tag nobody carries yet."""
-        name = _form_text(form)
+        name = form_text(form, "name", NAME_LIMIT)
         if name is None:
             return None
         _result, err = self._service(tag_service.create_tag, actor_id=self._current.id, name=name)
@@ -405,7 +395,7 @@ class TagsState(SessionState):
     @requires(Permission.TAGS_MANAGE)
     def save_rename(self, form: dict):
         """Rename the tag being edited; every contact shows the new name."""
-        name = _form_text(form)
+        name = form_text(form, "name", NAME_LIMIT)
         if name is None or not self.editing_id:
             return None
         _result, err = self._service(
