@@ -2,10 +2,9 @@
 
 A thin adapter over the contact services: the editable fields come from ``crm_app.contacts.forms``, the
 form's cards from ``crm_app.contacts.form_layout``, and saving, merging with others' changes and taking pushed
-changes in from ``crm_app.contacts.editing``; the handlers coerce what the browser sends and keep the form's
-vars. It stays one module past 800 lines because it is one Reflex state class whose vars and handlers the page
-binds by name: Reflex's state mixins copy handler functions without the permission mark ``requires`` puts on
-them (read by the upload guard and the handler sweep), so splitting the class would weaken those checks.
+changes in from ``crm_app.contacts.editing``. One state class, its handlers in three files: loading, the form
+of the contact's type, live changes and saving here; the rows, tags and custom values in
+``contact_edit_rows``; discarding, converting, archiving and deleting in ``contact_edit_lifecycle``.
 """
 
 from __future__ import annotations
@@ -21,8 +20,6 @@ import reflex as rx
 from crm_app.auth.permissions import Permission
 from crm_app.contacts import editing
 from crm_app.contacts import service as contacts
-from crm_app.contacts import tags as tag_service
-from crm_app.contacts.conversion import hidden_by_conversion
 from crm_app.contacts.editing import ConflictRow, Draft, Unseen
 from crm_app.contacts.form_layout import (
     FormCard,
@@ -35,19 +32,18 @@ from crm_app.contacts.form_layout import (
     load_layout,
     switch_inputs,
 )
-from crm_app.contacts.forms import ROW_FORMS, SCALAR_FIELDS, AddressForm, ContactForm, EmailForm, PhoneForm, with_links
+from crm_app.contacts.forms import ROW_FORMS, SCALAR_FIELDS, AddressForm, ContactForm, EmailForm, PhoneForm
 from crm_app.contacts.schemas import KINDS, ContactRead
 from crm_app.core.app_settings import get_settings
 from crm_app.core.errors import DomainError, NotFoundError
 from crm_app.db import session_scope
 from crm_app.ui.live.pusher import show_presence, watch_forms
 from crm_app.ui.live.registry import Viewer
-from crm_app.ui.state.coerce import as_bool, as_index
+from crm_app.ui.state.coerce import as_bool
+from crm_app.ui.state.contact_edit_lifecycle import ContactLifecycleMixin
+from crm_app.ui.state.contact_edit_rows import MAX_INPUT, MAX_ROWS, ContactRowsMixin
 from crm_app.ui.state.session import SessionState, requires
 
-# What the form holds is capped only to keep the state bounded; the real limits are checked on save,
-# so an over-long paste gets a clear message instead of being cut silently.
-MAX_INPUT = 50_000
 TEXT_FIELDS = {
     "first_name": MAX_INPUT,
     "last_name": MAX_INPUT,
@@ -58,10 +54,6 @@ TEXT_FIELDS = {
     "assigned_user_id": 20,
     "acquisition_channel_id": 20,
 }
-PHONE_KEYS = {"number", "type", "whatsapp", "viber", "sms"}
-EMAIL_KEYS = {"address", "email_ok"}
-ADDRESS_KEYS = {"label", "line1", "line2", "postcode", "city", "region", "country"}
-MAX_ROWS = 50
 DRAFT_KEY = "crm_contact_draft"
 
 
@@ -69,7 +61,7 @@ def _fmt(at: datetime | None) -> str:
     return at.strftime("%Y-%m-%d %H:%M") if at else ""
 
 
-class ContactEditState(SessionState):
+class ContactEditState(ContactRowsMixin, ContactLifecycleMixin, SessionState):
     """One contact file, new or existing."""
 
     contact_id: int = 0
@@ -422,192 +414,10 @@ class ContactEditState(SessionState):
         self._touch()
         return None
 
-    @requires(Permission.CONTACTS_EDIT)
-    def add_phone(self):
-        """Add an empty phone row (channels follow the account defaults)."""
-        if len(self.phones) >= MAX_ROWS:
-            return None
-        with session_scope() as db:
-            defaults = get_settings(db).channel_defaults
-        self.phones = [
-            *self.phones,
-            PhoneForm(
-                whatsapp=defaults.get("whatsapp", False),
-                viber=defaults.get("viber", False),
-                sms=defaults.get("sms", False),
-            ),
-        ]
-        self._touch()
-        return None
-
-    @requires(Permission.CONTACTS_EDIT)
-    def remove_phone(self, index: int):
-        """Remove a phone row."""
-        i = as_index(index, len(self.phones))
-        if i is not None:
-            self.phones = self.phones[:i] + self.phones[i + 1 :]
-            self.errors = {}
-            self._touch()
-
-    @requires(Permission.CONTACTS_EDIT)
-    def edit_phone(self, index: int, key: str, value: Any):
-        """Change a phone's number, type or a consent."""
-        i = as_index(index, len(self.phones))
-        if i is None or key not in PHONE_KEYS:
-            return None
-        phones = list(self.phones)
-        row = dataclasses.replace(phones[i])
-        if key in ("whatsapp", "viber", "sms"):
-            setattr(row, key, as_bool(value))
-        else:
-            setattr(row, key, str(value or "")[:200])
-        phones[i] = with_links(row, addresses=list(self.addresses), default_region=self._region)
-        self.phones = phones
-        self.errors = {k: v for k, v in self.errors.items() if not k.startswith(f"phones.{i}.")}
-        self._touch()
-        return None
-
-    @requires(Permission.CONTACTS_EDIT)
-    def add_email(self):
-        """Add an empty e-mail row."""
-        if len(self.emails) >= MAX_ROWS:
-            return None
-        with session_scope() as db:
-            default = get_settings(db).channel_defaults.get("email", False)
-        self.emails = [*self.emails, EmailForm(email_ok=default)]
-        self._touch()
-        return None
-
-    @requires(Permission.CONTACTS_EDIT)
-    def remove_email(self, index: int):
-        """Remove an e-mail row."""
-        i = as_index(index, len(self.emails))
-        if i is not None:
-            self.emails = self.emails[:i] + self.emails[i + 1 :]
-            self.errors = {}
-            self._touch()
-
-    @requires(Permission.CONTACTS_EDIT)
-    def edit_email(self, index: int, key: str, value: Any):
-        """Change an e-mail address or its consent."""
-        i = as_index(index, len(self.emails))
-        if i is None or key not in EMAIL_KEYS:
-            return None
-        emails = list(self.emails)
-        row = dataclasses.replace(emails[i])
-        if key == "email_ok":
-            row.email_ok = as_bool(value)
-        else:
-            row.address = str(value or "")[:1000]
-        emails[i] = row
-        self.emails = emails
-        self.errors = {k: v for k, v in self.errors.items() if not k.startswith(f"emails.{i}.")}
-        self._touch()
-        return None
-
-    @requires(Permission.CONTACTS_EDIT)
-    def add_address(self):
-        """Add an empty address; the first one is the main one."""
-        if len(self.addresses) >= MAX_ROWS:
-            return None
-        self.addresses = [*self.addresses, AddressForm(is_main=not self.addresses)]
-        self._touch()
-        return None
-
-    @requires(Permission.CONTACTS_EDIT)
-    def remove_address(self, index: int):
-        """Remove an address; if it was the main one, the first left becomes main."""
-        i = as_index(index, len(self.addresses))
-        if i is None:
-            return
-        rest = [dataclasses.replace(a) for a in self.addresses[:i] + self.addresses[i + 1 :]]
-        if rest and not any(a.is_main for a in rest):
-            rest[0].is_main = True
-        self.addresses = rest
-        self.errors = {}
-        self._touch()
-
-    @requires(Permission.CONTACTS_EDIT)
-    def edit_address(self, index: int, key: str, value: Any):
-        """Change one part of an address."""
-        i = as_index(index, len(self.addresses))
-        if i is None or key not in ADDRESS_KEYS:
-            return None
-        rows = list(self.addresses)
-        row = dataclasses.replace(rows[i])
-        setattr(row, key, str(value or "")[:1000])
-        rows[i] = row
-        self.addresses = rows
-        self.errors = {k: v for k, v in self.errors.items() if not k.startswith(f"addresses.{i}.")}
-        self._touch()
-        return None
-
-    @requires(Permission.CONTACTS_EDIT)
-    def make_main_address(self, index: int):
-        """Make this address the main one."""
-        i = as_index(index, len(self.addresses))
-        if i is None:
-            return
-        self.addresses = [dataclasses.replace(a, is_main=(n == i)) for n, a in enumerate(self.addresses)]
-        self._touch()
-
-    @requires(Permission.CONTACTS_EDIT)
-    def type_tag(self, value: str):
-        """Suggest existing tags as the user types."""
-        self.tag_input = str(value or "")[:80]
-        prefix = self.tag_input.strip()
-        if not prefix:
-            self.tag_suggestions = []
-            return
-        with session_scope() as db:
-            found = tag_service.search_tags(db, prefix=prefix, limit=8)
-        self.tag_suggestions = [t.name for t in found if t.name not in self.tags]
-
-    def _add_tag_name(self, value: str) -> None:
-        value = value.strip()[:80]
-        if value and value.casefold() not in {t.casefold() for t in self.tags}:
-            self.tags = [*self.tags, value]
-            self._touch()
-        self.tag_input = ""
-        self.tag_suggestions = []
-
-    @requires(Permission.CONTACTS_EDIT)
-    def add_tag(self, name: str):
-        """Add a suggested tag."""
-        if isinstance(name, str):
-            self._add_tag_name(name)
-
-    @requires(Permission.CONTACTS_EDIT)
-    def add_typed_tag(self):
-        """Add the tag typed in the box; a new name creates the tag on save."""
-        self._add_tag_name(self.tag_input)
-
-    @requires(Permission.CONTACTS_EDIT)
-    def add_tag_on_enter(self, key: str):
-        """Enter in the tag box adds the tag."""
-        if key == "Enter":
-            self._add_tag_name(self.tag_input)
-
-    @requires(Permission.CONTACTS_EDIT)
-    def remove_tag(self, name: str):
-        """Take a tag off."""
-        if name in self.tags:
-            self.tags = [t for t in self.tags if t != name]
-            self._touch()
-
     @requires(Permission.CONTACTS_VIEW)
     def toggle_details(self):
         """On a phone: show or fold away the reference, assignee and dates."""
         self.show_details = not self.show_details
-
-    @requires(Permission.CONTACTS_EDIT)
-    def toggle_conflict(self):
-        """Set or clear the Conflict flag (a system tag)."""
-        if self.conflict_tag in self.tags:
-            self.tags = [t for t in self.tags if t != self.conflict_tag]
-        else:
-            self.tags = [*self.tags, self.conflict_tag]
-        self._touch()
 
     # ---- the form of the contact's type (custom fields, shown built-ins) ------------------------
 
@@ -680,35 +490,6 @@ class ContactEditState(SessionState):
             self._apply_custom(default_inputs(self._layout(), exclude=before, locale=self.locale))
         self._apply_custom({f"custom.{k}": v for k, v in typed.items()})
         self.form_notice = self._t("The form was just updated by a manager.")
-
-    @requires(Permission.CONTACTS_EDIT)
-    def edit_custom(self, key: str, value: Any):
-        """Change a custom text, number, date, e-mail, phone, link or single-choice value."""
-        if not isinstance(key, str) or key not in self._custom_types:
-            return None
-        if self._custom_types[key] in ("checkbox", "multi_select"):
-            return None
-        self.custom_text = {**self.custom_text, key: str(value if value is not None else "")[:MAX_INPUT]}
-        self.errors = {k: v for k, v in self.errors.items() if k != f"custom.{key}"}
-        self._touch()
-        return None
-
-    @requires(Permission.CONTACTS_EDIT)
-    def edit_custom_check(self, key: str, value: Any):
-        """Tick or untick a custom checkbox."""
-        if isinstance(key, str) and self._custom_types.get(key) == "checkbox":
-            self.custom_check = {**self.custom_check, key: as_bool(value)}
-            self._touch()
-
-    @requires(Permission.CONTACTS_EDIT)
-    def toggle_custom_choice(self, key: str, choice: str):
-        """Add or remove one choice of a multiple-choice field."""
-        if not isinstance(key, str) or self._custom_types.get(key) != "multi_select" or not isinstance(choice, str):
-            return
-        chosen = list(self.custom_multi.get(key, []))
-        chosen = [c for c in chosen if c != choice] if choice in chosen else [*chosen, choice]
-        self.custom_multi = {**self.custom_multi, key: chosen}
-        self._touch()
 
     # ---- live updates and merging ------------------------------------------------------------
 
@@ -923,118 +704,3 @@ class ContactEditState(SessionState):
     def cancel_conflicts(self):
         """Close the conflict dialog and keep editing."""
         self.show_conflicts = False
-
-    @requires(Permission.CONTACTS_EDIT)
-    def discard(self):
-        """Throw away unsaved edits; a new contact with typed values asks first."""
-        if not self.contact_id and self.dirty:
-            self.confirm_discard = True
-            return None
-        return self._discard()
-
-    @requires(Permission.CONTACTS_EDIT)
-    def confirm_discard_new(self):
-        """Throw away the new contact the user was asked about."""
-        self.confirm_discard = False
-        return self._discard()
-
-    @requires(Permission.CONTACTS_EDIT)
-    def cancel_discard(self):
-        """Keep the new contact's typed values."""
-        self.confirm_discard = False
-
-    def _discard(self):
-        self.draft = ""
-        if self.contact_id:
-            return self._reload(self.contact_id)
-        return rx.redirect("/contacts")
-
-    def _target_kind(self) -> str:
-        return "organization" if self.kind == "person" else "person"
-
-    @requires(Permission.CONTACTS_EDIT)
-    def ask_convert(self):
-        """Convert, after naming the values the other form keeps hidden (a new contact's form just switches)."""
-        if not self.contact_id or self.dirty:
-            return self._convert()
-        hidden, err = self._service(hidden_by_conversion, contact_id=self.contact_id, to_kind=self._target_kind())
-        if err is not None:
-            return rx.toast.error(self._error_text(err))
-        if not hidden:
-            return self._convert()
-        self.convert_hidden = [self._t(label) for label in hidden]
-        self.confirm_convert = True
-        return None
-
-    @requires(Permission.CONTACTS_EDIT)
-    def cancel_convert(self):
-        """Close the conversion confirmation without converting."""
-        self.confirm_convert = False
-        self.convert_hidden = []
-
-    @requires(Permission.CONTACTS_EDIT)
-    def convert(self):
-        """Person to organisation and back; on an existing contact this is saved and recorded at once."""
-        self.confirm_convert = False
-        self.convert_hidden = []
-        return self._convert()
-
-    def _convert(self):
-        target = self._target_kind()
-        if not self.contact_id:
-            self.kind = target
-            self._touch()
-            return None
-        if self.dirty:
-            return rx.toast.warning(self._t("Save or discard your changes first."))
-        _converted, err = self._service(
-            contacts.convert_kind, contact_id=self.contact_id, to_kind=target, actor_id=self._current.id
-        )
-        if err is not None:
-            return rx.toast.error(self._error_text(err))
-        self._reload(self.contact_id)
-        return rx.toast.success(self._t("Converted."))
-
-    @requires(Permission.CONTACTS_ARCHIVE)
-    def archive(self):
-        """Hide the contact from the default list."""
-        return self._lifecycle(contacts.archive_contact, "Archived.")
-
-    @requires(Permission.CONTACTS_ARCHIVE)
-    def restore(self):
-        """Bring an archived contact back."""
-        return self._lifecycle(contacts.restore_contact, "Restored.")
-
-    def _lifecycle(self, action, message: str):
-        if not self.contact_id:
-            return None
-        if self.dirty:
-            return rx.toast.warning(self._t("Save or discard your changes first."))
-        _result, err = self._service(action, contact_id=self.contact_id, actor_id=self._current.id)
-        if err is not None:
-            return rx.toast.error(self._error_text(err))
-        self._reload(self.contact_id)
-        return rx.toast.success(self._t(message))
-
-    @requires(Permission.CONTACTS_DELETE)
-    def ask_delete(self):
-        """Open the delete confirmation."""
-        self.confirm_delete = True
-
-    @requires(Permission.CONTACTS_DELETE)
-    def cancel_delete(self):
-        """Close the delete confirmation."""
-        self.confirm_delete = False
-
-    @requires(Permission.CONTACTS_DELETE)
-    def delete(self):
-        """Delete the contact and everything that belongs to it."""
-        if not self.contact_id:
-            return None
-        _deleted, err = self._service(contacts.delete_contact, contact_id=self.contact_id, actor_id=self._current.id)
-        if err is not None:
-            return rx.toast.error(self._error_text(err))
-        self.confirm_delete = False
-        self.dirty = False
-        self.contact_id = 0
-        return [rx.toast.success(self._t("Contact deleted.")), rx.redirect("/contacts")]

@@ -194,6 +194,16 @@ class SessionState(rx.State):
     # next sign-in so that every event the tab had queued sends it to the sign-in page saying so.
     _session_ended: bool = False
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Reflex copies a mixin's handlers onto the state without their attributes: give them back the marks
+        ``requires`` and ``public`` put there, which the checks of every event read."""
+        super().__init_subclass__(**kwargs)
+        for mixin in cls._mixins():
+            for name, fn in vars(mixin).items():
+                handler = cls.event_handlers.get(name) if inspect.isfunction(fn) else None
+                if handler is not None and handler.fn is not fn:
+                    handler.fn.__dict__.update(fn.__dict__)
+
     def _apply_user(self, user: CurrentUser) -> None:
         self._session_ended = False
         self.user_id = user.id
