@@ -6,7 +6,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import crm_app.models  # noqa: F401  (loads every table)
-from crm_app.contacts.search import include_object
+from crm_app.contacts.search.structures import include_object
 from crm_app.db import build_engine
 from crm_app.settings import settings
 

@@ -35,13 +35,8 @@ import crm_app.models  # noqa: E402,F401  (loads every table)
 from bench.seed import DEFAULT_SQLITE, PG_SCHEMA, postgres_engine  # noqa: E402
 from crm_app.contacts import bulk  # noqa: E402
 from crm_app.contacts.models import Address, Contact, Email, Phone, Tag  # noqa: E402
-from crm_app.contacts.search import (  # noqa: E402
-    ContactFilter,
-    ContactSort,
-    CustomFilter,
-    count_contacts,
-    search_contacts,
-)
+from crm_app.contacts.search.filters import ContactFilter, ContactSort, CustomFilter  # noqa: E402
+from crm_app.contacts.search.query import count_contacts, search_contacts  # noqa: E402
 from crm_app.db import build_engine, normalise_url  # noqa: E402
 
 TARGETS_MS = {"search": 50, "first_page": 30, "next_page": 30, "count": 100}

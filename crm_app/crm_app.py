@@ -8,7 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 import crm_app.models  # noqa: F401  (every table and every domain's event subscriptions)
 from crm_app.api.routes import build_api
 from crm_app.auth import service as auth_service
-from crm_app.contacts.search import ensure_search_documents
+from crm_app.contacts.search.structures import ensure_search_documents
 from crm_app.core.errors import DomainError
 from crm_app.db import session_scope
 from crm_app.settings import settings

@@ -10,10 +10,10 @@ import crm_app.models  # noqa: F401  (loads every table)
 from crm_app.auth import service as auth_service
 from crm_app.auth.models import User
 from crm_app.contacts import lists as contact_lists
-from crm_app.contacts import search
 from crm_app.contacts import service as contacts
 from crm_app.contacts.models import Contact
 from crm_app.contacts.schemas import AddressIn, ContactIn, EmailIn, PhoneIn
+from crm_app.contacts.search.structures import ensure_search_documents
 from crm_app.db import session_scope
 from crm_app.settings import settings
 
@@ -242,7 +242,7 @@ def seed(*, out=sys.stdout) -> bool:
             return False
         # No contact yet: this records that the search rows written below have today's layout, so the app's
         # first start does not rebuild them.
-        search.ensure_search_documents(db)
+        ensure_search_documents(db)
         admin_id = db.exec(select(User.id).where(User.role == "admin")).first()
         for name in ("Website", "Google", "Recommendation", "Walk-in", "Facebook"):
             contact_lists.create_channel(db, name=name, actor_id=admin_id)

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlmodel import Session, SQLModel
 
 import crm_app.models  # noqa: F401  (loads every table)
-from crm_app.contacts.search import create_search_structures
+from crm_app.contacts.search.structures import create_search_structures
 from crm_app.db import build_engine, normalise_url, reset_engines
 from crm_app.settings import settings
 

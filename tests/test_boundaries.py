@@ -74,7 +74,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 KNOWN_UPWARD = {
     "crm_app/fields/service.py imports crm_app.contacts.models",
     "crm_app/fields/service.py imports crm_app.contacts.schemas",
-    "crm_app/fields/service.py imports crm_app.contacts.search",
+    "crm_app/fields/service.py imports crm_app.contacts.search.documents",
     "crm_app/fields/types.py imports crm_app.contacts.emails",
     "crm_app/fields/types.py imports crm_app.contacts.phones",
     "crm_app/jobs/imports.py imports crm_app.exchange",
@@ -91,7 +91,6 @@ KNOWN_PRIVATE = {
 }
 KNOWN_CIRCLES = {
     "crm_app.exchange.imports <-> crm_app.exchange.reading",
-    "crm_app.api.exchange <-> crm_app.api.files <-> crm_app.api.routes",
 }
 
 

@@ -12,8 +12,8 @@ from sqlmodel import func, select
 from crm_app import demo
 from crm_app.auth import service as auth_service
 from crm_app.auth.models import User
-from crm_app.contacts import search
 from crm_app.contacts.models import Address, Contact, Phone
+from crm_app.contacts.search.structures import ensure_search_documents
 from crm_app.db import session_scope
 from crm_app.settings import settings
 
@@ -97,4 +97,4 @@ def test_the_demo_seed_adds_no_demo_admin_to_a_database_that_has_users(app_db):
 def test_the_app_does_not_rebuild_the_search_rows_of_the_demo_at_its_first_start(app_db):
     _seed()
     with session_scope() as db:
-        assert search.ensure_search_documents(db) is None
+        assert ensure_search_documents(db) is None

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Engine, inspect
 from sqlmodel import SQLModel
 
 import crm_app.models  # noqa: F401  (loads every table)
-from crm_app.contacts.search import include_object, is_search_structure
+from crm_app.contacts.search.structures import include_object, is_search_structure
 from crm_app.db import build_engine
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,7 +89,9 @@ def test_upgrading_an_existing_database_gives_its_contacts_their_filter_tokens(t
     """Contacts stored before the search table or its filter tokens existed (SQLite) are found on upgrade."""
     from sqlmodel import Session, text
 
-    from crm_app.contacts import search
+    from crm_app.contacts.search.filters import ContactFilter
+    from crm_app.contacts.search.query import search_contacts
+    from crm_app.contacts.search.structures import ensure_search_documents
 
     engine = build_engine(f"sqlite:///{tmp_path / 'tokens.db'}")
     _upgrade(engine, revision)
@@ -118,10 +120,36 @@ def test_upgrading_an_existing_database_gives_its_contacts_their_filter_tokens(t
     _upgrade(engine)
     with Session(engine) as session:
         # The migrations leave the rows as they were; the app rebuilds them when it starts (no layout recorded).
-        assert search.ensure_search_documents(session) == 2
+        assert ensure_search_documents(session) == 2
         session.commit()
-        assert search.ensure_search_documents(session) is None
-        tagged = search.search_contacts(session, filter=search.ContactFilter(tag_ids=(1,)))
-        archived = search.search_contacts(session, filter=search.ContactFilter(tag_ids=(1,), archived="only"))
+        assert ensure_search_documents(session) is None
+        tagged = search_contacts(session, filter=ContactFilter(tag_ids=(1,)))
+        archived = search_contacts(session, filter=ContactFilter(tag_ids=(1,), archived="only"))
         assert ([row.id for row in tagged.rows], [row.id for row in archived.rows]) == ([1], [2])
     engine.dispose()
+
+
+def test_upgrading_folds_stored_sort_names_like_the_search(empty_engine: Engine) -> None:
+    """Sort names stored before ``fold`` mapped "ł", "ø", "æ"... get that mapping on upgrade, as new ones have."""
+    from sqlalchemy import text
+
+    from crm_app.contacts.service import sort_key
+
+    names = ("Łukasz Wałęsa", "Søren Kierkegaard", "Ann Lee", "Œuvre Ærø")
+    _upgrade(empty_engine, "f2b3c4d5e6f7")
+    with empty_engine.begin() as conn:
+        for contact_id, name in enumerate(names, start=1):
+            old_key = {"Łukasz Wałęsa": "łukasz wałesa", "Søren Kierkegaard": "søren kierkegaard"}.get(name)
+            conn.execute(
+                text(
+                    "INSERT INTO contact (id, kind, first_name, last_name, company_name, display_name, sort_name, "
+                    "reference, registration_no, is_supplier, discount_percent, memo, custom, version, "
+                    "created_at, updated_at) VALUES (:id, 'person', '', '', '', :name, :key, :ref, '', "
+                    "false, 0, '', '{}', 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+                ),
+                {"id": contact_id, "name": name, "key": old_key or name.casefold(), "ref": f"C-{contact_id}"},
+            )
+    _upgrade(empty_engine)
+    with empty_engine.connect() as conn:
+        stored = dict(conn.execute(text("SELECT display_name, sort_name FROM contact")).all())
+    assert stored == {name: sort_key(name) for name in names}

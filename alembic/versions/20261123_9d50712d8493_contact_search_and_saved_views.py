@@ -1,9 +1,9 @@
 """contact search index, list sort indexes and saved views
 
-Written by hand: ``contact_search`` holds one search document and the list sort keys per contact; on
-SQLite the FTS5 table ``contact_fts`` (plus triggers) indexes it, on PostgreSQL a generated ``tsvector``
-column with a GIN index (both made by ``crm_app.contacts.search.create_search_structures``). Existing
-contacts get their search rows when the app starts (``crm_app.contacts.search.ensure_search_documents``).
+Written by hand: ``contact_search`` holds one search document and the list sort keys per contact; on SQLite the
+FTS5 table ``contact_fts`` (plus triggers) indexes it, on PostgreSQL a generated ``tsvector`` column with a GIN
+index (both made by ``crm_app.contacts.search.structures.create_search_structures``). Existing contacts get their
+search rows when the app starts (``crm_app.contacts.search.structures.ensure_search_documents``).
 
 Revision ID: 9d50712d8493
 Revises: c7e9f8e04af5
@@ -17,7 +17,7 @@ import sqlmodel
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from crm_app.contacts.search import create_search_structures, drop_search_structures
+from crm_app.contacts.search.structures import create_search_structures, drop_search_structures
 
 revision: str = "9d50712d8493"
 down_revision: str | None = "c7e9f8e04af5"

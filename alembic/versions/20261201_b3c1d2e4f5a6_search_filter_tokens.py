@@ -1,11 +1,12 @@
 """search documents carry filter tokens (SQLite) and a first-tag sort key
 
 Written by hand: on SQLite each contact's search document now also holds its filter tokens ("_t12" for tag 12,
-"_u3" for staff 3, "_a" when archived...; see ``crm_app.contacts.search``), and the FTS5 table keeps "_" inside
-words and indexes word prefixes up to six letters. Every search row gains ``tag_key`` (its first tag, folded)
-with an index, so the list sorts by tags along an index. The full-text structures are recreated; the search
-rows themselves are rebuilt by the app when it starts (``crm_app.contacts.search.ensure_search_documents``: no
-layout is recorded for them yet), never here, where today's code would meet an older schema.
+"_u3" for staff 3, "_a" when archived...; see ``crm_app.contacts.search.tokens``), and the FTS5 table keeps "_"
+inside words and indexes word prefixes up to six letters. Every search row gains ``tag_key`` (its first tag,
+folded) with an index, so the list sorts by tags along an index. The full-text structures are recreated; the search
+rows themselves are rebuilt by the app when it starts
+(``crm_app.contacts.search.structures.ensure_search_documents``: no layout is recorded for them yet), never here,
+where today's code would meet an older schema.
 
 Downgrade drops the sort key; the tokens stay: earlier code never asks for them and they never match a search.
 
@@ -21,7 +22,7 @@ import sqlmodel
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from crm_app.contacts.search import create_search_structures, drop_search_structures
+from crm_app.contacts.search.structures import create_search_structures, drop_search_structures
 
 revision: str = "b3c1d2e4f5a6"
 down_revision: str | None = "58de712029a6"

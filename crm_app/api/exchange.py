@@ -12,7 +12,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from crm_app.api.files import content_disposition
-from crm_app.api.routes import require_api
+from crm_app.api.guards import require_api
 from crm_app.auth.permissions import ADMIN, Permission
 from crm_app.auth.service import CurrentUser
 from crm_app.core.errors import NotFoundError

@@ -23,7 +23,7 @@ from crm_app.contacts import events as changes
 from crm_app.contacts.emails import email_key
 from crm_app.contacts.models import Address, Contact, ContactTag, Counter, Email, Phone, Tag
 from crm_app.contacts.schemas import AddressIn, ContactIn, EmailIn, PhoneIn
-from crm_app.contacts.search import index_new_contacts, reindex_contacts
+from crm_app.contacts.search.documents import index_new_contacts, reindex_contacts
 from crm_app.contacts.service import (
     CONFLICT_MESSAGE,
     REFERENCE_COUNTER,

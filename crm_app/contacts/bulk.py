@@ -28,14 +28,9 @@ from sqlmodel import Session, select
 from crm_app.auth.models import User
 from crm_app.contacts.events import mark_changed
 from crm_app.contacts.models import Address, Contact, ContactSearch, ContactTag, Email, Phone, Tag
-from crm_app.contacts.search import (
-    ContactFilter,
-    index_archived,
-    index_assigned,
-    index_tag_added,
-    matching_ids_after,
-    reindex_contacts,
-)
+from crm_app.contacts.search.documents import index_archived, index_assigned, index_tag_added, reindex_contacts
+from crm_app.contacts.search.filters import ContactFilter
+from crm_app.contacts.search.query import matching_ids_after
 from crm_app.core.audit import json_safe
 from crm_app.core.errors import NotFoundError, ValidationError
 from crm_app.core.models import AuditEntry

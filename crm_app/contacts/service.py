@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -55,12 +54,13 @@ from crm_app.contacts.schemas import (
     PhoneRead,
     TagRead,
 )
-from crm_app.contacts.search import index_archived, reindex_contacts
+from crm_app.contacts.search.documents import index_archived, reindex_contacts
 from crm_app.core import audit, events
 from crm_app.core.app_settings import AccountSettings, get_settings
 from crm_app.core.errors import ConflictError, NotFoundError, ValidationError
 from crm_app.core.memo import memoized
 from crm_app.core.models import AuditEntry
+from crm_app.core.text import fold
 from crm_app.core.timeutil import as_utc, utcnow
 from crm_app.db import scalar_defaults
 from crm_app.fields.service import (
@@ -115,9 +115,8 @@ def text_problem(value: str, *, multiline: bool = False) -> str | None:
 
 
 def sort_key(text: str) -> str:
-    """Lower-case, accent-free form of a name, for sorting and prefix search."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()[:DISPLAY_NAME_LIMIT]
+    """A name folded (``crm_app.core.text.fold``) for sorting and prefix search."""
+    return fold(text)[:DISPLAY_NAME_LIMIT]
 
 
 def display_name_for(kind: str, first_name: str, last_name: str, company_name: str) -> str:

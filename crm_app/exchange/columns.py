@@ -11,7 +11,7 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from crm_app.contacts.search import fold
+from crm_app.core.text import fold
 from crm_app.i18n import LOCALES, _, translate
 
 IGNORE = ""

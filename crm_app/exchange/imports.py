@@ -42,13 +42,14 @@ from crm_app.contacts.emails import email_key
 from crm_app.contacts.models import AcquisitionChannel, Address, Contact, ContactTag, Email, Phone, PhoneType
 from crm_app.contacts.phones import dialling_region
 from crm_app.contacts.schemas import BUILTIN_PHONE_TYPES, ContactIn, EmailIn, PhoneIn
-from crm_app.contacts.search import fold, reindex_contacts
+from crm_app.contacts.search.documents import reindex_contacts
 from crm_app.contacts.service import BUILTIN_PHONE_LABELS, text_problem
 from crm_app.core.app_settings import get_settings
 from crm_app.core.audit import json_safe
 from crm_app.core.collector import after_batch, collector_paused
 from crm_app.core.errors import ConflictError, NotFoundError, ValidationError
 from crm_app.core.memo import forget, reading_config_once
+from crm_app.core.text import fold
 from crm_app.core.timeutil import as_utc, utcnow
 from crm_app.db import get_engine, insert_rows, normalise_url, session_scope
 from crm_app.exchange.columns import (

@@ -23,8 +23,8 @@ from babel import Locale
 from crm_app.contacts.emails import email_key, normalise_email
 from crm_app.contacts.phones import dialling_region, parse_phone, region_of
 from crm_app.contacts.schemas import CHANNELS, AddressIn
-from crm_app.contacts.search import fold
 from crm_app.core.errors import ValidationError
+from crm_app.core.text import fold
 from crm_app.exchange.columns import (
     CUSTOM_PREFIX,
     EMAILS,

@@ -25,7 +25,7 @@ from sqlmodel import Session, select
 from crm_app.auth.models import User
 from crm_app.contacts.models import Address, Contact, Email, Phone
 from crm_app.contacts.schemas import KINDS, AddressIn, ContactIn, EmailIn, HistoryEntry, PhoneIn
-from crm_app.contacts.search import custom_value_holders, reindex_contacts, reindex_custom_field
+from crm_app.contacts.search.documents import custom_value_holders, reindex_contacts, reindex_custom_field
 from crm_app.core import audit
 from crm_app.core.app_settings import get_settings
 from crm_app.core.errors import DomainError, NotFoundError, ValidationError

@@ -7,7 +7,7 @@ from sqlmodel import SQLModel
 from starlette.testclient import TestClient
 
 from crm_app.api.routes import build_api
-from crm_app.contacts.search import create_search_structures
+from crm_app.contacts.search.structures import create_search_structures
 from crm_app.db import build_engine, reset_engines
 from crm_app.settings import settings
 

@@ -6,7 +6,7 @@ import pytest
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from crm_app.api.routes import OriginCheck
+from crm_app.api.guards import OriginCheck
 from crm_app.auth import service as auth_service
 from crm_app.db import session_scope
 from crm_app.settings import settings

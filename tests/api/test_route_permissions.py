@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from crm_app.api import files as api_files
+from crm_app.api import routes as api_routes
 from crm_app.api.routes import PUBLIC_ROUTES, build_api
 from crm_app.auth import service as auth_service
 from crm_app.auth.models import User
@@ -71,7 +72,7 @@ def test_the_api_does_not_start_with_a_route_that_skips_the_wrapper(monkeypatch)
     async def open_door(_request):
         return JSONResponse({"secret": 1})
 
-    monkeypatch.setattr(api_files, "FILE_ROUTES", [*api_files.FILE_ROUTES, Route("/api/open", open_door)])
+    monkeypatch.setattr(api_routes, "FILE_ROUTES", [*api_files.FILE_ROUTES, Route("/api/open", open_door)])
     with pytest.raises(RuntimeError, match="/api/open"):
         build_api()
 

@@ -8,11 +8,13 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from crm_app.contacts import bulk, search, service, tags
+from crm_app.contacts import bulk, service, tags
 from crm_app.contacts import events as changes
 from crm_app.contacts.models import Address, Contact, ContactSearch, ContactTag, Email, Phone
 from crm_app.contacts.schemas import AddressIn, EmailIn, PhoneIn
-from crm_app.contacts.search import ContactFilter
+from crm_app.contacts.search.documents import reindex_contacts
+from crm_app.contacts.search.filters import ContactFilter
+from crm_app.contacts.search.query import search_contacts
 from crm_app.core import events
 from crm_app.core.errors import NotFoundError, ValidationError
 from crm_app.core.models import AuditEntry
@@ -46,7 +48,7 @@ def _versions(db: Session, ids: list[int]) -> dict[int, int]:
 
 
 def _names(db: Session, query: str = "", **filters) -> list[str]:
-    page = search.search_contacts(db, filter=ContactFilter(query=query, **filters), page_size=200)
+    page = search_contacts(db, filter=ContactFilter(query=query, **filters), page_size=200)
     return sorted(row.display_name for row in page.rows)
 
 
@@ -256,7 +258,7 @@ def test_a_tag_added_in_bulk_is_indexed_like_a_full_reindex(db) -> None:
     bulk.bulk_add_tag(db, ids=ids, tag_id=tag, actor_id=None)
     assert _names(db, "salon-2025") == ["Ann Martin"]
     assert _names(db, "salon 20") == ["Ann Martin"]
-    search.reindex_contacts(db, contact_ids=ids)
+    reindex_contacts(db, contact_ids=ids)
     assert _names(db, "salon-2025") == ["Ann Martin"]
 
 
@@ -355,7 +357,7 @@ def test_bulk_shortcuts_leave_the_search_rows_a_full_reindex_would_build(db) -> 
     bulk.bulk_restore(db, ids=ids[:1], actor_id=None)
     db.flush()
     patched = _documents(db, ids)
-    search.reindex_contacts(db, contact_ids=ids)
+    reindex_contacts(db, contact_ids=ids)
     assert patched == _documents(db, ids)
     assert _names(db, tag_ids=(vip,), assigned_user_ids=(second.id,)) == ["C Martin"]
     assert _names(db, archived="only") == ["B Martin"]

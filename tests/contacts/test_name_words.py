@@ -7,8 +7,9 @@ from collections.abc import Iterator
 import pytest
 from sqlmodel import Session, delete, select
 
-from crm_app.contacts import name_words, search, service
+from crm_app.contacts import name_words, service
 from crm_app.contacts.models import ContactNameWord
+from crm_app.contacts.search.structures import rebuild_search_index
 from tests.contacts.factories import organisation, person
 
 
@@ -51,6 +52,6 @@ def test_rebuilding_the_search_rows_refills_the_vocabulary(db) -> None:
     db.exec(delete(ContactNameWord))
     db.commit()
     assert name_words.near_words(db.connection(), word="lefebre") == ()
-    assert search.rebuild_search_index(db) == 1
+    assert rebuild_search_index(db) == 1
     assert _vocabulary(db) == ["lefebvre", "marie"]
     assert name_words.near_words(db.connection(), word="lefebre") == ("lefebvre",)

@@ -11,10 +11,46 @@ from sqlalchemy import event, update
 from sqlmodel import Session, delete, select
 
 from crm_app.auth.models import User
-from crm_app.contacts import search, service, tags
+from crm_app.contacts import service, tags
 from crm_app.contacts.models import Contact, ContactSearch
 from crm_app.contacts.schemas import AddressIn, EmailIn, PhoneIn
-from crm_app.contacts.search import ContactFilter, ContactSort, CustomFilter
+from crm_app.contacts.search import plan as search_plan
+from crm_app.contacts.search import query as search_query
+from crm_app.contacts.search.custom_fields import CustomField, list_fields
+from crm_app.contacts.search.documents import reindex_contacts, reindex_custom_field
+from crm_app.contacts.search.filters import (
+    ContactFilter,
+    ContactSort,
+    CustomFilter,
+    filter_from_params,
+    filter_to_params,
+    is_custom_param,
+    sort_from_params,
+    sort_to_params,
+)
+from crm_app.contacts.search.pickers import tag_choices, user_choices
+from crm_app.contacts.search.plan import make_plan
+from crm_app.contacts.search.query import MAX_PAGE_SIZE, count_contacts, matching_ids, search_contacts
+from crm_app.contacts.search.rows import page_rows
+from crm_app.contacts.search.structures import (
+    DOCUMENTS_VERSION,
+    DOCUMENTS_VERSION_KEY,
+    FTS_TABLE,
+    ensure_search_documents,
+    index_loaded_rows,
+    rebuild_search_index,
+    resume_index_sync,
+    suspend_index_sync,
+)
+from crm_app.contacts.search.tokens import (
+    _custom_date_tokens,
+    _value_token,
+    date_range_tokens,
+    filter_tokens,
+    uses_filter_tokens,
+)
+from crm_app.contacts.search.views import delete_view, list_views, save_view
+from crm_app.contacts.search.words import normalise_query
 from crm_app.core.errors import NotFoundError, ValidationError
 from crm_app.core.models import AppSetting
 from crm_app.fields import service as fields
@@ -33,7 +69,7 @@ def db(any_engine) -> Iterator[Session]:
 def mode(request, monkeypatch) -> str:
     """Run a test on both query plans: rank/sort every match at once, or walk an index page by page."""
     if request.param == "many matches":
-        monkeypatch.setattr(search, "SELECTIVE_LIMIT", 0)
+        monkeypatch.setattr(search_query, "SELECTIVE_LIMIT", 0)
     return request.param
 
 
@@ -44,7 +80,7 @@ def _add(db: Session, first: str, last: str = "", **overrides):
 
 
 def _names(db: Session, query: str = "", sort: ContactSort | None = None, **filters) -> list[str]:
-    page = search.search_contacts(db, filter=ContactFilter(query=query, **filters), sort=sort, page_size=200)
+    page = search_contacts(db, filter=ContactFilter(query=query, **filters), sort=sort, page_size=200)
     return [row.display_name for row in page.rows]
 
 
@@ -72,15 +108,15 @@ def _count_queries(session: Session) -> Iterator[list[str]]:
 
 
 def test_normalise_query_folds_accents_case_and_spacing() -> None:
-    assert search.normalise_query("  Lefèbvre   WIŚNIEWSKI ") == "lefebvre wisniewski"
+    assert normalise_query("  Lefèbvre   WIŚNIEWSKI ") == "lefebvre wisniewski"
 
 
 def test_normalise_query_turns_letters_unicode_cannot_decompose_into_plain_letters() -> None:
-    assert search.normalise_query("Łódź Øre Straße Œuvre") == "lodz ore strasse oeuvre"
+    assert normalise_query("Łódź Øre Straße Œuvre") == "lodz ore strasse oeuvre"
 
 
 def test_normalise_query_splits_on_punctuation() -> None:
-    assert search.normalise_query("Jean-Pierre O'Brien, ann@example.com") == "jean pierre o brien ann example com"
+    assert normalise_query("Jean-Pierre O'Brien, ann@example.com") == "jean pierre o brien ann example com"
 
 
 # ---------------------------------------------------------------- what the search finds
@@ -245,7 +281,7 @@ def test_search_ranks_typo_matches_after_every_exact_match(db, mode) -> None:
     _add(db, "Zoe", "Lefebvre")
     db.commit()
     assert _names(db, "lefebre") == ["Paul Dupont", "Zoe Lefebvre", "Jean Lefevre", "Marie Lefebvre"]
-    assert search.count_contacts(db, filter=ContactFilter(query="lefebre")) == (4, False)
+    assert count_contacts(db, filter=ContactFilter(query="lefebre")) == (4, False)
 
 
 def test_search_ranks_typo_matches_in_names_before_typo_matches_elsewhere(db, mode) -> None:
@@ -270,7 +306,7 @@ def test_next_page_cursors_walk_typo_matches_after_exact_ones_like_page_numbers(
     by_cursor = _walk(db, filter, None, 2)
     by_number = []
     for number in range(1, 5):
-        page = search.search_contacts(db, filter=filter, page=number, page_size=2, with_total=False)
+        page = search_contacts(db, filter=filter, page=number, page_size=2, with_total=False)
         by_number.extend(row.display_name for row in page.rows)
     assert by_cursor == by_number == _names(db, "lefebre")
     assert by_cursor == [
@@ -380,7 +416,7 @@ def test_filter_by_assigned_staff_or_nobody(db, mode) -> None:
 
 @pytest.mark.parametrize("narrow_limit", [50_000, 0], ids=["range_intersected", "range_checked_per_contact"])
 def test_a_search_within_an_updated_or_open_created_range(db, mode, monkeypatch, narrow_limit) -> None:
-    monkeypatch.setattr(search, "NARROW_DATE_LIMIT", narrow_limit)
+    monkeypatch.setattr(search_plan, "NARROW_DATE_LIMIT", narrow_limit)
     stamps = {
         "Ann": (datetime(2024, 1, 5, tzinfo=UTC), datetime(2024, 2, 1, tzinfo=UTC)),
         "Bea": (datetime(2024, 5, 5, tzinfo=UTC), datetime(2024, 6, 30, 23, 59, tzinfo=UTC)),
@@ -389,16 +425,16 @@ def test_a_search_within_an_updated_or_open_created_range(db, mode, monkeypatch,
     for first, (created, updated) in stamps.items():
         contact = _add(db, first, "Rangefind")
         db.exec(update(Contact).where(Contact.id == contact.id).values(created_at=created, updated_at=updated))
-        search.reindex_contacts(db, contact_ids=[contact.id])
+        reindex_contacts(db, contact_ids=[contact.id])
     _add(db, "Dan", "Elsewhere")
     assert _names(db, "rangefind", updated_from=date(2024, 6, 1), updated_to=date(2024, 6, 30)) == ["Bea Rangefind"]
     by_name = ContactSort()
     assert _names(db, "rangefind", by_name, updated_to=date(2024, 6, 30)) == ["Ann Rangefind", "Bea Rangefind"]
     assert _names(db, "rangefind", by_name, created_from=date(2024, 5, 5)) == ["Bea Rangefind", "Cid Rangefind"]
     assert _names(db, "rangefind", created_from=date(2024, 5, 6), updated_from=date(2024, 1, 1)) == ["Cid Rangefind"]
-    counted = search.count_contacts(db, filter=ContactFilter(query="rangefind", updated_from=date(2024, 6, 30)))
+    counted = count_contacts(db, filter=ContactFilter(query="rangefind", updated_from=date(2024, 6, 30)))
     assert counted == (2, False)
-    plan = search._make_plan(db, ContactFilter(query="rangefind", updated_from=date(2024, 6, 1)))
+    plan = make_plan(db, ContactFilter(query="rangefind", updated_from=date(2024, 6, 1)))
     expected = ("updated",) if narrow_limit and db.get_bind().dialect.name == "sqlite" else ()
     assert plan.narrow_dates == expected
 
@@ -408,14 +444,14 @@ def test_a_half_open_created_range_is_closed_where_the_contacts_end(db, mode) ->
     for first, created in stamps.items():
         contact = _add(db, first, "Spanfind")
         db.exec(update(Contact).where(Contact.id == contact.id).values(created_at=created))
-        search.reindex_contacts(db, contact_ids=[contact.id])
+        reindex_contacts(db, contact_ids=[contact.id])
     by_name = ContactSort()
     assert _names(db, "spanfind", by_name, created_from=date(2023, 11, 30)) == ["Ann Spanfind", "Bea Spanfind"]
     assert _names(db, "spanfind", by_name, created_from=date(2023, 12, 1)) == ["Bea Spanfind"]
     assert _names(db, "spanfind", by_name, created_from=date(2024, 3, 1)) == []
     assert _names(db, "spanfind", by_name, created_to=date(2024, 2, 28)) == ["Ann Spanfind"]
     assert _names(db, "spanfind", by_name, created_to=date(2023, 11, 29)) == []
-    plan = search._make_plan(db, ContactFilter(created_from=date(2023, 12, 15)))
+    plan = make_plan(db, ContactFilter(created_from=date(2023, 12, 15)))
     if db.get_bind().dialect.name == "sqlite":
         latest = max(row.created_at for row in db.exec(select(Contact)).all())
         assert plan.created_span is not None and plan.created_span[0] == date(2023, 12, 15)
@@ -437,7 +473,7 @@ def test_filter_by_created_and_updated_date_ranges(db, mode) -> None:
         .where(Contact.id == new.id)
         .values(created_at=datetime(2024, 3, 1, tzinfo=UTC), updated_at=datetime(2024, 3, 2, tzinfo=UTC))
     )
-    search.reindex_contacts(db, contact_ids=[old.id, new.id])
+    reindex_contacts(db, contact_ids=[old.id, new.id])
     assert _names(db, created_from=date(2024, 1, 10), created_to=date(2024, 1, 10)) == ["Old"]
     assert _names(db, created_from=date(2024, 3, 1), created_to=date(2024, 3, 31)) == ["New"]
     assert _names(db, created_from=date(2024, 1, 1), created_to=date(2024, 12, 31)) == ["New", "Old"]
@@ -525,7 +561,7 @@ def _walk(db: Session, filter: ContactFilter, sort: ContactSort | None, size: in
     cursor = None
     page_number = 1
     while True:
-        page = search.search_contacts(
+        page = search_contacts(
             db, filter=filter, sort=sort, page=page_number, page_size=size, cursor=cursor, with_total=False
         )
         names.extend(row.display_name for row in page.rows)
@@ -553,9 +589,9 @@ def test_next_page_cursors_walk_the_same_rows_as_page_numbers(db, mode, query: s
     by_cursor = _walk(db, filter, sort, 2)
     by_number = []
     for number in range(1, 6):
-        page = search.search_contacts(db, filter=filter, sort=sort, page=number, page_size=2, with_total=False)
+        page = search_contacts(db, filter=filter, sort=sort, page=number, page_size=2, with_total=False)
         by_number.extend(row.display_name for row in page.rows)
-    everything = [row.display_name for row in search.search_contacts(db, filter=filter, sort=sort).rows]
+    everything = [row.display_name for row in search_contacts(db, filter=filter, sort=sort).rows]
     assert by_cursor == by_number == everything
     assert len(everything) == 7
 
@@ -564,38 +600,38 @@ def test_a_cursor_from_another_list_or_junk_falls_back_to_the_page_number(db) ->
     for name in ("Ann", "Bob", "Cid", "Dan"):
         _add(db, name)
     db.commit()
-    other = search.search_contacts(db, filter=ContactFilter(query="zzz x"), page_size=1)
-    first = search.search_contacts(db, filter=ContactFilter(), page_size=1)
+    other = search_contacts(db, filter=ContactFilter(query="zzz x"), page_size=1)
+    first = search_contacts(db, filter=ContactFilter(), page_size=1)
     for cursor in (first.next_cursor + "x", "!!", "e30", other.next_cursor or "", "eyJmIjogMX0"):
-        page = search.search_contacts(db, filter=ContactFilter(), page=2, page_size=1, cursor=cursor)
+        page = search_contacts(db, filter=ContactFilter(), page=2, page_size=1, cursor=cursor)
         assert [row.display_name for row in page.rows] == ["Bob"]
 
 
 def test_search_contacts_clamps_page_and_page_size(db) -> None:
     _add(db, "Ann")
-    page = search.search_contacts(db, filter=ContactFilter(), page=-3, page_size=100_000)
-    assert (page.page, page.page_size, len(page.rows)) == (1, search.MAX_PAGE_SIZE, 1)
-    assert search.search_contacts(db, filter=ContactFilter(), page_size=0).page_size == 1
+    page = search_contacts(db, filter=ContactFilter(), page=-3, page_size=100_000)
+    assert (page.page, page.page_size, len(page.rows)) == (1, MAX_PAGE_SIZE, 1)
+    assert search_contacts(db, filter=ContactFilter(), page_size=0).page_size == 1
 
 
 def test_search_contacts_reports_the_total_and_whether_it_is_estimated(db) -> None:
     for name in ("Ann", "Bob", "Cid"):
         _add(db, name)
-    page = search.search_contacts(db, filter=ContactFilter(), page_size=2)
+    page = search_contacts(db, filter=ContactFilter(), page_size=2)
     assert (page.total, page.total_is_estimate, page.next_cursor is not None) == (3, False, True)
-    assert search.search_contacts(db, filter=ContactFilter(), with_total=False).total == -1
+    assert search_contacts(db, filter=ContactFilter(), with_total=False).total == -1
 
 
 def test_count_is_exact_up_to_the_limit_and_an_estimate_above(db, monkeypatch) -> None:
     for index in range(6):
         _add(db, f"Name {index}", tags=["VIP"] if index % 2 else [])
     db.commit()
-    assert search.count_contacts(db, filter=ContactFilter()) == (6, False)
-    monkeypatch.setattr(search, "EXACT_COUNT_LIMIT", 3)
-    assert search.count_contacts(db, filter=ContactFilter()) == (6, True)
-    assert search.count_contacts(db, filter=ContactFilter(query="name 1")) == (1, False)
-    monkeypatch.setattr(search, "SELECTIVE_LIMIT", 2)
-    page = search.search_contacts(db, filter=ContactFilter(), page_size=2)
+    assert count_contacts(db, filter=ContactFilter()) == (6, False)
+    monkeypatch.setattr(search_query, "EXACT_COUNT_LIMIT", 3)
+    assert count_contacts(db, filter=ContactFilter()) == (6, True)
+    assert count_contacts(db, filter=ContactFilter(query="name 1")) == (1, False)
+    monkeypatch.setattr(search_query, "SELECTIVE_LIMIT", 2)
+    page = search_contacts(db, filter=ContactFilter(), page_size=2)
     assert (page.total, page.total_is_estimate) == (6, True)
 
 
@@ -603,9 +639,9 @@ def test_the_estimate_scales_a_sample_of_the_id_range(db, monkeypatch) -> None:
     for index in range(40):
         _add(db, f"Name {index}", kind="organization" if index % 4 == 0 else "person", company_name="Co")
     db.commit()
-    monkeypatch.setattr(search, "EXACT_COUNT_LIMIT", 5)
-    monkeypatch.setattr(search, "ESTIMATE_SAMPLE", 20)
-    total, estimated = search.count_contacts(db, filter=ContactFilter(kind="person"))
+    monkeypatch.setattr(search_query, "EXACT_COUNT_LIMIT", 5)
+    monkeypatch.setattr(search_query, "ESTIMATE_SAMPLE", 20)
+    total, estimated = count_contacts(db, filter=ContactFilter(kind="person"))
     assert estimated
     assert 15 <= total <= 45
 
@@ -620,12 +656,12 @@ def test_one_page_takes_a_fixed_number_of_queries_whatever_its_size(db, mode) ->
             tags=["VIP"],
         )
     db.commit()
-    search.search_contacts(db, filter=ContactFilter(query="name"), page_size=1)
+    search_contacts(db, filter=ContactFilter(query="name"), page_size=1)
     counts = []
     for size in (5, 25):
         db.commit()
         with _count_queries(db) as statements:
-            search.search_contacts(db, filter=ContactFilter(query="name"), page_size=size)
+            search_contacts(db, filter=ContactFilter(query="name"), page_size=size)
         counts.append(len(statements))
     assert counts[0] == counts[1]
 
@@ -633,8 +669,8 @@ def test_one_page_takes_a_fixed_number_of_queries_whatever_its_size(db, mode) ->
 def test_matching_ids_lists_every_match_in_id_order(db) -> None:
     ids = [_add(db, name, "Martin").id for name in ("Ann", "Bob", "Cid")]
     _add(db, "Dan", "Nowak")
-    assert search.matching_ids(db, filter=ContactFilter(query="martin")) == ids
-    assert search.matching_ids(db, filter=ContactFilter(query="martin"), limit=2) == ids[:2]
+    assert matching_ids(db, filter=ContactFilter(query="martin")) == ids
+    assert matching_ids(db, filter=ContactFilter(query="martin"), limit=2) == ids[:2]
 
 
 # ---------------------------------------------------------------- URL parameters
@@ -657,14 +693,14 @@ def test_filter_params_round_trip() -> None:
         updated_from=date(2025, 2, 1),
         updated_to=date(2025, 2, 28),
     )
-    params = search.filter_to_params(filter)
+    params = filter_to_params(filter)
     assert all(isinstance(value, str) for value in params.values())
-    assert search.filter_from_params(params) == filter
+    assert filter_from_params(params) == filter
 
 
 def test_default_filter_has_no_params() -> None:
-    assert search.filter_to_params(ContactFilter()) == {}
-    assert search.filter_from_params({}) == ContactFilter()
+    assert filter_to_params(ContactFilter()) == {}
+    assert filter_from_params({}) == ContactFilter()
 
 
 @pytest.mark.parametrize(
@@ -685,21 +721,21 @@ def test_default_filter_has_no_params() -> None:
     ],
 )
 def test_filter_from_params_drops_junk_without_raising(params) -> None:
-    filter = search.filter_from_params(params)
+    filter = filter_from_params(params)
     assert isinstance(filter, ContactFilter)
-    assert search.filter_from_params(search.filter_to_params(filter)) == filter
+    assert filter_from_params(filter_to_params(filter)) == filter
 
 
 def test_filter_from_params_keeps_the_good_values_beside_bad_ones() -> None:
-    filter = search.filter_from_params({"kind": "robot", "tags": "4,x,2", "archived": "only", "q": " ann "})
+    filter = filter_from_params({"kind": "robot", "tags": "4,x,2", "archived": "only", "q": " ann "})
     assert (filter.kind, filter.tag_ids, filter.archived, filter.query) == (None, (4, 2), "only", "ann")
 
 
 def test_sort_params_round_trip_and_fall_back_to_name() -> None:
     sort = ContactSort(field="city", direction="desc")
-    assert search.sort_from_params(search.sort_to_params(sort)) == sort
-    assert search.sort_to_params(ContactSort()) == {}
-    assert search.sort_from_params({"sort": "password", "dir": "sideways"}) == ContactSort()
+    assert sort_from_params(sort_to_params(sort)) == sort
+    assert sort_to_params(ContactSort()) == {}
+    assert sort_from_params({"sort": "password", "dir": "sideways"}) == ContactSort()
 
 
 # ---------------------------------------------------------------- keeping the index in sync
@@ -745,41 +781,41 @@ def test_rebuild_search_index_recreates_every_search_row(db) -> None:
     _add(db, "Bob", "Lee")
     before = sorted(tuple(row) for row in db.exec(select(ContactSearch.contact_id, ContactSearch.body_doc)).all())
     db.exec(delete(ContactSearch))
-    assert search.rebuild_search_index(db) == 2
+    assert rebuild_search_index(db) == 2
     after = sorted(tuple(row) for row in db.exec(select(ContactSearch.contact_id, ContactSearch.body_doc)).all())
     assert after == before
     assert _names(db, "wisniewska 5678") == ["Ann Wiśniewska"]
 
 
 def _documents_version(db: Session) -> object:
-    row = db.get(AppSetting, search.DOCUMENTS_VERSION_KEY)
+    row = db.get(AppSetting, DOCUMENTS_VERSION_KEY)
     return None if row is None else row.value
 
 
 def test_start_up_records_the_layout_of_an_empty_database_and_rebuilds_only_rows_of_another_layout(db) -> None:
-    assert search.ensure_search_documents(db) is None
-    assert _documents_version(db) == search.DOCUMENTS_VERSION
+    assert ensure_search_documents(db) is None
+    assert _documents_version(db) == DOCUMENTS_VERSION
     _field(db, "Next service", "date")
     _add(db, "Ann", "Lee", custom={"next_service": "2031-05-01"})
     _add(db, "Bob", "Ray", custom={"next_service": "2020-05-01"})
     db.commit()
-    assert search.ensure_search_documents(db) is None
+    assert ensure_search_documents(db) is None
     # Rows written by earlier code: the layout before custom dates carried their decade, century and millennium.
-    old_layout = search.DOCUMENTS_VERSION - 1
-    db.get(AppSetting, search.DOCUMENTS_VERSION_KEY).value = old_layout
+    old_layout = DOCUMENTS_VERSION - 1
+    db.get(AppSetting, DOCUMENTS_VERSION_KEY).value = old_layout
     for row in db.exec(select(ContactSearch)).all():
-        blocks = {search._value_token("next_service", block) for block in ("d203", "c20", "k2", "d202")}
+        blocks = {_value_token("next_service", block) for block in ("d203", "c20", "k2", "d202")}
         row.body_doc = " ".join(word for word in row.body_doc.split() if word not in blocks)
         db.add(row)
     db.commit()
     after_2030 = _custom(next_service={"date_from": date(2030, 1, 1)})
-    tokens = search.uses_filter_tokens(db.get_bind().dialect.name)
+    tokens = uses_filter_tokens(db.get_bind().dialect.name)
     assert _names(db, custom=after_2030) == ([] if tokens else ["Ann Lee"])
-    assert search.ensure_search_documents(db) == 2
+    assert ensure_search_documents(db) == 2
     db.commit()
-    assert _documents_version(db) == search.DOCUMENTS_VERSION
+    assert _documents_version(db) == DOCUMENTS_VERSION
     assert _names(db, custom=after_2030) == ["Ann Lee"]
-    assert search.ensure_search_documents(db) is None
+    assert ensure_search_documents(db) is None
 
 
 def test_start_up_rebuilds_the_rows_of_an_upgraded_database_that_recorded_no_layout(db) -> None:
@@ -787,9 +823,9 @@ def test_start_up_rebuilds_the_rows_of_an_upgraded_database_that_recorded_no_lay
     db.exec(delete(ContactSearch))
     db.commit()
     assert _documents_version(db) is None
-    assert search.ensure_search_documents(db) == 1
+    assert ensure_search_documents(db) == 1
     assert _names(db, "lee") == ["Ann Lee"]
-    assert _documents_version(db) == search.DOCUMENTS_VERSION
+    assert _documents_version(db) == DOCUMENTS_VERSION
 
 
 def test_a_loader_can_index_rows_as_they_land_and_resume_without_a_rebuild(db) -> None:
@@ -798,19 +834,17 @@ def test_a_loader_can_index_rows_as_they_land_and_resume_without_a_rebuild(db) -
         pytest.skip("SQLite only: PostgreSQL indexes its generated column itself")
     ann = _add(db, "Ann", "Wiśniewska", phones=[PhoneIn(number="06 12 34 56 78")], tags=["VIP"]).id
     connection = db.connection()
-    search.suspend_index_sync(connection)
-    connection.exec_driver_sql(f"DELETE FROM {search.FTS_TABLE}")
+    suspend_index_sync(connection)
+    connection.exec_driver_sql(f"DELETE FROM {FTS_TABLE}")
     cursor = connection.connection.driver_connection.cursor()
-    search.index_loaded_rows(
+    index_loaded_rows(
         cursor.execute, f"SELECT contact_id, name_doc, body_doc FROM contact_search WHERE contact_id = {ann}"
     )
-    search.resume_index_sync(connection, rebuild=False)
+    resume_index_sync(connection, rebuild=False)
     _add(db, "Bob", "Lee")
     assert (_names(db, "wisniewska 5678"), _names(db, "lee")) == (["Ann Wiśniewska"], ["Bob Lee"])
-    assert [row.id for row in search.search_contacts(db, filter=ContactFilter(tag_ids=_tag_ids(db, "VIP"))).rows] == [
-        ann
-    ]
-    config = dict(connection.exec_driver_sql(f"SELECT k, v FROM {search.FTS_TABLE}_config").all())
+    assert [row.id for row in search_contacts(db, filter=ContactFilter(tag_ids=_tag_ids(db, "VIP"))).rows] == [ann]
+    config = dict(connection.exec_driver_sql(f"SELECT k, v FROM {FTS_TABLE}_config").all())
     assert (config["automerge"], config["crisismerge"]) == (4, 16)
 
 
@@ -819,60 +853,58 @@ def test_a_loader_can_index_rows_as_they_land_and_resume_without_a_rebuild(db) -
 
 def test_saved_views_keep_a_cleaned_filter_set_per_user(db) -> None:
     alice, bruno = make_user(db, name="Alice"), make_user(db, name="Bruno")
-    view = search.save_view(
+    view = save_view(
         db, user_id=alice.id, name="  My VIPs ", params={"tags": "1,x", "kind": "robot", "sort": "city", "evil": "1"}
     )
     assert (view.name, view.params) == ("My VIPs", {"tags": "1", "sort": "city"})
-    search.save_view(db, user_id=alice.id, name="Archive", params={"archived": "only"})
-    search.save_view(db, user_id=bruno.id, name="Mine", params={})
-    assert [v.name for v in search.list_views(db, user_id=alice.id)] == ["Archive", "My VIPs"]
-    assert [v.name for v in search.list_views(db, user_id=bruno.id)] == ["Mine"]
+    save_view(db, user_id=alice.id, name="Archive", params={"archived": "only"})
+    save_view(db, user_id=bruno.id, name="Mine", params={})
+    assert [v.name for v in list_views(db, user_id=alice.id)] == ["Archive", "My VIPs"]
+    assert [v.name for v in list_views(db, user_id=bruno.id)] == ["Mine"]
 
 
 def test_saving_a_view_under_an_existing_name_replaces_it(db) -> None:
     alice = make_user(db)
-    first = search.save_view(db, user_id=alice.id, name="Leads", params={"kind": "person"})
-    second = search.save_view(db, user_id=alice.id, name="LEADS", params={"kind": "organization"})
+    first = save_view(db, user_id=alice.id, name="Leads", params={"kind": "person"})
+    second = save_view(db, user_id=alice.id, name="LEADS", params={"kind": "organization"})
     assert second.id == first.id
-    assert [(v.name, v.params) for v in search.list_views(db, user_id=alice.id)] == [
-        ("LEADS", {"kind": "organization"})
-    ]
+    assert [(v.name, v.params) for v in list_views(db, user_id=alice.id)] == [("LEADS", {"kind": "organization"})]
 
 
 @pytest.mark.parametrize("name", ["", "   ", "x" * 81, "bad\x00name"])
 def test_saving_a_view_rejects_bad_names(db, name: str) -> None:
     alice = make_user(db)
     with pytest.raises(ValidationError):
-        search.save_view(db, user_id=alice.id, name=name, params={})
+        save_view(db, user_id=alice.id, name=name, params={})
 
 
 def test_users_can_only_delete_their_own_views(db) -> None:
     alice, bruno = make_user(db, name="Alice"), make_user(db, name="Bruno")
-    view = search.save_view(db, user_id=alice.id, name="Leads", params={})
+    view = save_view(db, user_id=alice.id, name="Leads", params={})
     with pytest.raises(NotFoundError):
-        search.delete_view(db, user_id=bruno.id, view_id=view.id)
-    search.delete_view(db, user_id=alice.id, view_id=view.id)
-    assert search.list_views(db, user_id=alice.id) == []
+        delete_view(db, user_id=bruno.id, view_id=view.id)
+    delete_view(db, user_id=alice.id, view_id=view.id)
+    assert list_views(db, user_id=alice.id) == []
     with pytest.raises(NotFoundError):
-        search.delete_view(db, user_id=alice.id, view_id=view.id)
+        delete_view(db, user_id=alice.id, view_id=view.id)
 
 
 def test_deleting_a_user_deletes_their_views(db) -> None:
     alice = make_user(db)
-    search.save_view(db, user_id=alice.id, name="Leads", params={})
+    save_view(db, user_id=alice.id, name="Leads", params={})
     db.commit()
     db.exec(delete(User).where(User.id == alice.id))
     db.commit()
-    assert search.list_views(db, user_id=alice.id) == []
+    assert list_views(db, user_id=alice.id) == []
 
 
 def test_a_saved_view_gives_back_the_filter_it_was_saved_with(db) -> None:
     alice = make_user(db)
     filter = ContactFilter(query="ann", tag_ids=(2,), created_from=date.today() - timedelta(days=7))
-    params = {**search.filter_to_params(filter), **search.sort_to_params(ContactSort(field="updated"))}
-    view = search.save_view(db, user_id=alice.id, name="Recent Anns", params=params)
-    assert search.filter_from_params(view.params) == filter
-    assert search.sort_from_params(view.params) == ContactSort(field="updated")
+    params = {**filter_to_params(filter), **sort_to_params(ContactSort(field="updated"))}
+    view = save_view(db, user_id=alice.id, name="Recent Anns", params=params)
+    assert filter_from_params(view.params) == filter
+    assert sort_from_params(view.params) == ContactSort(field="updated")
 
 
 def test_list_rows_are_built_like_the_contact_service_builds_them(db) -> None:
@@ -895,7 +927,7 @@ def test_list_rows_are_built_like_the_contact_service_builds_them(db) -> None:
     service.archive_contact(db, contact_id=bob.id, actor_id=None)
     settings = get_settings(db)
     contacts = [db.get(Contact, bob.id), db.get(Contact, ann.id)]
-    assert search.page_rows(db, [bob.id, ann.id], settings) == _rows(db, contacts, settings)
+    assert page_rows(db, [bob.id, ann.id], settings) == _rows(db, contacts, settings)
 
 
 # ---------------------------------------------------------------- custom fields in the list
@@ -968,7 +1000,7 @@ def test_reindexing_a_custom_field_walks_its_contacts_in_batches(db) -> None:
     db.commit()
     db.execute(update(ContactSearch).values(body_doc=""))
     with _count_queries(db) as statements:
-        visited = search.reindex_custom_field(db, key="site_access_code", batch_size=2)
+        visited = reindex_custom_field(db, key="site_access_code", batch_size=2)
     assert visited == 5
     assert sum("FROM contact_search" in s or "INTO contact_search" in s for s in statements) >= 3
     assert _names(db, "code3") == ["Name3"]
@@ -1046,22 +1078,22 @@ def test_a_date_field_range_across_years_and_part_months_keeps_exactly_its_days(
 
 
 def test_date_range_tokens_cover_whole_years_and_months_and_say_when_they_are_exact() -> None:
-    year = search._value_token("d", "y2025")
-    months = [search._value_token("d", f"m{m}") for m in ("2024-12", "2026-01", "2026-02")]
-    assert search._date_range_tokens("d", date(2024, 12, 1), date(2026, 2, 28)) == (
+    year = _value_token("d", "y2025")
+    months = [_value_token("d", f"m{m}") for m in ("2024-12", "2026-01", "2026-02")]
+    assert date_range_tokens("d", date(2024, 12, 1), date(2026, 2, 28)) == (
         [months[0], year, *months[1:]],
         True,
     )
-    assert search._date_range_tokens("d", date(2024, 12, 2), date(2026, 2, 28))[1] is False
-    assert search._date_range_tokens("d", date(2024, 12, 1), None) == ([], False)
-    assert search._date_range_tokens("d", date(1900, 1, 2), date(2099, 12, 30)) == ([], False)
+    assert date_range_tokens("d", date(2024, 12, 2), date(2026, 2, 28))[1] is False
+    assert date_range_tokens("d", date(2024, 12, 1), None) == ([], False)
+    assert date_range_tokens("d", date(1900, 1, 2), date(2099, 12, 30)) == ([], False)
 
 
 def test_custom_date_tokens_cover_any_range_open_or_closed_with_few_aligned_blocks() -> None:
     def token(text: str) -> str:
-        return search._value_token("d", text)
+        return _value_token("d", text)
 
-    assert search._custom_date_tokens("d", date(2024, 12, 1), date(2026, 2, 28)) == (
+    assert _custom_date_tokens("d", date(2024, 12, 1), date(2026, 2, 28)) == (
         [token("m2024-12"), token("y2025"), token("m2026-01"), token("m2026-02")],
         True,
     )
@@ -1069,12 +1101,12 @@ def test_custom_date_tokens_cover_any_range_open_or_closed_with_few_aligned_bloc
     after = [token("m2026-12"), *(token(f"y{y}") for y in (2027, 2028, 2029))]
     after += [*(token(f"d20{d}") for d in range(3, 10)), *(token(f"c2{c}") for c in range(1, 10))]
     after += [token(f"k{k}") for k in range(3, 10)]
-    assert search._custom_date_tokens("d", date(2026, 12, 2), None) == (after, False)
+    assert _custom_date_tokens("d", date(2026, 12, 2), None) == (after, False)
     # Open at the start: everything before 2025 in four blocks and five years, then January.
     before = [token("k0"), token("k1"), token("d200"), token("d201"), *(token(f"y{y}") for y in range(2020, 2025))]
-    assert search._custom_date_tokens("d", None, date(2025, 1, 31)) == ([*before, token("m2025-01")], True)
-    assert search._custom_date_tokens("d", date(2026, 3, 1), date(2026, 2, 1)) == ([], False)
-    worst = search._custom_date_tokens("d", date(1, 2, 1), date(9999, 11, 30))[0]
+    assert _custom_date_tokens("d", None, date(2025, 1, 31)) == ([*before, token("m2025-01")], True)
+    assert _custom_date_tokens("d", date(2026, 3, 1), date(2026, 2, 1)) == ([], False)
+    worst = _custom_date_tokens("d", date(1, 2, 1), date(9999, 11, 30))[0]
     assert len(worst) <= 90
 
 
@@ -1108,7 +1140,7 @@ def test_open_and_very_long_date_ranges_find_exactly_their_days_across_centuries
     for start, end in ranges:
         assert names(start, end) == expected(start, end), (start, end)
     until_2025 = ContactFilter(custom=_custom(next_service={"date_to": date(2025, 12, 31)}))
-    assert search.count_contacts(db, filter=until_2025) == (4, False)
+    assert count_contacts(db, filter=until_2025) == (4, False)
 
 
 def test_custom_filters_combine_with_search_tags_and_other_filters(db, mode) -> None:
@@ -1125,9 +1157,9 @@ def test_custom_filters_combine_with_search_tags_and_other_filters(db, mode) -> 
     assert _names(db, "martin", by_name, custom=only_apple) == ["Ann Martin", "Bob Martin"]
     assert _names(db, custom=only_apple, tag_ids=(vip,)) == ["Ann Martin", "Dan Nowak"]
     assert _names(db, "martin", custom=only_apple, tag_ids=(vip,)) == ["Ann Martin"]
-    page = search.search_contacts(db, filter=ContactFilter(custom=only_apple, tag_ids=(vip,)))
+    page = search_contacts(db, filter=ContactFilter(custom=only_apple, tag_ids=(vip,)))
     assert (page.total, page.total_is_estimate) == (2, False)
-    assert search.count_contacts(db, filter=ContactFilter(query="martin", custom=only_apple)) == (2, False)
+    assert count_contacts(db, filter=ContactFilter(query="martin", custom=only_apple)) == (2, False)
 
 
 def test_a_filter_on_an_unknown_custom_field_is_ignored(db) -> None:
@@ -1145,7 +1177,7 @@ def test_custom_filters_round_trip_through_url_parameters(db) -> None:
             newsletter={"values": ("1",)},
         ),
     )
-    params = search.filter_to_params(filter)
+    params = filter_to_params(filter)
     assert params == {
         "kind": "person",
         "cf.brand": "apple,samsung",
@@ -1153,8 +1185,8 @@ def test_custom_filters_round_trip_through_url_parameters(db) -> None:
         "cf.next_service.from": "2026-03-01",
         "cf.next_service.to": "2026-03-31",
     }
-    assert search.filter_from_params(params) == filter
-    assert all(search.is_custom_param(name) for name in params if name.startswith("cf."))
+    assert filter_from_params(params) == filter
+    assert all(is_custom_param(name) for name in params if name.startswith("cf."))
 
 
 def test_bad_custom_filter_parameters_are_dropped_without_an_error(db) -> None:
@@ -1165,10 +1197,10 @@ def test_bad_custom_filter_parameters_are_dropped_without_an_error(db) -> None:
         "cf.when.middle": "2026-01-01",
         "q": "ann",
     }
-    filter = search.filter_from_params(params)
+    filter = filter_from_params(params)
     assert filter.query == "ann"
     assert filter.custom == _custom(brand={"values": ("apple", "samsung")})
-    assert not search.is_custom_param("cf.when.middle")
+    assert not is_custom_param("cf.when.middle")
 
 
 def test_list_columns_show_custom_values_formatted_for_people(db) -> None:
@@ -1178,13 +1210,13 @@ def test_list_columns_show_custom_values_formatted_for_people(db) -> None:
     _add(db, "Ann", custom={"brand": _choice(brand, "Apple"), "next_service": "2026-03-15", "hidden_code": "x"})
     _add(db, "Bob")
     db.commit()
-    listed = search.list_fields(db)
+    listed = list_fields(db)
     assert [(c.key, c.label) for c in listed.columns] == [("brand", "Brand"), ("next_service", "Next service")]
     assert [f.key for f in listed.filters] == ["brand", "next_service"]
-    rows = search.search_contacts(db, filter=ContactFilter()).rows
+    rows = search_contacts(db, filter=ContactFilter()).rows
     assert rows[0].custom == {"brand": "Apple", "next_service": "Mar 15, 2026"}
     assert rows[1].custom == {"brand": "", "next_service": ""}
-    french = search.search_contacts(db, filter=ContactFilter(), locale="fr").rows
+    french = search_contacts(db, filter=ContactFilter(), locale="fr").rows
     assert french[0].custom["next_service"] == "15 mars 2026"
 
 
@@ -1193,9 +1225,9 @@ def test_list_columns_show_custom_values_formatted_for_people(db) -> None:
 
 def test_tag_choices_offer_the_chosen_tags_then_a_few_matching_ones(db) -> None:
     ids = {name: tags.create_tag(db, name=name, actor_id=None).id for name in ("Alpha", "alps", "Beta", "Al_pha")}
-    assert [name for _id, name in search.tag_choices(db, prefix="al")] == ["Al_pha", "Alpha", "alps"]
-    assert [name for _id, name in search.tag_choices(db, prefix="al_")] == ["Al_pha"]
-    chosen = search.tag_choices(db, prefix="al", selected=[ids["Beta"]], limit=2)
+    assert [name for _id, name in tag_choices(db, prefix="al")] == ["Al_pha", "Alpha", "alps"]
+    assert [name for _id, name in tag_choices(db, prefix="al_")] == ["Al_pha"]
+    chosen = tag_choices(db, prefix="al", selected=[ids["Beta"]], limit=2)
     assert [name for _id, name in chosen] == ["Beta", "Al_pha", "Alpha"]
 
 
@@ -1203,9 +1235,9 @@ def test_user_choices_offer_active_staff_by_name_or_e_mail_prefix(db) -> None:
     make_user(db, name="Ann Martin")
     bob = make_user(db, name="Bob Nowak")
     gone = make_user(db, name="Anne Gone", active=False)
-    assert [name for _id, name in search.user_choices(db, prefix="ann")] == ["Ann Martin"]
-    assert len(search.user_choices(db, prefix="user")) == 2
-    assert [uid for uid, _name in search.user_choices(db, prefix="bob", selected=[gone.id])] == [gone.id, bob.id]
+    assert [name for _id, name in user_choices(db, prefix="ann")] == ["Ann Martin"]
+    assert len(user_choices(db, prefix="user")) == 2
+    assert [uid for uid, _name in user_choices(db, prefix="bob", selected=[gone.id])] == [gone.id, bob.id]
 
 
 # ---------------------------------------------------------------- sort by tags
@@ -1228,10 +1260,10 @@ def test_the_list_sorts_by_first_tag_name_and_pages_the_same_way_with_cursors(db
     filter = ContactFilter(query="tagsort")
     order = ["Bob", "Fay", "Cid", "Gus", "Eve", "Ann", "Dan"]
     expected = [f"{name} Tagsort" for name in (order if direction == "asc" else order[::-1])]
-    everything = [row.display_name for row in search.search_contacts(db, filter=filter, sort=sort).rows]
+    everything = [row.display_name for row in search_contacts(db, filter=filter, sort=sort).rows]
     assert everything == expected
     assert _walk(db, filter, sort, 2) == everything
-    assert search.sort_from_params(search.sort_to_params(sort)) == sort
+    assert sort_from_params(sort_to_params(sort)) == sort
 
 
 def test_renaming_a_choice_of_a_searchable_field_finds_contacts_by_the_new_label(db) -> None:
@@ -1254,9 +1286,9 @@ def test_deleting_a_searchable_field_takes_its_values_out_of_the_search(db) -> N
 
 def test_filter_tokens_name_every_filter_a_contact_passes() -> None:
     fields = [
-        search.CustomField(key="brand", label="", type="select", kind="person"),
-        search.CustomField(key="skills", label="", type="multi_select", kind="person"),
-        search.CustomField(key="newsletter", label="", type="checkbox", kind="person"),
+        CustomField(key="brand", label="", type="select", kind="person"),
+        CustomField(key="skills", label="", type="multi_select", kind="person"),
+        CustomField(key="newsletter", label="", type="checkbox", kind="person"),
     ]
     contact = {
         "kind": "person",
@@ -1266,11 +1298,11 @@ def test_filter_tokens_name_every_filter_a_contact_passes() -> None:
         "acquisition_channel_id": 3,
         "custom": {"brand": "c1", "skills": ["c2", "c3"], "newsletter": True},
     }
-    tokens = search.filter_tokens(contact, tag_ids=[5, 2, 5], fields=fields)
+    tokens = filter_tokens(contact, tag_ids=[5, 2, 5], fields=fields)
     assert tokens[:7] == ["_kperson", "_u7", "_s", "_a", "_c3", "_t2", "_t5"]
     assert len(set(tokens[7:])) == 4 and all(token.startswith("_v") for token in tokens[7:])
     bare = {"kind": "organization", "custom": {"newsletter": False}}
-    assert search.filter_tokens(bare, tag_ids=[], fields=fields) == ["_korganization", "_u0"]
+    assert filter_tokens(bare, tag_ids=[], fields=fields) == ["_korganization", "_u0"]
 
 
 def test_a_typed_search_never_matches_a_filter_token(db) -> None:

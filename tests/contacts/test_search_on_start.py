@@ -7,8 +7,11 @@ import logging
 from sqlmodel import delete
 
 import crm_app.crm_app as app_module
-from crm_app.contacts import search, service
+from crm_app.contacts import service
 from crm_app.contacts.models import ContactSearch
+from crm_app.contacts.search.filters import ContactFilter
+from crm_app.contacts.search.query import search_contacts
+from crm_app.contacts.search.structures import DOCUMENTS_VERSION, DOCUMENTS_VERSION_KEY
 from crm_app.core.models import AppSetting
 from crm_app.db import reset_engines, session_scope
 from crm_app.settings import settings
@@ -17,7 +20,7 @@ from tests.contacts.factories import person
 
 def _version() -> object:
     with session_scope() as db:
-        row = db.get(AppSetting, search.DOCUMENTS_VERSION_KEY)
+        row = db.get(AppSetting, DOCUMENTS_VERSION_KEY)
         return None if row is None else row.value
 
 
@@ -27,18 +30,18 @@ def test_the_start_up_task_is_registered_with_the_app():
 
 def test_a_new_database_is_recorded_as_current_and_an_upgraded_one_is_rebuilt_once(app_db, caplog):
     assert app_module.search_documents_on_start() is None
-    assert _version() == search.DOCUMENTS_VERSION
+    assert _version() == DOCUMENTS_VERSION
     with session_scope() as db:
         service.create_contact(db, data=person(first_name="Ann", last_name="Lee"), actor_id=None)
         # As an upgrade leaves it: rows of another layout (here none at all) and no layout recorded.
         db.exec(delete(ContactSearch))
-        db.exec(delete(AppSetting).where(AppSetting.key == search.DOCUMENTS_VERSION_KEY))
+        db.exec(delete(AppSetting).where(AppSetting.key == DOCUMENTS_VERSION_KEY))
     with caplog.at_level(logging.WARNING, logger="crm_app.crm_app"):
         assert app_module.search_documents_on_start() == 1
     assert "Rebuilt the search rows of 1 contacts" in caplog.text
     assert app_module.search_documents_on_start() is None
     with session_scope() as db:
-        found = search.search_contacts(db, filter=search.ContactFilter(query="lee"))
+        found = search_contacts(db, filter=ContactFilter(query="lee"))
         assert [row.display_name for row in found.rows] == ["Ann Lee"]
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from crm_app.contacts import service as contacts
 from crm_app.contacts.models import Contact
 from crm_app.contacts.schemas import AddressIn, ContactIn, EmailIn, PhoneIn
-from crm_app.contacts.search import ContactFilter
+from crm_app.contacts.search.filters import ContactFilter
 from crm_app.core.errors import NotFoundError, ValidationError
 from crm_app.core.models import AuditEntry
 from crm_app.db import session_scope

@@ -295,7 +295,7 @@ def test_phones_already_on_a_contact_keep_their_consents_unless_the_row_states_t
 
 def test_imported_contacts_get_the_same_search_rows_a_full_reindex_gives(any_engine):
     from crm_app.contacts.models import ContactSearch
-    from crm_app.contacts.search import reindex_contacts
+    from crm_app.contacts.search.documents import reindex_contacts
     from crm_app.contacts.service import get_or_create_tags
 
     with session_scope(any_engine) as s:

@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 from crm_app.api.files import content_disposition
 from crm_app.api.routes import build_api
 from crm_app.auth import service as auth_service
-from crm_app.contacts.search import create_search_structures
+from crm_app.contacts.search.structures import create_search_structures
 from crm_app.db import build_engine, reset_engines, session_scope
 from crm_app.feed import files
 from crm_app.settings import settings

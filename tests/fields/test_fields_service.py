@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from crm_app.contacts import search
 from crm_app.contacts import service as contacts
 from crm_app.contacts.models import Contact
+from crm_app.contacts.search.filters import ContactFilter, CustomFilter
+from crm_app.contacts.search.query import search_contacts
 from crm_app.core.errors import NotFoundError, ValidationError
 from crm_app.core.models import AuditEntry
 from crm_app.fields import service
@@ -603,9 +604,9 @@ def test_values_turned_into_choices_are_found_by_the_list_filter_and_the_search(
         db, field_id=field.id, new_type="select", actor_id=None, choices=["Apple", "Samsung"]
     )
     apple = next(choice.id for choice in changed.choices if choice.label == "Apple")
-    wanted = search.ContactFilter(custom=(search.CustomFilter(key="brand", values=(apple,)),))
-    assert [row.id for row in search.search_contacts(db, filter=wanted).rows] == [rows[0].id]
-    found = search.search_contacts(db, filter=search.ContactFilter(query="samsung")).rows
+    wanted = ContactFilter(custom=(CustomFilter(key="brand", values=(apple,)),))
+    assert [row.id for row in search_contacts(db, filter=wanted).rows] == [rows[0].id]
+    found = search_contacts(db, filter=ContactFilter(query="samsung")).rows
     assert [row.id for row in found] == [rows[1].id]
 
 

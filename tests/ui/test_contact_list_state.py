@@ -171,13 +171,13 @@ def test_searching_reads_the_page_in_a_worker_thread_not_on_the_event_loop(app_d
     _people("Ann")
     state = _state(_token())
     threads: list[int] = []
-    real = contact_list.search.search_contacts
+    real = contact_list.search_contacts
 
     def spy(*args: Any, **kwargs: Any):
         threads.append(threading.get_ident())
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(contact_list.search, "search_contacts", spy)
+    monkeypatch.setattr(contact_list, "search_contacts", spy)
     _call(state, "search", "ann")
     _call(state, "go_to_page", 1)
     _call(state, "filter_by", "kind", "person")

@@ -24,8 +24,8 @@ from sqlalchemy import text
 import crm_app.crm_app as app_module
 from crm_app.auth import service as auth_service
 from crm_app.auth.permissions import has_permission
-from crm_app.contacts import search as contact_search
 from crm_app.contacts import service as contacts
+from crm_app.contacts.search.views import save_view
 from crm_app.db import session_scope
 from crm_app.feed import files as feed_files
 from crm_app.feed import service as feed
@@ -151,7 +151,7 @@ def _seed() -> None:
         feed_files.store_upload(
             db, contact_id=contact.id, filename="note.txt", stream=io.BytesIO(b"hello"), actor_id=author.id
         )
-        contact_search.save_view(db, user_id=author.id, name="Mine", params={"q": "Ann"})
+        save_view(db, user_id=author.id, name="Mine", params={"q": "Ann"})
 
 
 def _snapshot() -> dict[str, int]:

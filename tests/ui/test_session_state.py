@@ -17,7 +17,7 @@ from crm_app.auth import service as auth_service
 from crm_app.auth.models import UserSession
 from crm_app.auth.passwords import check_password_policy
 from crm_app.contacts import service as contacts
-from crm_app.contacts.search import create_search_structures
+from crm_app.contacts.search.structures import create_search_structures
 from crm_app.core.errors import ThrottledError, ValidationError
 from crm_app.db import build_engine, reset_engines, session_scope
 from crm_app.settings import settings

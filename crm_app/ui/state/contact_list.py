@@ -21,10 +21,22 @@ import reflex as rx
 from babel.dates import format_datetime, format_timedelta
 
 from crm_app.auth.permissions import Permission, has_permission
-from crm_app.contacts import bulk, search
+from crm_app.contacts import bulk
 from crm_app.contacts import lists as contact_lists
 from crm_app.contacts import tags as tag_service
 from crm_app.contacts.schemas import ContactPage, ContactRow
+from crm_app.contacts.search import pickers
+from crm_app.contacts.search.custom_fields import ListFields, list_fields
+from crm_app.contacts.search.filters import (
+    CUSTOM_PARAM_PREFIX,
+    SORT_FIELDS,
+    ContactFilter,
+    filter_from_params,
+    is_custom_param,
+    sort_from_params,
+)
+from crm_app.contacts.search.query import count_contacts, search_contacts
+from crm_app.contacts.search.views import delete_view, list_views, save_view
 from crm_app.core.errors import DomainError
 from crm_app.core.ids import as_id
 from crm_app.core.timeutil import utcnow
@@ -106,7 +118,7 @@ class _Choices:
     tags: list[Choice]
     channels: list[Choice]
     users: list[Choice]
-    fields: search.ListFields
+    fields: ListFields
     views: list[SavedViewRow]
 
 
@@ -152,7 +164,7 @@ def _run_job(job: dict[str, Any], on_batch: bulk.Progress) -> bulk.BulkResult:
                 db, name=extra.pop("tag_name"), create=creating, actor_id=job["actor_id"]
             )
             extra = {"tag_id": tag_id}
-        target = {"ids": job["ids"]} if job["ids"] is not None else {"filter": search.filter_from_params(job["params"])}
+        target = {"ids": job["ids"]} if job["ids"] is not None else {"filter": filter_from_params(job["params"])}
         return fn(db, **target, **extra, actor_id=job["actor_id"], on_batch=on_batch)
 
 
@@ -179,7 +191,7 @@ def _background_task(fn: Callable) -> Callable:
 def _clean_params(params: dict[str, Any]) -> dict[str, str]:
     out = {}
     for key, value in params.items():
-        known = key in FILTER_KEYS or search.is_custom_param(key)
+        known = key in FILTER_KEYS or is_custom_param(key)
         if known and isinstance(value, str) and value and len(value) <= 400:
             out[key] = value
     return out
@@ -249,13 +261,13 @@ class ContactListState(SessionState):
     def sort_field(self) -> str:
         """The column the list is sorted by: the one chosen, else ``relevance`` for a search, else ``name``."""
         if _sort_chosen(self.params):
-            return search.sort_from_params(self.params).field
+            return sort_from_params(self.params).field
         return "relevance" if self.params.get("q", "").strip() else "name"
 
     @rx.var
     def sort_direction(self) -> str:
         """``asc`` or ``desc``."""
-        return search.sort_from_params(self.params).direction
+        return sort_from_params(self.params).direction
 
     @rx.var
     def page_size(self) -> int:
@@ -351,20 +363,20 @@ class ContactListState(SessionState):
 
     # ---- loading ------------------------------------------------------------------------------
 
-    def _filter(self) -> search.ContactFilter:
-        return search.filter_from_params(self.params)
+    def _filter(self) -> ContactFilter:
+        return filter_from_params(self.params)
 
     def _page_query(self, *, with_total: bool = True) -> Callable[[], ContactPage]:
         """The database read of the visible page, as a function that can run in a worker thread."""
         # No column chosen: the service ranks a search (names starting with the words typed first) and sorts the
         # plain list by name.
         filter_ = self._filter()
-        sort = search.sort_from_params(self.params) if _sort_chosen(self.params) else None
+        sort = sort_from_params(self.params) if _sort_chosen(self.params) else None
         page, size, locale = self.page, self.page_size, self.locale
 
         def read() -> ContactPage:
             with session_scope() as db:
-                return search.search_contacts(
+                return search_contacts(
                     db, filter=filter_, sort=sort, page=page, page_size=size, locale=locale, with_total=with_total
                 )
 
@@ -376,7 +388,7 @@ class ContactListState(SessionState):
 
         def read() -> tuple[int, bool]:
             with session_scope() as db:
-                return search.count_contacts(db, filter=filter_)
+                return count_contacts(db, filter=filter_)
 
         return read
 
@@ -423,20 +435,20 @@ class ContactListState(SessionState):
 
     def _tags_query(self) -> Callable[[Any], list[Choice]]:
         """The tags the picker offers (the chosen ones, then the first matching ``tag_query``), at most 30 more."""
-        prefix, chosen = self.tag_query, search.filter_from_params(self.params).tag_ids
+        prefix, chosen = self.tag_query, filter_from_params(self.params).tag_ids
 
         def read(db: Any) -> list[Choice]:
-            found = search.tag_choices(db, prefix=prefix, selected=chosen)
+            found = pickers.tag_choices(db, prefix=prefix, selected=chosen)
             return [Choice(value=str(tag_id), label=name) for tag_id, name in found]
 
         return read
 
     def _users_query(self) -> Callable[[Any], list[Choice]]:
         """The staff the pickers offer (the chosen ones, then the first matching ``user_query``), at most 30 more."""
-        prefix, chosen = self.user_query, search.filter_from_params(self.params).assigned_user_ids
+        prefix, chosen = self.user_query, filter_from_params(self.params).assigned_user_ids
 
         def read(db: Any) -> list[Choice]:
-            found = search.user_choices(db, prefix=prefix, selected=chosen)
+            found = pickers.user_choices(db, prefix=prefix, selected=chosen)
             return [Choice(value=str(user_id), label=name) for user_id, name in found]
 
         return read
@@ -465,10 +477,10 @@ class ContactListState(SessionState):
                         for c in contact_lists.list_channels(db, include_inactive=True)
                     ][:MAX_CHANNEL_CHOICES],
                     users=users(db),
-                    fields=search.list_fields(db),
+                    fields=list_fields(db),
                     views=[
                         SavedViewRow(id=v.id, name=v.name, query=urlencode(v.params))
-                        for v in search.list_views(db, user_id=owner)
+                        for v in list_views(db, user_id=owner)
                     ],
                 )
 
@@ -482,7 +494,7 @@ class ContactListState(SessionState):
         self.custom_filters = [
             FilterField(
                 key=f.key,
-                param=search.CUSTOM_PARAM_PREFIX + f.key,
+                param=CUSTOM_PARAM_PREFIX + f.key,
                 label=f.label,
                 type=f.type,
                 choices=[Choice(value=c.id, label=c.label) for c in f.choices if c.active][:MAX_FILTER_CHOICES],
@@ -551,7 +563,7 @@ class ContactListState(SessionState):
         """Turn one filter on, change it, or (with an empty value) off."""
         if not isinstance(key, str) or key in ("q", "sort", "dir"):
             return None
-        if key not in FILTER_KEYS and not search.is_custom_param(key):
+        if key not in FILTER_KEYS and not is_custom_param(key):
             return None
         text = value if isinstance(value, str) else ("1" if value is True else "")
         params = {k: v for k, v in self.params.items() if k != key}
@@ -607,7 +619,7 @@ class ContactListState(SessionState):
     @requires(Permission.CONTACTS_VIEW)
     async def sort_by(self, field: str):
         """Sort by a column; a second click reverses the order; ``relevance`` goes back to the ranked order."""
-        if field not in search.SORT_FIELDS:
+        if field not in SORT_FIELDS:
             return None
         same = self.sort_field == field and self.sort_direction == "asc"
         params = {k: v for k, v in self.params.items() if k not in ("sort", "dir")}
@@ -651,7 +663,7 @@ class ContactListState(SessionState):
         name = str(form.get("name", ""))[:80]
         try:
             with session_scope() as db:
-                search.save_view(db, user_id=self._current.id, name=name, params=dict(self.params))
+                save_view(db, user_id=self._current.id, name=name, params=dict(self.params))
         except DomainError as err:
             return rx.toast.error(self._error_text(err))
         await self._reload_choices()
@@ -662,7 +674,7 @@ class ContactListState(SessionState):
         """Forget a saved view."""
         try:
             with session_scope() as db:
-                search.delete_view(db, user_id=self._current.id, view_id=as_id(view_id) or 0)
+                delete_view(db, user_id=self._current.id, view_id=as_id(view_id) or 0)
         except (DomainError, TypeError, ValueError) as err:
             return rx.toast.error(self._error_text(err) if isinstance(err, DomainError) else self._t("Unknown view."))
         await self._reload_choices()

@@ -15,8 +15,9 @@ from typing import Any
 import reflex as rx
 
 from crm_app.auth.permissions import Permission, has_permission
-from crm_app.contacts import search
+from crm_app.contacts.search.filters import filter_from_params
 from crm_app.core.errors import DomainError
+from crm_app.core.text import fold
 from crm_app.db import session_scope
 from crm_app.exchange import export, files, imports, values
 from crm_app.exchange.columns import EMAILS, PHONES
@@ -332,16 +333,14 @@ class ImportJobState(SessionState):
         groups = (
             self.target_groups if self.more_addresses or extra_used else [g for g in self.target_groups if not g.extra]
         )
-        wanted = search.fold(self.target_filter).strip()
+        wanted = fold(self.target_filter).strip()
         if not wanted:
             return groups
         chosen = {c.target for c in self.columns}
         found = []
         for group in groups:
-            in_group = search.fold(group.label)
-            options = [
-                o for o in group.options if o.value in chosen or wanted in in_group or wanted in search.fold(o.label)
-            ]
+            in_group = fold(group.label)
+            options = [o for o in group.options if o.value in chosen or wanted in in_group or wanted in fold(o.label)]
             if options:
                 found.append(TargetGroup(label=group.label, extra=group.extra, options=options))
         return found
@@ -818,7 +817,7 @@ class ExportState(SessionState):
         contacts_list = await self.get_state(ContactListState)
         selected = None if contacts_list.all_matching else list(contacts_list.selected)
         params = dict(contacts_list.params)
-        scope = export.scope_from(selected or None, search.filter_from_params(params))
+        scope = export.scope_from(selected or None, filter_from_params(params))
         try:
             with session_scope() as db:
                 job = export.create_export(db, scope=scope, file_format=file_format, actor_id=self._current.id)
@@ -838,7 +837,7 @@ class ExportState(SessionState):
             return None
         loop = asyncio.get_running_loop()
         progress: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
-        scope = export.scope_from(job["ids"], search.filter_from_params(job["params"]))
+        scope = export.scope_from(job["ids"], filter_from_params(job["params"]))
         locale = self.locale
 
         def on_progress(written: int, total: int) -> None:

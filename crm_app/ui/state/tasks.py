@@ -9,7 +9,8 @@ import reflex as rx
 from babel.dates import format_timedelta
 
 from crm_app.auth.permissions import Permission
-from crm_app.contacts import search
+from crm_app.contacts.search.filters import ContactFilter
+from crm_app.contacts.search.query import search_contacts
 from crm_app.core.errors import DomainError
 from crm_app.core.ids import as_id
 from crm_app.core.timeutil import utcnow
@@ -161,8 +162,8 @@ class MyTasksState(SessionState):
 
         def read() -> list[ContactChoice]:
             with session_scope() as db:
-                page = search.search_contacts(
-                    db, filter=search.ContactFilter(query=query), page_size=CONTACT_CHOICES, with_total=False
+                page = search_contacts(
+                    db, filter=ContactFilter(query=query), page_size=CONTACT_CHOICES, with_total=False
                 )
             return [ContactChoice(id=row.id, label=row.display_name) for row in page.rows]
 
