@@ -1,7 +1,8 @@
 """The contact form: the single list of a contact's editable fields, as the editor holds and compares them.
 
 ``ContactForm`` names every editable field once; the editor's state, the saving and merging service
-(``crm_app.contacts.editing``), and the test factories read the list from here. A form is compared and merged
+(``crm_app.contacts.editing``), the update's comparison (``crm_app.contacts.service``), the export and the
+test factories read the list from here (``SCALAR_FIELDS``). A form is compared and merged
 as a flat dict of values (``ContactForm.values``): the scalar fields, the phone, e-mail and address rows as
 dicts, the tags, and each custom value under ``custom.<key>``.
 """
