@@ -190,7 +190,8 @@ def _import(path: str, database_url: str, upload_dir: str) -> dict:
     os.environ["CRM_DATABASE_URL"] = database_url
     os.environ["CRM_UPLOAD_DIR"] = upload_dir
     from crm_app.db import get_engine, session_scope
-    from crm_app.exchange import files, imports
+    from crm_app.exchange import files
+    from crm_app.exchange.imports import dry_run, lifecycle, mapping, running
 
     engine = get_engine(database_url)
     cpu = time.process_time()
@@ -198,16 +199,16 @@ def _import(path: str, database_url: str, upload_dir: str) -> dict:
     with open(path, "rb") as fh:
         stored = files.store_import_file(fh)
     with session_scope(engine) as s:
-        job = imports.create_import(s, stored=stored, file_name="clients.xlsx", actor_id=None, locale="fr")
-        job = imports.update_mapping(
+        job = mapping.create_import(s, stored=stored, file_name="clients.xlsx", actor_id=None, locale="fr")
+        job = mapping.update_mapping(
             s, import_id=job.id, mapping=job.mapping, options={"on_match": "fill"}, actor_id=None
         )
     uploaded, cpu_uploaded = time.perf_counter(), time.process_time()
-    dry = imports.dry_run(import_id=job.id, engine=engine)
+    dry = dry_run.dry_run(import_id=job.id, engine=engine)
     checked, cpu_checked = time.perf_counter(), time.process_time()
     with session_scope(engine) as s:
-        imports.start_import(s, import_id=job.id, actor_id=None, worker="bench")
-    done = imports.run_import(import_id=job.id, worker="bench", engine=engine)
+        lifecycle.start_import(s, import_id=job.id, actor_id=None, worker="bench")
+    done = running.run_import(import_id=job.id, worker="bench", engine=engine)
     finished = time.perf_counter()
     return {
         "upload_s": round(uploaded - started, 2),

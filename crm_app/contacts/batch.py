@@ -1,8 +1,8 @@
 """Many contacts at once (imports): the same validation as the contact form, set-based writes.
 
-``ContactFile`` is a stored contact with its rows, ``validate_new``/``plan_update`` check input exactly as a
-save from the profile would, and ``insert_contacts`` writes thousands of new contacts with a few multi-row
-statements instead of one ORM round trip each.
+``load_files`` reads stored contacts with their rows (``ContactFile``), ``validate_new`` and ``plan_update``
+check input exactly as a save from the profile would, and ``insert_contacts`` writes thousands of new contacts
+with a few multi-row statements instead of one ORM round trip each.
 """
 
 from __future__ import annotations
@@ -27,17 +27,16 @@ from crm_app.contacts.search.documents import index_new_contacts, reindex_contac
 from crm_app.contacts.service import (
     CONFLICT_MESSAGE,
     REFERENCE_COUNTER,
+    ContactFile,
     UpdatePlan,
-    _AddressPlan,
-    _EmailPlan,
-    _Existing,
-    _phone_values,
-    _PhonePlan,
-    _Plan,
-    _validate,
+    ValidatedAddress,
+    ValidatedContact,
+    ValidatedEmail,
+    ValidatedPhone,
     format_discount,
     get_or_create_tags,
-    plan_update,
+    phone_row_values,
+    validate_contact,
 )
 from crm_app.core.app_settings import AccountSettings
 from crm_app.core.audit import json_safe
@@ -46,30 +45,28 @@ from crm_app.core.models import AuditEntry
 from crm_app.core.timeutil import utcnow
 from crm_app.db import insert_rows
 
-ContactFile = _Existing
-ContactPlan = _Plan
-__all__ = ["ContactFile", "ContactPlan", "NewContact", "UpdatePlan", "plan_update"]
-
 
 @dataclass
 class NewContact:
     """A validated new contact and what the caller adds: its reference (or none yet) and whether it is archived."""
 
-    plan: _Plan
+    plan: ValidatedContact
     reference: str = ""
     archived: bool = False
     note: str = ""
 
 
-def validate_new(session: Session, *, data: ContactIn, settings: AccountSettings, locale: str = "en") -> _Plan:
+def validate_new(
+    session: Session, *, data: ContactIn, settings: AccountSettings, locale: str = "en"
+) -> ValidatedContact:
     """Check a new contact exactly as the contact form's save does; ValidationError lists every problem."""
-    return _validate(session, data, _Existing(), settings, locale)
+    return validate_contact(session, data, ContactFile(), settings, locale)
 
 
 # The shape of a validated new contact: plans kept in another form are only read back while it is unchanged.
-PLAN_SHAPE = tuple(
+VALIDATED_SHAPE = tuple(
     (cls.__name__, tuple(f.name for f in dataclasses.fields(cls)))
-    for cls in (_Plan, _PhonePlan, _EmailPlan, _AddressPlan)
+    for cls in (ValidatedContact, ValidatedPhone, ValidatedEmail, ValidatedAddress)
 )
 
 
@@ -106,8 +103,8 @@ def _unplain(value: Any) -> Any:
     return date.fromisoformat(value["$date"])
 
 
-_PHONE_FIELDS = tuple(f.name for f in dataclasses.fields(_PhonePlan))
-_EMAIL_FIELDS = tuple(f.name for f in dataclasses.fields(_EmailPlan))
+_PHONE_FIELDS = tuple(f.name for f in dataclasses.fields(ValidatedPhone))
+_EMAIL_FIELDS = tuple(f.name for f in dataclasses.fields(ValidatedEmail))
 
 
 def _plain_values(values: dict[str, Any]) -> dict[str, Any]:
@@ -122,8 +119,8 @@ def _primitive(items: list[Any]) -> list[Any]:
     return items
 
 
-def plan_json(plan: _Plan) -> Any:
-    """A validated new contact in JSON form (``plan_from_json`` reads it back); None when a value has none."""
+def validated_json(plan: ValidatedContact) -> Any:
+    """A validated new contact in JSON form (``validated_from_json`` reads it back); None when a value has none."""
     try:
         return [
             _plain_values(plan.scalars),
@@ -141,25 +138,27 @@ def _values_back(values: dict[str, Any]) -> dict[str, Any]:
     return {key: _unplain(value) if isinstance(value, list | dict) else value for key, value in values.items()}
 
 
-def plan_from_json(data: Any) -> _Plan:
-    """The validated new contact ``plan_json`` described."""
+def validated_from_json(data: Any) -> ValidatedContact:
+    """The validated new contact ``validated_json`` described."""
     scalars, phones, emails, addresses, tag_names, custom = data
-    return _Plan(
+    return ValidatedContact(
         scalars=_values_back(scalars),
-        phones=[_PhonePlan(*values) for values in phones],
-        emails=[_EmailPlan(*values) for values in emails],
-        addresses=[_AddressPlan(id=row_id, values=_values_back(values)) for row_id, values in addresses],
+        phones=[ValidatedPhone(*values) for values in phones],
+        emails=[ValidatedEmail(*values) for values in emails],
+        addresses=[ValidatedAddress(id=row_id, values=_values_back(values)) for row_id, values in addresses],
         tag_names=tag_names,
         custom=_values_back(custom),
     )
 
 
-def load_files(session: Session, contact_ids: Sequence[int]) -> dict[int, _Existing]:
+def load_files(session: Session, contact_ids: Sequence[int]) -> dict[int, ContactFile]:
     """The stored contacts with these ids and their phones, e-mails, addresses and tags (5 queries)."""
     ids = sorted({int(i) for i in contact_ids})
     if not ids:
         return {}
-    files = {c.id: _Existing(contact=c) for c in session.execute(select(Contact).where(Contact.id.in_(ids))).scalars()}
+    files = {
+        c.id: ContactFile(contact=c) for c in session.execute(select(Contact).where(Contact.id.in_(ids))).scalars()
+    }
     for phone in session.execute(
         select(Phone).where(Phone.contact_id.in_(ids)).order_by(Phone.contact_id, Phone.position, Phone.id)
     ).scalars():
@@ -179,7 +178,7 @@ def load_files(session: Session, contact_ids: Sequence[int]) -> dict[int, _Exist
     return files
 
 
-def input_from_file(file: _Existing) -> ContactIn:
+def input_from_file(file: ContactFile) -> ContactIn:
     """The stored contact as form input (child rows keep their ids), to merge new values into."""
     contact = file.contact
     return ContactIn(
@@ -288,7 +287,7 @@ def insert_contacts(
     tag_rows = {tag.name.casefold(): tag for tag in get_or_create_tags(session, tag_names)}
     tags = {key: tag.id for key, tag in tag_rows.items()}
     for contact_id, item in zip(ids, items, strict=True):
-        phones += [{"contact_id": contact_id, **_phone_values(p)} for p in item.plan.phones]
+        phones += [{"contact_id": contact_id, **phone_row_values(p)} for p in item.plan.phones]
         emails += [
             {
                 "contact_id": contact_id,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import SimpleNamespace
@@ -12,7 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 from babel import Locale
-from sqlalchemy import delete, exists, func, insert, or_, update
+from sqlalchemy import delete, exists, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -37,7 +36,6 @@ from crm_app.contacts.phones import (
     format_phone,
     parse_phone,
     phone_links,
-    search_forms,
 )
 from crm_app.contacts.schemas import (
     BUILTIN_PHONE_TYPES,
@@ -46,9 +44,7 @@ from crm_app.contacts.schemas import (
     AddressIn,
     AddressRead,
     ContactIn,
-    ContactPage,
     ContactRead,
-    ContactRow,
     EmailRead,
     HistoryEntry,
     PhoneRead,
@@ -82,7 +78,6 @@ CONFLICT_KEY = "conflict"
 SYSTEM_TAGS = {CONFLICT_KEY: ("Conflict", "red")}
 BUILTIN_PHONE_LABELS = {key: key.capitalize() for key in BUILTIN_PHONE_TYPES}
 CHANNEL_LABELS = {"whatsapp": "WhatsApp", "viber": "Viber", "sms": "SMS"}
-MAX_PAGE_SIZE = 200
 MAP_SEARCH_URL = "https://www.openstreetmap.org/search?query="
 _DISCOUNT_RE = re.compile(r"^[+-]?(?:\d{1,10}(?:[.,]\d*)?|[.,]\d+)$")
 _EXCEPTIONAL_TERRITORIES = {"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "ZZ"}
@@ -254,7 +249,9 @@ def ensure_system_tags(session: Session) -> dict[str, Tag]:
 
 
 @dataclass
-class _PhonePlan:
+class ValidatedPhone:
+    """A phone of validated contact input, as it is stored (``id``: the stored row it keeps, None when new)."""
+
     id: int | None
     raw: str
     e164: str
@@ -267,7 +264,9 @@ class _PhonePlan:
 
 
 @dataclass
-class _EmailPlan:
+class ValidatedEmail:
+    """An e-mail address of validated contact input, as it is stored (``id`` as for a phone)."""
+
     id: int | None
     address: str
     position: int
@@ -275,23 +274,30 @@ class _EmailPlan:
 
 
 @dataclass
-class _AddressPlan:
+class ValidatedAddress:
+    """An address of validated contact input: its stored values (``id`` as for a phone)."""
+
     id: int | None
     values: dict[str, Any]
 
 
 @dataclass
-class _Plan:
+class ValidatedContact:
+    """Contact input that passed validation, in the form it is written: scalar columns, child rows, tag names and
+    custom values."""
+
     scalars: dict[str, Any]
-    phones: list[_PhonePlan] = field(default_factory=list)
-    emails: list[_EmailPlan] = field(default_factory=list)
-    addresses: list[_AddressPlan] = field(default_factory=list)
+    phones: list[ValidatedPhone] = field(default_factory=list)
+    emails: list[ValidatedEmail] = field(default_factory=list)
+    addresses: list[ValidatedAddress] = field(default_factory=list)
     tag_names: list[str] = field(default_factory=list)
     custom: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
-class _Existing:
+class ContactFile:
+    """A stored contact with its phones, e-mails, addresses and tags (empty for a new contact)."""
+
     contact: Contact | None = None
     phones: list[Phone] = field(default_factory=list)
     emails: list[Email] = field(default_factory=list)
@@ -378,14 +384,14 @@ def _written_forms(phone: Phone, region: str) -> set[str]:
 
 def _validate_phones(
     session: Session, data: ContactIn, old: list[Phone], settings: AccountSettings, errors: dict[str, str]
-) -> list[_PhonePlan]:
+) -> list[ValidatedPhone]:
     types = _phone_type_names(session)
     main = next((a for a in data.addresses if a.is_main), data.addresses[0] if data.addresses else None)
     region = dialling_region(main.country if main is not None else "", settings.default_region)
     old_by_id = {phone.id: phone for phone in old}
     seen: set[str] = set()
     used_ids: set[int] = set()
-    plans: list[_PhonePlan] = []
+    plans: list[ValidatedPhone] = []
     for index, item in enumerate(data.phones):
         raw = (item.number or "").strip()
         if not raw:
@@ -422,7 +428,7 @@ def _validate_phones(
                 given = getattr(match, channel) if match is not None else settings.channel_defaults[channel]
             consents[channel] = bool(given)
         plans.append(
-            _PhonePlan(
+            ValidatedPhone(
                 id=match.id if match is not None else None,
                 raw=raw,
                 e164=parsed.e164,
@@ -437,11 +443,11 @@ def _validate_phones(
 
 def _validate_emails(
     data: ContactIn, old: list[Email], settings: AccountSettings, errors: dict[str, str]
-) -> list[_EmailPlan]:
+) -> list[ValidatedEmail]:
     old_by_id = {email.id: email for email in old}
     seen: set[str] = set()
     used_ids: set[int] = set()
-    plans: list[_EmailPlan] = []
+    plans: list[ValidatedEmail] = []
     for index, item in enumerate(data.emails):
         if not (item.address or "").strip():
             continue
@@ -465,7 +471,7 @@ def _validate_emails(
         if email_ok is None:
             email_ok = match.email_ok if match is not None else settings.channel_defaults["email"]
         plans.append(
-            _EmailPlan(
+            ValidatedEmail(
                 id=match.id if match is not None else None,
                 address=address,
                 position=len(plans),
@@ -475,10 +481,10 @@ def _validate_emails(
     return plans
 
 
-def _validate_addresses(data: ContactIn, old: list[Address], errors: dict[str, str]) -> list[_AddressPlan]:
+def _validate_addresses(data: ContactIn, old: list[Address], errors: dict[str, str]) -> list[ValidatedAddress]:
     old_ids = {address.id for address in old}
     used_ids: set[int] = set()
-    plans: list[_AddressPlan] = []
+    plans: list[ValidatedAddress] = []
     main_indexes: list[int] = []
     for index, item in enumerate(data.addresses):
         values = {name: (getattr(item, name) or "").strip() for name in ADDRESS_FIELDS}
@@ -496,7 +502,7 @@ def _validate_addresses(data: ContactIn, old: list[Address], errors: dict[str, s
             used_ids.add(match_id)
         values["is_main"] = bool(item.is_main)
         values["position"] = len(plans)
-        plans.append(_AddressPlan(id=match_id, values=values))
+        plans.append(ValidatedAddress(id=match_id, values=values))
     for index in main_indexes[1:]:
         errors[f"addresses.{index}.is_main"] = "Only one address can be the main address."
     if plans and not main_indexes:
@@ -526,7 +532,7 @@ def _validate_tags(data: ContactIn, errors: dict[str, str]) -> list[str]:
 
 
 def _validate_form_fields(
-    session: Session, data: ContactIn, old: _Existing, plan: _Plan, locale: str, errors: dict[str, str]
+    session: Session, data: ContactIn, old: ContactFile, plan: ValidatedContact, locale: str, errors: dict[str, str]
 ) -> dict[str, Any]:
     """Custom values and the required built-in parts of the contact type's form (set up in crm_app.fields)."""
     kind = plan.scalars["kind"]
@@ -550,11 +556,13 @@ def _validate_form_fields(
     return custom
 
 
-def _validate(
-    session: Session, data: ContactIn, old: _Existing, settings: AccountSettings, locale: str = "en"
-) -> _Plan:
+def validate_contact(
+    session: Session, data: ContactIn, old: ContactFile, settings: AccountSettings, locale: str = "en"
+) -> ValidatedContact:
+    """``data`` checked against the stored contact ``old`` (empty for a new one); ValidationError lists every
+    problem."""
     errors: dict[str, str] = {}
-    plan = _Plan(scalars=_validate_scalars(session, data, old.contact, errors))
+    plan = ValidatedContact(scalars=_validate_scalars(session, data, old.contact, errors))
     plan.phones = _validate_phones(session, data, old.phones, settings, errors)
     plan.emails = _validate_emails(data, old.emails, settings, errors)
     plan.addresses = _validate_addresses(data, old.addresses, errors)
@@ -575,9 +583,9 @@ def _load_contact(session: Session, contact_id: int) -> Contact:
     return contact
 
 
-def _load_existing(session: Session, contact: Contact) -> _Existing:
+def _load_existing(session: Session, contact: Contact) -> ContactFile:
     cid = contact.id
-    return _Existing(
+    return ContactFile(
         contact=contact,
         phones=list(session.exec(select(Phone).where(Phone.contact_id == cid).order_by(Phone.position, Phone.id))),
         emails=list(session.exec(select(Email).where(Email.contact_id == cid).order_by(Email.position, Email.id))),
@@ -790,7 +798,7 @@ def _scalar_audit_value(session: Session, name: str, value: Any) -> Any:
 def create_contact(session: Session, *, data: ContactIn, actor_id: int | None, locale: str = "en") -> ContactRead:
     """Validate a new contact completely, then store it with a fresh reference and audit its creation."""
     settings = get_settings(session)
-    plan = _validate(session, data, _Existing(), settings, locale)
+    plan = validate_contact(session, data, ContactFile(), settings, locale)
     contact = Contact(
         **plan.scalars,
         custom=plan.custom,
@@ -801,7 +809,7 @@ def create_contact(session: Session, *, data: ContactIn, actor_id: int | None, l
     session.add(contact)
     session.flush()
     for item in plan.phones:
-        session.add(Phone(contact_id=contact.id, **_phone_values(item)))
+        session.add(Phone(contact_id=contact.id, **phone_row_values(item)))
     for item in plan.emails:
         session.add(
             Email(
@@ -821,7 +829,8 @@ def create_contact(session: Session, *, data: ContactIn, actor_id: int | None, l
     return _read(session, contact)
 
 
-def _phone_values(item: _PhonePlan) -> dict[str, Any]:
+def phone_row_values(item: ValidatedPhone) -> dict[str, Any]:
+    """The columns of the phone row ``item`` writes (all but its contact)."""
     return {
         "raw": item.raw,
         "e164": item.e164,
@@ -906,14 +915,14 @@ def plan_update(
     session: Session,
     *,
     contact: Contact,
-    old: _Existing,
+    old: ContactFile,
     data: ContactIn,
     settings: AccountSettings,
     version: int,
     locale: str = "en",
 ) -> UpdatePlan:
     """Validate new input for an existing contact and work out every change; nothing is written."""
-    plan = _validate(session, data, old, settings, locale)
+    plan = validate_contact(session, data, old, settings, locale)
     changes = UpdatePlan(contact=contact, version=version)
     scalar_values, audits = changes.scalar_values, changes.audits
     for name in COMPARED_AS_IS:
@@ -953,7 +962,7 @@ def plan_update(
         Phone,
         "phone",
         old.phones,
-        [(item.id, _phone_values(item)) for item in plan.phones],
+        [(item.id, phone_row_values(item)) for item in plan.phones],
         lambda phone: readable_phone(phone, region),
         changes.children,
     )
@@ -1185,113 +1194,3 @@ def contact_history(session: Session, *, contact_id: int, limit: int = 200) -> l
         )
         for entry, name, email in rows
     ]
-
-
-# ---------------------------------------------------------------- list
-
-
-def _search_condition(text: str, region: str) -> Any:
-    key = sort_key(text)
-    conditions = [
-        Contact.sort_name.like(like_prefix(key), escape="\\"),
-        func.lower(Contact.reference).like(like_prefix(text.lower()), escape="\\"),
-        exists().where(
-            Email.contact_id == Contact.id, func.lower(Email.address).like(like_prefix(text.lower()), escape="\\")
-        ),
-    ]
-    for form in search_forms(text, region):
-        pattern = "%" + form + "%"
-        conditions.append(
-            exists().where(
-                Phone.contact_id == Contact.id, or_(Phone.e164.like(pattern), Phone.national_digits.like(pattern))
-            )
-        )
-    return or_(*conditions)
-
-
-def list_contacts(
-    session: Session,
-    *,
-    page: int = 1,
-    page_size: int = 50,
-    query: str = "",
-    include_archived: bool = False,
-    suppliers_only: bool = False,
-) -> ContactPage:
-    """One page of contacts sorted by name, with a fixed number of queries whatever the page size."""
-    page = max(1, int(page))
-    page_size = max(1, min(int(page_size), MAX_PAGE_SIZE))
-    settings = get_settings(session)
-    conditions = []
-    if not include_archived:
-        conditions.append(Contact.archived_at.is_(None))
-    if suppliers_only:
-        conditions.append(Contact.is_supplier.is_(True))
-    text = (query or "").strip()
-    if text:
-        conditions.append(_search_condition(text, settings.default_region))
-    total = session.exec(select(func.count()).select_from(Contact).where(*conditions)).one()
-    contacts = session.exec(
-        select(Contact)
-        .where(*conditions)
-        .order_by(Contact.sort_name, Contact.id)
-        .offset((page - 1) * page_size)
-        .limit(page_size)
-    ).all()
-    rows = _rows(session, list(contacts), settings) if contacts else []
-    return ContactPage(rows=rows, total=total, page=page, page_size=page_size)
-
-
-def _rows(session: Session, contacts: list[Contact], settings: AccountSettings) -> list[ContactRow]:
-    ids = [contact.id for contact in contacts]
-    phones: dict[int, Phone] = {}
-    for phone in session.exec(
-        select(Phone).where(Phone.contact_id.in_(ids)).order_by(Phone.contact_id, Phone.position, Phone.id)
-    ):
-        phones.setdefault(phone.contact_id, phone)
-    emails: dict[int, str] = {}
-    for contact_id, address in session.exec(
-        select(Email.contact_id, Email.address)
-        .where(Email.contact_id.in_(ids))
-        .order_by(Email.contact_id, Email.position, Email.id)
-    ):
-        emails.setdefault(contact_id, address)
-    cities: dict[int, str] = {}
-    for contact_id, city in session.exec(
-        select(Address.contact_id, Address.city).where(Address.contact_id.in_(ids), Address.is_main.is_(True))
-    ):
-        cities.setdefault(contact_id, city)
-    tags: dict[int, list[str]] = defaultdict(list)
-    conflicts: set[int] = set()
-    for contact_id, name, system_key in session.exec(
-        select(ContactTag.contact_id, Tag.name, Tag.system_key)
-        .join(Tag, Tag.id == ContactTag.tag_id)
-        .where(ContactTag.contact_id.in_(ids))
-        .order_by(ContactTag.contact_id, Tag.name)
-    ):
-        tags[contact_id].append(name)
-        if system_key == CONFLICT_KEY:
-            conflicts.add(contact_id)
-    users = _user_names(session, {contact.assigned_user_id for contact in contacts})
-    rows = []
-    for contact in contacts:
-        phone = phones.get(contact.id)
-        rows.append(
-            ContactRow(
-                id=contact.id,
-                kind=contact.kind,
-                display_name=contact.display_name,
-                reference=contact.reference,
-                is_supplier=contact.is_supplier,
-                is_conflict=contact.id in conflicts,
-                archived=contact.archived_at is not None,
-                main_phone=format_phone(phone.e164, settings.phone_display, settings.default_region) if phone else "",
-                main_phone_tel=phone_links(phone.e164, False, False, False)["tel"] if phone else "",
-                main_email=emails.get(contact.id, ""),
-                city=cities.get(contact.id, ""),
-                tags=tags.get(contact.id, []),
-                assigned_user_name=users.get(contact.assigned_user_id, ""),
-                updated_at=as_utc(contact.updated_at),
-            )
-        )
-    return rows

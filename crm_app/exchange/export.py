@@ -43,7 +43,7 @@ from crm_app.exchange.columns import (
     split_address_target,
 )
 from crm_app.exchange.files import CSV, FORMATS, XLSX, exchange_dir, stored_path
-from crm_app.exchange.imports import custom_columns
+from crm_app.exchange.imports.context import custom_columns
 from crm_app.exchange.models import ExportJob
 from crm_app.exchange.schemas import ExportRead
 from crm_app.exchange.sheets import CsvWriter, XlsxWriter

@@ -9,6 +9,7 @@ import codecs
 import csv
 import hashlib
 import io
+import json
 import os
 import re
 import threading
@@ -412,11 +413,21 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
+# One JSON value on one line, as compact as it gets (the lines of the files kept next to an upload).
+compact_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+# Cell values that are their own JSON form (checked by exact type first: most cells are text or numbers).
+_PLAIN_CELLS = frozenset({str, int, float, bool, type(None)})
+
+
 def cells_json(cells: tuple[Any, ...]) -> list[Any]:
     """Cells in JSON form (dates tagged so that ``cells_back`` restores them)."""
     out: list[Any] = []
     for value in cells:
-        if isinstance(value, datetime):
+        if type(value) in _PLAIN_CELLS:
+            out.append(value)
+        elif isinstance(value, datetime):
             out.append({"$datetime": value.isoformat()})
         elif isinstance(value, date):
             out.append({"$date": value.isoformat()})
@@ -433,9 +444,11 @@ def cells_back(cells: list[Any] | None) -> list[Any]:
     """Cells from their JSON form, with dates restored."""
     out: list[Any] = []
     for value in cells or []:
-        if isinstance(value, dict) and "$datetime" in value:
+        if type(value) is not dict:
+            out.append(value)
+        elif "$datetime" in value:
             out.append(datetime.fromisoformat(value["$datetime"]))
-        elif isinstance(value, dict) and "$date" in value:
+        elif "$date" in value:
             out.append(date.fromisoformat(value["$date"]))
         else:
             out.append(value)

@@ -8,7 +8,7 @@ goes. Once the caller falls behind (it acknowledges each message it takes) and t
 it also checks part of each batch itself (a share that grows while the caller still has a batch waiting and
 shrinks once it has none, so that neither side waits for the other): checking a row is the part of deciding it
 that needs nothing of the import's progress, reading it through the column plan and validating it as a new
-contact, on a read-only connection of the child's own (``imports.RowChecker``). The caller still decides the
+contact, on a read-only connection of the child's own (``imports.checking.RowChecker``). The caller still decides the
 rest (duplicates, matches, references).
 
 Messages, pickled on standard output: ``("hello", fingerprint)`` once the child can check rows (``None``: it
@@ -42,7 +42,7 @@ WAITED_FOR_THE_CALLER = 0.05  # seconds: writing a message waited that long, the
 _ROOT = Path(__file__).resolve().parents[2]
 
 # (number, cells, line): ``line`` is what the dry run keeps of a row the child read and checked
-# (``imports.kept_line``), else None.
+# (``imports.checking.kept_line``), else None.
 Item = tuple[int, tuple[Any, ...], str | None]
 
 
@@ -77,10 +77,10 @@ class _Acks:
 
 
 def _checker(out: IO[bytes], config: dict[str, Any]) -> Any:
-    """An ``imports.RowChecker`` for the import, announced to the caller; None when the child cannot check."""
+    """An ``imports.checking.RowChecker`` for the import, announced to the caller; None when the child cannot check."""
     checker = None
     try:
-        from crm_app.exchange.imports import RowChecker
+        from crm_app.exchange.imports.checking import RowChecker
 
         checker = RowChecker(config["database"], int(config["import_id"]), config["stored_name"])
     except Exception:  # checking is an optimisation: the caller then checks every row itself

@@ -15,7 +15,9 @@ from crm_app.contacts.models import AcquisitionChannel
 from crm_app.contacts.service import BUILTIN_PHONE_LABELS
 from crm_app.core.errors import ValidationError
 from crm_app.exchange.columns import CUSTOM_PREFIX, CustomColumn
-from crm_app.exchange.imports import CHECKED, UPLOADED, changeable_import, custom_columns, get_import, import_read
+from crm_app.exchange.imports.context import custom_columns
+from crm_app.exchange.imports.lifecycle import CHECKED, UPLOADED, get_import, import_read
+from crm_app.exchange.imports.mapping import changeable_import
 from crm_app.exchange.parse import CLOSED_TARGETS, is_closed, value_key
 from crm_app.exchange.schemas import ImportRead, UnknownValueRead
 from crm_app.fields import service as fields

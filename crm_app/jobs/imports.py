@@ -15,28 +15,28 @@ import sys
 
 from crm_app.core.errors import DomainError
 from crm_app.db import session_scope
-from crm_app.exchange import imports
+from crm_app.exchange.imports import lifecycle, running
 
 
 def run(import_id: int, *, actor_id: int | None = None, worker: str | None = None) -> int:
     """Claim and run one import; prints its final state as JSON; exit code 0 when it finished."""
-    worker = worker or imports.worker_name()
+    worker = worker or lifecycle.worker_name()
     try:
         with session_scope() as session:
-            imports.start_import(session, import_id=import_id, actor_id=actor_id, worker=worker)
+            lifecycle.start_import(session, import_id=import_id, actor_id=actor_id, worker=worker)
     except DomainError as error:
         print(json.dumps({"error": error.message}))
         return 2
-    result = imports.run_import(import_id=import_id, worker=worker)
+    result = running.run_import(import_id=import_id, worker=worker)
     print(result.model_dump_json())
-    return 0 if result.status == imports.DONE else 1
+    return 0 if result.status == lifecycle.DONE else 1
 
 
 def status(import_id: int) -> int:
     """Print an import's state as JSON."""
     try:
         with session_scope() as session:
-            print(imports.get_import(session, import_id=import_id).model_dump_json())
+            print(lifecycle.get_import(session, import_id=import_id).model_dump_json())
     except DomainError as error:
         print(json.dumps({"error": error.message}))
         return 2

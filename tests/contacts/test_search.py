@@ -907,10 +907,10 @@ def test_a_saved_view_gives_back_the_filter_it_was_saved_with(db) -> None:
     assert sort_from_params(view.params) == ContactSort(field="updated")
 
 
-def test_list_rows_are_built_like_the_contact_service_builds_them(db) -> None:
-    from crm_app.contacts.service import _rows
-    from crm_app.core.app_settings import get_settings
+def test_list_rows_carry_the_main_phone_email_city_tags_user_and_flags(db) -> None:
+    from crm_app.core.app_settings import get_settings, update_settings
 
+    update_settings(db, actor_id=None, phone_display="national")
     alice = make_user(db, name="Alice")
     ann = _add(
         db,
@@ -925,9 +925,17 @@ def test_list_rows_are_built_like_the_contact_service_builds_them(db) -> None:
     service.flag_conflict(db, contact_id=ann.id, conflict=True, actor_id=None)
     bob = service.create_contact(db, data=organisation(company_name="Acme", is_supplier=True), actor_id=None)
     service.archive_contact(db, contact_id=bob.id, actor_id=None)
-    settings = get_settings(db)
-    contacts = [db.get(Contact, bob.id), db.get(Contact, ann.id)]
-    assert page_rows(db, [bob.id, ann.id], settings) == _rows(db, contacts, settings)
+    acme, lee = page_rows(db, [bob.id, ann.id], get_settings(db))
+    assert (acme.display_name, acme.is_supplier, acme.archived, acme.is_conflict) == ("Acme", True, True, False)
+    assert (acme.main_phone, acme.main_email, acme.city, acme.tags, acme.assigned_user_name) == ("", "", "", [], "")
+    assert (lee.display_name, lee.is_supplier, lee.archived, lee.is_conflict) == ("Ann Lee", False, False, True)
+    assert (lee.main_phone, lee.main_phone_tel) == ("06 12 34 56 78", "tel:+33612345678")
+    assert (lee.main_email, lee.city, lee.tags, lee.assigned_user_name) == (
+        "ann@example.com",
+        "Paris",
+        ["Conflict", "Export", "VIP"],
+        "Alice",
+    )
 
 
 # ---------------------------------------------------------------- custom fields in the list

@@ -13,7 +13,8 @@ from sqlalchemy import Engine, func, select
 
 from crm_app.contacts.models import Contact
 from crm_app.db import session_scope
-from crm_app.exchange import files, imports
+from crm_app.exchange import files
+from crm_app.exchange.imports import dry_run, lifecycle, mapping, running
 from crm_app.exchange.schemas import ImportRead
 
 
@@ -48,20 +49,20 @@ def upload(engine: Engine, data: bytes, name: str = "clients.xlsx", *, locale: s
     """Store ``data`` as an upload and register it as an import."""
     stored = files.store_import_file(io.BytesIO(data))
     with session_scope(engine) as s:
-        return imports.create_import(s, stored=stored, file_name=name, actor_id=actor_id, locale=locale)
+        return mapping.create_import(s, stored=stored, file_name=name, actor_id=actor_id, locale=locale)
 
 
 def set_options(engine: Engine, job: ImportRead, **options: Any) -> ImportRead:
     """Change the duplicate options (and keep the proposed mapping)."""
     with session_scope(engine) as s:
-        return imports.update_mapping(s, import_id=job.id, mapping=job.mapping, options=options, actor_id=None)
+        return mapping.update_mapping(s, import_id=job.id, mapping=job.mapping, options=options, actor_id=None)
 
 
 def run(engine: Engine, job_id: int, *, worker: str = "test-worker", **kwargs: Any) -> ImportRead:
     """Claim the import and run it."""
     with session_scope(engine) as s:
-        imports.start_import(s, import_id=job_id, actor_id=None, worker=worker)
-    return imports.run_import(import_id=job_id, worker=worker, engine=engine, **kwargs)
+        lifecycle.start_import(s, import_id=job_id, actor_id=None, worker=worker)
+    return running.run_import(import_id=job_id, worker=worker, engine=engine, **kwargs)
 
 
 def import_file(
@@ -71,7 +72,7 @@ def import_file(
     job = upload(engine, data, name, locale=locale)
     if options:
         job = set_options(engine, job, **options)
-    imports.dry_run(import_id=job.id, engine=engine)
+    dry_run.dry_run(import_id=job.id, engine=engine)
     return run(engine, job.id)
 
 

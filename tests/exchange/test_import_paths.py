@@ -17,10 +17,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from crm_app.contacts import batch
 from crm_app.contacts.models import Contact, Email, Phone, PhoneType
 from crm_app.core.errors import ValidationError
 from crm_app.db import session_scope
-from crm_app.exchange import imports
+from crm_app.exchange.imports import deciding, dry_run, lifecycle, mapping, rows, running
 from crm_app.exchange.models import ImportRow
 from crm_app.exchange.reading import ReaderFailed, _Share, rows_read_apart
 from crm_app.settings import settings
@@ -34,15 +35,16 @@ def _rows(n: int) -> list[list[object]]:
 
 
 def _counting_reads(monkeypatch) -> list[int]:
-    """The numbers of the rows read from their cells from now on."""
+    """The numbers of the rows read from their cells from now on (by the dry run or the run)."""
     calls: list[int] = []
-    real = imports.read_row
+    real = rows.read_row
 
     def counted(ctx, number, cells):
         calls.append(number)
         return real(ctx, number, cells)
 
-    monkeypatch.setattr(imports, "read_row", counted)
+    monkeypatch.setattr(rows, "read_row", counted)
+    monkeypatch.setattr(dry_run, "read_row", counted)
     return calls
 
 
@@ -61,19 +63,19 @@ def _kept_files(folder: Path) -> list[str]:
 def _counting_checks(monkeypatch) -> list[int]:
     """One entry per row validated as a new contact from now on."""
     calls: list[int] = []
-    real = imports.batch.validate_new
+    real = batch.validate_new
 
     def counted(*args, **kwargs):
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(imports.batch, "validate_new", counted)
+    monkeypatch.setattr(batch, "validate_new", counted)
     return calls
 
 
 def test_the_run_reuses_the_rows_the_dry_run_read_and_its_verdicts(engine, monkeypatch):
     job = upload(engine, xlsx_bytes([HEADERS, *_rows(5)]))
-    imports.dry_run(import_id=job.id, engine=engine)
+    dry_run.dry_run(import_id=job.id, engine=engine)
     reads, checks = _counting_reads(monkeypatch), _counting_checks(monkeypatch)
     done = run(engine, job.id)
     assert reads == [] and checks == []
@@ -86,7 +88,7 @@ def test_the_run_reuses_the_rows_the_dry_run_read_and_its_verdicts(engine, monke
 def test_rows_are_read_again_when_what_reading_depends_on_changed_since_the_dry_run(engine, monkeypatch):
     job = upload(engine, xlsx_bytes([HEADERS, ["Anna", "Nowak", "06 12 34 56 78 (Atelier)", "anna@example.pl"]]))
     job = set_options(engine, job, on_bad_value="reject")
-    dry = imports.dry_run(import_id=job.id, engine=engine)
+    dry = dry_run.dry_run(import_id=job.id, engine=engine)
     assert (dry.create, dry.reject) == (0, 1)
     with session_scope(engine) as s:
         s.add(PhoneType(name="Atelier"))
@@ -104,7 +106,7 @@ def test_rows_are_checked_again_when_what_validating_them_reads_changed_since_th
 
     data = [HEADERS, *_rows(3), ["Memo", "Filled", "", "memo@example.pl"]]
     job = upload(engine, xlsx_bytes([[*data[0], "Notes"], *[[*row, ""] for row in data[1:4]], [*data[4], "kept"]]))
-    dry = imports.dry_run(import_id=job.id, engine=engine)
+    dry = dry_run.dry_run(import_id=job.id, engine=engine)
     assert (dry.create, dry.reject) == (4, 0)
     with session_scope(engine) as s:
         s.add(FieldDefinition(kind="person", key="memo", label="Memo", type=BUILTIN_TYPE, builtin=True, required=True))
@@ -118,11 +120,11 @@ def test_rows_are_checked_again_when_what_validating_them_reads_changed_since_th
 
 def test_a_new_dry_run_after_a_mapping_change_replaces_the_rows_kept(engine, monkeypatch):
     job = upload(engine, xlsx_bytes([HEADERS, *_rows(3)]))
-    imports.dry_run(import_id=job.id, engine=engine)
-    mapping = [dict(m, target="") if m["target"] == "last_name" else m for m in job.mapping]
+    dry_run.dry_run(import_id=job.id, engine=engine)
+    without_last_name = [dict(m, target="") if m["target"] == "last_name" else m for m in job.mapping]
     with session_scope(engine) as s:
-        imports.update_mapping(s, import_id=job.id, mapping=mapping, options={}, actor_id=None)
-    imports.dry_run(import_id=job.id, engine=engine)
+        mapping.update_mapping(s, import_id=job.id, mapping=without_last_name, options={}, actor_id=None)
+    dry_run.dry_run(import_id=job.id, engine=engine)
     reads = _counting_reads(monkeypatch)
     done = run(engine, job.id)
     assert reads == [] and done.created_count == 3
@@ -133,11 +135,11 @@ def test_a_new_dry_run_after_a_mapping_change_replaces_the_rows_kept(engine, mon
 def test_a_resumed_run_takes_up_the_kept_rows_where_it_stopped(engine, monkeypatch):
     monkeypatch.setattr(settings, "import_batch_size", 10)
     job = upload(engine, xlsx_bytes([HEADERS, *_rows(25)]))
-    imports.dry_run(import_id=job.id, engine=engine)
+    dry_run.dry_run(import_id=job.id, engine=engine)
     reads = _counting_reads(monkeypatch)
     first = run(engine, job.id, stop_after_batches=1)
     assert first.processed_rows == 10
-    done = imports.run_import(import_id=job.id, worker="test-worker", engine=engine)
+    done = running.run_import(import_id=job.id, worker="test-worker", engine=engine)
     assert reads == []
     assert (done.status, done.processed_rows, done.created_count) == ("done", 25, 25)
     with session_scope(engine) as s:
@@ -147,7 +149,7 @@ def test_a_resumed_run_takes_up_the_kept_rows_where_it_stopped(engine, monkeypat
 
 def _stored_job(engine, import_id: int):
     with session_scope(engine) as s:
-        job = imports._job(s, import_id)
+        job = lifecycle.import_job(s, import_id)
         s.expunge(job)
         return job
 
@@ -155,7 +157,7 @@ def _stored_job(engine, import_id: int):
 @pytest.fixture
 def read_apart(monkeypatch):
     """Every workbook is read by a child process, whatever its size."""
-    monkeypatch.setattr(imports, "READ_APART_FROM_BYTES", 0)
+    monkeypatch.setattr(rows, "READ_APART_FROM_BYTES", 0)
 
 
 ODD_ROWS = [
@@ -170,22 +172,22 @@ ODD_ROWS = [
 def test_a_workbook_read_by_a_child_process_gives_the_same_rows_and_outcome(engine, exchange_folder, monkeypatch):
     data = xlsx_bytes(ODD_ROWS)
     here = upload(engine, data)
-    expected = imports.dry_run(import_id=here.id, engine=engine)
-    cached = imports._cache_path(_stored_job(engine, here.id)).read_text(encoding="utf-8")
-    monkeypatch.setattr(imports, "READ_APART_FROM_BYTES", 0)
+    expected = dry_run.dry_run(import_id=here.id, engine=engine)
+    cached = rows._cache_path(_stored_job(engine, here.id)).read_text(encoding="utf-8")
+    monkeypatch.setattr(rows, "READ_APART_FROM_BYTES", 0)
     started: list[object] = []
-    real = imports.rows_read_apart
+    real = rows.rows_read_apart
 
     def recorded(*args, **kwargs):
         started.append(args)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(imports, "rows_read_apart", recorded)
+    monkeypatch.setattr(rows, "rows_read_apart", recorded)
     apart = upload(engine, data, "again.xlsx")
-    result = imports.dry_run(import_id=apart.id, engine=engine)
+    result = dry_run.dry_run(import_id=apart.id, engine=engine)
     assert len(started) == 1
     assert result.model_dump(exclude={"seconds"}) == expected.model_dump(exclude={"seconds"})
-    assert imports._cache_path(_stored_job(engine, apart.id)).read_text(encoding="utf-8") == cached
+    assert rows._cache_path(_stored_job(engine, apart.id)).read_text(encoding="utf-8") == cached
     done = run(engine, apart.id)
     assert (done.created_count, done.rejected_count) == (expected.create, expected.reject)
     assert not _children()
@@ -195,7 +197,7 @@ def test_a_refusal_found_by_the_child_reads_like_one_found_here(engine, exchange
     monkeypatch.setattr(settings, "max_import_rows", 3)
     job = upload(engine, xlsx_bytes([HEADERS, *_rows(5)]))
     with pytest.raises(ValidationError) as info:
-        imports.dry_run(import_id=job.id, engine=engine)
+        dry_run.dry_run(import_id=job.id, engine=engine)
     assert "more than 3 rows" in info.value.message
     stored = _stored_job(engine, job.id)
     assert stored.status == "uploaded"
@@ -210,9 +212,9 @@ def test_a_child_that_dies_fails_the_dry_run_with_a_clear_error(engine, exchange
     job = upload(engine, xlsx_bytes([HEADERS, *_rows(5)]))
     monkeypatch.setattr(sys, "executable", str(dying))
     with pytest.raises(ReaderFailed, match=r"exit code -9\).*reader crashed"):
-        imports.dry_run(import_id=job.id, engine=engine)
+        dry_run.dry_run(import_id=job.id, engine=engine)
     with session_scope(engine) as s:
-        read = imports.get_import(s, import_id=job.id)
+        read = lifecycle.get_import(s, import_id=job.id)
     assert (read.status, read.dry_run.state) == ("uploaded", "failed")
     assert _kept_files(exchange_folder) == ["xlsx"]
     assert not _children()
@@ -221,7 +223,7 @@ def test_a_child_that_dies_fails_the_dry_run_with_a_clear_error(engine, exchange
 def test_a_child_that_cannot_start_leaves_the_reading_here(engine, exchange_folder, read_apart, monkeypatch):
     job = upload(engine, xlsx_bytes([HEADERS, *_rows(5)]))
     monkeypatch.setattr(sys, "executable", str(exchange_folder.parent / "no-such-python"))
-    result = imports.dry_run(import_id=job.id, engine=engine)
+    result = dry_run.dry_run(import_id=job.id, engine=engine)
     assert (result.rows, result.create) == (5, 5)
     assert _kept_files(exchange_folder) == ["xlsx", "xlsx.dry", "xlsx.parsed", "xlsx.rows"]
 
@@ -245,8 +247,8 @@ def test_leaving_the_rows_early_stops_the_child(tmp_path):
 def test_a_run_without_kept_rows_reads_the_file_and_fails_with_the_reason_it_gives(engine, monkeypatch):
     monkeypatch.setattr(settings, "import_batch_size", 2)
     job = upload(engine, xlsx_bytes([HEADERS, *_rows(5)]))
-    imports.dry_run(import_id=job.id, engine=engine)
-    imports._drop_cache(_stored_job(engine, job.id))
+    dry_run.dry_run(import_id=job.id, engine=engine)
+    rows.drop_kept_files(_stored_job(engine, job.id))
     monkeypatch.setattr(settings, "max_import_rows", 3)
     failed = run(engine, job.id)
     assert (failed.status, failed.processed_rows) == ("failed", 2)
@@ -264,21 +266,22 @@ MIXED = [
 ]
 
 
-def _outcome(engine, data: bytes, monkeypatch, **patches) -> tuple[list, list]:
-    """Import ``data`` into a fresh database: (every row's account, every contact with its phones and e-mails)."""
+def _outcome(engine, data: bytes, monkeypatch, *patches) -> tuple[list, list]:
+    """Import ``data`` into a fresh database: (every row's account, every contact with its phones and e-mails);
+    ``patches`` are (module, name, value) set meanwhile."""
     from crm_app.contacts import service as contacts
     from crm_app.contacts.schemas import ContactIn, EmailIn
 
     with monkeypatch.context() as patched:
-        for name, value in patches.items():
-            patched.setattr(imports, name, value)
+        for module, name, value in patches:
+            patched.setattr(module, name, value)
         patched.setattr(settings, "import_batch_size", 8)
         with session_scope(engine) as s:
             contacts.create_contact(
                 s, data=ContactIn(first_name="Old", emails=[EmailIn(address="known@example.pl")]), actor_id=None
             )
         job = upload(engine, xlsx_bytes(data) if isinstance(data, list) else data, "clients.csv")
-        imports.dry_run(import_id=job.id, engine=engine)
+        dry_run.dry_run(import_id=job.id, engine=engine)
         done = run(engine, job.id)
     assert done.status == "done"
     with session_scope(engine) as s:
@@ -320,7 +323,7 @@ def test_rows_checked_by_a_child_process_give_the_same_accounts_as_rows_checked_
     here = _fresh_engine(tmp_path, "here.db")
     expected = _outcome(here, data, monkeypatch)
     here.dispose()
-    slow_decide = imports.Planner.decide
+    slow_decide = deciding.Planner.decide
 
     def behind(self, *args, **kwargs):
         if not self.write:
@@ -329,7 +332,7 @@ def test_rows_checked_by_a_child_process_give_the_same_accounts_as_rows_checked_
 
     apart = _fresh_engine(tmp_path, "apart.db")
     reads, validated = _counting_reads(monkeypatch), _counting_checks(monkeypatch)
-    got = _outcome(apart, data, monkeypatch, READ_APART_FROM_BYTES=0, Planner=_planner(behind))
+    got = _outcome(apart, data, monkeypatch, (rows, "READ_APART_FROM_BYTES", 0), (dry_run, "Planner", _planner(behind)))
     apart.dispose()
     assert got == expected
     assert expected[0] and any(action == "rejected" for _n, action, _p, _c in expected[0])
@@ -339,7 +342,7 @@ def test_rows_checked_by_a_child_process_give_the_same_accounts_as_rows_checked_
 
 
 def _planner(decide):
-    return type("SlowPlanner", (imports.Planner,), {"decide": decide})
+    return type("SlowPlanner", (deciding.Planner,), {"decide": decide})
 
 
 def test_a_validated_new_contact_survives_its_json_form_unchanged(engine):
@@ -363,16 +366,16 @@ def test_a_validated_new_contact_survives_its_json_form_unchanged(engine):
     with session_scope(engine) as s:
         plan = batch.validate_new(s, data=data, settings=get_settings(s))
     assert isinstance(plan.scalars["discount_percent"], Decimal)
-    back = batch.plan_from_json(json.loads(json.dumps(batch.plan_json(plan))))
+    back = batch.validated_from_json(json.loads(json.dumps(batch.validated_json(plan))))
     assert back == plan
     plan.custom["odd"] = object()
-    assert batch.plan_json(plan) is None
+    assert batch.validated_json(plan) is None
 
 
 def test_rows_are_not_kept_when_what_validating_them_reads_changed_during_the_dry_run(engine, monkeypatch):
     monkeypatch.setattr(settings, "import_batch_size", 2)
     job = upload(engine, xlsx_bytes([HEADERS, *_rows(5)]))
-    real = imports.Planner.decide
+    real = deciding.Planner.decide
 
     def changing(self, *args, **kwargs):
         if not self.write and not getattr(self, "changed", False):
@@ -381,9 +384,9 @@ def test_rows_are_not_kept_when_what_validating_them_reads_changed_during_the_dr
                 s.add(PhoneType(name="Atelier"))
         return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(imports, "Planner", _planner(changing))
-    imports.dry_run(import_id=job.id, engine=engine)
-    assert not imports._parsed_path(_stored_job(engine, job.id)).exists()
+    monkeypatch.setattr(dry_run, "Planner", _planner(changing))
+    dry_run.dry_run(import_id=job.id, engine=engine)
+    assert not rows._parsed_path(_stored_job(engine, job.id)).exists()
     reads = _counting_reads(monkeypatch)
     assert run(engine, job.id).created_count == 5
     assert len(reads) == 5
@@ -393,7 +396,7 @@ def test_a_reading_child_that_cannot_reach_the_import_leaves_the_checking_here(t
     here = _fresh_engine(tmp_path, "here.db")
     expected = _outcome(here, MIXED, monkeypatch)
     here.dispose()
-    slow_decide = imports.Planner.decide
+    slow_decide = deciding.Planner.decide
 
     def behind(self, *args, **kwargs):
         if not self.write:
@@ -407,9 +410,9 @@ def test_a_reading_child_that_cannot_reach_the_import_leaves_the_checking_here(t
         apart,
         MIXED,
         monkeypatch,
-        READ_APART_FROM_BYTES=0,
-        Planner=_planner(behind),
-        _helper_database=lambda _engine: elsewhere.url.render_as_string(hide_password=False),
+        (rows, "READ_APART_FROM_BYTES", 0),
+        (dry_run, "Planner", _planner(behind)),
+        (rows, "_helper_database", lambda _engine: elsewhere.url.render_as_string(hide_password=False)),
     )
     assert got == expected
     assert len(reads) == len(MIXED) - 1

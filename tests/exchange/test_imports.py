@@ -21,7 +21,8 @@ from crm_app.core.errors import ValidationError
 from crm_app.core.models import AuditEntry
 from crm_app.core.timeutil import utcnow
 from crm_app.db import session_scope
-from crm_app.exchange import imports
+from crm_app.exchange import reports
+from crm_app.exchange.imports import dry_run, lifecycle, mapping, running, undo
 from crm_app.exchange.models import ImportJob, ImportRow
 from crm_app.fields import service as fields
 from crm_app.fields.schemas import FieldCreate
@@ -56,7 +57,7 @@ def test_the_dry_run_counts_every_row_and_writes_nothing(any_engine):
         [HEADERS, *_rows(3), ["", "", "06 12", "bad@", "", ""], ["Anna0", "Bis", "", "anna0@example.pl", "", ""]]
     )
     job = upload(any_engine, data)
-    result = imports.dry_run(import_id=job.id, engine=any_engine)
+    result = dry_run.dry_run(import_id=job.id, engine=any_engine)
     assert (result.rows, result.create, result.reject, result.skip) == (5, 3, 1, 1)
     messages = {(r.action, r.column, r.message) for r in result.reasons}
     assert ("rejected", "Téléphone", "06 12: This phone number is too short for France.") in messages
@@ -64,7 +65,7 @@ def test_the_dry_run_counts_every_row_and_writes_nothing(any_engine):
     assert contact_count(any_engine) == 0
     with session_scope(any_engine) as s:
         assert s.execute(select(func.count()).select_from(ImportRow)).scalar_one() == 0
-        assert imports.get_import(s, import_id=job.id).status == "checked"
+        assert lifecycle.get_import(s, import_id=job.id).status == "checked"
 
 
 def test_the_run_creates_contacts_with_their_phones_emails_addresses_tags_and_history(any_engine):
@@ -85,11 +86,11 @@ def test_the_run_creates_contacts_with_their_phones_emails_addresses_tags_and_hi
 def test_the_run_refuses_to_start_before_a_dry_run_or_after_the_options_changed(engine):
     job = upload(engine, xlsx_bytes([HEADERS, *_rows(1)]))
     with session_scope(engine) as s, pytest.raises(ValidationError, match="dry run"):
-        imports.start_import(s, import_id=job.id, actor_id=None, worker="w")
-    imports.dry_run(import_id=job.id, engine=engine)
+        lifecycle.start_import(s, import_id=job.id, actor_id=None, worker="w")
+    dry_run.dry_run(import_id=job.id, engine=engine)
     job = set_options(engine, job, on_match="overwrite")
     with session_scope(engine) as s, pytest.raises(ValidationError, match="dry run"):
-        imports.start_import(s, import_id=job.id, actor_id=None, worker="w")
+        lifecycle.start_import(s, import_id=job.id, actor_id=None, worker="w")
 
 
 def test_rows_matching_existing_contacts_follow_the_duplicate_rule(any_engine):
@@ -121,7 +122,7 @@ def test_running_the_same_file_twice_creates_nobody_twice(engine):
     data = xlsx_bytes([HEADERS, *_rows(20)])
     first = import_file(engine, data)
     again = upload(engine, data, "copy.xlsx")
-    dry = imports.dry_run(import_id=again.id, engine=engine)
+    dry = dry_run.dry_run(import_id=again.id, engine=engine)
     assert any("already imported" in w for w in dry.warnings)
     second = run(engine, again.id)
     assert (first.created_count, second.created_count, second.skipped_count) == (20, 0, 20)
@@ -148,7 +149,7 @@ def test_rejected_rows_keep_their_cells_for_the_error_report(engine):
     data = xlsx_bytes([HEADERS, ["", "", "06 12", "", "", ""], ["Ok", "Row", "", "ok@example.com", "", ""]])
     result = import_file(engine, data)
     with session_scope(engine) as s:
-        report = list(imports.reported_rows(s, import_id=result.id))
+        report = list(reports.reported_rows(s, import_id=result.id))
     assert report == [
         (
             2,
@@ -187,12 +188,12 @@ def test_cancel_stops_after_a_whole_batch_and_the_import_resumes_where_it_stoppe
 
     monkeypatch.setattr(settings, "import_batch_size", 10)
     job = upload(engine, xlsx_bytes([HEADERS, *_rows(35)]))
-    imports.dry_run(import_id=job.id, engine=engine)
+    dry_run.dry_run(import_id=job.id, engine=engine)
     first = run(engine, job.id, stop_after_batches=1)
     assert (first.status, first.processed_rows, first.created_count) == ("running", 10, 10)
     with session_scope(engine) as s:
-        imports.request_cancel(s, import_id=job.id)
-    cancelled = imports.run_import(import_id=job.id, worker="test-worker", engine=engine)
+        lifecycle.request_cancel(s, import_id=job.id)
+    cancelled = running.run_import(import_id=job.id, worker="test-worker", engine=engine)
     assert (cancelled.status, cancelled.processed_rows) == ("cancelled", 10)
     done = run(engine, job.id)
     assert (done.status, done.processed_rows, done.created_count) == ("done", 35, 35)
@@ -209,7 +210,7 @@ def test_an_import_killed_half_way_resumes_from_its_last_batch_with_exact_counts
     rows = _rows(3000)
     rows[1500][0] = rows[1500][1] = ""
     job = upload(engine, xlsx_bytes([HEADERS, *rows]))
-    imports.dry_run(import_id=job.id, engine=engine)
+    dry_run.dry_run(import_id=job.id, engine=engine)
     env = {**os.environ, "CRM_DATABASE_URL": url, "CRM_UPLOAD_DIR": str(exchange_folder), "CRM_IMPORT_BATCH_SIZE": "50"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "crm_app.jobs.imports", "run", str(job.id)],
@@ -236,7 +237,7 @@ def test_an_import_killed_half_way_resumes_from_its_last_batch_with_exact_counts
         created_so_far = s.execute(select(func.count()).select_from(Contact)).scalar_one()
         assert created_so_far == stopped.created_count
     with session_scope(engine) as s, pytest.raises(ValidationError, match="already running"):
-        imports.start_import(s, import_id=job.id, actor_id=None, worker="second")
+        lifecycle.start_import(s, import_id=job.id, actor_id=None, worker="second")
     with session_scope(engine) as s:
         s.execute(update(ImportJob).where(ImportJob.id == job.id).values(heartbeat_at=utcnow() - timedelta(minutes=5)))
     done = run(engine, job.id, worker="second")
@@ -257,7 +258,7 @@ def test_undo_removes_created_contacts_restores_overwritten_values_and_keeps_con
         contacts.update_contact(
             s, contact_id=changed.id, data=ContactIn(first_name="Anna2", last_name="Edited"), actor_id=None
         )
-    report = imports.undo_import(import_id=result.id, actor_id=None, engine=any_engine)
+    report = undo.undo_import(import_id=result.id, actor_id=None, engine=any_engine)
     assert (report["removed"], report["restored"], report["kept_count"]) == (1, 1, 1)
     assert "Edited" in report["kept"][0]["label"]
     with session_scope(any_engine) as s:
@@ -267,7 +268,7 @@ def test_undo_removes_created_contacts_restores_overwritten_values_and_keeps_con
         assert restored.addresses == [] and restored.tags == []
         names = sorted(s.execute(select(Contact.last_name)).scalars())
         assert names == ["Edited", "Martin"]
-        assert imports.get_import(s, import_id=result.id).status == "undone"
+        assert lifecycle.get_import(s, import_id=result.id).status == "undone"
         kinds = s.execute(select(AuditEntry.kind).where(AuditEntry.contact_id == updated_id)).scalars().all()
         assert "imported" in kinds and "import_undone" in kinds
 
@@ -276,12 +277,12 @@ def test_a_mapping_must_name_existing_fields_once(engine):
     job = upload(engine, xlsx_bytes([["Prénom", "Nom"], ["a", "b"]]))
     bad = [dict(m, target="first_name") for m in job.mapping]
     with session_scope(engine) as s, pytest.raises(ValidationError) as info:
-        imports.update_mapping(s, import_id=job.id, mapping=bad, options={}, actor_id=None)
+        mapping.update_mapping(s, import_id=job.id, mapping=bad, options={}, actor_id=None)
     assert "mapping.1" in info.value.errors
     with session_scope(engine) as s, pytest.raises(ValidationError):
-        imports.update_mapping(s, import_id=job.id, mapping=[{"target": "custom.nope"}] * 2, options={}, actor_id=None)
+        mapping.update_mapping(s, import_id=job.id, mapping=[{"target": "custom.nope"}] * 2, options={}, actor_id=None)
     with session_scope(engine) as s, pytest.raises(ValidationError):
-        imports.update_mapping(s, import_id=job.id, mapping="all", options={}, actor_id=None)
+        mapping.update_mapping(s, import_id=job.id, mapping="all", options={}, actor_id=None)
 
 
 def test_phones_already_on_a_contact_keep_their_consents_unless_the_row_states_them(engine):

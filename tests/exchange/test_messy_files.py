@@ -14,7 +14,8 @@ from crm_app.contacts.models import AcquisitionChannel, Contact, Email, Phone
 from crm_app.contacts.schemas import AddressIn, ContactIn, EmailIn, PhoneIn
 from crm_app.core.errors import ValidationError
 from crm_app.db import session_scope
-from crm_app.exchange import imports, reports
+from crm_app.exchange import reports
+from crm_app.exchange.imports import deciding, dry_run, lifecycle
 from crm_app.exchange.models import ImportRow
 from tests.exchange.helpers import contact_count, run, set_options, upload, xlsx_bytes
 
@@ -55,7 +56,7 @@ def test_numbers_without_a_country_code_take_the_country_of_the_row_address(engi
     )
     job = upload(engine, data, "klienci.csv", locale="pl")
     assert job.options.phone_region == "FR"
-    dry = imports.dry_run(import_id=job.id, engine=engine)
+    dry = dry_run.dry_run(import_id=job.id, engine=engine)
     assert (dry.create, dry.reject) == (6, 0)
     flagged = [r for r in dry.reasons if r.action == "flagged"]
     assert [(r.column, r.message, r.rows) for r in flagged] == [
@@ -87,7 +88,7 @@ def test_a_phone_country_column_comes_first_and_the_wizard_choice_last(engine):
         "address.country",
     ]
     job = set_options(engine, job, phone_region="PL")
-    imports.dry_run(import_id=job.id, engine=engine)
+    dry_run.dry_run(import_id=job.id, engine=engine)
     run(engine, job.id)
     assert _phones(engine) == {"Column": ["+48601000000"], "Wizard": ["+48601000001"]}
 
@@ -129,7 +130,7 @@ def _checked(engine, data: bytes, name: str = "clients.xlsx", **options):
     job = upload(engine, data, name, locale="fr")
     if options:
         job = set_options(engine, job, **options)
-    imports.dry_run(import_id=job.id, engine=engine)
+    dry_run.dry_run(import_id=job.id, engine=engine)
     return job
 
 
@@ -148,7 +149,7 @@ def test_one_unusable_value_leaves_that_value_out_and_keeps_the_contact(engine):
     ]
     job = _checked(engine, xlsx_bytes(rows))
     with session_scope(engine) as s:
-        dry = imports.get_import(s, import_id=job.id).dry_run
+        dry = lifecycle.get_import(s, import_id=job.id).dry_run
     assert (dry.create, dry.reject, dry.with_dropped) == (4, 1, 4)
     by_kind = {(r.action, r.column, r.message): r.rows for r in dry.reasons}
     assert by_kind[("dropped", "Téléphone 2", "06 12: This phone number is too short for France.")] == [2]
@@ -172,7 +173,7 @@ def test_one_unusable_value_leaves_that_value_out_and_keeps_the_contact(engine):
         assert lea.acquisition_channel_id is None
         kinds = {
             number: sorted({p["kind"] for p in problems})
-            for number, _action, _cells, problems in imports.reported_rows(s, import_id=job.id)
+            for number, _action, _cells, problems in reports.reported_rows(s, import_id=job.id)
         }
     assert kinds == {2: ["dropped"], 3: ["dropped"], 4: ["dropped"], 5: ["dropped"], 6: ["rejected"]}
 
@@ -206,7 +207,7 @@ def test_e_mails_match_whatever_their_case_and_unicode_form_and_are_stored_as_wr
     ]
     job = _checked(engine, xlsx_bytes(rows))
     with session_scope(engine) as s:
-        dry = imports.get_import(s, import_id=job.id).dry_run
+        dry = lifecycle.get_import(s, import_id=job.id).dry_run
     assert (dry.create, dry.skip, dry.reject) == (1, 3, 0)
     messages = {(r.message, tuple(r.rows)) for r in dry.reasons}
     assert ("Skipped as a duplicate of row 3 (same e-mail address).", (4,)) in messages
@@ -218,11 +219,11 @@ def test_e_mails_match_whatever_their_case_and_unicode_form_and_are_stored_as_wr
 
 
 def test_the_dry_run_lists_every_reason_and_says_how_many_more_groups_exist(engine, monkeypatch):
-    monkeypatch.setattr(imports, "MAX_REASONS", 2)
+    monkeypatch.setattr(deciding, "MAX_REASONS", 2)
     rows = [["Prénom", "Téléphone"], *[[f"P{i}", f"06 {i:02d}"] for i in range(4)]]
     job = _checked(engine, xlsx_bytes(rows))
     with session_scope(engine) as s:
-        dry = imports.get_import(s, import_id=job.id).dry_run
+        dry = lifecycle.get_import(s, import_id=job.id).dry_run
     assert (len(dry.reasons), dry.more_reasons) == (2, 2)
 
 
@@ -265,7 +266,7 @@ def test_an_organisation_row_with_a_person_s_names_keeps_them_in_its_notes_and_s
     ]
     job = _checked(engine, xlsx_bytes(rows))
     with session_scope(engine) as s:
-        dry = imports.get_import(s, import_id=job.id).dry_run
+        dry = lifecycle.get_import(s, import_id=job.id).dry_run
     flagged = {(r.column, r.message): r.rows for r in dry.reasons if r.action == "flagged"}
     assert flagged == {
         ("Prénom", "Jean Dupont: an organisation has no first or last name; kept in its notes."): [2],
@@ -330,7 +331,7 @@ def test_unknown_choice_values_are_left_out_of_the_contact_and_listed(engine):
     assert (result.created_count, result.rejected_count) == (2, 0)
     with session_scope(engine) as s:
         custom = dict(s.execute(select(Contact.first_name, Contact.custom)).all())
-        reported = list(imports.reported_rows(s, import_id=job.id))
+        reported = list(reports.reported_rows(s, import_id=job.id))
     assert custom["Anna"] == {} and custom["Bob"]["anniversaire"] == "1990-03-31"
     assert [(number, sorted(p["column"] for p in problems)) for number, _a, _c, problems in reported] == [
         (2, ["Anniversaire", "Coiffeur"])

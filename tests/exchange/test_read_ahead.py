@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from crm_app.exchange.imports import _read_ahead
+from crm_app.exchange.imports.running import _read_ahead
 
 
 def test_batches_come_in_order_made_one_ahead_in_another_thread() -> None:

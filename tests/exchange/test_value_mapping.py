@@ -10,7 +10,8 @@ from crm_app.auth import service as auth_service
 from crm_app.contacts.models import AcquisitionChannel, Contact, Phone
 from crm_app.core.errors import ValidationError
 from crm_app.db import session_scope
-from crm_app.exchange import imports, values
+from crm_app.exchange import values
+from crm_app.exchange.imports import dry_run, lifecycle, mapping
 from crm_app.fields import service as fields
 from crm_app.fields.schemas import FieldCreate
 from tests.exchange.helpers import run, upload, xlsx_bytes
@@ -39,14 +40,14 @@ ROWS = [
 
 def _unknown(engine, job_id: int) -> list[tuple[str, str, int]]:
     with session_scope(engine) as s:
-        dry = imports.get_import(s, import_id=job_id).dry_run
+        dry = lifecycle.get_import(s, import_id=job_id).dry_run
     return [(u.header, u.value, u.count) for u in dry.unknown_values]
 
 
 def test_the_dry_run_lists_the_distinct_unknown_values_of_closed_columns_with_counts(engine):
     _setup(engine)
     job = upload(engine, xlsx_bytes(ROWS), locale="fr")
-    imports.dry_run(import_id=job.id, engine=engine)
+    dry_run.dry_run(import_id=job.id, engine=engine)
     assert _unknown(engine, job.id) == [
         ("Type", "Client", 2),
         ("Campagne", "Salon 2025", 2),
@@ -66,7 +67,7 @@ def _map(engine, job_id: int, column: int, value: str, choice: str):
 def test_unknown_values_are_mapped_created_or_left_empty_and_remembered_for_the_same_layout(engine):
     _setup(engine)
     job = upload(engine, xlsx_bytes(ROWS), locale="fr")
-    imports.dry_run(import_id=job.id, engine=engine)
+    dry_run.dry_run(import_id=job.id, engine=engine)
     _map(engine, job.id, 1, "CLIENT", "person")
     _map(engine, job.id, 2, "Salon 2025", values.CREATE)
     _map(engine, job.id, 2, "Bouche à oreille", "Salon")
@@ -75,7 +76,7 @@ def test_unknown_values_are_mapped_created_or_left_empty_and_remembered_for_the_
     _map(engine, job.id, 6, "Perso", "home")
     read = _map(engine, job.id, 7, "Zed", values.CREATE)
     assert read.status == "uploaded"
-    dry = imports.dry_run(import_id=job.id, engine=engine)
+    dry = dry_run.dry_run(import_id=job.id, engine=engine)
     assert (dry.create, dry.reject, dry.with_dropped, dry.unknown_values) == (3, 0, 0, [])
     run(engine, job.id)
     with session_scope(engine) as s:
@@ -123,7 +124,7 @@ def test_a_value_mapping_cannot_come_in_through_the_options(engine):
     _setup(engine)
     job = upload(engine, xlsx_bytes(ROWS), locale="fr")
     with session_scope(engine) as s:
-        read = imports.update_mapping(
+        read = mapping.update_mapping(
             s,
             import_id=job.id,
             mapping=job.mapping,

@@ -19,8 +19,9 @@ from crm_app.contacts.search.filters import filter_from_params
 from crm_app.core.errors import DomainError
 from crm_app.core.text import fold
 from crm_app.db import session_scope
-from crm_app.exchange import export, files, imports, values
+from crm_app.exchange import export, files, values
 from crm_app.exchange.columns import EMAILS, PHONES
+from crm_app.exchange.imports import context, dry_run, lifecycle, mapping, running, undo
 from crm_app.exchange.schemas import ImportRead, UnknownValueRead
 from crm_app.i18n import _
 from crm_app.settings import settings
@@ -28,26 +29,26 @@ from crm_app.ui.state.contact_list import ContactListState
 from crm_app.ui.state.session import SessionState, requires, to_sign_in
 
 POLL_SECONDS = 0.6
-ACTIVE = frozenset({imports.RUNNING, imports.CHECKING, imports.UNDOING})
+ACTIVE = frozenset({lifecycle.RUNNING, lifecycle.CHECKING, lifecycle.UNDOING})
 STATUS_LABELS = {
-    imports.UPLOADED: _("Ready to check"),
-    imports.CHECKING: _("Checking…"),
-    imports.CHECKED: _("Checked"),
-    imports.RUNNING: _("Importing…"),
-    imports.DONE: _("Done"),
-    imports.CANCELLED: _("Cancelled"),
-    imports.FAILED: _("Stopped on an error"),
-    imports.UNDOING: _("Undoing…"),
-    imports.UNDONE: _("Undone"),
+    lifecycle.UPLOADED: _("Ready to check"),
+    lifecycle.CHECKING: _("Checking…"),
+    lifecycle.CHECKED: _("Checked"),
+    lifecycle.RUNNING: _("Importing…"),
+    lifecycle.DONE: _("Done"),
+    lifecycle.CANCELLED: _("Cancelled"),
+    lifecycle.FAILED: _("Stopped on an error"),
+    lifecycle.UNDOING: _("Undoing…"),
+    lifecycle.UNDONE: _("Undone"),
 }
 STATUS_COLORS = {
-    imports.DONE: "green",
-    imports.UNDONE: "gray",
-    imports.FAILED: "red",
-    imports.CANCELLED: "amber",
-    imports.RUNNING: "blue",
-    imports.CHECKING: "blue",
-    imports.UNDOING: "blue",
+    lifecycle.DONE: "green",
+    lifecycle.UNDONE: "gray",
+    lifecycle.FAILED: "red",
+    lifecycle.CANCELLED: "amber",
+    lifecycle.RUNNING: "blue",
+    lifecycle.CHECKING: "blue",
+    lifecycle.UNDOING: "blue",
 }
 ACTION_LABELS = {
     "rejected": _("Rejected"),
@@ -226,7 +227,7 @@ class ImportsState(SessionState):
 
         def read() -> list[ImportRead]:
             with session_scope() as db:
-                return imports.list_imports(db)
+                return lifecycle.list_imports(db)
 
         self.history = self._history_rows(await rx.run_in_thread(read))
         self.loaded = True
@@ -247,7 +248,7 @@ class ImportsState(SessionState):
         def store() -> ImportRead:
             stored = files.store_import_file(upload.file)
             with session_scope() as db:
-                return imports.create_import(
+                return mapping.create_import(
                     db, stored=stored, file_name=upload.name or "import", actor_id=actor_id, locale=locale
                 )
 
@@ -322,7 +323,7 @@ class ImportJobState(SessionState):
     @rx.var
     def progress(self) -> int:
         """Percent of the rows processed (import) or checked (dry run)."""
-        done = self.dry_rows if self.status == imports.CHECKING else self.processed
+        done = self.dry_rows if self.status == lifecycle.CHECKING else self.processed
         total = self.total_rows or 0
         return min(100, round(100 * done / total)) if total else 0
 
@@ -353,19 +354,23 @@ class ImportJobState(SessionState):
     @rx.var
     def editable(self) -> bool:
         """Whether the mapping and options may still change."""
-        return self.status in (imports.UPLOADED, imports.CHECKED)
+        return self.status in (lifecycle.UPLOADED, lifecycle.CHECKED)
 
     @rx.var
     def can_run(self) -> bool:
         """Whether the import can start (a current dry run) or resume (cancelled, stopped, interrupted)."""
-        if self.status == imports.CHECKED:
+        if self.status == lifecycle.CHECKED:
             return self.dry_current
-        return self.status in (imports.CANCELLED, imports.FAILED) or (self.status == imports.RUNNING and self.stale)
+        return self.status in (lifecycle.CANCELLED, lifecycle.FAILED) or (
+            self.status == lifecycle.RUNNING and self.stale
+        )
 
     @rx.var
     def can_undo(self) -> bool:
         """Whether the import may be undone."""
-        return self.status in (imports.DONE, imports.CANCELLED, imports.FAILED) and (self.created + self.updated) > 0
+        return (
+            self.status in (lifecycle.DONE, lifecycle.CANCELLED, lifecycle.FAILED) and (self.created + self.updated) > 0
+        )
 
     def _show(self, job: ImportRead) -> None:
         self.import_id = job.id
@@ -408,7 +413,7 @@ class ImportJobState(SessionState):
         self.on_match = options.on_match
         self.on_bad_value = options.on_bad_value
         self.phone_region = options.phone_region
-        self.dry_current = dry.state == "done" and job.status == imports.CHECKED
+        self.dry_current = dry.state == "done" and job.status == lifecycle.CHECKED
         report = job.undo_report or {}
         self.undo_removed = int(report.get("removed", 0))
         self.undo_restored = int(report.get("restored", 0))
@@ -467,10 +472,10 @@ class ImportJobState(SessionState):
 
         def read():
             with session_scope() as db:
-                job = imports.get_import(db, import_id=import_id)
-                targets = imports.mapping_targets(db, locale=locale)
-                types = sorted(set(imports.phone_type_lookup(db).values()))
-                preview = imports.preview(db, import_id=import_id)
+                job = lifecycle.get_import(db, import_id=import_id)
+                targets = mapping.mapping_targets(db, locale=locale)
+                types = sorted(set(context.phone_type_lookup(db).values()))
+                preview = mapping.preview(db, import_id=import_id)
                 unknown = values.unknown_values(db, import_id=import_id, locale=locale)
                 return job, targets, types, preview, unknown
 
@@ -502,7 +507,7 @@ class ImportJobState(SessionState):
         labels = {"mobile": self._t("Mobile"), "work": self._t("Work"), "home": self._t("Home")}
         self.phone_types = [Option(value=v, label=labels.get(v, v)) for v in types]
         self.phone_regions = [
-            Option(value=code, label=name) for code, name in imports.phone_region_choices(locale=self.locale)
+            Option(value=code, label=name) for code, name in mapping.phone_region_choices(locale=self.locale)
         ]
         if self.active:
             return ImportJobState.follow
@@ -536,7 +541,7 @@ class ImportJobState(SessionState):
         }
         try:
             with session_scope() as db:
-                job = imports.update_mapping(
+                job = mapping.update_mapping(
                     db, import_id=self.import_id, mapping=mapping, options=options, actor_id=self._current.id
                 )
         except DomainError as error:
@@ -670,7 +675,7 @@ class ImportJobState(SessionState):
         """Start the dry run: every row read and decided, nothing written."""
         if not self.editable or self.busy:
             return None
-        self.status = imports.CHECKING
+        self.status = lifecycle.CHECKING
         self.dry_rows = 0
         self.busy = True
         return ImportJobState.run_dry_run
@@ -680,7 +685,7 @@ class ImportJobState(SessionState):
     async def run_dry_run(self):
         """The dry run in a worker thread, its progress shown as it goes."""
         import_id = self.import_id
-        error = await self._follow_work(lambda: imports.dry_run(import_id=import_id))
+        error = await self._follow_work(lambda: dry_run.dry_run(import_id=import_id))
         return await self._finish_work(error, done=_("Dry run finished: nothing was written."))
 
     @requires(Permission.IMPORT)
@@ -690,8 +695,8 @@ class ImportJobState(SessionState):
             return None
         try:
             with session_scope() as db:
-                job = imports.start_import(
-                    db, import_id=self.import_id, actor_id=self._current.id, worker=imports.worker_name()
+                job = lifecycle.start_import(
+                    db, import_id=self.import_id, actor_id=self._current.id, worker=lifecycle.worker_name()
                 )
         except DomainError as error:
             return rx.toast.error(self._error_text(error))
@@ -703,8 +708,8 @@ class ImportJobState(SessionState):
     @_background(Permission.IMPORT)
     async def run_job(self):
         """Import the rows batch by batch in a worker thread; progress comes from the database."""
-        import_id, worker = self.import_id, imports.worker_name()
-        error = await self._follow_work(lambda: imports.run_import(import_id=import_id, worker=worker))
+        import_id, worker = self.import_id, lifecycle.worker_name()
+        error = await self._follow_work(lambda: running.run_import(import_id=import_id, worker=worker))
         return await self._finish_work(error, done=_("Import finished."))
 
     @requires(Permission.IMPORT)
@@ -712,7 +717,7 @@ class ImportJobState(SessionState):
         """Stop the running import after its current batch (it can be resumed)."""
         try:
             with session_scope() as db:
-                job = imports.request_cancel(db, import_id=self.import_id)
+                job = lifecycle.request_cancel(db, import_id=self.import_id)
         except DomainError as error:
             return rx.toast.error(self._error_text(error))
         self._show(job)
@@ -723,7 +728,7 @@ class ImportJobState(SessionState):
         """Undo the import in the background (contacts changed since it are kept and listed)."""
         if not self.can_undo or self.busy:
             return None
-        self.status = imports.UNDOING
+        self.status = lifecycle.UNDOING
         self.busy = True
         self._undo_actor = self._current.id
         return ImportJobState.run_undo
@@ -734,7 +739,7 @@ class ImportJobState(SessionState):
         """Undo in a worker thread."""
         async with self:
             import_id, actor_id, self._undo_actor = self.import_id, self._undo_actor, None
-        error = await self._follow_work(lambda: imports.undo_import(import_id=import_id, actor_id=actor_id))
+        error = await self._follow_work(lambda: undo.undo_import(import_id=import_id, actor_id=actor_id))
         return await self._finish_work(error, done=_("Import undone."))
 
     @rx.event(background=True)
@@ -749,7 +754,7 @@ class ImportJobState(SessionState):
 
         def read() -> tuple[ImportRead, list[UnknownValueRead]]:
             with session_scope() as db:
-                job = imports.get_import(db, import_id=import_id)
+                job = lifecycle.get_import(db, import_id=import_id)
                 return job, values.unknown_values(db, import_id=import_id, locale=locale)
 
         job, unknown = await rx.run_in_thread(read)
