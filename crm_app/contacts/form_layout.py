@@ -14,7 +14,7 @@ from crm_app.contacts import service as contacts
 from crm_app.contacts import tags as tag_service
 from crm_app.contacts.schemas import BUILTIN_PHONE_TYPES
 from crm_app.core.app_settings import get_settings
-from crm_app.fields import service as field_service
+from crm_app.fields import definitions
 from crm_app.fields.types import get_type, is_empty
 from crm_app.i18n import _, translate
 
@@ -92,9 +92,9 @@ WIDE_CUSTOM_TYPES = ("long_text", "multi_select")
 
 def load_layout(session: Session, *, kind: str, locale: str) -> FormLayout:
     """Read the form of ``kind`` in the manager's order: built-in parts and custom fields, by section."""
-    form = field_service.form_for(session, kind=kind)
-    states = field_service.builtin_states(session, kind=kind)
-    specs = field_service.BUILTIN_SPECS
+    form = definitions.form_for(session, kind=kind)
+    states = definitions.builtin_states(session, kind=kind)
+    specs = definitions.BUILTIN_SPECS
     layout: list[dict[str, Any]] = []
     custom: list[Any] = []
     for section in form.sections:

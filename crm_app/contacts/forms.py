@@ -12,9 +12,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from crm_app.contacts.phones import dialling_region, parse_phone, phone_links
 from crm_app.contacts.schemas import AddressIn, ContactIn, ContactRead, EmailIn, PhoneIn
 from crm_app.core.errors import ValidationError
+from crm_app.core.phones import dialling_region, parse_phone, phone_links
 from crm_app.i18n import translate
 
 

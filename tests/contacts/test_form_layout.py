@@ -7,12 +7,12 @@ from sqlmodel import Session
 
 from crm_app.contacts.form_layout import build_cards, custom_inputs, editor_choices, load_layout, switch_inputs
 from crm_app.contacts.forms import SCALAR_FIELDS, AddressForm, ContactForm, PhoneForm, to_input, with_links
-from crm_app.fields import service as fields
+from crm_app.fields import definitions
 from crm_app.fields.schemas import FieldCreate
 
 
 def _field(session: Session, kind: str, label: str, type_: str = "text", **values) -> str:
-    return fields.create_field(
+    return definitions.create_field(
         session, kind=kind, data=FieldCreate(label=label, type=type_, **values), actor_id=None
     ).key
 

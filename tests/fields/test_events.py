@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import Session
 
 from crm_app.core import events
-from crm_app.fields import service as fields
+from crm_app.fields import layout
 from crm_app.fields.events import FormsChanged
 
 
@@ -20,14 +20,14 @@ def heard():
 
 def test_a_committed_change_to_a_form_is_announced_with_its_type(engine, heard):
     with Session(engine) as s:
-        fields.create_section(s, kind="organization", title="Billing", actor_id=None)
+        layout.create_section(s, kind="organization", title="Billing", actor_id=None)
         s.commit()
     assert heard[-1].kinds == {"organization"}
 
 
 def test_a_rolled_back_change_to_a_form_is_not_announced(engine, heard):
     with Session(engine) as s:
-        fields.create_section(s, kind="person", title="Ghost", actor_id=None)
+        layout.create_section(s, kind="person", title="Ghost", actor_id=None)
         s.flush()
         s.rollback()
     assert heard == []

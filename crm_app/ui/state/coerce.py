@@ -35,8 +35,8 @@ def as_direction(value: Any) -> str | None:
     return value if value in ("up", "down") else None
 
 
-def form_text(form: Any, key: str, limit: int) -> str | None:
-    """The text field ``key`` of a submitted form, cut to ``limit``, or None when the payload is not such a form."""
+def form_text(form: Any, key: str = "name", limit: int = 200) -> str | None:
+    """The text field ``key`` of a submitted form (cut at ``limit``), or None when the payload is not such a form."""
     if not isinstance(form, dict):
         return None
     value = form.get(key, "")

@@ -33,10 +33,11 @@ from crm_app.contacts.form_layout import (
     switch_inputs,
 )
 from crm_app.contacts.forms import ROW_FORMS, SCALAR_FIELDS, AddressForm, ContactForm, EmailForm, PhoneForm
-from crm_app.contacts.schemas import KINDS, ContactRead
+from crm_app.contacts.schemas import ContactRead
 from crm_app.core.app_settings import get_settings
 from crm_app.core.errors import DomainError, NotFoundError
 from crm_app.db import session_scope
+from crm_app.fields.schemas import KINDS
 from crm_app.ui.live.pusher import show_presence, watch_forms
 from crm_app.ui.live.registry import Viewer
 from crm_app.ui.state.coerce import as_bool

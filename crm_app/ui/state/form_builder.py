@@ -15,12 +15,13 @@ from typing import Any
 import reflex as rx
 
 from crm_app.auth.permissions import Permission
-from crm_app.contacts.schemas import KINDS
 from crm_app.core.errors import DomainError
 from crm_app.core.ids import as_id
 from crm_app.db import session_scope
-from crm_app.fields import service as field_service
-from crm_app.fields.schemas import FieldCreate, FieldRead, FieldUpdate, FormRead
+from crm_app.fields import choices as field_choices
+from crm_app.fields import definitions, layout, stored_values
+from crm_app.fields.history import FormChange, form_history
+from crm_app.fields.schemas import KINDS, FieldCreate, FieldRead, FieldUpdate, FormRead
 from crm_app.fields.types import FIELD_TYPES
 from crm_app.i18n import _
 from crm_app.ui.state.coerce import as_direction, as_flag, form_text
@@ -249,7 +250,7 @@ class FormBuilderState(SessionState):
 
     def _read_form(self) -> FormRead:
         with session_scope() as db:
-            return field_service.form_for(db, kind=self.kind, include_inactive=True)
+            return definitions.form_for(db, kind=self.kind, include_inactive=True)
 
     def _show_form(self, form: FormRead) -> None:
         titled = [section for section in form.sections if section.id is not None]
@@ -308,7 +309,7 @@ class FormBuilderState(SessionState):
     def _refresh(self) -> None:
         self._show_form(self._read_form())
         with session_scope() as db:
-            changes = field_service.form_history(db, kind=self.kind, limit=HISTORY_LIMIT)
+            changes = form_history(db, kind=self.kind, limit=HISTORY_LIMIT)
         self.history = [self._history_row(change) for change in changes]
 
     def _value_text(self, value: Any) -> str:
@@ -332,7 +333,7 @@ class FormBuilderState(SessionState):
         type_ = snapshot.get("type") if isinstance(snapshot, dict) else None
         return self._t(FIELD_TYPES[type_].label) if type_ in FIELD_TYPES else ""
 
-    def _history_row(self, change: field_service.FormChange) -> HistoryRow:
+    def _history_row(self, change: FormChange) -> HistoryRow:
         """A change as one readable line: the field's property, or what happened, and the values around it."""
         old, new = change.old, change.new
         if change.entity == "field" and change.kind == "changed":
@@ -416,9 +417,7 @@ class FormBuilderState(SessionState):
         row, step = self._row(field_id), as_direction(direction)
         if row is None or step is None:
             return None
-        _result, err = self._service(
-            field_service.move_field, actor_id=self._current.id, field_id=row.id, direction=step
-        )
+        _result, err = self._service(layout.move_field, actor_id=self._current.id, field_id=row.id, direction=step)
         return self._failed(err) if err else self._changed()
 
     @requires(Permission.FORMS_MANAGE)
@@ -434,7 +433,7 @@ class FormBuilderState(SessionState):
             return None
         position = int(parts[2])
         _result, err = self._service(
-            field_service.move_field_to,
+            layout.move_field_to,
             actor_id=self._current.id,
             field_id=row.id,
             section_id=section_id,
@@ -448,7 +447,7 @@ class FormBuilderState(SessionState):
         row, flag = self._row(field_id), as_flag(active)
         if row is None or flag is None:
             return None
-        _result, err = self._service(field_service.set_active, actor_id=self._current.id, field_id=row.id, active=flag)
+        _result, err = self._service(definitions.set_active, actor_id=self._current.id, field_id=row.id, active=flag)
         if err:
             return self._failed(err)
         if row.builtin:
@@ -489,7 +488,7 @@ class FormBuilderState(SessionState):
             return ""
         try:
             with session_scope() as db:
-                return field_service.suggest_key(db, kind=self.kind, label=label, type_=self.new_type)
+                return definitions.suggest_key(db, kind=self.kind, label=label, type_=self.new_type)
         except DomainError:
             return ""
 
@@ -557,7 +556,7 @@ class FormBuilderState(SessionState):
             **{name: bool(self.new_flags.get(name)) for name in FLAGS},
         )
         result, err = self._service(
-            field_service.create_field, actor_id=self._current.id, kind=self.kind, data=data, locale=self.locale
+            definitions.create_field, actor_id=self._current.id, kind=self.kind, data=data, locale=self.locale
         )
         if err:
             self.add_errors = _errors_by_input(err, self._t)
@@ -673,7 +672,7 @@ class FormBuilderState(SessionState):
                 **{name: bool(self.edit_flags.get(name)) for name in FLAGS},
             )
         result, err = self._service(
-            field_service.update_field, actor_id=self._current.id, field_id=self.edit_id, data=data, locale=self.locale
+            definitions.update_field, actor_id=self._current.id, field_id=self.edit_id, data=data, locale=self.locale
         )
         if err:
             self.edit_errors = _errors_by_input(err, self._t)
@@ -703,7 +702,7 @@ class FormBuilderState(SessionState):
         field_id, new_type = self.edit_id, self.target_type
         result, err = await rx.run_in_thread(
             lambda: self._service(
-                field_service.change_field_type,
+                stored_values.change_field_type,
                 actor_id=self._current.id,
                 field_id=field_id,
                 new_type=new_type,
@@ -745,7 +744,7 @@ class FormBuilderState(SessionState):
         if label is None or not self.edit_id or self.edit_type not in CHOICE_TYPES:
             return None
         _result, err = self._service(
-            field_service.add_choice, actor_id=self._current.id, field_id=self.edit_id, label=label
+            field_choices.add_choice, actor_id=self._current.id, field_id=self.edit_id, label=label
         )
         self._choice_done(err)
         return None if err else rx.set_value("new-choice", "")
@@ -771,7 +770,7 @@ class FormBuilderState(SessionState):
         if label is None or choice is None:
             return None
         _result, err = self._service(
-            field_service.rename_choice,
+            field_choices.rename_choice,
             actor_id=self._current.id,
             field_id=self.edit_id,
             choice_id=choice.id,
@@ -786,7 +785,7 @@ class FormBuilderState(SessionState):
         if choice is None or step is None:
             return None
         _result, err = self._service(
-            field_service.move_choice,
+            field_choices.move_choice,
             actor_id=self._current.id,
             field_id=self.edit_id,
             choice_id=choice.id,
@@ -801,7 +800,7 @@ class FormBuilderState(SessionState):
         if choice is None or flag is None:
             return None
         _result, err = self._service(
-            field_service.set_choice_active,
+            field_choices.set_choice_active,
             actor_id=self._current.id,
             field_id=self.edit_id,
             choice_id=choice.id,
@@ -827,7 +826,7 @@ class FormBuilderState(SessionState):
         if row is None or row.builtin:
             return None
         result, err = await rx.run_in_thread(
-            lambda: self._service(field_service.delete_field, actor_id=self._current.id, field_id=row.id)
+            lambda: self._service(stored_values.delete_field, actor_id=self._current.id, field_id=row.id)
         )
         if err:
             return self._failed(err)
@@ -849,7 +848,7 @@ class FormBuilderState(SessionState):
             return None
         result, err = await rx.run_in_thread(
             lambda: self._service(
-                field_service.delete_field, actor_id=self._current.id, field_id=field_id, confirm=True
+                stored_values.delete_field, actor_id=self._current.id, field_id=field_id, confirm=True
             )
         )
         if err:
@@ -866,9 +865,7 @@ class FormBuilderState(SessionState):
         title = form_text(form, "title", LABEL_LIMIT)
         if title is None:
             return None
-        result, err = self._service(
-            field_service.create_section, actor_id=self._current.id, kind=self.kind, title=title
-        )
+        result, err = self._service(layout.create_section, actor_id=self._current.id, kind=self.kind, title=title)
         if err:
             self.section_add_error = self._error_text(err)
             return None
@@ -895,7 +892,7 @@ class FormBuilderState(SessionState):
         if title is None or section_id is None:
             return None
         _result, err = self._service(
-            field_service.rename_section, actor_id=self._current.id, section_id=section_id, title=title
+            layout.rename_section, actor_id=self._current.id, section_id=section_id, title=title
         )
         if err:
             self.section_error = self._error_text(err)
@@ -910,9 +907,7 @@ class FormBuilderState(SessionState):
         target, step = self._has_section(section_id), as_direction(direction)
         if target is None or step is None:
             return None
-        _result, err = self._service(
-            field_service.move_section, actor_id=self._current.id, section_id=target, direction=step
-        )
+        _result, err = self._service(layout.move_section, actor_id=self._current.id, section_id=target, direction=step)
         return self._failed(err) if err else self._changed()
 
     @rx.var
@@ -936,5 +931,5 @@ class FormBuilderState(SessionState):
         section_id, self.delete_section_id = self._has_section(self.delete_section_id), 0
         if section_id is None:
             return None
-        _result, err = self._service(field_service.delete_section, actor_id=self._current.id, section_id=section_id)
+        _result, err = self._service(layout.delete_section, actor_id=self._current.id, section_id=section_id)
         return self._failed(err) if err else self._changed(self._t("Section deleted; its fields moved up."))
