@@ -15,7 +15,10 @@ from crm_app.jobs import worker
 from crm_app.settings import settings
 from crm_app.ui import routes
 from crm_app.ui.guard import TabGuard
-from crm_app.ui.state import live
+from crm_app.ui.live import pusher
+from crm_app.ui.state.contact_edit import ContactEditState
+from crm_app.ui.state.contact_list import ContactListState
+from crm_app.ui.state.feed import ContactFeedState
 from crm_app.ui.state.session import AuthMiddleware
 from crm_app.ui.styles import base_style, stylesheets
 
@@ -81,7 +84,7 @@ app = rx.App(
 )
 app.add_middleware(AuthMiddleware())
 routes.register(app)
-live.install(app)
+pusher.install(app, editor=ContactEditState, feed=ContactFeedState, contact_list=ContactListState)
 app.register_lifespan_task(bootstrap_admin_on_start)
 app.register_lifespan_task(search_documents_on_start)
 app.register_lifespan_task(worker.serve)

@@ -22,6 +22,7 @@ from crm_app.exchange import jobs as _exchange_jobs  # noqa: F401  (registers th
 from crm_app.exchange.models import ExportJob, ImportJob, ImportRow
 from crm_app.feed import files as _feed_files  # noqa: F401  (removes a deleted contact's files)
 from crm_app.feed.models import Activity, Attachment, Comment, Task
+from crm_app.fields import events as _fields_events  # noqa: F401  (announces changed forms)
 from crm_app.fields.models import FieldDefinition, FormSection
 from crm_app.jobs.models import Job
 

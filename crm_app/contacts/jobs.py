@@ -64,16 +64,6 @@ def enqueue_bulk(
     return queue.enqueue(session, BULK, payload, max_attempts=1)
 
 
-def _tag_id(db: Any, name: str, *, create: bool, actor_id: int | None) -> int:
-    wanted = name.strip().casefold()
-    for tag in tag_service.list_tags(db):
-        if tag.name.casefold() == wanted:
-            return tag.id
-    if not create:
-        raise NotFoundError("There is no tag with that name.")
-    return tag_service.create_tag(db, name=name, actor_id=actor_id).id
-
-
 def run_bulk(session: Session, payload: dict[str, Any], on_batch: bulk.Progress) -> bulk.BulkResult:
     """Run a queued bulk action: batches of 1,000 contacts, each committed."""
     actor_id = payload["actor_id"]
@@ -84,7 +74,8 @@ def run_bulk(session: Session, payload: dict[str, Any], on_batch: bulk.Progress)
     extra = dict(payload["extra"])
     if "tag_name" in extra:
         creating = payload["action"] == "add_tag"
-        extra = {"tag_id": _tag_id(session, extra.pop("tag_name"), create=creating, actor_id=actor_id)}
+        tag_id = tag_service.tag_id_by_name(session, name=extra.pop("tag_name"), create=creating, actor_id=actor_id)
+        extra = {"tag_id": tag_id}
     ids = payload["ids"]
     target = {"ids": ids} if ids is not None else {"filter": filter_from_params(payload["params"])}
     return fn(session, **target, **extra, actor_id=actor_id, on_batch=on_batch)

@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from crm_app.auth.models import User
 from crm_app.contacts.events import ContactDeleting
+from crm_app.contacts.forms import SCALAR_FIELDS
 from crm_app.contacts.hidden_builtins import keep_hidden_builtins
 from crm_app.contacts.models import (
     AcquisitionChannel,
@@ -84,17 +85,8 @@ _EN = Locale("en")
 COUNTRY_CODES = frozenset(
     code for code in _EN.territories if len(code) == 2 and code.isalpha() and code not in _EXCEPTIONAL_TERRITORIES
 )
-SCALAR_FIELDS = (
-    "kind",
-    "first_name",
-    "last_name",
-    "company_name",
-    "registration_no",
-    "is_supplier",
-    "assigned_user_id",
-    "acquisition_channel_id",
-    "memo",
-)
+# The editable fields an update compares as they are (the discount is compared as a number, apart).
+COMPARED_AS_IS = tuple(name for name in SCALAR_FIELDS if name != "discount_percent")
 CONFLICT_MESSAGE = "This contact was changed by someone else meanwhile. Reload it to see the changes, then try again."
 
 
@@ -933,7 +925,7 @@ def plan_update(
     plan = validate_contact(session, data, old, settings, locale)
     changes = UpdatePlan(contact=contact, version=version)
     scalar_values, audits = changes.scalar_values, changes.audits
-    for name in SCALAR_FIELDS:
+    for name in COMPARED_AS_IS:
         before, after = getattr(contact, name), plan.scalars[name]
         if before != after:
             scalar_values[name] = after

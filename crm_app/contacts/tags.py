@@ -72,6 +72,17 @@ def list_tags(session: Session) -> list[TagRead]:
     return [_read(tag) for tag in _sorted(list(session.exec(select(Tag)).all()))]
 
 
+def tag_id_by_name(session: Session, *, name: str, create: bool, actor_id: int | None) -> int:
+    """The id of the tag named ``name`` (case aside); a missing one is created when ``create``, else NotFoundError."""
+    wanted = name.strip().casefold()
+    for tag in list_tags(session):
+        if tag.name.casefold() == wanted:
+            return tag.id
+    if not create:
+        raise NotFoundError("There is no tag with that name.")
+    return create_tag(session, name=name, actor_id=actor_id).id
+
+
 def tag_usage(session: Session) -> dict[int, int]:
     """How many contacts carry each tag (tags in use only)."""
     rows = session.exec(select(ContactTag.tag_id, func.count()).group_by(ContactTag.tag_id)).all()

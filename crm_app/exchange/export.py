@@ -21,6 +21,7 @@ from sqlmodel import Session
 
 from crm_app.auth.models import User
 from crm_app.contacts import batch
+from crm_app.contacts.forms import SCALAR_FIELDS
 from crm_app.contacts.models import AcquisitionChannel, Address, Contact, ContactTag, Email, Phone, Tag
 from crm_app.contacts.search.filters import ContactFilter
 from crm_app.contacts.search.query import count_contacts, matching_ids_after
@@ -231,24 +232,8 @@ def _naive(moment: datetime) -> datetime:
     return as_utc(moment).replace(tzinfo=None, microsecond=0)
 
 
-_CONTACT_COLUMNS = (
-    "id",
-    "kind",
-    "first_name",
-    "last_name",
-    "company_name",
-    "reference",
-    "registration_no",
-    "is_supplier",
-    "assigned_user_id",
-    "acquisition_channel_id",
-    "discount_percent",
-    "memo",
-    "custom",
-    "archived_at",
-    "created_at",
-    "updated_at",
-)
+# The contact's editable fields (``ContactForm``) and what an export adds to them.
+_CONTACT_COLUMNS = ("id", "reference", *SCALAR_FIELDS, "custom", "archived_at", "created_at", "updated_at")
 
 
 def load_records(session: Session, ids: Sequence[int]) -> dict[int, SimpleNamespace]:

@@ -9,6 +9,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from crm_app.auth.models import User
+from crm_app.contacts.forms import SCALAR_FIELDS
 from crm_app.contacts.models import AcquisitionChannel, Address, Contact, ContactTag, Email, Phone, Tag
 from crm_app.contacts.schemas import AddressIn, ContactIn, EmailIn, PhoneIn
 from crm_app.core.models import AuditEntry
@@ -56,16 +57,7 @@ def organisation(**overrides: Any) -> ContactIn:
 def as_input(read: Any, **overrides: Any) -> ContactIn:
     """Turn a ContactRead back into the form input that would re-save it unchanged."""
     values: dict[str, Any] = {
-        "kind": read.kind,
-        "first_name": read.first_name,
-        "last_name": read.last_name,
-        "company_name": read.company_name,
-        "registration_no": read.registration_no,
-        "is_supplier": read.is_supplier,
-        "assigned_user_id": read.assigned_user_id,
-        "acquisition_channel_id": read.acquisition_channel_id,
-        "discount_percent": read.discount_percent,
-        "memo": read.memo,
+        **{name: getattr(read, name) for name in SCALAR_FIELDS},
         "phones": [
             PhoneIn(id=p.id, number=p.raw, type=p.type, whatsapp=p.whatsapp, viber=p.viber, sms=p.sms)
             for p in read.phones

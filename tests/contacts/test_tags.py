@@ -163,3 +163,12 @@ def test_delete_tag_refuses_a_system_tag(session) -> None:
     conflict = service.ensure_system_tags(session)["conflict"]
     with pytest.raises(ValidationError):
         tags.delete_tag(session, tag_id=conflict.id, actor_id=None)
+
+
+def test_a_tag_is_found_by_name_whatever_its_case_and_created_only_when_asked(db: Session) -> None:
+    vip = tags.create_tag(db, name="VIP", actor_id=None)
+    assert tags.tag_id_by_name(db, name=" vip ", create=False, actor_id=None) == vip.id
+    with pytest.raises(NotFoundError):
+        tags.tag_id_by_name(db, name="Gold", create=False, actor_id=None)
+    gold = tags.tag_id_by_name(db, name="Gold", create=True, actor_id=None)
+    assert tags.tag_id_by_name(db, name="GOLD", create=False, actor_id=None) == gold != vip.id

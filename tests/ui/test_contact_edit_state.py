@@ -473,3 +473,29 @@ def test_the_header_offers_call_message_on_a_consented_channel_and_directions(st
 def test_a_contact_without_phone_or_address_has_no_one_tap_actions(staff_token) -> None:
     editor = open_editor(staff_token, make_contact())
     assert (editor.quick_call, editor.quick_message, editor.quick_directions) == ("", "", "")
+
+
+# ---------------------------------------------------------------- saving while others save
+
+
+def test_two_tabs_saving_different_fields_merge_and_a_same_field_asks(staff_token) -> None:
+    other_token = _token("manager")
+    contact_id = make_contact(memo="Original memo")
+    mine, theirs = open_editor(staff_token, contact_id), open_editor(other_token, contact_id)
+    theirs.edit_field("last_name", "Smith-Jones")
+    theirs.save()
+    mine.edit_field("memo", "My memo")
+    assert "together with changes made by others" in toasts(mine.save())
+    assert (mine.last_name, mine.memo, mine.dirty) == ("Smith-Jones", "My memo", False)
+    theirs = open_editor(other_token, contact_id)
+    theirs.edit_field("memo", "Their memo")
+    theirs.save()
+    mine.edit_field("memo", "My second memo")
+    mine.save()
+    assert mine.show_conflicts
+    [row] = mine.conflicts
+    assert (row.label, row.base, row.mine, row.theirs) == ("Memo", "My memo", "My second memo", "Their memo")
+    mine.choose_side("memo", "theirs")
+    assert "Saved." in toasts(mine.resolve_conflicts())
+    assert not mine.show_conflicts
+    assert (stored(contact_id).memo, mine.memo) == ("Their memo", "Their memo")

@@ -30,7 +30,7 @@ from crm_app.db import session_scope
 from crm_app.feed import files as feed_files
 from crm_app.feed import service as feed
 from crm_app.fields import definitions
-from crm_app.ui.state import live
+from crm_app.ui.live import registry
 from crm_app.ui.state.session import AuthMiddleware, SessionState
 from tests.contacts.factories import person
 from tests.tabs import router, sign_in_tab
@@ -107,7 +107,7 @@ def _own_handlers(cls: type[BaseState]) -> list[str]:
 
 
 def _pulse_states() -> list[type[BaseState]]:
-    return [cls for cls in _all_app_states() if cls.__module__ == live.__name__ and issubclass(cls, rx.SharedState)]
+    return [cls for cls in _all_app_states() if cls.__module__ == registry.__name__ and issubclass(cls, rx.SharedState)]
 
 
 def _app_states() -> list[type[BaseState]]:

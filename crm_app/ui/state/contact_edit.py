@@ -1,4 +1,11 @@
-"""The contact file editor: what the user is typing lives here until Save."""
+"""The contact file editor: what the user is typing lives here until Save.
+
+A thin adapter over the contact services: the editable fields come from ``crm_app.contacts.forms``, the
+form's cards from ``crm_app.contacts.form_layout``, and saving, merging with others' changes and taking pushed
+changes in from ``crm_app.contacts.editing``. One state class, its handlers in three files: loading, the form
+of the contact's type, live changes and saving here; the rows, tags and custom values in
+``contact_edit_rows``; discarding, converting, archiving and deleting in ``contact_edit_lifecycle``.
+"""
 
 from __future__ import annotations
 
@@ -10,34 +17,34 @@ from typing import Any
 
 import reflex as rx
 
-from crm_app.auth import service as auth_service
 from crm_app.auth.permissions import Permission
-from crm_app.contacts import lists as contact_lists
+from crm_app.contacts import editing
 from crm_app.contacts import service as contacts
-from crm_app.contacts import tags as tag_service
-from crm_app.contacts.conversion import hidden_by_conversion
-from crm_app.contacts.merge import changed_fields, three_way_merge
-from crm_app.contacts.schemas import (
-    BUILTIN_PHONE_TYPES,
-    AddressIn,
-    ContactIn,
-    ContactRead,
-    EmailIn,
-    PhoneIn,
+from crm_app.contacts.editing import ConflictRow, Draft, Unseen
+from crm_app.contacts.form_layout import (
+    FormCard,
+    FormLayout,
+    Option,
+    build_cards,
+    default_inputs,
+    editor_choices,
+    held_choices,
+    load_layout,
+    switch_inputs,
 )
+from crm_app.contacts.forms import ROW_FORMS, SCALAR_FIELDS, AddressForm, ContactForm, EmailForm, PhoneForm
+from crm_app.contacts.schemas import ContactRead
 from crm_app.core.app_settings import get_settings
-from crm_app.core.errors import ConflictError, DomainError, NotFoundError, ValidationError
-from crm_app.core.phones import dialling_region, parse_phone, phone_links
+from crm_app.core.errors import DomainError, NotFoundError
 from crm_app.db import session_scope
-from crm_app.fields import definitions as field_definitions
-from crm_app.fields.types import get_type, is_empty
-from crm_app.i18n import _
-from crm_app.ui.state.live import Viewer, show_presence, watch_forms
+from crm_app.fields.schemas import KINDS
+from crm_app.ui.live.pusher import show_presence, watch_forms
+from crm_app.ui.live.registry import Viewer
+from crm_app.ui.state.coerce import as_bool
+from crm_app.ui.state.contact_edit_lifecycle import ContactLifecycleMixin
+from crm_app.ui.state.contact_edit_rows import MAX_INPUT, MAX_ROWS, ContactRowsMixin
 from crm_app.ui.state.session import SessionState, requires
 
-# What the form holds is capped only to keep the state bounded; the real limits are checked on save,
-# so an over-long paste gets a clear message instead of being cut silently.
-MAX_INPUT = 50_000
 TEXT_FIELDS = {
     "first_name": MAX_INPUT,
     "last_name": MAX_INPUT,
@@ -48,203 +55,14 @@ TEXT_FIELDS = {
     "assigned_user_id": 20,
     "acquisition_channel_id": 20,
 }
-PHONE_KEYS = {"number", "type", "whatsapp", "viber", "sms"}
-EMAIL_KEYS = {"address", "email_ok"}
-ADDRESS_KEYS = {"label", "line1", "line2", "postcode", "city", "region", "country"}
-MAX_ROWS = 50
-# A value pushed into the form this recently may not have reached the user's screen before they typed over it.
-UNSEEN_S = 2.0
 DRAFT_KEY = "crm_contact_draft"
-
-
-@dataclasses.dataclass
-class PhoneForm:
-    """A phone row of the form."""
-
-    id: int = 0
-    number: str = ""
-    type: str = "mobile"
-    whatsapp: bool = False
-    viber: bool = False
-    sms: bool = False
-    tel_link: str = ""
-    whatsapp_link: str = ""
-    viber_link: str = ""
-    sms_link: str = ""
-
-
-@dataclasses.dataclass
-class EmailForm:
-    """An e-mail row of the form."""
-
-    id: int = 0
-    address: str = ""
-    email_ok: bool = False
-
-
-@dataclasses.dataclass
-class AddressForm:
-    """An address block of the form."""
-
-    id: int = 0
-    label: str = ""
-    line1: str = ""
-    line2: str = ""
-    postcode: str = ""
-    city: str = ""
-    region: str = ""
-    country: str = ""
-    is_main: bool = False
-    map_url: str = ""
-
-
-@dataclasses.dataclass
-class Option:
-    """A choice of a select box."""
-
-    value: str
-    label: str
-
-
-@dataclasses.dataclass
-class FormItem:
-    """One part of the contact's form, built-in (phones, memo...) or custom, where the manager put it."""
-
-    key: str
-    builtin: bool
-    label: str
-    type: str
-    help: str
-    required: bool
-    choices: list[Option]
-    wide: bool = False
-    sub: bool = False
-
-
-@dataclasses.dataclass
-class FormCard:
-    """A card of the form: a section's heading and its parts, or one list (phones...) or a run of fields."""
-
-    title: str
-    parts: list[FormItem]
-
-
-# The built-in parts as the contact file names them while the manager kept the default label.
-BUILTIN_FORM_LABELS = {
-    "phones": _("Phones"),
-    "emails": _("E-mails"),
-    "addresses": _("Addresses"),
-    "registration_no": _("Registration number (company ID / VAT)"),
-    "is_supplier": _("Supplier"),
-    "acquisition_channel_id": _("How did they find us?"),
-    "discount_percent": _("Personal discount (%)"),
-    "assigned_user_id": _("Assigned to"),
-    "memo": _("Memo"),
-}
-# Built-in parts that take a card of their own above the first section heading.
-STANDALONE_PARTS = ("phones", "emails", "addresses", "memo")
-WIDE_CUSTOM_TYPES = ("long_text", "multi_select")
-
-
-@dataclasses.dataclass
-class ConflictRow:
-    """A field both I and someone else changed: the three values and my choice."""
-
-    field: str
-    label: str
-    base: str
-    mine: str
-    theirs: str
-    choice: str = "mine"
-
-
-FIELD_LABELS = {
-    "kind": "Type",
-    "first_name": "First name",
-    "last_name": "Last name",
-    "company_name": "Company name",
-    "registration_no": "Registration number (company ID / VAT)",
-    "is_supplier": "Supplier",
-    "assigned_user_id": "Assigned to",
-    "acquisition_channel_id": "How did they find us?",
-    "discount_percent": "Personal discount (%)",
-    "memo": "Memo",
-    "phones": "Phones",
-    "emails": "E-mails",
-    "addresses": "Addresses",
-    "tags": "Tags",
-}
-
-
-def form_values(c: ContactRead) -> dict[str, Any]:
-    """The editable part of a stored contact, shaped like the form (for comparing and merging)."""
-    return {
-        "kind": c.kind,
-        "first_name": c.first_name,
-        "last_name": c.last_name,
-        "company_name": c.company_name,
-        "registration_no": c.registration_no,
-        "is_supplier": c.is_supplier,
-        "assigned_user_id": str(c.assigned_user_id or ""),
-        "acquisition_channel_id": str(c.acquisition_channel_id or ""),
-        "discount_percent": c.discount_percent,
-        "memo": c.memo,
-        "phones": [
-            dataclasses.asdict(
-                PhoneForm(
-                    id=p.id,
-                    number=p.display,
-                    type=p.type,
-                    whatsapp=p.whatsapp,
-                    viber=p.viber,
-                    sms=p.sms,
-                    tel_link=p.tel_link,
-                    whatsapp_link=p.whatsapp_link,
-                    viber_link=p.viber_link,
-                    sms_link=p.sms_link,
-                )
-            )
-            for p in c.phones
-        ],
-        "emails": [dataclasses.asdict(EmailForm(id=e.id, address=e.address, email_ok=e.email_ok)) for e in c.emails],
-        "addresses": [
-            dataclasses.asdict(
-                AddressForm(
-                    id=a.id,
-                    label=a.label,
-                    line1=a.line1,
-                    line2=a.line2,
-                    postcode=a.postcode,
-                    city=a.city,
-                    region=a.region,
-                    country=a.country,
-                    is_main=a.is_main,
-                    map_url=a.map_url,
-                )
-            )
-            for a in c.addresses
-        ],
-        "tags": [t.name for t in c.tags],
-    }
 
 
 def _fmt(at: datetime | None) -> str:
     return at.strftime("%Y-%m-%d %H:%M") if at else ""
 
 
-def _as_bool(value: Any) -> bool:
-    return value is True or value in ("on", "true", 1, "1")
-
-
-def _index(value: Any, size: int) -> int | None:
-    try:
-        i = int(value)
-    except (TypeError, ValueError):
-        return None
-    return i if 0 <= i < size else None
-
-
-class ContactEditState(SessionState):
+class ContactEditState(ContactRowsMixin, ContactLifecycleMixin, SessionState):
     """One contact file, new or existing."""
 
     contact_id: int = 0
@@ -317,10 +135,7 @@ class ContactEditState(SessionState):
     _pending: dict[str, Any] = {}
     _theirs_version: int = 0
     _theirs_values: dict[str, Any] = {}
-    _unseen: dict[str, Any] = {}
-    _unseen_from: int = 0
-    _unseen_to: int = 0
-    _unseen_at: float = 0.0
+    _unseen: Unseen = Unseen()
     _announced_editing: bool = False
 
     @rx.var
@@ -376,26 +191,17 @@ class ContactEditState(SessionState):
     # ---- loading -------------------------------------------------------------------------
 
     def _load_options(self, db) -> None:
-        custom = contact_lists.list_phone_types(db)
-        self.phone_types = [Option(value=k, label=self._t(k.capitalize())) for k in BUILTIN_PHONE_TYPES] + [
-            Option(value=p.name, label=p.name) for p in custom
-        ]
-        self.channels = [Option(value=str(c.id), label=c.name) for c in contact_lists.list_channels(db)]
-        self.users = [Option(value=str(u.id), label=u.name or u.email) for u in auth_service.list_users(db) if u.active]
-        self.tag_colors = {tag.name: tag.color for tag in tag_service.list_tags(db)}
-        self._region = get_settings(db).default_region
-        system_tags = contacts.ensure_system_tags(db)
-        if "conflict" in system_tags:
-            self.conflict_tag = system_tags["conflict"].name
+        choices = editor_choices(db, locale=self.locale)
+        self.phone_types, self.channels, self.users = choices.phone_types, choices.channels, choices.users
+        self.tag_colors = choices.tag_colors
+        self._region = choices.region
+        if choices.conflict_tag is not None:
+            self.conflict_tag = choices.conflict_tag
 
     def _fill(self, c: ContactRead) -> None:
         self.contact_id = c.id
         self.version = c.version
-        self._held_choices = {
-            key: [str(v) for v in (value if isinstance(value, list) else [value])]
-            for key, value in (c.custom or {}).items()
-            if value is not None
-        }
+        self._held_choices = held_choices(c.custom)
         if self._form_kind != c.kind:
             with session_scope() as db:
                 self._load_form(db, c.kind)
@@ -426,46 +232,26 @@ class ContactEditState(SessionState):
     def _blank(self, kind: str) -> None:
         self.contact_id = 0
         self.version = 0
-        self.kind = kind if kind in ("person", "organization") else "person"
-        for name in (
-            "first_name",
-            "last_name",
-            "company_name",
-            "registration_no",
-            "assigned_user_id",
-            "acquisition_channel_id",
-            "memo",
-            "display_name",
-            "reference",
-            "created_label",
-            "updated_label",
-            "tag_input",
-            "form_error",
-        ):
+        kind = kind if kind in KINDS else "person"
+        for name in ("display_name", "reference", "created_label", "updated_label", "tag_input", "form_error"):
             setattr(self, name, "")
-        self.discount_percent = "0"
-        self.is_supplier = False
         self.archived = False
         self._held_choices = {}
         with session_scope() as db:
             defaults = get_settings(db).channel_defaults
-            self._load_form(db, self.kind)
+            self._load_form(db, kind)
         self.custom_text, self.custom_multi, self.custom_check = {}, {}, {}
-        self._apply_defaults()
+        self._apply_custom(default_inputs(self._layout(), locale=self.locale))
         self.hidden_custom = []
         self._aside = {}
         self.kept_aside = []
         self.form_notice = ""
-        self.phones = [
-            PhoneForm(
-                whatsapp=defaults.get("whatsapp", False),
-                viber=defaults.get("viber", False),
-                sms=defaults.get("sms", False),
-            )
-        ]
-        self.emails = []
-        self.addresses = []
-        self.tags = []
+        first_phone = PhoneForm(
+            whatsapp=defaults.get("whatsapp", False),
+            viber=defaults.get("viber", False),
+            sms=defaults.get("sms", False),
+        )
+        self._apply(ContactForm(kind=kind, phones=[first_phone]).values())
         self.tag_suggestions = []
         self.errors = {}
         self.dirty = False
@@ -617,7 +403,7 @@ class ContactEditState(SessionState):
     def edit_field(self, name: str, value: Any):
         """Change one top-level field of the form."""
         if name == "is_supplier":
-            self.is_supplier = _as_bool(value)
+            self.is_supplier = as_bool(value)
         elif name == "kind":
             if value in ("person", "organization") and value != self.kind:
                 self._switch_form(value)
@@ -629,349 +415,43 @@ class ContactEditState(SessionState):
         self._touch()
         return None
 
-    @requires(Permission.CONTACTS_EDIT)
-    def add_phone(self):
-        """Add an empty phone row (channels follow the account defaults)."""
-        if len(self.phones) >= MAX_ROWS:
-            return None
-        with session_scope() as db:
-            defaults = get_settings(db).channel_defaults
-        self.phones = [
-            *self.phones,
-            PhoneForm(
-                whatsapp=defaults.get("whatsapp", False),
-                viber=defaults.get("viber", False),
-                sms=defaults.get("sms", False),
-            ),
-        ]
-        self._touch()
-        return None
-
-    @requires(Permission.CONTACTS_EDIT)
-    def remove_phone(self, index: int):
-        """Remove a phone row."""
-        i = _index(index, len(self.phones))
-        if i is not None:
-            self.phones = self.phones[:i] + self.phones[i + 1 :]
-            self.errors = {}
-            self._touch()
-
-    @requires(Permission.CONTACTS_EDIT)
-    def edit_phone(self, index: int, key: str, value: Any):
-        """Change a phone's number, type or a consent."""
-        i = _index(index, len(self.phones))
-        if i is None or key not in PHONE_KEYS:
-            return None
-        phones = list(self.phones)
-        row = dataclasses.replace(phones[i])
-        if key in ("whatsapp", "viber", "sms"):
-            setattr(row, key, _as_bool(value))
-        else:
-            setattr(row, key, str(value or "")[:200])
-        phones[i] = self._with_links(row)
-        self.phones = phones
-        self.errors = {k: v for k, v in self.errors.items() if not k.startswith(f"phones.{i}.")}
-        self._touch()
-        return None
-
-    def _with_links(self, row: PhoneForm) -> PhoneForm:
-        """The row with its call and messaging links for the number as typed (none while it is not a number); a
-        number without its country code is read as saving reads it: in the country of the main address."""
-        main = next((a for a in self.addresses if a.is_main), self.addresses[0] if self.addresses else None)
-        region = dialling_region(main.country if main is not None else "", self._region)
-        try:
-            e164 = parse_phone(row.number, region).e164 if row.number.strip() else ""
-        except ValidationError:
-            e164 = ""
-        links = phone_links(e164, row.whatsapp, row.viber, row.sms) if e164 else {}
-        return dataclasses.replace(
-            row,
-            tel_link=links.get("tel", ""),
-            whatsapp_link=links.get("whatsapp", ""),
-            viber_link=links.get("viber", ""),
-            sms_link=links.get("sms", ""),
-        )
-
-    @requires(Permission.CONTACTS_EDIT)
-    def add_email(self):
-        """Add an empty e-mail row."""
-        if len(self.emails) >= MAX_ROWS:
-            return None
-        with session_scope() as db:
-            default = get_settings(db).channel_defaults.get("email", False)
-        self.emails = [*self.emails, EmailForm(email_ok=default)]
-        self._touch()
-        return None
-
-    @requires(Permission.CONTACTS_EDIT)
-    def remove_email(self, index: int):
-        """Remove an e-mail row."""
-        i = _index(index, len(self.emails))
-        if i is not None:
-            self.emails = self.emails[:i] + self.emails[i + 1 :]
-            self.errors = {}
-            self._touch()
-
-    @requires(Permission.CONTACTS_EDIT)
-    def edit_email(self, index: int, key: str, value: Any):
-        """Change an e-mail address or its consent."""
-        i = _index(index, len(self.emails))
-        if i is None or key not in EMAIL_KEYS:
-            return None
-        emails = list(self.emails)
-        row = dataclasses.replace(emails[i])
-        if key == "email_ok":
-            row.email_ok = _as_bool(value)
-        else:
-            row.address = str(value or "")[:1000]
-        emails[i] = row
-        self.emails = emails
-        self.errors = {k: v for k, v in self.errors.items() if not k.startswith(f"emails.{i}.")}
-        self._touch()
-        return None
-
-    @requires(Permission.CONTACTS_EDIT)
-    def add_address(self):
-        """Add an empty address; the first one is the main one."""
-        if len(self.addresses) >= MAX_ROWS:
-            return None
-        self.addresses = [*self.addresses, AddressForm(is_main=not self.addresses)]
-        self._touch()
-        return None
-
-    @requires(Permission.CONTACTS_EDIT)
-    def remove_address(self, index: int):
-        """Remove an address; if it was the main one, the first left becomes main."""
-        i = _index(index, len(self.addresses))
-        if i is None:
-            return
-        rest = [dataclasses.replace(a) for a in self.addresses[:i] + self.addresses[i + 1 :]]
-        if rest and not any(a.is_main for a in rest):
-            rest[0].is_main = True
-        self.addresses = rest
-        self.errors = {}
-        self._touch()
-
-    @requires(Permission.CONTACTS_EDIT)
-    def edit_address(self, index: int, key: str, value: Any):
-        """Change one part of an address."""
-        i = _index(index, len(self.addresses))
-        if i is None or key not in ADDRESS_KEYS:
-            return None
-        rows = list(self.addresses)
-        row = dataclasses.replace(rows[i])
-        setattr(row, key, str(value or "")[:1000])
-        rows[i] = row
-        self.addresses = rows
-        self.errors = {k: v for k, v in self.errors.items() if not k.startswith(f"addresses.{i}.")}
-        self._touch()
-        return None
-
-    @requires(Permission.CONTACTS_EDIT)
-    def make_main_address(self, index: int):
-        """Make this address the main one."""
-        i = _index(index, len(self.addresses))
-        if i is None:
-            return
-        self.addresses = [dataclasses.replace(a, is_main=(n == i)) for n, a in enumerate(self.addresses)]
-        self._touch()
-
-    @requires(Permission.CONTACTS_EDIT)
-    def type_tag(self, value: str):
-        """Suggest existing tags as the user types."""
-        self.tag_input = str(value or "")[:80]
-        prefix = self.tag_input.strip()
-        if not prefix:
-            self.tag_suggestions = []
-            return
-        with session_scope() as db:
-            found = tag_service.search_tags(db, prefix=prefix, limit=8)
-        self.tag_suggestions = [t.name for t in found if t.name not in self.tags]
-
-    def _add_tag_name(self, value: str) -> None:
-        value = value.strip()[:80]
-        if value and value.casefold() not in {t.casefold() for t in self.tags}:
-            self.tags = [*self.tags, value]
-            self._touch()
-        self.tag_input = ""
-        self.tag_suggestions = []
-
-    @requires(Permission.CONTACTS_EDIT)
-    def add_tag(self, name: str):
-        """Add a suggested tag."""
-        if isinstance(name, str):
-            self._add_tag_name(name)
-
-    @requires(Permission.CONTACTS_EDIT)
-    def add_typed_tag(self):
-        """Add the tag typed in the box; a new name creates the tag on save."""
-        self._add_tag_name(self.tag_input)
-
-    @requires(Permission.CONTACTS_EDIT)
-    def add_tag_on_enter(self, key: str):
-        """Enter in the tag box adds the tag."""
-        if key == "Enter":
-            self._add_tag_name(self.tag_input)
-
-    @requires(Permission.CONTACTS_EDIT)
-    def remove_tag(self, name: str):
-        """Take a tag off."""
-        if name in self.tags:
-            self.tags = [t for t in self.tags if t != name]
-            self._touch()
-
     @requires(Permission.CONTACTS_VIEW)
     def toggle_details(self):
         """On a phone: show or fold away the reference, assignee and dates."""
         self.show_details = not self.show_details
 
-    @requires(Permission.CONTACTS_EDIT)
-    def toggle_conflict(self):
-        """Set or clear the Conflict flag (a system tag)."""
-        if self.conflict_tag in self.tags:
-            self.tags = [t for t in self.tags if t != self.conflict_tag]
-        else:
-            self.tags = [*self.tags, self.conflict_tag]
-        self._touch()
-
     # ---- the form of the contact's type (custom fields, shown built-ins) ------------------------
 
     def _load_form(self, db, kind: str) -> None:
-        """Read the form of ``kind`` in the manager's order: built-in parts and custom fields, by section."""
-        self._form_kind = kind
-        form = field_definitions.form_for(db, kind=kind)
-        states = field_definitions.builtin_states(db, kind=kind)
-        specs = field_definitions.BUILTIN_SPECS
-        layout: list[dict[str, Any]] = []
-        custom: list[Any] = []
-        for section in form.sections:
-            rows = []
-            for f in section.fields:
-                if f.builtin:
-                    if f.key not in specs or f.key not in BUILTIN_FORM_LABELS:
-                        continue
-                    label = self._t(BUILTIN_FORM_LABELS[f.key]) if f.label == specs[f.key].label else f.label
-                    required = states[f.key].required if f.key in states else False
-                    rows.append(
-                        {
-                            "key": f.key,
-                            "builtin": True,
-                            "label": label,
-                            "type": "builtin",
-                            "help": "",
-                            "required": required,
-                            "choices": [],
-                        }
-                    )
-                else:
-                    custom.append(f)
-                    rows.append(
-                        {
-                            "key": f.key,
-                            "builtin": False,
-                            "label": f.label,
-                            "type": f.type,
-                            "help": f.help_text,
-                            "required": f.required,
-                            "choices": [[c.id, c.label, c.active] for c in f.choices],
-                        }
-                    )
-            if rows:
-                layout.append({"title": section.title, "fields": rows})
-        self._form_layout = layout
-        self._custom_types = {f.key: f.type for f in custom}
-        self._custom_defaults = {f.key: f.default_value for f in custom if f.default_value is not None}
+        """Read the form of ``kind`` in the manager's order and lay out its cards."""
+        layout = load_layout(db, kind=kind, locale=self.locale)
+        self._form_kind = layout.kind
+        self._form_layout = layout.sections
+        self._custom_types = layout.custom_types
+        self._custom_defaults = layout.custom_defaults
         self._build_cards()
 
-    def _item(self, row: dict[str, Any], *, sub: bool) -> FormItem:
-        """One part of the form; a choice no longer offered stays listed (marked) while this contact holds it."""
-        held = set(self._held_choices.get(row["key"], []))
-        inactive = self._t("(inactive)")
-        choices = [
-            Option(value=choice_id, label=label if active else f"{label} {inactive}")
-            for choice_id, label, active in row["choices"]
-            if active or choice_id in held
-        ]
-        wide = row["key"] in STANDALONE_PARTS if row["builtin"] else row["type"] in WIDE_CUSTOM_TYPES
-        return FormItem(
-            key=row["key"],
-            builtin=row["builtin"],
-            label=row["label"],
-            type=row["type"],
-            help=row["help"],
-            required=row["required"],
-            choices=choices,
-            wide=wide,
-            sub=sub,
+    def _layout(self) -> FormLayout:
+        return FormLayout(
+            kind=self._form_kind,
+            sections=self._form_layout,
+            custom_types=self._custom_types,
+            custom_defaults=self._custom_defaults,
         )
 
     def _build_cards(self) -> None:
-        """Cards in form order: each section under its heading; above the first heading, phones, e-mails,
-        addresses and the memo each get a card and the fields between them share one."""
-        cards: list[FormCard] = []
-        run: list[FormItem] = []
-        for section in self._form_layout:
-            if section["title"]:
-                if run:
-                    cards.append(FormCard(title="", parts=run))
-                    run = []
-                cards.append(
-                    FormCard(title=section["title"], parts=[self._item(r, sub=True) for r in section["fields"]])
-                )
-                continue
-            for row in section["fields"]:
-                if row["builtin"] and row["key"] in STANDALONE_PARTS:
-                    if run:
-                        cards.append(FormCard(title="", parts=run))
-                        run = []
-                    cards.append(FormCard(title="", parts=[self._item(row, sub=False)]))
-                else:
-                    run.append(self._item(row, sub=False))
-        if run:
-            cards.append(FormCard(title="", parts=run))
-        self.form_cards = cards
-
-    def _apply_defaults(self, *, exclude: set[str] = frozenset()) -> None:
-        """Pre-fill the custom fields that have a default value (except ``exclude``), as a new contact gets them."""
-        defaults = {k: v for k, v in self._custom_defaults.items() if k not in exclude}
-        inputs = self._custom_inputs(defaults)
-        self._apply_custom({name: value for name, value in inputs.items() if name.removeprefix("custom.") in defaults})
-
-    def _custom_labels(self) -> dict[str, str]:
-        return {row["key"]: row["label"] for sec in self._form_layout for row in sec["fields"] if not row["builtin"]}
+        self.form_cards = build_cards(self._form_layout, held=self._held_choices, locale=self.locale)
 
     def _switch_form(self, kind: str) -> None:
         """The creation form changes type: values the new form lacks are set aside (and come back), not lost."""
         typed = self._custom_payload()
-        labels = self._custom_labels()
-        before = set(self._custom_types)
-        aside = dict(self._aside)
-        for key, value in typed.items():
-            if not is_empty(value) and value is not False:
-                aside[key] = {"label": labels.get(key, key), "value": value}
+        before = self._layout()
         self.kind = kind
         with session_scope() as db:
             self._load_form(db, kind)
-        self._apply_defaults(exclude=before)
-        self._apply_custom({f"custom.{k}": v for k, v in typed.items()})
-        self._apply_custom({f"custom.{k}": entry["value"] for k, entry in aside.items() if k in self._custom_types})
-        self._aside = {k: entry for k, entry in aside.items() if k not in self._custom_types}
+        inputs, self._aside = switch_inputs(typed, self._aside, before=before, after=self._layout(), locale=self.locale)
+        self._apply_custom(inputs)
         self.kept_aside = [entry["label"] for entry in self._aside.values()]
-
-    def _custom_inputs(self, stored: dict[str, Any]) -> dict[str, Any]:
-        """Stored custom values as the form holds them, keyed ``custom.<key>``."""
-        out: dict[str, Any] = {}
-        for key, type_ in self._custom_types.items():
-            value = stored.get(key)
-            if type_ == "checkbox":
-                out[f"custom.{key}"] = bool(value)
-            elif type_ == "multi_select":
-                out[f"custom.{key}"] = list(value or [])
-            elif type_ == "select":
-                out[f"custom.{key}"] = "" if value is None else str(value)
-            else:
-                out[f"custom.{key}"] = "" if value is None else str(get_type(type_).input_value(value, self.locale))
-        return out
 
     def _apply_custom(self, values: dict[str, Any]) -> None:
         text, multi, check = dict(self.custom_text), dict(self.custom_multi), dict(self.custom_check)
@@ -1008,113 +488,47 @@ class ContactEditState(SessionState):
         with session_scope() as db:
             self._load_form(db, self.kind)
         if not self.contact_id:
-            self._apply_defaults(exclude=before)
+            self._apply_custom(default_inputs(self._layout(), exclude=before, locale=self.locale))
         self._apply_custom({f"custom.{k}": v for k, v in typed.items()})
         self.form_notice = self._t("The form was just updated by a manager.")
-
-    @requires(Permission.CONTACTS_EDIT)
-    def edit_custom(self, key: str, value: Any):
-        """Change a custom text, number, date, e-mail, phone, link or single-choice value."""
-        if not isinstance(key, str) or key not in self._custom_types:
-            return None
-        if self._custom_types[key] in ("checkbox", "multi_select"):
-            return None
-        self.custom_text = {**self.custom_text, key: str(value if value is not None else "")[:MAX_INPUT]}
-        self.errors = {k: v for k, v in self.errors.items() if k != f"custom.{key}"}
-        self._touch()
-        return None
-
-    @requires(Permission.CONTACTS_EDIT)
-    def edit_custom_check(self, key: str, value: Any):
-        """Tick or untick a custom checkbox."""
-        if isinstance(key, str) and self._custom_types.get(key) == "checkbox":
-            self.custom_check = {**self.custom_check, key: _as_bool(value)}
-            self._touch()
-
-    @requires(Permission.CONTACTS_EDIT)
-    def toggle_custom_choice(self, key: str, choice: str):
-        """Add or remove one choice of a multiple-choice field."""
-        if not isinstance(key, str) or self._custom_types.get(key) != "multi_select" or not isinstance(choice, str):
-            return
-        chosen = list(self.custom_multi.get(key, []))
-        chosen = [c for c in chosen if c != choice] if choice in chosen else [*chosen, choice]
-        self.custom_multi = {**self.custom_multi, key: chosen}
-        self._touch()
 
     # ---- live updates and merging ------------------------------------------------------------
 
     def _fields(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "first_name": self.first_name,
-            "last_name": self.last_name,
-            "company_name": self.company_name,
-            "registration_no": self.registration_no,
-            "is_supplier": self.is_supplier,
-            "assigned_user_id": self.assigned_user_id,
-            "acquisition_channel_id": self.acquisition_channel_id,
-            "discount_percent": self.discount_percent,
-            "memo": self.memo,
-            "phones": [dataclasses.asdict(p) for p in self.phones],
-            "emails": [dataclasses.asdict(e) for e in self.emails],
-            "addresses": [dataclasses.asdict(a) for a in self.addresses],
-            "tags": list(self.tags),
-            **{f"custom.{k}": v for k, v in self._custom_payload().items()},
-        }
+        """The form as typed, as one flat dict (``ContactForm.values``)."""
+        return ContactForm(
+            **{name: getattr(self, name) for name in SCALAR_FIELDS},
+            phones=list(self.phones),
+            emails=list(self.emails),
+            addresses=list(self.addresses),
+            tags=list(self.tags),
+            custom=self._custom_payload(),
+        ).values()
 
     def _form_values(self, c: ContactRead) -> dict[str, Any]:
-        return {**form_values(c), **self._custom_inputs(c.custom)}
+        return editing.contact_values(c, custom_types=self._custom_types, locale=self.locale)
 
     def _apply(self, values: dict[str, Any]) -> None:
-        for key in (
-            "kind",
-            "first_name",
-            "last_name",
-            "company_name",
-            "registration_no",
-            "is_supplier",
-            "assigned_user_id",
-            "acquisition_channel_id",
-            "discount_percent",
-            "memo",
-        ):
+        for key in SCALAR_FIELDS:
             if key in values:
                 setattr(self, key, values[key])
-        if "phones" in values:
-            self.phones = [PhoneForm(**p) for p in values["phones"]]
-        if "emails" in values:
-            self.emails = [EmailForm(**e) for e in values["emails"]]
-        if "addresses" in values:
-            self.addresses = [AddressForm(**a) for a in values["addresses"]]
+        for key, row in ROW_FORMS.items():
+            if key in values:
+                setattr(self, key, [row(**item) for item in values[key]])
         if "tags" in values:
             self.tags = list(values["tags"])
         self._apply_custom({k: v for k, v in values.items() if k.startswith("custom.")})
 
-    def _shown(self, key: str, value: Any) -> str:
-        if key == "phones":
-            return ", ".join(p["number"] for p in value) or "—"
-        if key == "emails":
-            return ", ".join(e["address"] for e in value) or "—"
-        if key == "addresses":
-            return "; ".join(", ".join(x for x in (a["line1"], a["postcode"], a["city"]) if x) for a in value) or "—"
-        if key == "tags":
-            return ", ".join(value) or "—"
-        if key == "assigned_user_id":
-            return next((o.label for o in self.users if o.value == value), "") or "—"
-        if key == "acquisition_channel_id":
-            return next((o.label for o in self.channels if o.value == value), "") or "—"
-        if key == "is_supplier":
-            return self._t("Yes") if value else self._t("No")
-        if key == "kind":
-            return self._t("Person") if value == "person" else self._t("Organisation")
-        return str(value) if value not in (None, "") else "—"
+    def _names(self) -> dict[str, dict[str, str]]:
+        """The labels of the people and channels the form offers, for showing their ids."""
+        return {
+            "assigned_user_id": {o.value: o.label for o in self.users},
+            "acquisition_channel_id": {o.value: o.label for o in self.channels},
+        }
 
     def _fetch(self, contact_id: int) -> ContactRead | None:
-        try:
-            with session_scope() as db:
-                return contacts.get_contact(db, contact_id=contact_id)
-        except NotFoundError:
-            return None
+        with session_scope() as db:
+            return editing.read_latest(db, contact_id=contact_id)
 
     def _pushed_change(self, contact_id: int) -> None:
         """Called by the live pusher when ``contact_id`` changed (only while this tab's session is valid)."""
@@ -1132,18 +546,20 @@ class ContactEditState(SessionState):
         """Re-read the contact and merge others' changes into the form."""
         return self._sync()
 
+    def _deleted_meanwhile(self) -> None:
+        self.remote_deleted = True
+        self.remote_banner = self._t(
+            "Someone deleted this contact. Your unsaved input is still shown so you can copy it."
+        )
+
     def _sync(self):
         """Someone changed this contact: take their changes into untouched fields, flag the touched ones."""
         if not self.contact_id or self.remote_deleted:
             return None
-        fetched = self._fetch(self.contact_id)
-        if fetched is None:
-            self.remote_deleted = True
-            self.remote_banner = self._t(
-                "Someone deleted this contact. Your unsaved input is still shown so you can copy it."
-            )
+        latest = self._fetch(self.contact_id)
+        if latest is None:
+            self._deleted_meanwhile()
             return None
-        latest = fetched
         if latest.version == self.version and not self.remote_notes:
             return None
         if not self.dirty:
@@ -1151,24 +567,19 @@ class ContactEditState(SessionState):
             self._fill(latest)
             self._remember_unseen(before, version)
             return None
-        theirs = self._form_values(latest)
-        mine = self._fields()
-        base = dict(self._base)
-        touched = changed_fields(base, mine)
-        notes = dict(self.remote_notes)
-        untouched_updates = {}
-        for key, value in theirs.items():
-            if key not in touched:
-                untouched_updates[key] = value
-                base[key] = value
-            elif value != base.get(key) and value != mine.get(key):
-                notes[key] = self._t(
-                    "{name} changed this to: {value}", name=latest.updated_by_name or "?", value=self._shown(key, value)
-                )
-        self._apply(untouched_updates)
-        before, self._base = self._base, base
+        remote = editing.merge_remote(
+            base=self._base,
+            mine=self._fields(),
+            theirs=self._form_values(latest),
+            notes=self.remote_notes,
+            author=latest.updated_by_name,
+            locale=self.locale,
+            names=self._names(),
+        )
+        self._apply(remote.updates)
+        before, self._base = self._base, remote.base
         self._remember_unseen(before, self.version)
-        self.remote_notes = notes
+        self.remote_notes = remote.notes
         self.updated_label = f"{_fmt(latest.updated_at)} · {latest.updated_by_name}".strip(" ·")
         self.display_name = latest.display_name
         if latest.archived and not self.archived:
@@ -1180,85 +591,33 @@ class ContactEditState(SessionState):
 
     def _remember_unseen(self, before: dict[str, Any], from_version: int) -> None:
         """A push just changed these fields of the form: the user may type over them before seeing them."""
-        now = time.time()
-        fresh = now - self._unseen_at < UNSEEN_S and self._unseen_to == from_version
-        unseen = dict(self._unseen) if fresh else {}
-        for key, value in before.items():
-            if key not in unseen and self._base.get(key) != value:
-                unseen[key] = value
-        self._unseen = unseen
-        self._unseen_from = self._unseen_from if fresh else from_version
-        self._unseen_to, self._unseen_at = self.version, now
+        self._unseen = editing.remember_unseen(
+            self._unseen,
+            before=before,
+            base=self._base,
+            from_version=from_version,
+            version=self.version,
+            now=time.time(),
+        )
 
     def _keep_unseen(self) -> None:
         """An edit of a field a push changed a moment ago was typed over the old value: merge it as such."""
-        if not self._unseen:
+        if not self._unseen.values:
             return
-        if time.time() - self._unseen_at >= UNSEEN_S or self.version != self._unseen_to:
-            self._unseen = {}
-            return
-        mine = self._fields()
-        hit = {k: v for k, v in self._unseen.items() if mine.get(k) != self._base.get(k)}
-        if hit:
-            self._base = {**self._base, **hit}
-            self.version = self._unseen_to = min(self.version, self._unseen_from)
-            self._unseen = {k: v for k, v in self._unseen.items() if k not in hit}
+        self._unseen, self._base, self.version = editing.keep_unseen(
+            self._unseen, mine=self._fields(), base=self._base, version=self.version, now=time.time()
+        )
 
     # ---- saving and lifecycle ---------------------------------------------------------------
 
-    def _payload(self) -> ContactIn:
-        def _id(value: str) -> int | None:
-            return int(value) if value.isdigit() else None
-
-        return ContactIn(
-            kind=self.kind,
-            first_name=self.first_name,
-            last_name=self.last_name,
-            company_name=self.company_name,
-            registration_no=self.registration_no,
-            is_supplier=self.is_supplier,
-            assigned_user_id=_id(self.assigned_user_id),
-            acquisition_channel_id=_id(self.acquisition_channel_id),
-            discount_percent=self.discount_percent,
-            memo=self.memo,
-            phones=[
-                PhoneIn(id=p.id or None, number=p.number, type=p.type, whatsapp=p.whatsapp, viber=p.viber, sms=p.sms)
-                for p in self.phones
-            ],
-            emails=[EmailIn(id=e.id or None, address=e.address, email_ok=e.email_ok) for e in self.emails],
-            addresses=[
-                AddressIn(
-                    id=a.id or None,
-                    label=a.label,
-                    line1=a.line1,
-                    line2=a.line2,
-                    postcode=a.postcode,
-                    city=a.city,
-                    region=a.region,
-                    country=a.country,
-                    is_main=a.is_main,
-                )
-                for a in self.addresses
-            ],
-            tags=list(self.tags),
-            custom=self._custom_payload(),
+    def _draft(self) -> Draft:
+        return Draft(
+            contact_id=self.contact_id,
+            mine=self._fields(),
+            base=dict(self._base),
+            version=self.version,
+            custom_types=dict(self._custom_types),
         )
-
-    def _write(self, expected_version: int | None):
-        data = self._payload()
-        with session_scope() as db:
-            if self.contact_id:
-                saved = contacts.update_contact(
-                    db,
-                    contact_id=self.contact_id,
-                    data=data,
-                    actor_id=self._current.id,
-                    expected_version=expected_version,
-                    locale=self.locale,
-                )
-            else:
-                saved = contacts.create_contact(db, data=data, actor_id=self._current.id, locale=self.locale)
-        return saved
 
     def _saved(self, saved: ContactRead, message: str):
         was_new = not self.contact_id
@@ -1275,6 +634,29 @@ class ContactEditState(SessionState):
             self._t("Nothing was saved: please correct the highlighted fields.") if self.errors else self.form_error
         )
 
+    def _outcome(self, result: editing.SaveResult):
+        """Show what a save did: the saved contact, the conflicts to decide, or why nothing was saved."""
+        if result.values is not None:
+            self._apply(result.values)
+            self._base, self.version = result.base, result.version
+        if result.status == "saved":
+            return self._saved(result.contact, self._t("Saved."))
+        if result.status == "merged":
+            return self._saved(result.contact, self._t("Saved, together with changes made by others meanwhile."))
+        if result.status == "raced":
+            return rx.toast.warning(self._t("The contact changed again while saving. Please save once more."))
+        if result.status == "refused":
+            return self._refused(result.error)
+        if result.status == "deleted":
+            self._deleted_meanwhile()
+            return rx.toast.error(self._t("This contact no longer exists."))
+        self._pending = result.pending
+        self._theirs_version = result.version
+        self._theirs_values = result.theirs
+        self.conflicts = editing.conflict_rows(result.conflicts, locale=self.locale, names=self._names())
+        self.show_conflicts = True
+        return None
+
     @requires(Permission.CONTACTS_EDIT)
     def save(self):
         """Validate on the server and write everything in one transaction; merge with others' changes."""
@@ -1282,52 +664,10 @@ class ContactEditState(SessionState):
         self.form_error = ""
         if self.remote_deleted:
             return rx.toast.error(self._t("This contact no longer exists."))
-        try:
-            saved = self._write(self.version if self.contact_id else None)
-        except ConflictError:
-            return self._merge_and_save()
-        except DomainError as err:
-            return self._refused(err)
-        return self._saved(saved, self._t("Saved."))
-
-    def _merge_and_save(self):
-        fetched = self._fetch(self.contact_id)
-        if fetched is None:
-            self.remote_deleted = True
-            self.remote_banner = self._t(
-                "Someone deleted this contact. Your unsaved input is still shown so you can copy it."
-            )
-            return rx.toast.error(self._t("This contact no longer exists."))
-        latest = fetched
-        theirs = self._form_values(latest)
-        result = three_way_merge(self._base, self._fields(), theirs)
-        if result.conflicts:
-            self._pending = result.merged
-            self._theirs_version = latest.version
-            self._theirs_values = theirs
-            self.conflicts = [
-                ConflictRow(
-                    field=c.field,
-                    label=self._t(FIELD_LABELS.get(c.field, c.field)),
-                    base=self._shown(c.field, c.base),
-                    mine=self._shown(c.field, c.mine),
-                    theirs=self._shown(c.field, c.theirs),
-                )
-                for c in result.conflicts
-            ]
-            self.show_conflicts = True
-            return None
-        self._apply(result.merged)
-        # The form now holds their version plus my changes: if this write loses a race too, the next
-        # save merges against that version instead of flagging (or reverting) fields I never touched.
-        self._base, self.version = theirs, latest.version
-        try:
-            saved = self._write(latest.version)
-        except ConflictError:
-            return rx.toast.warning(self._t("The contact changed again while saving. Please save once more."))
-        except DomainError as err:
-            return self._refused(err)
-        return self._saved(saved, self._t("Saved, together with changes made by others meanwhile."))
+        result, err = self._service(
+            editing.save_form, draft=self._draft(), actor_id=self._current.id, locale=self.locale
+        )
+        return self._outcome(result) if err is None else self._refused(err)
 
     @requires(Permission.CONTACTS_EDIT)
     def choose_side(self, field: str, side: str):
@@ -1342,150 +682,26 @@ class ContactEditState(SessionState):
         if not self._pending:
             self.show_conflicts = False
             return None
-        fetched = self._fetch(self.contact_id)
-        if fetched is None:
-            self.show_conflicts = False
-            return rx.toast.error(self._t("This contact no longer exists."))
-        theirs = self._theirs_values or self._form_values(fetched)
-        merged = dict(self._pending)
-        for row in self.conflicts:
-            if row.choice == "theirs":
-                merged[row.field] = theirs.get(row.field)
-        self._apply(merged)
-        self._base, self.version = theirs, self._theirs_version
+        result, err = self._service(
+            editing.resolve_conflicts,
+            draft=self._draft(),
+            pending=self._pending,
+            theirs=self._theirs_values,
+            theirs_version=self._theirs_version,
+            take_theirs=[row.field for row in self.conflicts if row.choice == "theirs"],
+            actor_id=self._current.id,
+            locale=self.locale,
+        )
         self.show_conflicts = False
+        if err is not None:
+            return self._refused(err)
+        if result.status == "deleted":
+            return rx.toast.error(self._t("This contact no longer exists."))
         self.conflicts = []
         self._pending = {}
-        try:
-            saved = self._write(self._theirs_version)
-        except ConflictError:
-            return rx.toast.warning(self._t("The contact changed again while saving. Please save once more."))
-        except DomainError as err:
-            return self._refused(err)
-        return self._saved(saved, self._t("Saved."))
+        return self._outcome(result)
 
     @requires(Permission.CONTACTS_EDIT)
     def cancel_conflicts(self):
         """Close the conflict dialog and keep editing."""
         self.show_conflicts = False
-
-    @requires(Permission.CONTACTS_EDIT)
-    def discard(self):
-        """Throw away unsaved edits; a new contact with typed values asks first."""
-        if not self.contact_id and self.dirty:
-            self.confirm_discard = True
-            return None
-        return self._discard()
-
-    @requires(Permission.CONTACTS_EDIT)
-    def confirm_discard_new(self):
-        """Throw away the new contact the user was asked about."""
-        self.confirm_discard = False
-        return self._discard()
-
-    @requires(Permission.CONTACTS_EDIT)
-    def cancel_discard(self):
-        """Keep the new contact's typed values."""
-        self.confirm_discard = False
-
-    def _discard(self):
-        self.draft = ""
-        if self.contact_id:
-            return self._reload(self.contact_id)
-        return rx.redirect("/contacts")
-
-    def _target_kind(self) -> str:
-        return "organization" if self.kind == "person" else "person"
-
-    @requires(Permission.CONTACTS_EDIT)
-    def ask_convert(self):
-        """Convert, after naming the values the other form keeps hidden (a new contact's form just switches)."""
-        if not self.contact_id or self.dirty:
-            return self._convert()
-        try:
-            with session_scope() as db:
-                hidden = hidden_by_conversion(db, contact_id=self.contact_id, to_kind=self._target_kind())
-        except DomainError as err:
-            return rx.toast.error(self._error_text(err))
-        if not hidden:
-            return self._convert()
-        self.convert_hidden = [self._t(label) for label in hidden]
-        self.confirm_convert = True
-        return None
-
-    @requires(Permission.CONTACTS_EDIT)
-    def cancel_convert(self):
-        """Close the conversion confirmation without converting."""
-        self.confirm_convert = False
-        self.convert_hidden = []
-
-    @requires(Permission.CONTACTS_EDIT)
-    def convert(self):
-        """Person to organisation and back; on an existing contact this is saved and recorded at once."""
-        self.confirm_convert = False
-        self.convert_hidden = []
-        return self._convert()
-
-    def _convert(self):
-        target = self._target_kind()
-        if not self.contact_id:
-            self.kind = target
-            self._touch()
-            return None
-        if self.dirty:
-            return rx.toast.warning(self._t("Save or discard your changes first."))
-        try:
-            with session_scope() as db:
-                contacts.convert_kind(db, contact_id=self.contact_id, to_kind=target, actor_id=self._current.id)
-        except DomainError as err:
-            return rx.toast.error(self._error_text(err))
-        self._reload(self.contact_id)
-        return rx.toast.success(self._t("Converted."))
-
-    @requires(Permission.CONTACTS_ARCHIVE)
-    def archive(self):
-        """Hide the contact from the default list."""
-        return self._lifecycle(contacts.archive_contact, "Archived.")
-
-    @requires(Permission.CONTACTS_ARCHIVE)
-    def restore(self):
-        """Bring an archived contact back."""
-        return self._lifecycle(contacts.restore_contact, "Restored.")
-
-    def _lifecycle(self, action, message: str):
-        if not self.contact_id:
-            return None
-        if self.dirty:
-            return rx.toast.warning(self._t("Save or discard your changes first."))
-        try:
-            with session_scope() as db:
-                action(db, contact_id=self.contact_id, actor_id=self._current.id)
-        except DomainError as err:
-            return rx.toast.error(self._error_text(err))
-        self._reload(self.contact_id)
-        return rx.toast.success(self._t(message))
-
-    @requires(Permission.CONTACTS_DELETE)
-    def ask_delete(self):
-        """Open the delete confirmation."""
-        self.confirm_delete = True
-
-    @requires(Permission.CONTACTS_DELETE)
-    def cancel_delete(self):
-        """Close the delete confirmation."""
-        self.confirm_delete = False
-
-    @requires(Permission.CONTACTS_DELETE)
-    def delete(self):
-        """Delete the contact and everything that belongs to it."""
-        if not self.contact_id:
-            return None
-        try:
-            with session_scope() as db:
-                contacts.delete_contact(db, contact_id=self.contact_id, actor_id=self._current.id)
-        except DomainError as err:
-            return rx.toast.error(self._error_text(err))
-        self.confirm_delete = False
-        self.dirty = False
-        self.contact_id = 0
-        return [rx.toast.success(self._t("Contact deleted.")), rx.redirect("/contacts")]

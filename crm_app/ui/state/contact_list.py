@@ -42,9 +42,9 @@ from crm_app.core.timeutil import utcnow
 from crm_app.db import session_scope
 from crm_app.i18n import _
 from crm_app.jobs.models import DONE
+from crm_app.ui.live.pusher import watch_list
 from crm_app.ui.state.jobs import follow_job, refusal
-from crm_app.ui.state.live import watch_list
-from crm_app.ui.state.session import SessionState, _to_sign_in, requires
+from crm_app.ui.state.session import SessionState, requires, to_sign_in
 from crm_app.ui.state.toasts import undo_toast
 
 log = logging.getLogger(__name__)
@@ -157,7 +157,7 @@ def _background_task(fn: Callable) -> Callable:
         async with self:
             caller = self._caller()
         if caller is None:
-            return _to_sign_in(session_ended=False)
+            return to_sign_in(session_ended=False)
         return await fn(self, *args, **kwargs)
 
     wrapper._crm_permission = Permission.CONTACTS_VIEW  # type: ignore[attr-defined]

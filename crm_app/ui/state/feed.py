@@ -255,10 +255,8 @@ class ContactFeedState(SessionState):
 
     def _apply(self, action, **kwargs) -> rx.event.EventSpec | None:
         """Run a feed service and read the feed again; the error toast when the service refused."""
-        try:
-            with session_scope() as db:
-                action(db, **kwargs)
-        except DomainError as err:
+        _result, err = self._service(action, **kwargs)
+        if err is not None:
             return rx.toast.error(self._error_text(err))
         self._load_page()
         return None

@@ -2,7 +2,8 @@
 
 Custom fields (add, edit, choices, type change, deactivate, delete), built-in optional parts (show, hide,
 require), order and sections. Every handler coerces what the browser sends and calls one service in its own
-short transaction; after each committed change the open contact editors get the new form (``live``).
+short transaction; the open contact editors get the new form from the forms' own after-commit event
+(``crm_app.fields.events``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from crm_app.fields.history import FormChange, form_history
 from crm_app.fields.schemas import KINDS, FieldCreate, FieldRead, FieldUpdate, FormRead
 from crm_app.fields.types import FIELD_TYPES
 from crm_app.i18n import _
-from crm_app.ui.state import live
+from crm_app.ui.state.coerce import as_direction, as_flag, form_text
 from crm_app.ui.state.session import SessionState, requires
 
 LABEL_LIMIT = 200
@@ -148,33 +149,6 @@ class ChoiceRow:
 
 
 # ---- coercion of what the browser sends ---------------------------------------------------------
-
-
-def _as_flag(value: Any) -> bool | None:
-    """A switch or checkbox value, or None when it is not one."""
-    if isinstance(value, bool):
-        return value
-    if value in ("on", "true"):
-        return True
-    if value in ("off", "false"):
-        return False
-    return None
-
-
-def _direction(value: Any) -> str | None:
-    return value if value in ("up", "down") else None
-
-
-def _text(value: Any, limit: int) -> str:
-    """A text sent by the browser, cut to ``limit``; anything else is empty."""
-    return value[:limit] if isinstance(value, str) else ""
-
-
-def _form_text(form: Any, key: str, limit: int) -> str | None:
-    """The text field ``key`` of a submitted form, or None when the payload is not a form."""
-    if not isinstance(form, dict):
-        return None
-    return _text(form.get(key, ""), limit)
 
 
 def _lines(text: str) -> list[str]:
@@ -399,18 +373,9 @@ class FormBuilderState(SessionState):
         row_id = as_id(section_id)
         return row_id if row_id and any(block.id == row_id for block in self.sections) else None
 
-    def _run(self, action: Callable[..., Any], **kwargs: Any) -> tuple[Any, DomainError | None]:
-        """One service call in its own short transaction: (result, None) or (None, the refusal)."""
-        try:
-            with session_scope() as db:
-                return action(db, actor_id=self._current.id, **kwargs), None
-        except DomainError as err:
-            return None, err
-
     def _changed(self, message: str = "") -> Any:
-        """After a committed change: re-read the form, tell the open editors, confirm."""
+        """After a committed change: re-read the form, confirm."""
         self._refresh()
-        live.forms_changed(self.kind)
         return rx.toast.success(message) if message else None
 
     def _failed(self, err: DomainError) -> Any:
@@ -449,10 +414,10 @@ class FormBuilderState(SessionState):
     @requires(Permission.FORMS_MANAGE)
     def move(self, field_id: int, direction: str):
         """Move a field one place up or down (into the neighbouring section past a section's edge)."""
-        row, step = self._row(field_id), _direction(direction)
+        row, step = self._row(field_id), as_direction(direction)
         if row is None or step is None:
             return None
-        _result, err = self._run(layout.move_field, field_id=row.id, direction=step)
+        _result, err = self._service(layout.move_field, actor_id=self._current.id, field_id=row.id, direction=step)
         return self._failed(err) if err else self._changed()
 
     @requires(Permission.FORMS_MANAGE)
@@ -467,16 +432,22 @@ class FormBuilderState(SessionState):
         if row is None or (section_id is None and not top):
             return None
         position = int(parts[2])
-        _result, err = self._run(layout.move_field_to, field_id=row.id, section_id=section_id, position=position)
+        _result, err = self._service(
+            layout.move_field_to,
+            actor_id=self._current.id,
+            field_id=row.id,
+            section_id=section_id,
+            position=position,
+        )
         return self._failed(err) if err else self._changed()
 
     @requires(Permission.FORMS_MANAGE)
     def toggle_active(self, field_id: int, active: bool):
         """Show or hide a field; a hidden custom field keeps its values and gets them back when shown."""
-        row, flag = self._row(field_id), _as_flag(active)
+        row, flag = self._row(field_id), as_flag(active)
         if row is None or flag is None:
             return None
-        _result, err = self._run(definitions.set_active, field_id=row.id, active=flag)
+        _result, err = self._service(definitions.set_active, actor_id=self._current.id, field_id=row.id, active=flag)
         if err:
             return self._failed(err)
         if row.builtin:
@@ -560,31 +531,33 @@ class FormBuilderState(SessionState):
     @requires(Permission.FORMS_MANAGE)
     def toggle_new_flag(self, name: str, value: bool):
         """Tick required, list column, searchable or web form for the new field."""
-        flag = _as_flag(value)
+        flag = as_flag(value)
         if name in FLAGS and flag is not None:
             self.new_flags = {**self.new_flags, name: flag}
 
     @requires(Permission.FORMS_MANAGE)
     def create(self, form: dict):
         """Add the field described in the dialog at the end of its section."""
-        label = _form_text(form, "label", LABEL_LIMIT)
+        label = form_text(form, "label", LABEL_LIMIT)
         if label is None or not self.add_open:
             return None
-        typed_key = (_form_text(form, "key", KEY_LIMIT) or "").strip()
+        typed_key = (form_text(form, "key", KEY_LIMIT) or "").strip()
         key = typed_key if typed_key and (self.key_edited or typed_key != self.new_key) else ""
         data = FieldCreate(
             label=label,
             type=self.new_type,
             key=key,
-            choices=_lines(_form_text(form, "choices", CHOICES_TEXT_LIMIT) or "")
+            choices=_lines(form_text(form, "choices", CHOICES_TEXT_LIMIT) or "")
             if self.new_type in CHOICE_TYPES
             else [],
-            default_value=_default_input(_form_text(form, "default_value", DEFAULT_LIMIT) or "", self.new_type),
-            help_text=_form_text(form, "help_text", HELP_LIMIT) or "",
+            default_value=_default_input(form_text(form, "default_value", DEFAULT_LIMIT) or "", self.new_type),
+            help_text=form_text(form, "help_text", HELP_LIMIT) or "",
             section_id=as_id(self.new_section) if self._has_section(self.new_section) else None,
             **{name: bool(self.new_flags.get(name)) for name in FLAGS},
         )
-        result, err = self._run(definitions.create_field, kind=self.kind, data=data, locale=self.locale)
+        result, err = self._service(
+            definitions.create_field, actor_id=self._current.id, kind=self.kind, data=data, locale=self.locale
+        )
         if err:
             self.add_errors = _errors_by_input(err, self._t)
             self.add_message = self._error_text(err)
@@ -678,7 +651,7 @@ class FormBuilderState(SessionState):
     @requires(Permission.FORMS_MANAGE)
     def toggle_edit_flag(self, name: str, value: bool):
         """Tick required, list column, searchable or web form in the edit dialog (saved with Save)."""
-        flag = _as_flag(value)
+        flag = as_flag(value)
         if name in FLAGS and flag is not None and self.edit_id:
             if name == "required" and flag and not self.edit_can_require:
                 return
@@ -693,12 +666,14 @@ class FormBuilderState(SessionState):
             data = FieldUpdate(required=bool(self.edit_flags.get("required")) and self.edit_can_require)
         else:
             data = FieldUpdate(
-                label=_form_text(form, "label", LABEL_LIMIT) or "",
-                help_text=_form_text(form, "help_text", HELP_LIMIT) or "",
-                default_value=_default_input(_form_text(form, "default_value", DEFAULT_LIMIT) or "", self.edit_type),
+                label=form_text(form, "label", LABEL_LIMIT) or "",
+                help_text=form_text(form, "help_text", HELP_LIMIT) or "",
+                default_value=_default_input(form_text(form, "default_value", DEFAULT_LIMIT) or "", self.edit_type),
                 **{name: bool(self.edit_flags.get(name)) for name in FLAGS},
             )
-        result, err = self._run(definitions.update_field, field_id=self.edit_id, data=data, locale=self.locale)
+        result, err = self._service(
+            definitions.update_field, actor_id=self._current.id, field_id=self.edit_id, data=data, locale=self.locale
+        )
         if err:
             self.edit_errors = _errors_by_input(err, self._t)
             self.edit_message = self._error_text(err)
@@ -723,11 +698,12 @@ class FormBuilderState(SessionState):
             return None
         if self.target_type not in FIELD_TYPES or self.target_type == self.edit_type:
             return None
-        choices = _lines(_form_text(form, "choices", CHOICES_TEXT_LIMIT) or "")
+        choices = _lines(form_text(form, "choices", CHOICES_TEXT_LIMIT) or "")
         field_id, new_type = self.edit_id, self.target_type
         result, err = await rx.run_in_thread(
-            lambda: self._run(
+            lambda: self._service(
                 stored_values.change_field_type,
+                actor_id=self._current.id,
                 field_id=field_id,
                 new_type=new_type,
                 choices=choices if new_type in CHOICE_TYPES else None,
@@ -741,7 +717,6 @@ class FormBuilderState(SessionState):
         self.type_message = ""
         self.type_examples = []
         self._reload_edit()
-        live.forms_changed(self.kind)
         return rx.toast.success(
             self._t("The type of “{name}” is now {type}.", name=result.label, type=self.edit_type_label)
         )
@@ -760,16 +735,17 @@ class FormBuilderState(SessionState):
         self.choice_error = ""
         self.choice_rename_id = ""
         self._reload_edit()
-        live.forms_changed(self.kind)
         return None
 
     @requires(Permission.FORMS_MANAGE)
     def add_choice(self, form: dict):
         """Add an option at the end of the edited field's list."""
-        label = _form_text(form, "label", LABEL_LIMIT)
+        label = form_text(form, "label", LABEL_LIMIT)
         if label is None or not self.edit_id or self.edit_type not in CHOICE_TYPES:
             return None
-        _result, err = self._run(field_choices.add_choice, field_id=self.edit_id, label=label)
+        _result, err = self._service(
+            field_choices.add_choice, actor_id=self._current.id, field_id=self.edit_id, label=label
+        )
         self._choice_done(err)
         return None if err else rx.set_value("new-choice", "")
 
@@ -789,30 +765,46 @@ class FormBuilderState(SessionState):
     @requires(Permission.FORMS_MANAGE)
     def save_choice_rename(self, form: dict):
         """Rename the option being edited; contacts keep it (they store its id)."""
-        label = _form_text(form, "label", LABEL_LIMIT)
+        label = form_text(form, "label", LABEL_LIMIT)
         choice = self._choice(self.choice_rename_id)
         if label is None or choice is None:
             return None
-        _result, err = self._run(field_choices.rename_choice, field_id=self.edit_id, choice_id=choice.id, label=label)
+        _result, err = self._service(
+            field_choices.rename_choice,
+            actor_id=self._current.id,
+            field_id=self.edit_id,
+            choice_id=choice.id,
+            label=label,
+        )
         return self._choice_done(err)
 
     @requires(Permission.FORMS_MANAGE)
     def move_choice(self, choice_id: str, direction: str):
         """Move an option one place up or down."""
-        choice, step = self._choice(choice_id), _direction(direction)
+        choice, step = self._choice(choice_id), as_direction(direction)
         if choice is None or step is None:
             return None
-        _result, err = self._run(field_choices.move_choice, field_id=self.edit_id, choice_id=choice.id, direction=step)
+        _result, err = self._service(
+            field_choices.move_choice,
+            actor_id=self._current.id,
+            field_id=self.edit_id,
+            choice_id=choice.id,
+            direction=step,
+        )
         return self._choice_done(err)
 
     @requires(Permission.FORMS_MANAGE)
     def toggle_choice(self, choice_id: str, active: bool):
         """Offer an option again or stop offering it (contacts that have it keep it)."""
-        choice, flag = self._choice(choice_id), _as_flag(active)
+        choice, flag = self._choice(choice_id), as_flag(active)
         if choice is None or flag is None:
             return None
-        _result, err = self._run(
-            field_choices.set_choice_active, field_id=self.edit_id, choice_id=choice.id, active=flag
+        _result, err = self._service(
+            field_choices.set_choice_active,
+            actor_id=self._current.id,
+            field_id=self.edit_id,
+            choice_id=choice.id,
+            active=flag,
         )
         return self._choice_done(err)
 
@@ -833,7 +825,9 @@ class FormBuilderState(SessionState):
         row = self._row(field_id)
         if row is None or row.builtin:
             return None
-        result, err = await rx.run_in_thread(lambda: self._run(stored_values.delete_field, field_id=row.id))
+        result, err = await rx.run_in_thread(
+            lambda: self._service(stored_values.delete_field, actor_id=self._current.id, field_id=row.id)
+        )
         if err:
             return self._failed(err)
         self.delete_id = row.id
@@ -853,7 +847,9 @@ class FormBuilderState(SessionState):
         if not field_id:
             return None
         result, err = await rx.run_in_thread(
-            lambda: self._run(stored_values.delete_field, field_id=field_id, confirm=True)
+            lambda: self._service(
+                stored_values.delete_field, actor_id=self._current.id, field_id=field_id, confirm=True
+            )
         )
         if err:
             return self._failed(err)
@@ -866,10 +862,10 @@ class FormBuilderState(SessionState):
     @requires(Permission.FORMS_MANAGE)
     def add_section(self, form: dict):
         """Add a section heading at the end of the form."""
-        title = _form_text(form, "title", LABEL_LIMIT)
+        title = form_text(form, "title", LABEL_LIMIT)
         if title is None:
             return None
-        result, err = self._run(layout.create_section, kind=self.kind, title=title)
+        result, err = self._service(layout.create_section, actor_id=self._current.id, kind=self.kind, title=title)
         if err:
             self.section_add_error = self._error_text(err)
             return None
@@ -891,11 +887,13 @@ class FormBuilderState(SessionState):
     @requires(Permission.FORMS_MANAGE)
     def save_section_rename(self, form: dict):
         """Rename the section being edited."""
-        title = _form_text(form, "title", LABEL_LIMIT)
+        title = form_text(form, "title", LABEL_LIMIT)
         section_id = self._has_section(self.section_rename_id)
         if title is None or section_id is None:
             return None
-        _result, err = self._run(layout.rename_section, section_id=section_id, title=title)
+        _result, err = self._service(
+            layout.rename_section, actor_id=self._current.id, section_id=section_id, title=title
+        )
         if err:
             self.section_error = self._error_text(err)
             return None
@@ -906,10 +904,10 @@ class FormBuilderState(SessionState):
     @requires(Permission.FORMS_MANAGE)
     def move_section(self, section_id: int, direction: str):
         """Move a section, with its fields, one place up or down."""
-        target, step = self._has_section(section_id), _direction(direction)
+        target, step = self._has_section(section_id), as_direction(direction)
         if target is None or step is None:
             return None
-        _result, err = self._run(layout.move_section, section_id=target, direction=step)
+        _result, err = self._service(layout.move_section, actor_id=self._current.id, section_id=target, direction=step)
         return self._failed(err) if err else self._changed()
 
     @rx.var
@@ -933,5 +931,5 @@ class FormBuilderState(SessionState):
         section_id, self.delete_section_id = self._has_section(self.delete_section_id), 0
         if section_id is None:
             return None
-        _result, err = self._run(layout.delete_section, section_id=section_id)
+        _result, err = self._service(layout.delete_section, actor_id=self._current.id, section_id=section_id)
         return self._failed(err) if err else self._changed(self._t("Section deleted; its fields moved up."))

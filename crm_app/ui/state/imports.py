@@ -28,7 +28,7 @@ from crm_app.jobs.models import DONE
 from crm_app.settings import settings
 from crm_app.ui.state.contact_list import ContactListState
 from crm_app.ui.state.jobs import follow_job, read_job, refusal
-from crm_app.ui.state.session import SessionState, _to_sign_in, requires
+from crm_app.ui.state.session import SessionState, requires, to_sign_in
 
 POLL_SECONDS = 0.6
 ACTIVE = frozenset({lifecycle.RUNNING, lifecycle.CHECKING, lifecycle.UNDOING})
@@ -149,7 +149,7 @@ def _background(permission: Permission) -> Callable:
         async def wrapper(self: SessionState, *args: Any, **kwargs: Any):
             user = self._caller()
             if user is None:
-                return _to_sign_in(session_ended=False)
+                return to_sign_in(session_ended=False)
             if not has_permission(user.role, permission):
                 return rx.toast.error(self._t("You don't have permission to do that."))
             return await fn(self, *args, **kwargs)

@@ -112,7 +112,7 @@ def user_of_token(token: str) -> CurrentUser | None:
     return user
 
 
-def _to_sign_in(*, session_ended: bool) -> list[rx.event.EventSpec]:
+def to_sign_in(*, session_ended: bool) -> list[rx.event.EventSpec]:
     """Send the tab to the sign-in page, which says so when a signed-in tab's session ended."""
     return [rx.redirect(f"{SIGN_IN_ROUTE}?{SESSION_ENDED_PARAM}=1" if session_ended else SIGN_IN_ROUTE)]
 
@@ -127,7 +127,7 @@ def requires(permission: Permission) -> Callable:
                 session = _session_of(self)
                 ended = session._ended_by_itself()
                 session._clear_tab()
-                return None, _to_sign_in(session_ended=ended)
+                return None, to_sign_in(session_ended=ended)
             if user.must_change_password and fn.__name__ not in ("change_own_password", "sign_out"):
                 return None, [rx.redirect(CHANGE_PASSWORD_ROUTE)]
             if not has_permission(user.role, permission):
@@ -193,6 +193,16 @@ class SessionState(rx.State):
     # Set when a signed-in tab's session ends by itself (expired, revoked, user deactivated); kept until the
     # next sign-in so that every event the tab had queued sends it to the sign-in page saying so.
     _session_ended: bool = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Reflex copies a mixin's handlers onto the state without their attributes: give them back the marks
+        ``requires`` and ``public`` put there, which the checks of every event read."""
+        super().__init_subclass__(**kwargs)
+        for mixin in cls._mixins():
+            for name, fn in vars(mixin).items():
+                handler = cls.event_handlers.get(name) if inspect.isfunction(fn) else None
+                if handler is not None and handler.fn is not fn:
+                    handler.fn.__dict__.update(fn.__dict__)
 
     def _apply_user(self, user: CurrentUser) -> None:
         self._session_ended = False
@@ -412,7 +422,7 @@ class AuthMiddleware(Middleware):
             await session_state._load_tab_states()
         ended = session_state._ended_by_itself()
         session_state._clear_tab()
-        events = Event.from_event_type(_to_sign_in(session_ended=ended))
+        events = Event.from_event_type(to_sign_in(session_ended=ended))
         root = state._get_root_state()
         delta = await root._get_resolved_delta()
         root._clean()

@@ -84,10 +84,8 @@ class UsersState(SessionState):
         return rx.toast.success(self._t("User created."))
 
     def _act(self, action, **kwargs):
-        try:
-            with session_scope() as db:
-                result = action(db, actor_id=self._current.id, **kwargs)
-        except DomainError as err:
+        result, err = self._service(action, actor_id=self._current.id, **kwargs)
+        if err is not None:
             return None, rx.toast.error(self._error_text(err))
         self._refresh()
         return result, None

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import reflex as rx
 
+from crm_app.contacts.editing import ConflictRow
 from crm_app.ui.components.dialogs import confirm_dialog
 from crm_app.ui.i18n import t
-from crm_app.ui.state.contact_edit import ConflictRow, ContactEditState
+from crm_app.ui.state.contact_edit import ContactEditState
 
 
 def _conflict_row(row: ConflictRow) -> rx.Component:

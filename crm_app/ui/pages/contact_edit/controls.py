@@ -5,8 +5,9 @@ from __future__ import annotations
 import reflex as rx
 
 from crm_app.auth.permissions import Permission
+from crm_app.contacts.form_layout import FormItem
 from crm_app.ui.components.forms import field_error, field_label, option_select, required_mark
-from crm_app.ui.state.contact_edit import ContactEditState, FormItem
+from crm_app.ui.state.contact_edit import ContactEditState
 from crm_app.ui.state.session import can
 
 CAN_EDIT = can(Permission.CONTACTS_EDIT)

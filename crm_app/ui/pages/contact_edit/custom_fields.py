@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import reflex as rx
 
+from crm_app.contacts.form_layout import FormItem
 from crm_app.ui.components.forms import field_label, option_select
 from crm_app.ui.i18n import t
 from crm_app.ui.pages.contact_edit.controls import CAN_EDIT, field_note
-from crm_app.ui.state.contact_edit import ContactEditState, FormItem
+from crm_app.ui.state.contact_edit import ContactEditState
 
 
 def custom_field_part(f: FormItem) -> rx.Component:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from crm_app.contacts.form_layout import FormItem
+from crm_app.contacts.forms import EmailForm
 from crm_app.ui.i18n import t
 from crm_app.ui.pages.contact_edit.controls import (
     CAN_EDIT,
@@ -12,7 +14,7 @@ from crm_app.ui.pages.contact_edit.controls import (
     part_heading,
     remove_button,
 )
-from crm_app.ui.state.contact_edit import ContactEditState, EmailForm, FormItem
+from crm_app.ui.state.contact_edit import ContactEditState
 
 
 def _email_row(email: EmailForm, i: rx.Var) -> rx.Component:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from crm_app.contacts.form_layout import FormCard, FormItem
 from crm_app.ui.i18n import t
 from crm_app.ui.pages.contact_edit.addresses import addresses_part
 from crm_app.ui.pages.contact_edit.custom_fields import custom_field_part
@@ -19,7 +20,7 @@ from crm_app.ui.pages.contact_edit.parts import (
 )
 from crm_app.ui.pages.contact_edit.phones import phones_part
 from crm_app.ui.pages.contact_edit.tags import tags_section
-from crm_app.ui.state.contact_edit import ContactEditState, FormCard, FormItem
+from crm_app.ui.state.contact_edit import ContactEditState
 
 
 def _form_item(item: FormItem) -> rx.Component:

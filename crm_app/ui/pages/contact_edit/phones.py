@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from crm_app.contacts.form_layout import FormItem
+from crm_app.contacts.forms import PhoneForm
 from crm_app.ui.i18n import t
 from crm_app.ui.pages.contact_edit.controls import (
     CAN_EDIT,
@@ -13,7 +15,7 @@ from crm_app.ui.pages.contact_edit.controls import (
     remove_button,
     select_box,
 )
-from crm_app.ui.state.contact_edit import ContactEditState, FormItem, PhoneForm
+from crm_app.ui.state.contact_edit import ContactEditState
 
 
 def _consent(label: str, checked: rx.Var, index: rx.Var, key: str) -> rx.Component:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from crm_app.ui.i18n import t
+from crm_app.ui.live.registry import ContactPulse, Presence
 from crm_app.ui.state.contact_edit import ContactEditState
-from crm_app.ui.state.live import ContactPulse, Presence
 
 
 def presence() -> rx.Component:

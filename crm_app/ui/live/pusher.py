@@ -1,28 +1,23 @@
-"""Live updates: small registries of who has what open, and pushes to exactly those tabs.
+"""Live pushes: committed changes and presence changes turned into refreshes of exactly the tabs concerned.
 
-Every committed change to a contact (from a profile, a bulk action, an import, the API…) is
-announced by ``crm_app.contacts.events``; ``LivePusher`` gathers the changes for a few milliseconds
-and then runs a refresh on the own state of every tab that has one of those contacts open
-(``ContactEditState._pushed_change``, ``ContactFeedState._pushed_change``) or shows the contact
-list (``ContactListState._pushed_change``), on whichever worker holds the tab's socket.
+Every committed change to a contact (from a profile, a bulk action, an import, the API…) is announced by
+``crm_app.contacts.events``, and every change to a form by ``crm_app.fields.events``; ``LivePusher`` gathers
+the changes for a few milliseconds and then runs a refresh on the own state of every tab that has one of
+those contacts open, or shows the contact list, on whichever worker holds the tab's socket. The pusher is
+given the states it refreshes (``install``): the editor (``_pushed_change(contact_id)``,
+``_pushed_form_change(kind)``), the feed of the contact (``_pushed_change(contact_id)``) and the list
+(``_pushed_change()``). Who has what open lives in the registries of ``crm_app.ui.live.registry``.
 
-Who has what open lives in small states under tokens of their own (``contact-<id>``: the viewers
-of one contact; ``open-contacts``: which contacts have viewers at all; ``contacts`` and ``forms``:
-the tabs showing the list or a contact file), read and written by token through the state manager,
-so with Redis every worker sees the same registries. Tabs are not *linked* to those tokens
-(``SharedState._link_to``): Reflex 0.10 then locks every linked token during each event of each
-linked tab and afterwards re-sends the linked states to every other linked tab, changed or not.
-With every editor linked to the lists and forms tokens that is work proportional to the square of
-the open tabs: ``bench/live_load.py`` measured seconds per event with 30 editors. The presence
-avatars a tab shows come from its own copy of ``ContactPulse.viewers``, pushed to the tabs on the
-contact when the list changes.
+Tabs are not *linked* to the registry tokens (``SharedState._link_to``): Reflex 0.10 then locks every linked
+token during each event of each linked tab and afterwards re-sends the linked states to every other linked
+tab, changed or not. With every editor linked to the lists and forms tokens that is work proportional to the
+square of the open tabs: ``bench/live_load.py`` measured seconds per event with 30 editors.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import inspect
 import logging
 import time
@@ -38,16 +33,28 @@ from crm_app.auth import service as auth_service
 from crm_app.contacts import events as changes
 from crm_app.core import events
 from crm_app.db import session_scope
+from crm_app.fields.events import FormsChanged
+from crm_app.ui.live.registry import (
+    FORMS_TOKEN,
+    LIST_TOKEN,
+    OPEN_TOKEN,
+    PRESENCE_REFRESH_S,
+    PRESENCE_TTL_S,
+    ContactPulse,
+    FormPulse,
+    ListPulse,
+    OpenContacts,
+    Viewer,
+    avatars,
+    contact_token,
+    people,
+    prune,
+    shown,
+)
 from crm_app.ui.state.session import SessionState, is_tab_token
 
 log = logging.getLogger(__name__)
 
-LIST_TOKEN = "contacts"
-FORMS_TOKEN = "forms"
-OPEN_TOKEN = "open-contacts"
-PRESENCE_TTL_S = 45.0
-# A tab refreshes its presence entry at most this often when nothing else about it changed.
-PRESENCE_REFRESH_S = 10.0
 # Changes committed within this window reach the open tabs in one push; while a push is under way
 # the next changes wait for it and go out together, so a burst of saves costs one push per tab.
 BATCH_S = 0.02
@@ -57,105 +64,12 @@ SESSION_CHECK_S = 2.0
 FEED_MIN_S = 1.0
 
 
-def contact_token(contact_id: int) -> str:
-    """The registry token of one contact (no underscores allowed)."""
-    return f"contact-{int(contact_id)}"
-
-
-@dataclasses.dataclass
-class Viewer:
-    """One tab that has the contact open: a registry entry, kept on the server only (``client`` is a secret)."""
-
-    client: str
-    user_id: int
-    name: str
-    initials: str
-    editing: bool
-    seen: float
-
-
-@dataclasses.dataclass
-class Presence:
-    """One avatar as a browser sees it: a person, never a tab or its token."""
-
-    user_id: int
-    name: str
-    initials: str
-    editing: bool
-
-
-def _people(viewers: list[Viewer], user_id: int) -> list[Presence]:
-    """One avatar per other person: a tab shows neither its own user nor someone twice (several tabs,
-    or an old tab token Reflex replaced after a fast reconnect); editing when any of their tabs is."""
-    by_user: dict[int, Presence] = {}
-    for viewer in sorted(viewers, key=lambda v: v.seen):
-        if viewer.user_id == user_id:
-            continue
-        earlier = by_user.get(viewer.user_id)
-        by_user[viewer.user_id] = Presence(
-            user_id=viewer.user_id,
-            name=viewer.name,
-            initials=viewer.initials,
-            editing=viewer.editing or (earlier is not None and earlier.editing),
-        )
-    return sorted(by_user.values(), key=lambda v: (v.name, v.user_id))
-
-
-def _shown(viewers: list[Viewer]) -> list[tuple]:
-    """What the avatars of a registry show, tab by tab (not when each tab was last seen)."""
-    return sorted((v.client, v.user_id, v.name, v.initials, v.editing) for v in viewers)
-
-
-def _avatars(people: list[Presence]) -> list[tuple]:
-    return [(p.user_id, p.name, p.initials, p.editing) for p in people]
-
-
-class ContactPulse(rx.SharedState):
-    """Who has a contact open. Under ``contact-<id>`` (a registry no socket can claim: see ``ui/tabs.py``) every
-    tab in ``_viewers``, on the server only; in a tab's own copy, ``viewers``: the other people, as avatars."""
-
-    viewers: list[Presence] = []
-    _viewers: list[Viewer] = []
-
-
-class ListPulse(rx.SharedState):
-    """Under ``contacts``: the tabs that opened the contact list, with when each was last seen connected."""
-
-    _watchers: dict[str, float] = {}
-
-
-class FormPulse(rx.SharedState):
-    """Under ``forms``: the tabs that opened a contact file, with when each was last seen connected."""
-
-    _watchers: dict[str, float] = {}
-
-
-class OpenContacts(rx.SharedState):
-    """Under ``open-contacts``: the contacts someone has open, so a bulk change skips all the others."""
-
-    _open: dict[int, float] = {}
-
-
 _pusher: LivePusher | None = None
 
 
 def _running() -> LivePusher | None:
     """The pusher of the running server (None in tests without a server)."""
     return _pusher if _pusher is not None and _pusher.loop is not None else None
-
-
-def forms_changed(kind: str) -> None:
-    """Tell every open contact editor that the form of ``kind`` changed (call after the commit)."""
-    pusher = _running()
-    if pusher is not None and pusher.loop is not None:
-        loop = pusher.loop
-        loop.call_soon_threadsafe(lambda: loop.create_task(pusher.push_forms(kind)))
-
-
-def prune(viewers: list[Viewer], now: float | None = None) -> list[Viewer]:
-    """Drop viewers not seen for a while (closed tabs, lost phones)."""
-    limit = (now or time.time()) - PRESENCE_TTL_S
-    return [v for v in viewers if v.seen >= limit]
 
 
 def _client_of(state: rx.State) -> str:
@@ -175,8 +89,8 @@ async def show_presence(state: rx.State, contact_id: int, viewer: Viewer | None)
     if viewer is not None:
         await pusher.mark_open(contact_id)
     pulse = await state.get_state(ContactPulse)
-    others = _people(viewers, state.user_id) if viewer is not None else []
-    if _avatars(pulse.viewers) != _avatars(others):
+    others = people(viewers, state.user_id) if viewer is not None else []
+    if avatars(pulse.viewers) != avatars(others):
         pulse.viewers = others
     if changed:
         pusher.schedule(presence={contact_id})
@@ -207,8 +121,11 @@ def _on_contact_file(path: str) -> bool:
 class LivePusher:
     """Turns committed changes and presence changes into pushes, coalescing bursts."""
 
-    def __init__(self, app: rx.App):
+    def __init__(
+        self, app: rx.App, *, editor: type[rx.State], feed: type[rx.State], contact_list: type[rx.State]
+    ) -> None:
         self.app = app
+        self.editor, self.feed, self.contact_list = editor, feed, contact_list
         self.loop: asyncio.AbstractEventLoop | None = None
         self.pending: set[int] = set()
         self.pending_deleted: set[int] = set()
@@ -227,6 +144,7 @@ class LivePusher:
         """Remember the server's event loop (lifespan task)."""
         self.loop = asyncio.get_running_loop()
         events.after_commit(changes.ContactsChanged, self.on_change)
+        events.after_commit(FormsChanged, self.on_forms_changed)
 
     def on_change(self, note: changes.ContactsChanged) -> None:
         """Called after each commit, from the event loop thread or a worker thread."""
@@ -246,6 +164,14 @@ class LivePusher:
             enqueue()
         else:
             loop.call_soon_threadsafe(enqueue)
+
+    def on_forms_changed(self, note: FormsChanged) -> None:
+        """Called after a commit that changed forms: re-render the open editors of those types."""
+        loop = self.loop
+        if loop is None or loop.is_closed():
+            return
+        for kind in sorted(note.kinds):
+            loop.call_soon_threadsafe(lambda kind=kind: loop.create_task(self.push_forms(kind)))
 
     def schedule(
         self,
@@ -280,7 +206,7 @@ class LivePusher:
             after = [v for v in before if v.client != client]
             if viewer is not None:
                 after.append(viewer)
-            changed = _shown(after) != _shown(pulse._viewers)
+            changed = shown(after) != shown(pulse._viewers)
             stale = viewer is not None and (mine is None or now - mine.seen >= PRESENCE_REFRESH_S)
             if changed or stale:
                 pulse._viewers = after
@@ -413,9 +339,6 @@ class LivePusher:
         self, client: str, contact_id: int, viewers: list[Viewer], form_changed: bool, feed_changed: bool
     ) -> None:
         """One push to a tab on the contact: new avatars and, when the contact changed, its form and feed."""
-        from crm_app.ui.state.contact_edit import ContactEditState
-        from crm_app.ui.state.feed import ContactFeedState
-
         notices: list[str] = []
 
         async def refresh(editor: Any) -> bool:
@@ -423,12 +346,12 @@ class LivePusher:
                 return False
             banner = editor.remote_banner
             pulse = await editor.get_state(ContactPulse)
-            others = _people(viewers, editor.user_id)
-            if _avatars(pulse.viewers) != _avatars(others):
+            others = people(viewers, editor.user_id)
+            if avatars(pulse.viewers) != avatars(others):
                 pulse.viewers = others
             targets = [editor] if form_changed else []
             if feed_changed:
-                targets.append(await editor.get_state(ContactFeedState))
+                targets.append(await editor.get_state(self.feed))
             for target in targets:
                 result = target._pushed_change(contact_id)
                 if inspect.isawaitable(result):
@@ -437,7 +360,7 @@ class LivePusher:
                 notices.append(editor.remote_banner)
             return True
 
-        await self._run(client, ContactEditState, refresh)
+        await self._run(client, self.editor, refresh)
         if notices:
             await self._toast(client, notices[0])
 
@@ -453,12 +376,10 @@ class LivePusher:
 
     async def push_forms(self, kind: str) -> None:
         """Re-render the form of every open contact editor of ``kind``, keeping what was typed."""
-        from crm_app.ui.state.contact_edit import ContactEditState
-
         with self.app.set_contexts():
             try:
                 await self._push_watchers(
-                    FORMS_TOKEN, FormPulse, ContactEditState, _on_contact_file, "_pushed_form_change", kind
+                    FORMS_TOKEN, FormPulse, self.editor, _on_contact_file, "_pushed_form_change", kind
                 )
             except Exception:
                 log.exception("live push for forms failed")
@@ -479,8 +400,6 @@ class LivePusher:
         feed = self.pending_feed
         self.pending, self.pending_deleted, self.pending_presence, self.pending_feed = set(), set(), set(), set()
         self.pending_list = self.flush_scheduled = False
-        from crm_app.ui.state.contact_list import ContactListState
-
         data = changed | deleted
         with self.app.set_contexts():
             try:
@@ -504,14 +423,14 @@ class LivePusher:
             if not lists:
                 return
             try:
-                await self._push_watchers(LIST_TOKEN, ListPulse, ContactListState, _on_list, "_pushed_change")
+                await self._push_watchers(LIST_TOKEN, ListPulse, self.contact_list, _on_list, "_pushed_change")
             except Exception:
                 log.exception("live push for the lists failed")
 
 
-def install(app: rx.App) -> LivePusher:
-    """Wire the pusher into the app's lifespan."""
+def install(app: rx.App, *, editor: type[rx.State], feed: type[rx.State], contact_list: type[rx.State]) -> LivePusher:
+    """Wire the pusher into the app's lifespan, with the states it refreshes."""
     global _pusher
-    pusher = _pusher = LivePusher(app)
+    pusher = _pusher = LivePusher(app, editor=editor, feed=feed, contact_list=contact_list)
     app.register_lifespan_task(pusher.start)
     return pusher
