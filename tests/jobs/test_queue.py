@@ -93,6 +93,35 @@ def test_two_workers_racing_run_every_job_exactly_once(any_engine):
     assert {(job.status, job.attempts) for job in states} == {("done", 1)}
 
 
+RACING_WORKER = """
+import sys
+from crm_app.db import build_engine
+from crm_app.jobs import registry, worker
+
+@registry.handler("test.mark")
+def mark(job):
+    with open(sys.argv[2], "a", encoding="utf-8") as out:
+        out.write(f"{job.payload['n']}\\n")
+
+worker.run_until_idle(engine=build_engine(sys.argv[1]), kinds=("test.mark",))
+"""
+
+
+def test_two_worker_processes_racing_run_every_job_exactly_once(tmp_path):
+    url = f"sqlite:///{tmp_path / 'race.db'}"
+    engine = build_engine(url)
+    _create_schema(engine)
+    with session_scope(engine) as s:
+        for n in range(60):
+            queue.enqueue(s, "test.mark", {"n": n})
+    marks = tmp_path / "marks.txt"
+    racers = [subprocess.Popen([sys.executable, "-c", RACING_WORKER, url, str(marks)], cwd=ROOT) for _ in range(2)]
+    for racer in racers:
+        assert racer.wait(timeout=120) == 0
+    assert sorted(int(line) for line in marks.read_text().split()) == list(range(60))
+    engine.dispose()
+
+
 def test_a_failing_job_is_retried_after_a_backoff_then_given_up_with_its_error_kept(any_engine):
     with session_scope(any_engine) as s:
         job_id = queue.enqueue(s, "test.broken", max_attempts=2)
