@@ -38,7 +38,6 @@ from sqlalchemy import Engine, create_engine, event, text  # noqa: E402
 from sqlmodel import Session, SQLModel  # noqa: E402
 
 import crm_app.models  # noqa: E402,F401  (loads every table)
-from crm_app.contacts.emails import email_key  # noqa: E402
 from crm_app.contacts.name_words import rebuild_name_words  # noqa: E402
 from crm_app.contacts.search.custom_fields import CustomField  # noqa: E402
 from crm_app.contacts.search.documents import custom_tokens, document_row  # noqa: E402
@@ -52,6 +51,7 @@ from crm_app.contacts.search.structures import (  # noqa: E402
 from crm_app.contacts.search.tokens import TOKEN_TYPES, filter_tokens, uses_filter_tokens  # noqa: E402
 from crm_app.contacts.service import display_name_for  # noqa: E402
 from crm_app.contacts.service import sort_key as _sort_key  # noqa: E402
+from crm_app.core.emails import email_key  # noqa: E402
 from crm_app.db import normalise_url  # noqa: E402
 from crm_app.fields.models import FieldDefinition  # noqa: E402
 from crm_app.fields.types import Choice  # noqa: E402

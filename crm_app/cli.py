@@ -1,10 +1,16 @@
-"""Command line: ``python -m crm_app.cli create-admin|bootstrap``."""
+"""Command line: ``python -m crm_app.cli create-admin|bootstrap|worker|imports``.
+
+``imports run 12`` claims import #12 and runs it to the end in this process (operators resuming an import after a
+crash, and the crash test that kills it half way); ``imports status 12`` prints its state as JSON.
+"""
 
 from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import sys
+import threading
 from collections.abc import Sequence
 
 import crm_app.models  # noqa: F401  (loads every table before any query)
@@ -12,6 +18,8 @@ from crm_app.auth import service
 from crm_app.auth.permissions import ADMIN
 from crm_app.core.errors import DomainError, ValidationError
 from crm_app.db import session_scope
+from crm_app.exchange.imports import lifecycle, running
+from crm_app.jobs import worker
 from crm_app.settings import settings
 
 EXIT_OK = 0
@@ -63,6 +71,46 @@ def bootstrap() -> int:
     return EXIT_OK
 
 
+def run_worker(*, once: bool) -> int:
+    """Run queued jobs: until none is due (``once``), or as a worker until interrupted."""
+    if once:
+        print(f"Ran {worker.run_until_idle()} jobs.")
+        return EXIT_OK
+    jobs_worker = worker.Worker()
+    jobs_worker.start()
+    print(f"Running jobs ({jobs_worker.slots} at a time); Ctrl+C stops.")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        jobs_worker.stop()
+    return EXIT_OK
+
+
+def run_import(import_id: int, *, actor_id: int | None = None, worker: str | None = None) -> int:
+    """Claim and run one import; prints its final state as JSON; exit code 0 when it finished."""
+    worker = worker or lifecycle.worker_name()
+    try:
+        with session_scope() as session:
+            lifecycle.start_import(session, import_id=import_id, actor_id=actor_id, worker=worker)
+    except DomainError as error:
+        print(json.dumps({"error": error.message}))
+        return 2
+    result = running.run_import(import_id=import_id, worker=worker)
+    print(result.model_dump_json())
+    return 0 if result.status == lifecycle.DONE else 1
+
+
+def import_status(import_id: int) -> int:
+    """Print an import's state as JSON."""
+    try:
+        with session_scope() as session:
+            print(lifecycle.get_import(session, import_id=import_id).model_dump_json())
+    except DomainError as error:
+        print(json.dumps({"error": error.message}))
+        return 2
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
     parser = argparse.ArgumentParser(prog="python -m crm_app.cli", description="crm_app administration.")
@@ -82,6 +130,20 @@ def build_parser() -> argparse.ArgumentParser:
         description="For containers: create an administrator from CRM_BOOTSTRAP_ADMIN_EMAIL and "
         "CRM_BOOTSTRAP_ADMIN_PASSWORD unless an administrator already exists.",
     )
+    work = commands.add_parser(
+        "worker",
+        help="run queued jobs (imports, exports, bulk actions, search rebuild)",
+        description="Run a job worker beside (or instead of) the ones every app process runs.",
+    )
+    work.add_argument("--once", action="store_true", help="run the jobs that are due, then stop")
+    one_import = commands.add_parser(
+        "imports",
+        help="run or inspect an import",
+        description="Run (claim and run to the end, resuming after its last batch) or inspect an import.",
+    )
+    one_import.add_argument("action", choices=("run", "status"))
+    one_import.add_argument("import_id", type=int)
+    one_import.add_argument("--worker", default=None, help="name this runner (default host:pid)")
     return parser
 
 
@@ -91,6 +153,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "create-admin":
             return create_admin(email=args.email, name=args.name, password=args.password)
+        if args.command == "imports":
+            if args.action == "run":
+                return run_import(args.import_id, worker=args.worker)
+            return import_status(args.import_id)
+        if args.command == "worker":
+            return run_worker(once=args.once)
         return bootstrap()
     except DomainError as exc:
         print(f"error: {_describe(exc)}", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""The Reflex application: theme, pages, the auth middleware, the REST API and start-up tasks."""
+"""The Reflex application: theme, pages, the auth middleware, the REST API, start-up tasks and the job worker."""
 
 import logging
 
@@ -8,9 +8,10 @@ from sqlalchemy.exc import SQLAlchemyError
 import crm_app.models  # noqa: F401  (every table and every domain's event subscriptions)
 from crm_app.api.routes import build_api
 from crm_app.auth import service as auth_service
-from crm_app.contacts.search.structures import ensure_search_documents
+from crm_app.contacts import jobs as contact_jobs
 from crm_app.core.errors import DomainError
 from crm_app.db import session_scope
+from crm_app.jobs import worker
 from crm_app.settings import settings
 from crm_app.ui import routes
 from crm_app.ui.guard import TabGuard
@@ -52,18 +53,18 @@ def bootstrap_admin_on_start() -> bool:
 
 
 def search_documents_on_start() -> int | None:
-    """Rebuild the search rows when earlier code wrote them in another layout (after an upgrade); returns how
-    many were rebuilt. Every worker runs this at start: one rebuilds, the others find it done (on SQLite a
-    worker that waited too long for the rebuild's lock says so and serves; the rows are rebuilt all the same)."""
+    """Queue the rebuild of the search rows when earlier code wrote them in another layout (after an upgrade);
+    returns the job's id. Every worker runs this at start and finds the same job (or the rows current); the job
+    rebuilds them in the background while the list answers from the rows as they stand."""
     try:
         with session_scope() as db:
-            rebuilt = ensure_search_documents(db)
+            job_id = contact_jobs.queue_search_rebuild(db)
     except SQLAlchemyError:
         log.exception("The search index was not checked at start (is the database migrated?)")
         return None
-    if rebuilt is not None:
-        log.warning("Rebuilt the search rows of %s contacts (they were written by an earlier version).", rebuilt)
-    return rebuilt
+    if job_id is not None:
+        log.warning("The search rows were written by an earlier version: job %s rebuilds them now.", job_id)
+    return job_id
 
 
 app = rx.App(
@@ -83,3 +84,4 @@ routes.register(app)
 live.install(app)
 app.register_lifespan_task(bootstrap_admin_on_start)
 app.register_lifespan_task(search_documents_on_start)
+app.register_lifespan_task(worker.serve)

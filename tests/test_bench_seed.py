@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bench.seed import STAFF, Generator
-from crm_app.contacts.phones import parse_phone
+from crm_app.core.phones import parse_phone
 
 REGIONS = {"fr": "FR", "pl": "PL", "en": "GB"}
 

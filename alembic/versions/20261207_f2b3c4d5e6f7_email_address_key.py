@@ -1,7 +1,7 @@
 """E-mail: address_key, the identity imports and duplicate checks compare
 
 Reviewed by hand: the column is added with a server default so existing rows are valid, filled from each
-stored address (NFKC-normalised and case-folded, as ``crm_app.contacts.emails.email_key`` does), then indexed.
+stored address (NFKC-normalised and case-folded, as ``crm_app.core.emails.email_key`` does), then indexed.
 The address itself stays as it was written.
 
 Revision ID: f2b3c4d5e6f7

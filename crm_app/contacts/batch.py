@@ -20,7 +20,6 @@ from sqlmodel import Session
 
 from crm_app.auth.models import User
 from crm_app.contacts import events as changes
-from crm_app.contacts.emails import email_key
 from crm_app.contacts.models import Address, Contact, ContactTag, Counter, Email, Phone, Tag
 from crm_app.contacts.schemas import AddressIn, ContactIn, EmailIn, PhoneIn
 from crm_app.contacts.search.documents import index_new_contacts, reindex_contacts
@@ -40,6 +39,7 @@ from crm_app.contacts.service import (
 )
 from crm_app.core.app_settings import AccountSettings
 from crm_app.core.audit import json_safe
+from crm_app.core.emails import email_key
 from crm_app.core.errors import ConflictError
 from crm_app.core.models import AuditEntry
 from crm_app.core.timeutil import utcnow

@@ -8,10 +8,11 @@ from sqlmodel import Session, func, select
 
 from crm_app.contacts.models import Address, Contact, Email, Phone
 from crm_app.core.errors import NotFoundError, ValidationError
-from crm_app.fields.service import builtin_states, hidden_values_after_conversion
+from crm_app.fields.definitions import builtin_states
+from crm_app.fields.schemas import KINDS
+from crm_app.fields.values import hidden_values_after_conversion
 from crm_app.i18n import _
 
-KINDS = ("person", "organization")
 NAME_LABELS = {
     "person": (("first_name", _("First name")), ("last_name", _("Last name"))),
     "organization": (("company_name", _("Company name")),),

@@ -157,7 +157,7 @@ SORT_KEY_TYPE = AutoString().with_variant(VARCHAR(collation="C"), "postgresql")
 
 
 class ContactSearch(SQLModel, table=True):
-    """The search document and list sort keys of one contact (see ``crm_app.contacts.search``)."""
+    """The search document and list sort keys of one contact (see ``crm_app.contacts.search.documents``)."""
 
     __tablename__ = "contact_search"
     __table_args__ = (

@@ -7,7 +7,6 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-KINDS = ("person", "organization")
 BUILTIN_PHONE_TYPES = ("mobile", "work", "home")
 CHANNELS = ("whatsapp", "viber", "sms")
 

@@ -16,8 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from crm_app.auth.models import User
-from crm_app.contacts.emails import email_key, normalise_email
 from crm_app.contacts.events import ContactDeleting
+from crm_app.contacts.hidden_builtins import keep_hidden_builtins
 from crm_app.contacts.models import (
     AcquisitionChannel,
     Address,
@@ -29,17 +29,9 @@ from crm_app.contacts.models import (
     PhoneType,
     Tag,
 )
-from crm_app.contacts.phones import (
-    ParsedPhone,
-    dialling_region,
-    format_phone,
-    parse_phone,
-    phone_links,
-)
 from crm_app.contacts.schemas import (
     BUILTIN_PHONE_TYPES,
     CHANNELS,
-    KINDS,
     AddressIn,
     AddressRead,
     ContactIn,
@@ -52,16 +44,24 @@ from crm_app.contacts.schemas import (
 from crm_app.contacts.search.documents import index_archived, reindex_contacts
 from crm_app.core import audit, events
 from crm_app.core.app_settings import AccountSettings, get_settings
+from crm_app.core.emails import email_key, normalise_email
 from crm_app.core.errors import ConflictError, NotFoundError, ValidationError
 from crm_app.core.memo import memoized
 from crm_app.core.models import AuditEntry
+from crm_app.core.phones import (
+    ParsedPhone,
+    dialling_region,
+    format_phone,
+    parse_phone,
+    phone_links,
+)
 from crm_app.core.text import fold
 from crm_app.core.timeutil import as_utc, utcnow
 from crm_app.db import scalar_defaults
-from crm_app.fields.service import (
+from crm_app.fields.schemas import KINDS
+from crm_app.fields.values import (
     builtin_required_errors,
     custom_changes,
-    keep_hidden_builtins,
     split_custom_values,
     validate_custom_values,
 )

@@ -20,10 +20,10 @@ from typing import Any
 import phonenumbers
 from babel import Locale
 
-from crm_app.contacts.emails import email_key, normalise_email
-from crm_app.contacts.phones import dialling_region, parse_phone, region_of
 from crm_app.contacts.schemas import CHANNELS, AddressIn
+from crm_app.core.emails import email_key, normalise_email
 from crm_app.core.errors import ValidationError
+from crm_app.core.phones import dialling_region, parse_phone, region_of
 from crm_app.core.text import fold
 from crm_app.exchange.columns import (
     CUSTOM_PREFIX,

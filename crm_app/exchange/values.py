@@ -20,7 +20,7 @@ from crm_app.exchange.imports.lifecycle import CHECKED, UPLOADED, get_import, im
 from crm_app.exchange.imports.mapping import changeable_import
 from crm_app.exchange.parse import CLOSED_TARGETS, is_closed, value_key
 from crm_app.exchange.schemas import ImportRead, UnknownValueRead
-from crm_app.fields import service as fields
+from crm_app.fields.choices import add_choice
 from crm_app.fields.models import FieldDefinition
 from crm_app.i18n import _, translate
 
@@ -86,7 +86,7 @@ def _create(session: Session, target: str, value: str, actor_id: int | None) -> 
             )
         ).scalars()
         for field_id in ids:
-            fields.add_choice(session, field_id=field_id, label=value, actor_id=actor_id)
+            add_choice(session, field_id=field_id, label=value, actor_id=actor_id)
 
 
 def map_value(

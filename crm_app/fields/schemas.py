@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+KINDS = ("person", "organization")  # the contact types, each with its own form
 Direction = Literal["up", "down"]
 
 

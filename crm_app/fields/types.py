@@ -23,9 +23,9 @@ from babel.dates import format_date as babel_format_date
 from babel.dates import get_date_format
 from babel.numbers import format_decimal, get_decimal_symbol, get_group_symbol
 
-from crm_app.contacts.emails import normalise_email
-from crm_app.contacts.phones import format_phone, parse_phone
+from crm_app.core.emails import normalise_email
 from crm_app.core.errors import ValidationError
+from crm_app.core.phones import format_phone, parse_phone
 
 TEXT_LIMIT = 500
 LONG_TEXT_LIMIT = 20000

@@ -1,1 +1,2 @@
-"""Long or periodic work run outside a request (imports, exports): entry points take ids and open their own sessions."""
+"""The one durable job queue (a table, on SQLite and PostgreSQL alike) and its workers; the packages that own
+background work register its handlers by kind (``crm_app.jobs.registry``)."""

@@ -10,22 +10,28 @@ import reflex as rx
 from crm_app.i18n import _
 from crm_app.ui.i18n import t
 from crm_app.ui.layout import app_shell
+from crm_app.ui.pages.account import account_page
 from crm_app.ui.pages.auth import change_password_page, signin_page
-from crm_app.ui.pages.contact_edit import contact_page
+from crm_app.ui.pages.choice_lists import campaigns_page, phone_types_page
+from crm_app.ui.pages.contact_edit.page import contact_page
+from crm_app.ui.pages.contact_settings import contact_settings_page
 from crm_app.ui.pages.contacts import contacts_page
-from crm_app.ui.pages.form_builder import form_builder_page
+from crm_app.ui.pages.form_builder.page import form_builder_page
 from crm_app.ui.pages.imports import import_page, imports_page
-from crm_app.ui.pages.settings import account_page, settings_page, users_page
-from crm_app.ui.pages.settings_lists import campaigns_page, contact_settings_page, phone_types_page, tags_page
+from crm_app.ui.pages.settings_index import settings_page
+from crm_app.ui.pages.tags import tags_page
 from crm_app.ui.pages.tasks import tasks_page
+from crm_app.ui.pages.users import users_page
 from crm_app.ui.state.auth import SignInState
+from crm_app.ui.state.choice_lists import ChannelsState, PhoneTypesState
 from crm_app.ui.state.contact_edit import ContactEditState
 from crm_app.ui.state.contact_list import ContactListState
+from crm_app.ui.state.contact_settings import ContactSettingsState
 from crm_app.ui.state.feed import ContactFeedState
 from crm_app.ui.state.form_builder import FormBuilderState
 from crm_app.ui.state.imports import ImportJobState, ImportsState
 from crm_app.ui.state.session import SessionState
-from crm_app.ui.state.settings_lists import AccountSettingsState, ChannelsState, PhoneTypesState, TagsState
+from crm_app.ui.state.tags import TagsState
 from crm_app.ui.state.tasks import MyTasksState
 from crm_app.ui.state.users import UsersState
 
@@ -62,7 +68,7 @@ ROUTES: list[Route] = [
     Route("/settings/phone-types", phone_types_page, _("Phone types"), [PhoneTypesState.load]),
     Route("/settings/campaigns", campaigns_page, _("Marketing campaigns"), [ChannelsState.load]),
     Route("/settings/tags", tags_page, _("Tags"), [TagsState.load]),
-    Route("/settings/contacts", contact_settings_page, _("Contact settings"), [AccountSettingsState.load]),
+    Route("/settings/contacts", contact_settings_page, _("Contact settings"), [ContactSettingsState.load]),
     Route("/settings/forms", form_builder_page, _("Contact forms"), [FormBuilderState.load]),
     Route("/account", account_page, _("My account")),
 ]

@@ -23,3 +23,5 @@ SELECT_STYLE = {
     "height": "32px",
 }
 FULL_WIDTH_SELECT_STYLE = {**SELECT_STYLE, "width": "100%"}
+# The thin line between the rows of a list (fields, settings lists, history).
+ROW_BORDER = f"1px solid {rx.color('gray', 4)}"

@@ -7,13 +7,13 @@ import pytest
 from crm_app.contacts import service as contacts
 from crm_app.contacts.conversion import hidden_by_conversion
 from crm_app.core.errors import NotFoundError, ValidationError
-from crm_app.fields import service as fields
+from crm_app.fields import definitions
 from crm_app.fields.schemas import FieldCreate
 from tests.contacts.factories import organisation, person
 
 
 def test_a_person_becoming_an_organisation_hides_the_names_and_person_only_values(session) -> None:
-    fields.create_field(session, kind="person", data=FieldCreate(label="Birthday", type="date"), actor_id=None)
+    definitions.create_field(session, kind="person", data=FieldCreate(label="Birthday", type="date"), actor_id=None)
     created = contacts.create_contact(session, data=person(custom={"birthday": "1990-05-01"}), actor_id=None)
     assert hidden_by_conversion(session, contact_id=created.id, to_kind="organization") == [
         "First name",

@@ -53,7 +53,8 @@ from crm_app.contacts.search.views import delete_view, list_views, save_view
 from crm_app.contacts.search.words import normalise_query
 from crm_app.core.errors import NotFoundError, ValidationError
 from crm_app.core.models import AppSetting
-from crm_app.fields import service as fields
+from crm_app.fields import choices as field_choices
+from crm_app.fields import definitions, stored_values
 from crm_app.fields.schemas import FieldCreate, FieldRead, FieldUpdate
 from tests.contacts.factories import make_channel, make_user, organisation, person
 
@@ -942,7 +943,7 @@ def test_list_rows_carry_the_main_phone_email_city_tags_user_and_flags(db) -> No
 
 
 def _field(db: Session, label: str, type_: str = "text", *, kind: str = "person", **flags) -> FieldRead:
-    return fields.create_field(db, kind=kind, data=FieldCreate(label=label, type=type_, **flags), actor_id=None)
+    return definitions.create_field(db, kind=kind, data=FieldCreate(label=label, type=type_, **flags), actor_id=None)
 
 
 def _choice(field: FieldRead, label: str) -> str:
@@ -992,10 +993,10 @@ def test_making_a_field_searchable_reindexes_the_contacts_that_hold_a_value(db) 
     _add(db, "Ann", "Lee", custom={"site_access_code": "Wombat42"})
     db.commit()
     assert _names(db, "wombat42") == []
-    fields.update_field(db, field_id=code.id, data=FieldUpdate(searchable=True), actor_id=None)
+    definitions.update_field(db, field_id=code.id, data=FieldUpdate(searchable=True), actor_id=None)
     db.commit()
     assert _names(db, "wombat42") == ["Ann Lee"]
-    fields.update_field(db, field_id=code.id, data=FieldUpdate(searchable=False), actor_id=None)
+    definitions.update_field(db, field_id=code.id, data=FieldUpdate(searchable=False), actor_id=None)
     db.commit()
     assert _names(db, "wombat42") == []
 
@@ -1017,7 +1018,7 @@ def test_reindexing_a_custom_field_walks_its_contacts_in_batches(db) -> None:
 def test_a_deactivated_searchable_field_no_longer_finds_its_contacts(db) -> None:
     code = _field(db, "Site access code", searchable=True)
     _add(db, "Ann", "Lee", custom={"site_access_code": "Wombat42"})
-    fields.set_active(db, field_id=code.id, active=False, actor_id=None)
+    definitions.set_active(db, field_id=code.id, active=False, actor_id=None)
     db.commit()
     assert _names(db, "wombat42") == []
 
@@ -1278,7 +1279,9 @@ def test_renaming_a_choice_of_a_searchable_field_finds_contacts_by_the_new_label
     brand = _field(db, "Brand", "select", choices=["Grundig", "Philips"], searchable=True)
     _add(db, "Ann", custom={"brand": _choice(brand, "Grundig")})
     db.commit()
-    fields.rename_choice(db, field_id=brand.id, choice_id=_choice(brand, "Grundig"), label="Telefunken", actor_id=None)
+    field_choices.rename_choice(
+        db, field_id=brand.id, choice_id=_choice(brand, "Grundig"), label="Telefunken", actor_id=None
+    )
     db.commit()
     assert (_names(db, "telefunken"), _names(db, "grundig")) == (["Ann"], [])
 
@@ -1287,7 +1290,7 @@ def test_deleting_a_searchable_field_takes_its_values_out_of_the_search(db) -> N
     code = _field(db, "Site access code", searchable=True)
     _add(db, "Ann", custom={"site_access_code": "Wombat42"})
     db.commit()
-    fields.delete_field(db, field_id=code.id, actor_id=None, confirm=True)
+    stored_values.delete_field(db, field_id=code.id, actor_id=None, confirm=True)
     db.commit()
     assert _names(db, "wombat42") == []
 

@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from crm_app.contacts import service as contacts
 from crm_app.contacts.models import Contact
-from crm_app.fields import service as fields
+from crm_app.fields import definitions, layout, stored_values
 from crm_app.fields.schemas import FieldCreate, FieldUpdate
 from tests.e2e.helpers import make_user, sign_in
 
@@ -28,14 +28,14 @@ def _start_clean(app_server) -> None:
     """Remove the fields and sections this module creates (other modules share the server)."""
     with app_server.session() as db:
         for kind, keys in OWN_FIELDS.items():
-            form = fields.form_for(db, kind=kind, include_inactive=True)
+            form = definitions.form_for(db, kind=kind, include_inactive=True)
             for key in keys:
                 found = form.field(key)
                 if found is not None:
-                    fields.delete_field(db, field_id=found.id, actor_id=None, confirm=True)
+                    stored_values.delete_field(db, field_id=found.id, actor_id=None, confirm=True)
             for section in form.sections:
                 if section.id is not None and section.title in OWN_SECTIONS:
-                    fields.delete_section(db, section_id=section.id, actor_id=None)
+                    layout.delete_section(db, section_id=section.id, actor_id=None)
 
 
 def _stored(app_server, **where) -> Contact:
@@ -54,8 +54,8 @@ def _custom_field(page: Page, key: str):
 def test_organisation_form_shows_custom_fields_and_enforces_required_ones(app_server, desktop):
     _start_clean(app_server)
     with app_server.session() as db:
-        fields.ensure_builtin_fields(db)
-        fields.create_field(
+        definitions.ensure_builtin_fields(db)
+        definitions.create_field(
             db,
             kind="organization",
             data=FieldCreate(
@@ -67,12 +67,12 @@ def test_organisation_form_shows_custom_fields_and_enforces_required_ones(app_se
             ),
             actor_id=None,
         )
-        fields.create_field(
+        definitions.create_field(
             db, kind="organization", data=FieldCreate(label="Site access code", type="text"), actor_id=None
         )
-        fields.create_field(db, kind="person", data=FieldCreate(label="Next service", type="date"), actor_id=None)
-        reg = fields.form_for(db, kind="organization").field("registration_no")
-        fields.update_field(db, field_id=reg.id, data=FieldUpdate(required=True), actor_id=None)
+        definitions.create_field(db, kind="person", data=FieldCreate(label="Next service", type="date"), actor_id=None)
+        reg = definitions.form_for(db, kind="organization").field("registration_no")
+        definitions.update_field(db, field_id=reg.id, data=FieldUpdate(required=True), actor_id=None)
     try:
         sign_in(desktop, make_user(app_server, "staff"))
         desktop.goto("/contacts/new?kind=organization")
@@ -99,14 +99,16 @@ def test_organisation_form_shows_custom_fields_and_enforces_required_ones(app_se
         expect(desktop.locator("#c-device_brand")).to_have_value(stored.custom["device_brand"])
     finally:
         with app_server.session() as db:
-            reg = fields.form_for(db, kind="organization").field("registration_no")
-            fields.update_field(db, field_id=reg.id, data=FieldUpdate(required=False), actor_id=None)
+            reg = definitions.form_for(db, kind="organization").field("registration_no")
+            definitions.update_field(db, field_id=reg.id, data=FieldUpdate(required=False), actor_id=None)
 
 
 def test_person_form_hides_registration_number_and_takes_a_date(app_server, phone):
     with app_server.session() as db:
-        if fields.form_for(db, kind="person").field("next_service") is None:
-            fields.create_field(db, kind="person", data=FieldCreate(label="Next service", type="date"), actor_id=None)
+        if definitions.form_for(db, kind="person").field("next_service") is None:
+            definitions.create_field(
+                db, kind="person", data=FieldCreate(label="Next service", type="date"), actor_id=None
+            )
     sign_in(phone, make_user(app_server, "staff"))
     phone.goto("/contacts/new?kind=person")
     phone.locator("#f-first_name").fill("Lucie")
@@ -193,22 +195,22 @@ def test_fields_a_manager_adds_reach_an_open_form_live_and_the_required_one_is_e
 def _rearranged_organisation_form(app_server) -> Iterator[None]:
     """Memo first, the registration number required in a "Company" section; put back afterwards."""
     with app_server.session() as db:
-        form = fields.form_for(db, kind="organization", include_inactive=True)
+        form = definitions.form_for(db, kind="organization", include_inactive=True)
         top = [f.key for f in form.sections[0].fields]
-        section = fields.create_section(db, kind="organization", title="Company", actor_id=None)
-        fields.move_field_to(db, field_id=form.field("memo").id, section_id=None, position=0, actor_id=None)
+        section = layout.create_section(db, kind="organization", title="Company", actor_id=None)
+        layout.move_field_to(db, field_id=form.field("memo").id, section_id=None, position=0, actor_id=None)
         reg = form.field("registration_no")
-        fields.move_field_to(db, field_id=reg.id, section_id=section.id, position=0, actor_id=None)
-        fields.update_field(db, field_id=reg.id, data=FieldUpdate(required=True), actor_id=None)
+        layout.move_field_to(db, field_id=reg.id, section_id=section.id, position=0, actor_id=None)
+        definitions.update_field(db, field_id=reg.id, data=FieldUpdate(required=True), actor_id=None)
     try:
         yield
     finally:
         with app_server.session() as db:
-            fields.delete_section(db, section_id=section.id, actor_id=None)
-            form = fields.form_for(db, kind="organization", include_inactive=True)
+            layout.delete_section(db, section_id=section.id, actor_id=None)
+            form = definitions.form_for(db, kind="organization", include_inactive=True)
             for position, key in enumerate(top):
-                fields.move_field_to(db, field_id=form.field(key).id, section_id=None, position=position, actor_id=None)
-            fields.update_field(db, field_id=reg.id, data=FieldUpdate(required=False), actor_id=None)
+                layout.move_field_to(db, field_id=form.field(key).id, section_id=None, position=position, actor_id=None)
+            definitions.update_field(db, field_id=reg.id, data=FieldUpdate(required=False), actor_id=None)
 
 
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])

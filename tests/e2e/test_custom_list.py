@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from crm_app.contacts import service as contacts
 from crm_app.contacts.schemas import ContactIn
-from crm_app.fields import service as fields
+from crm_app.fields import definitions
 from crm_app.fields.schemas import FieldCreate
 from tests.e2e.helpers import make_user, sign_in
 
@@ -18,20 +18,20 @@ from tests.e2e.helpers import make_user, sign_in
 def custom_listed(app_server) -> dict[str, str]:
     """Three people with a searchable bench code (a list column), an appliance make and a next visit date."""
     with app_server.session() as db:
-        fields.ensure_builtin_fields(db)
-        fields.create_field(
+        definitions.ensure_builtin_fields(db)
+        definitions.create_field(
             db,
             kind="person",
             data=FieldCreate(label="Repair bench code", type="text", searchable=True, show_in_list=True),
             actor_id=None,
         )
-        make = fields.create_field(
+        make = definitions.create_field(
             db,
             kind="person",
             data=FieldCreate(label="Appliance make", type="select", choices=["Grundig", "Philips"]),
             actor_id=None,
         )
-        fields.create_field(db, kind="person", data=FieldCreate(label="Next visit", type="date"), actor_id=None)
+        definitions.create_field(db, kind="person", data=FieldCreate(label="Next visit", type="date"), actor_id=None)
         ids = {choice.label: choice.id for choice in make.choices}
         people = (
             ("Alpha", {"repair_bench_code": "QZX-7781", "appliance_make": ids["Grundig"], "next_visit": "2026-03-15"}),

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from crm_app.contacts import tags as tag_service
 from crm_app.contacts.schemas import ContactIn
 from crm_app.contacts.service import create_contact
-from crm_app.fields import service as fields
+from crm_app.fields import definitions, layout
 from crm_app.fields.schemas import FieldCreate
 from tests.e2e.helpers import make_user, menu_action, sign_in
 
@@ -27,8 +27,8 @@ def dialog_data(app_server) -> dict[str, int]:
             for n in range(3)
         ]
         tag_service.create_tag(db, name="DialogOther", actor_id=None)
-        field = fields.create_field(db, kind="person", data=FieldCreate(label="Dialog probe"), actor_id=None)
-        section = fields.create_section(db, kind="person", title="Dialog section", actor_id=None)
+        field = definitions.create_field(db, kind="person", data=FieldCreate(label="Dialog probe"), actor_id=None)
+        section = layout.create_section(db, kind="person", title="Dialog section", actor_id=None)
     return {"contact": ids[0], "field": field.id, "section": section.id}
 
 

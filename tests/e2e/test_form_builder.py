@@ -8,7 +8,7 @@ from sqlmodel import select
 from crm_app.contacts.models import Contact
 from crm_app.contacts.schemas import ContactIn
 from crm_app.contacts.service import create_contact
-from crm_app.fields import service as fields
+from crm_app.fields import definitions, layout, stored_values
 from crm_app.fields.schemas import FormRead
 from tests.e2e.helpers import make_user, sign_in
 
@@ -20,7 +20,7 @@ OWN_FIELDS = {
 
 def _form(app_server, kind: str) -> FormRead:
     with app_server.session() as db:
-        return fields.form_for(db, kind=kind, include_inactive=True)
+        return definitions.form_for(db, kind=kind, include_inactive=True)
 
 
 def _keys(app_server, kind: str) -> list[str]:
@@ -31,16 +31,16 @@ def _start_clean(app_server) -> None:
     """Remove the fields this module creates (other modules share the server) and restore the built-ins."""
     with app_server.session() as db:
         for kind, keys in OWN_FIELDS.items():
-            form = fields.form_for(db, kind=kind, include_inactive=True)
+            form = definitions.form_for(db, kind=kind, include_inactive=True)
             for key in keys:
                 found = form.field(key)
                 if found is not None:
-                    fields.delete_field(db, field_id=found.id, actor_id=None, confirm=True)
+                    stored_values.delete_field(db, field_id=found.id, actor_id=None, confirm=True)
             for section in form.sections:
                 if section.id is not None and section.title == "Workshop":
-                    fields.delete_section(db, section_id=section.id, actor_id=None)
-        person = fields.form_for(db, kind="person", include_inactive=True)
-        fields.set_active(db, field_id=person.field("registration_no").id, active=False, actor_id=None)
+                    layout.delete_section(db, section_id=section.id, actor_id=None)
+        person = definitions.form_for(db, kind="person", include_inactive=True)
+        definitions.set_active(db, field_id=person.field("registration_no").id, active=False, actor_id=None)
 
 
 def _row(page: Page, key: str):

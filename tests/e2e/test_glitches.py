@@ -7,7 +7,7 @@ from playwright.sync_api import Page, expect
 
 from crm_app.contacts.schemas import ContactIn
 from crm_app.contacts.service import create_contact
-from crm_app.fields import service as fields
+from crm_app.fields import definitions
 from crm_app.fields.schemas import FieldCreate
 from tests.e2e.helpers import make_user, sign_in
 
@@ -57,8 +57,8 @@ def test_the_desktop_upload_box_says_click_and_the_phone_says_tap(app_server, de
 
 def test_a_hidden_fields_switch_is_drawn_off(app_server, desktop):
     with app_server.session() as db:
-        field = fields.create_field(db, kind="person", data=FieldCreate(label="Glitch probe"), actor_id=None)
-        fields.set_active(db, field_id=field.id, active=False, actor_id=None)
+        field = definitions.create_field(db, kind="person", data=FieldCreate(label="Glitch probe"), actor_id=None)
+        definitions.set_active(db, field_id=field.id, active=False, actor_id=None)
     sign_in(desktop, make_user(app_server, "manager"))
     desktop.goto("/settings/forms")
     switch = desktop.locator(".field-row[data-key='glitch_probe'] .field-active")

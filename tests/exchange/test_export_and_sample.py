@@ -19,7 +19,7 @@ from crm_app.db import session_scope
 from crm_app.exchange import export
 from crm_app.exchange.sample import sample_workbook
 from crm_app.exchange.sheets import csv_value, is_formula_like
-from crm_app.fields import service as fields
+from crm_app.fields import definitions
 from crm_app.fields.schemas import FieldCreate
 from crm_app.i18n import translate
 from tests.contacts.factories import make_user
@@ -37,10 +37,12 @@ def _fields(engine) -> None:
             ("Visits", "number", []),
             ("Story", "long_text", []),
         ):
-            fields.create_field(
+            definitions.create_field(
                 s, kind="person", data=FieldCreate(label=label, type=type_, choices=choices), actor_id=None
             )
-        fields.create_field(s, kind="organization", data=FieldCreate(label="Access code", type="text"), actor_id=None)
+        definitions.create_field(
+            s, kind="organization", data=FieldCreate(label="Access code", type="text"), actor_id=None
+        )
 
 
 def _people(engine) -> None:

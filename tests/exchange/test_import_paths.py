@@ -101,8 +101,8 @@ def test_rows_are_read_again_when_what_reading_depends_on_changed_since_the_dry_
 
 
 def test_rows_are_checked_again_when_what_validating_them_reads_changed_since_the_dry_run(engine, monkeypatch):
+    from crm_app.fields.definitions import BUILTIN_TYPE
     from crm_app.fields.models import FieldDefinition
-    from crm_app.fields.service import BUILTIN_TYPE
 
     data = [HEADERS, *_rows(3), ["Memo", "Filled", "", "memo@example.pl"]]
     job = upload(engine, xlsx_bytes([[*data[0], "Notes"], *[[*row, ""] for row in data[1:4]], [*data[4], "kept"]]))

@@ -24,7 +24,7 @@ from crm_app.db import session_scope
 from crm_app.exchange import reports
 from crm_app.exchange.imports import dry_run, lifecycle, mapping, running, undo
 from crm_app.exchange.models import ImportJob, ImportRow
-from crm_app.fields import service as fields
+from crm_app.fields import definitions
 from crm_app.fields.schemas import FieldCreate
 from tests.exchange.helpers import contact_count, import_file, run, set_options, upload, xlsx_bytes
 
@@ -169,8 +169,8 @@ def test_rejected_rows_keep_their_cells_for_the_error_report(engine):
 
 def test_custom_fields_are_validated_by_their_type_and_dates_may_be_text(engine):
     with session_scope(engine) as s:
-        fields.create_field(s, kind="person", data=FieldCreate(label="Anniversaire", type="date"), actor_id=None)
-        fields.create_field(
+        definitions.create_field(s, kind="person", data=FieldCreate(label="Anniversaire", type="date"), actor_id=None)
+        definitions.create_field(
             s, kind="person", data=FieldCreate(label="Coiffeur", type="select", choices=["Ana", "Bo"]), actor_id=None
         )
     rows = [["Prénom", "Anniversaire", "Coiffeur"], ["Anna", "31/03/1990", "bo"], ["Bob", "31/02/1990", "Zed"]]
@@ -213,7 +213,7 @@ def test_an_import_killed_half_way_resumes_from_its_last_batch_with_exact_counts
     dry_run.dry_run(import_id=job.id, engine=engine)
     env = {**os.environ, "CRM_DATABASE_URL": url, "CRM_UPLOAD_DIR": str(exchange_folder), "CRM_IMPORT_BATCH_SIZE": "50"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "crm_app.jobs.imports", "run", str(job.id)],
+        [sys.executable, "-m", "crm_app.cli", "imports", "run", str(job.id)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -301,7 +301,7 @@ def test_imported_contacts_get_the_same_search_rows_a_full_reindex_gives(any_eng
 
     with session_scope(any_engine) as s:
         get_or_create_tags(s, ["Vip"])
-        fields.create_field(
+        definitions.create_field(
             s, kind="person", data=FieldCreate(label="Brand", type="text", searchable=True), actor_id=None
         )
     rows = [[*HEADERS, "Brand", "Rue"], *[[*r, f"QX{i}", f"{i} rue Haute"] for i, r in enumerate(_rows(5))]]

@@ -317,14 +317,14 @@ def test_a_column_of_formulas_without_saved_values_is_not_proposed_for_a_name(en
 
 
 def test_unknown_choice_values_are_left_out_of_the_contact_and_listed(engine):
-    from crm_app.fields import service as fields
+    from crm_app.fields import definitions
     from crm_app.fields.schemas import FieldCreate
 
     with session_scope(engine) as s:
-        fields.create_field(
+        definitions.create_field(
             s, kind="person", data=FieldCreate(label="Coiffeur", type="select", choices=["Ana", "Bo"]), actor_id=None
         )
-        fields.create_field(s, kind="person", data=FieldCreate(label="Anniversaire", type="date"), actor_id=None)
+        definitions.create_field(s, kind="person", data=FieldCreate(label="Anniversaire", type="date"), actor_id=None)
     rows = [["Prénom", "Coiffeur", "Anniversaire"], ["Anna", "Zed", "31/02/1990"], ["Bob", "bo", "31/03/1990"]]
     job = _checked(engine, xlsx_bytes(rows))
     result = run(engine, job.id)

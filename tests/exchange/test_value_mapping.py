@@ -12,7 +12,7 @@ from crm_app.core.errors import ValidationError
 from crm_app.db import session_scope
 from crm_app.exchange import values
 from crm_app.exchange.imports import dry_run, lifecycle, mapping
-from crm_app.fields import service as fields
+from crm_app.fields import definitions
 from crm_app.fields.schemas import FieldCreate
 from tests.exchange.helpers import run, upload, xlsx_bytes
 
@@ -25,7 +25,7 @@ def _setup(engine) -> None:
         auth_service.create_user(
             s, email="marie@exemple.fr", name="Marie", role="staff", password="long-password-4321", actor_id=None
         )
-        fields.create_field(
+        definitions.create_field(
             s, kind="person", data=FieldCreate(label="Coiffeur", type="select", choices=["Ana", "Bo"]), actor_id=None
         )
 

@@ -16,7 +16,8 @@ from crm_app.contacts.models import Contact, Phone
 from crm_app.contacts.schemas import AddressIn, ContactIn, PhoneIn
 from crm_app.core.app_settings import update_settings
 from crm_app.db import session_scope
-from crm_app.fields import service as fields
+from crm_app.fields import choices as field_choices
+from crm_app.fields import definitions, layout
 from crm_app.fields.schemas import FieldCreate, FieldUpdate
 from crm_app.ui.state.contact_edit import ContactEditState
 from crm_app.ui.state.session import user_of_token
@@ -259,12 +260,14 @@ def test_save_ok_on_an_existing_contact_bumps_the_version_and_toasts(staff_token
 
 def add_field(kind: str, label: str, type_: str = "text", **values: Any):
     with session_scope() as db:
-        return fields.create_field(db, kind=kind, data=FieldCreate(label=label, type=type_, **values), actor_id=None)
+        return definitions.create_field(
+            db, kind=kind, data=FieldCreate(label=label, type=type_, **values), actor_id=None
+        )
 
 
 def form_field(kind: str, key: str):
     with session_scope() as db:
-        return fields.form_for(db, kind=kind, include_inactive=True).field(key)
+        return definitions.form_for(db, kind=kind, include_inactive=True).field(key)
 
 
 def card_keys(editor: ContactEditState) -> list[tuple[str, list[str]]]:
@@ -280,7 +283,7 @@ def test_a_new_contact_starts_with_each_fields_default_value(staff_token) -> Non
     add_field("person", "Newsletter", "checkbox", default_value="yes")
     colour = add_field("person", "Colour", "select", choices=["Red", "Blue"])
     with session_scope() as db:
-        fields.update_field(db, field_id=colour.id, data=FieldUpdate(default_value="Blue"), actor_id=None)
+        definitions.update_field(db, field_id=colour.id, data=FieldUpdate(default_value="Blue"), actor_id=None)
     add_field("person", "Notes", "text")
     editor = new_editor(staff_token)
     assert editor.custom_text["shoe_size"] == "42"
@@ -310,14 +313,14 @@ def test_switching_type_on_the_creation_form_gives_the_new_forms_defaults(staff_
 def test_the_form_follows_the_managers_order_and_sections(staff_token) -> None:
     add_field("person", "Gate code", "text")
     with session_scope() as db:
-        workshop = fields.create_section(db, kind="person", title="Workshop", actor_id=None)
-        form = fields.form_for(db, kind="person", include_inactive=True)
-        fields.move_field_to(db, field_id=form.field("memo").id, section_id=None, position=0, actor_id=None)
-        fields.move_field_to(
+        workshop = layout.create_section(db, kind="person", title="Workshop", actor_id=None)
+        form = definitions.form_for(db, kind="person", include_inactive=True)
+        layout.move_field_to(db, field_id=form.field("memo").id, section_id=None, position=0, actor_id=None)
+        layout.move_field_to(
             db, field_id=form.field("discount_percent").id, section_id=workshop.id, position=0, actor_id=None
         )
-        fields.move_field_to(db, field_id=form.field("gate_code").id, section_id=workshop.id, position=1, actor_id=None)
-        fields.update_field(db, field_id=form.field("emails").id, data=FieldUpdate(required=True), actor_id=None)
+        layout.move_field_to(db, field_id=form.field("gate_code").id, section_id=workshop.id, position=1, actor_id=None)
+        definitions.update_field(db, field_id=form.field("emails").id, data=FieldUpdate(required=True), actor_id=None)
     editor = new_editor(staff_token)
     assert card_keys(editor) == [
         ("", ["memo"]),
@@ -338,9 +341,9 @@ def test_the_form_follows_the_managers_order_and_sections(staff_token) -> None:
 
 def test_a_hidden_builtin_is_left_out_and_a_renamed_one_keeps_the_managers_label(staff_token) -> None:
     with session_scope() as db:
-        form = fields.form_for(db, kind="organization", include_inactive=True)
-        fields.set_active(db, field_id=form.field("addresses").id, active=False, actor_id=None)
-        fields.update_field(
+        form = definitions.form_for(db, kind="organization", include_inactive=True)
+        definitions.set_active(db, field_id=form.field("addresses").id, active=False, actor_id=None)
+        definitions.update_field(
             db, field_id=form.field("registration_no").id, data=FieldUpdate(label="SIRET"), actor_id=None
         )
     editor = new_editor(staff_token, "organization")
@@ -384,8 +387,8 @@ def test_a_deactivated_choice_the_contact_holds_is_listed_marked_inactive(staff_
     tags = add_field("person", "Interests", "multi_select", choices=["Golf", "Tennis"])
     contact_id = make_contact(custom={"brand": "samsung", "interests": ["tennis"]})
     with session_scope() as db:
-        fields.set_choice_active(db, field_id=brand.id, choice_id="samsung", active=False, actor_id=None)
-        fields.set_choice_active(db, field_id=tags.id, choice_id="tennis", active=False, actor_id=None)
+        field_choices.set_choice_active(db, field_id=brand.id, choice_id="samsung", active=False, actor_id=None)
+        field_choices.set_choice_active(db, field_id=tags.id, choice_id="tennis", active=False, actor_id=None)
     editor = open_editor(staff_token, contact_id)
     assert editor.custom_text["brand"] == "samsung"
     assert [(o.value, o.label) for o in part(editor, "brand").choices] == [

@@ -14,10 +14,13 @@ from sqlmodel import select
 
 import crm_app.crm_app  # noqa: F401  (registers every state and handler)
 from crm_app.auth import service as auth_service
+from crm_app.contacts import jobs as contact_jobs
 from crm_app.contacts import service as contacts
 from crm_app.contacts import tags as tag_service
 from crm_app.contacts.models import ContactTag, Tag
 from crm_app.db import session_scope
+from crm_app.jobs import worker
+from crm_app.jobs.models import Job
 from crm_app.ui.state import contact_list
 from crm_app.ui.state.contact_list import ContactListState
 from tests.contacts.factories import person
@@ -81,16 +84,19 @@ def _tagged(name: str) -> int:
         return 0 if tag is None else len(db.exec(select(ContactTag).where(ContactTag.tag_id == tag.id)).all())
 
 
-def test_a_bulk_button_prepares_a_job_and_hands_it_to_the_background_run(app_db) -> None:
+def test_a_bulk_button_queues_a_job_and_follows_it_in_the_background(app_db) -> None:
     ids = _people("Ann", "Bob", "Cid")
     state = _state(_token())
     state.selected = ids[:2]
     _call(state, "type_bulk_tag", "Chosen")
     started = _call(state, "bulk_add_tag")
-    assert "run_bulk_job" in repr(started)
+    assert "follow_bulk_job" in repr(started)
     assert (state.bulk_busy, state.bulk_done, state.bulk_total) == (True, 0, 2)
-    assert state._bulk_job["ids"] == ids[:2]
+    with session_scope() as db:
+        assert db.get(Job, state._bulk_job["id"]).payload["ids"] == ids[:2]
     assert _tagged("Chosen") == 0
+    assert worker.run_until_idle() == 1
+    assert _tagged("Chosen") == 2
 
 
 def test_a_second_bulk_action_waits_until_the_running_one_is_done(app_db) -> None:
@@ -103,25 +109,6 @@ def test_a_second_bulk_action_waits_until_the_running_one_is_done(app_db) -> Non
     assert state._bulk_job["action"] == "archive"
 
 
-def test_the_prepared_job_runs_on_every_matching_contact_and_reports_each_batch(app_db) -> None:
-    _people("Ann", "Bob", "Cid")
-    _people("Dan")
-    with session_scope() as db:
-        actor = auth_service.create_user(
-            db, email="boss@example.com", name="Boss", role="manager", password=PASSWORD, actor_id=None
-        )[0]
-    job = {
-        "action": "add_tag",
-        "extra": {"tag_name": "Everyone"},
-        "ids": None,
-        "params": {"q": "Statelist"},
-        "actor_id": actor.id,
-    }
-    seen: list[int] = []
-    result = contact_list._run_job(job, lambda r: seen.append(r.matched))
-    assert (result.changed, seen, _tagged("Everyone")) == (4, [4], 4)
-
-
 def test_deleting_many_contacts_still_asks_to_type_their_number(app_db) -> None:
     state = _state(_token("manager"))
     state.all_matching = True
@@ -130,7 +117,7 @@ def test_deleting_many_contacts_still_asks_to_type_their_number(app_db) -> None:
     assert "Type the number" in repr(refused)
     assert state._bulk_job is None
     state.confirm_text = "150,000"
-    assert "run_bulk_job" in repr(_call(state, "bulk_delete"))
+    assert "follow_bulk_job" in repr(_call(state, "bulk_delete"))
 
 
 def test_staff_cannot_start_a_bulk_delete(app_db) -> None:
@@ -267,14 +254,17 @@ def test_the_undo_of_a_bulk_tag_runs_once_as_a_background_job(app_db) -> None:
     ids = _people("Ann", "Bob")
     state = _state(_token())
     assert "nothing to undo" in repr(_call(state, "undo_bulk_action"))
-    job = {"action": "add_tag", "extra": {"tag_name": "Undoable"}, "ids": ids, "params": {}, "actor_id": None}
-    result = contact_list._run_job(job, lambda _r: None)
+    payload = {"action": "add_tag", "extra": {"tag_name": "Undoable"}, "ids": ids, "params": {}, "actor_id": None}
+    with session_scope() as db:
+        result = contact_jobs.run_bulk(db, payload, lambda _r: None)
     assert (result.changed, _tagged("Undoable")) == (2, 2)
     state._undo = result.undo
-    assert "run_bulk_job" in repr(_call(state, "undo_bulk_action"))
+    assert "follow_bulk_job" in repr(_call(state, "undo_bulk_action"))
     assert state._undo is None and state._bulk_job["action"] == "undo" and state.bulk_total == 2
-    undone = contact_list._run_job(state._bulk_job, lambda _r: None)
-    assert (undone.changed, _tagged("Undoable")) == (2, 0)
+    worker.run_until_idle()
+    with session_scope() as db:
+        undone = db.get(Job, state._bulk_job["id"]).result
+    assert (undone["changed"], _tagged("Undoable")) == (2, 0)
     assert "nothing to undo" in repr(_call(state, "undo_bulk_action"))
 
 

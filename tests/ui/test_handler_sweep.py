@@ -29,7 +29,7 @@ from crm_app.contacts.search.views import save_view
 from crm_app.db import session_scope
 from crm_app.feed import files as feed_files
 from crm_app.feed import service as feed
-from crm_app.fields import service as fields
+from crm_app.fields import definitions
 from crm_app.ui.state import live
 from crm_app.ui.state.session import AuthMiddleware, SessionState
 from tests.contacts.factories import person
@@ -141,7 +141,7 @@ def _seed() -> None:
     """
     with session_scope() as db:
         contacts.ensure_system_tags(db)
-        fields.ensure_builtin_fields(db)
+        definitions.ensure_builtin_fields(db)
         author, _ = auth_service.create_user(
             db, email="author@example.com", name="Au", role="staff", password="author-password-77", actor_id=None
         )

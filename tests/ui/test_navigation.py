@@ -9,7 +9,7 @@ import crm_app.crm_app  # noqa: F401  (builds the state tree of the real app)
 from crm_app.auth.permissions import ROLES, Permission, has_permission
 from crm_app.i18n import LOCALE_DIR
 from crm_app.ui.layout import NAV_ITEMS, _nav_link
-from crm_app.ui.pages.settings import SETTINGS_LINKS
+from crm_app.ui.pages.settings_index import SETTINGS_LINKS
 from crm_app.ui.routes import ROUTES
 
 ENTRIES = [(label, href, perm) for label, href, _icon, perm in NAV_ITEMS] + [

@@ -24,7 +24,6 @@ from sqlmodel import Session, select
 from crm_app.auth.models import User
 from crm_app.contacts.models import Address, Contact, ContactSearch, ContactTag, Email, Phone, Tag
 from crm_app.contacts.name_words import record_name_words
-from crm_app.contacts.phones import parse_phone
 from crm_app.contacts.search.custom_fields import (
     CHOICE_TYPES,
     MAX_TOKENS_PER_VALUE,
@@ -44,6 +43,7 @@ from crm_app.contacts.search.tokens import (
 from crm_app.contacts.search.words import MIN_DIGITS, digits_of, phone_tokens, spellings, words
 from crm_app.core.app_settings import get_settings
 from crm_app.core.errors import DomainError
+from crm_app.core.phones import parse_phone
 from crm_app.core.text import fold
 
 _BATCH = 1000

@@ -30,7 +30,6 @@ from sqlmodel import select
 
 from crm_app.contacts.models import ContactSearch
 from crm_app.contacts.name_words import near_words, next_prefix
-from crm_app.contacts.phones import search_forms
 from crm_app.contacts.search.structures import FTS_TABLE, PG_NAME_VECTOR_COLUMN, PG_VECTOR_COLUMN
 from crm_app.contacts.search.words import (
     MAX_QUERY_LENGTH,
@@ -40,6 +39,7 @@ from crm_app.contacts.search.words import (
     normalise_query,
     words,
 )
+from crm_app.core.phones import search_forms
 
 MAX_QUERY_TERMS = 8
 _PHONE_QUERY_RE = re.compile(r"^[0-9+\-\s().\/]+$")

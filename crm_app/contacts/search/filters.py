@@ -11,8 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from crm_app.contacts.schemas import KINDS
 from crm_app.contacts.search.words import MAX_QUERY_LENGTH
+from crm_app.fields.schemas import KINDS
 
 SortField = Literal[
     "relevance", "name", "reference", "kind", "city", "updated", "created", "assigned", "email", "phone", "tags"

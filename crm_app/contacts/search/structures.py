@@ -1,6 +1,7 @@
 """The full-text structures the ORM cannot describe (FTS5 table and triggers on SQLite, tsvector columns and GIN
 indexes on PostgreSQL), suspending them for bulk loads, and the layout version of the search rows: rebuilding
-every row once when it changes (``ensure_search_documents``)."""
+every row once when it changes (``ensure_search_documents`` at once, ``rebuild_search_rows`` in committed batches
+for the background job)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    Engine,
     delete,
     func,
 )
@@ -17,9 +19,10 @@ from sqlmodel import Session, select
 
 from crm_app.contacts.models import Contact, ContactSearch
 from crm_app.contacts.name_words import rebuild_name_words
-from crm_app.contacts.search.documents import load_documents
+from crm_app.contacts.search.documents import load_documents, reindex_contacts
 from crm_app.core.models import AppSetting
 from crm_app.core.timeutil import utcnow
+from crm_app.db import session_scope
 
 FTS_TABLE = "contact_fts"
 FTS_SHADOW_SUFFIXES = ("_data", "_idx", "_content", "_docsize", "_config")
@@ -91,17 +94,60 @@ def ensure_search_documents(session: Session) -> int | None:
     """Rebuild every search row when they were written with another layout than today's (or none was recorded
     and contacts exist, as after an upgrade); returns how many rows were rebuilt, None when nothing was to do.
 
-    Every app process calls this at start, before it serves; migrations never rebuild search rows themselves
-    (they would run today's code against an older schema)."""
+    In one transaction, for the demo data and the tests; the app queues ``rebuild_search_rows`` at start instead.
+    Migrations never rebuild search rows themselves (they would run today's code against an older schema)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(select(func.pg_advisory_xact_lock(_REBUILD_LOCK)))
-    row = session.get(AppSetting, DOCUMENTS_VERSION_KEY)
-    if row is not None and row.value == DOCUMENTS_VERSION:
-        return None
-    if row is None and session.connection().execute(select(Contact.id).limit(1)).first() is None:
-        mark_search_documents_current(session)
+    if search_documents_current(session):
         return None
     return rebuild_search_index(session)
+
+
+def search_documents_current(session: Session) -> bool:
+    """Whether the search rows have today's layout; a database without contacts (and no layout recorded yet, a new
+    one) is recorded as current."""
+    row = session.get(AppSetting, DOCUMENTS_VERSION_KEY)
+    if row is not None and row.value == DOCUMENTS_VERSION:
+        return True
+    if row is None and session.connection().execute(select(Contact.id).limit(1)).first() is None:
+        mark_search_documents_current(session)
+        return True
+    return False
+
+
+def rebuild_search_rows(
+    *, engine: Engine | None = None, batch_size: int = 2_000, on_batch: Callable[[int, int], None] | None = None
+) -> int:
+    """Recompute every contact's search row in batches of contacts by id, each committed, then the vocabulary of
+    name words, and record the rows' layout as today's; returns the row count (``on_batch(done, total)`` after
+    each batch).
+
+    The background rebuild after an upgrade: meanwhile the list answers from the rows as they stand (each
+    replaced as its batch commits), and other writes wait for one batch at most. A batch holds its contacts
+    (``FOR SHARE`` on PostgreSQL; SQLite's write lock) so that a contact saved meanwhile keeps the row of its save.
+    """
+    with session_scope(engine) as s:
+        low, high, total = (
+            s.connection().execute(select(func.min(Contact.id), func.max(Contact.id), func.count())).one()
+        )
+    done = 0
+    if low is not None:
+        for start in range(low, high + 1, batch_size):
+            end = start + batch_size - 1
+            with session_scope(engine) as s:
+                ids = list(
+                    s.connection()
+                    .execute(select(Contact.id).where(Contact.id.between(start, end)).with_for_update(read=True))
+                    .scalars()
+                )
+                reindex_contacts(s, contact_ids=ids)
+            done += len(ids)
+            if on_batch is not None:
+                on_batch(done, total)
+    with session_scope(engine) as s:
+        rebuild_name_words(s.connection())
+        mark_search_documents_current(s)
+    return done
 
 
 def rebuild_search_index(session: Session, *, batch_size: int = 20_000) -> int:

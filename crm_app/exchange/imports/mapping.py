@@ -13,9 +13,9 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from crm_app.contacts.models import PhoneType
-from crm_app.contacts.phones import dialling_region
 from crm_app.core.app_settings import get_settings
 from crm_app.core.errors import ValidationError
+from crm_app.core.phones import dialling_region
 from crm_app.core.text import fold
 from crm_app.exchange.columns import ColumnPlan, all_targets, check_mapping, propose_mapping
 from crm_app.exchange.files import StoredFile, cell_text, header_and_rows, is_blank, open_sheet, stored_path

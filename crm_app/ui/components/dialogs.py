@@ -1,6 +1,7 @@
 """The one confirmation dialog: Esc and Cancel close it, focus is trapped inside and returns to the opener.
 
-Its open flag lives in a state var (``open``) and ``on_close`` clears it. The dialog is mounted only while the flag
+Its open flag lives in a state var (``open``) and ``on_close`` clears it; or, for a dialog the browser opens by
+itself, a ``trigger`` button opens it and the confirm button closes it. A flagged dialog is mounted only while the flag
 is set; Radix reports Esc and Cancel through ``on_open_change``, and an unmount (the page left while it was open)
 calls ``on_close`` as well, so an open flag never outlives its page. Radix traps the focus but returns it only to a
 ``Trigger``; these dialogs open from the server, so the element focused when one opened is remembered in the browser
@@ -32,18 +33,20 @@ def _refocus(fallback: str | None) -> FunctionStringVar:
 def confirm_dialog(
     *body: rx.Component,
     title: rx.Component | rx.Var | str,
-    open: rx.Var,
-    on_close: rx.EventHandler,
+    open: rx.Var | None = None,
+    on_close: rx.EventHandler | None = None,
     confirm: rx.Component | None = None,
     cancel_label: rx.Var | str | None = None,
     id: str,
     return_focus: str | None = None,
     max_width: str = "480px",
+    trigger: rx.Component | None = None,
 ) -> rx.Component:
     """A modal confirmation: ``title``, the ``body``, then Cancel (or ``cancel_label``) and the ``confirm`` button.
 
-    ``confirm`` runs its own handler, which clears the open flag when the action went through. ``return_focus`` is
-    the selector of the control that gets the focus back when the opener is gone (a menu's trigger).
+    With ``open`` and ``on_close``, ``confirm`` runs its own handler, which clears the open flag when the action went
+    through; ``return_focus`` is the selector of the control that gets the focus back when the opener is gone (a
+    menu's trigger). With ``trigger`` instead, that button opens the dialog and ``confirm`` closes it as it runs.
     """
     buttons = [
         rx.alert_dialog.cancel(
@@ -51,14 +54,21 @@ def confirm_dialog(
         )
     ]
     if confirm is not None:
-        buttons.append(confirm)
+        buttons.append(confirm if trigger is None else rx.alert_dialog.action(confirm))
+    parts = (
+        rx.alert_dialog.title(title, custom_attrs={"as": "h2"}),
+        *body,
+        rx.flex(*buttons, gap="12px", justify="end", wrap="wrap", margin_top="16px"),
+    )
+    if trigger is not None:
+        return rx.alert_dialog.root(
+            rx.alert_dialog.trigger(trigger), rx.alert_dialog.content(*parts, id=id, max_width=max_width)
+        )
     return rx.cond(
         open,
         rx.alert_dialog.root(
             rx.alert_dialog.content(
-                rx.alert_dialog.title(title, custom_attrs={"as": "h2"}),
-                *body,
-                rx.flex(*buttons, gap="12px", justify="end", wrap="wrap", margin_top="16px"),
+                *parts,
                 id=id,
                 max_width=max_width,
                 on_open_auto_focus=_REMEMBER_OPENER,

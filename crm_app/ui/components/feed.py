@@ -10,9 +10,8 @@ from crm_app.settings import settings
 from crm_app.ui.i18n import t
 from crm_app.ui.state.feed import ACTIVITY_LABELS, BodyPart, ContactFeedState, FeedRow, StaffOption, VersionLine
 from crm_app.ui.state.session import can
-from crm_app.ui.styles import FULL_WIDTH_SELECT_STYLE
+from crm_app.ui.styles import FULL_WIDTH_SELECT_STYLE, ROW_BORDER
 
-F = ContactFeedState
 UPLOAD_ID = "feed-upload"
 CAMERA_ID = "feed-camera"
 # What the file picker offers (any image opens the phone's camera or gallery; the server checks the content).
@@ -33,8 +32,8 @@ def _filters() -> rx.Component:
             rx.select.item(t("Tasks"), value="tasks"),
             rx.select.item(t("Files"), value="files"),
         ),
-        value=rx.cond(F.kind_filter == "", "all", F.kind_filter),
-        on_change=lambda v: F.filter_kind(rx.cond(v == "all", "", v)),
+        value=rx.cond(ContactFeedState.kind_filter == "", "all", ContactFeedState.kind_filter),
+        on_change=lambda v: ContactFeedState.filter_kind(rx.cond(v == "all", "", v)),
         size="1",
     )
 
@@ -46,7 +45,7 @@ def _staff_option(option: StaffOption) -> rx.Component:
 def _staff_select(name: str, id_: str, label: rx.Var) -> rx.Component:
     """Active staff, the signed-in user first so that the form's default (and reset) is me."""
     return rx.el.select(
-        rx.foreach(F.staff, _staff_option),
+        rx.foreach(ContactFeedState.staff, _staff_option),
         name=name,
         id=id_,
         aria_label=label,
@@ -63,7 +62,7 @@ def _show_progress(progress: rx.Var) -> rx.event.EventSpec:
 
 def _send(upload_id: str):
     start = rx.call_function(rx.Var("(() => window.crmFeedUploadStart?.())"))
-    return [start, F.upload(rx.upload_files(upload_id=upload_id, on_upload_progress=_show_progress))]
+    return [start, ContactFeedState.upload(rx.upload_files(upload_id=upload_id, on_upload_progress=_show_progress))]
 
 
 def _progress_bar() -> rx.Component:
@@ -96,7 +95,7 @@ def _progress_bar() -> rx.Component:
             color_scheme="gray",
         ),
         id="upload-progress",
-        custom_attrs={"data-finished": F.uploads_finished},
+        custom_attrs={"data-finished": ContactFeedState.uploads_finished},
         display="none",
         width="100%",
     )
@@ -129,7 +128,7 @@ def _uploads() -> rx.Component:
             width="100%",
             cursor="pointer",
             on_drop=_send(UPLOAD_ID),
-            on_drop_rejected=F.files_refused,
+            on_drop_rejected=ContactFeedState.files_refused,
         ),
         rx.upload(
             rx.button(rx.icon("camera", size=16), t("Take a photo"), type="button", variant="soft", width="100%"),
@@ -145,12 +144,14 @@ def _uploads() -> rx.Component:
             border="none",
             padding="0",
             on_drop=_send(CAMERA_ID),
-            on_drop_rejected=F.files_refused,
+            on_drop_rejected=ContactFeedState.files_refused,
         ),
         _progress_bar(),
         rx.cond(
-            F.upload_error,
-            rx.text(F.upload_error, color_scheme="red", size="1", class_name="pre-wrap", id="upload-error"),
+            ContactFeedState.upload_error,
+            rx.text(
+                ContactFeedState.upload_error, color_scheme="red", size="1", class_name="pre-wrap", id="upload-error"
+            ),
         ),
         spacing="2",
         width="100%",
@@ -168,7 +169,7 @@ def _composer() -> rx.Component:
             spacing="2",
             width="100%",
         ),
-        on_submit=F.add_comment,
+        on_submit=ContactFeedState.add_comment,
         reset_on_submit=True,
         width="100%",
     )
@@ -202,7 +203,7 @@ def _composer() -> rx.Component:
             spacing="2",
             width="100%",
         ),
-        on_submit=F.log_activity,
+        on_submit=ContactFeedState.log_activity,
         reset_on_submit=True,
         width="100%",
     )
@@ -216,7 +217,7 @@ def _composer() -> rx.Component:
             spacing="2",
             width="100%",
         ),
-        on_submit=F.add_task,
+        on_submit=ContactFeedState.add_task,
         reset_on_submit=True,
         width="100%",
     )
@@ -296,12 +297,12 @@ def _comment_editor(row: FeedRow) -> rx.Component:
                 id="comment-edit-body",
                 aria_label=t("Comment"),
             ),
-            _edit_buttons("comment", F.cancel_comment_edit),
+            _edit_buttons("comment", ContactFeedState.cancel_comment_edit),
             align="end",
             spacing="2",
             width="100%",
         ),
-        on_submit=F.save_comment_edit,
+        on_submit=ContactFeedState.save_comment_edit,
         width="100%",
     )
 
@@ -328,7 +329,7 @@ def _comment_actions(row: FeedRow) -> rx.Component:
         rx.link(
             t("Edit"),
             size="1",
-            on_click=F.start_comment_edit(row.comment_id),
+            on_click=ContactFeedState.start_comment_edit(row.comment_id),
             cursor="pointer",
             class_name="comment-edit",
         ),
@@ -336,7 +337,7 @@ def _comment_actions(row: FeedRow) -> rx.Component:
             t("Delete"),
             size="1",
             color_scheme="red",
-            on_click=F.delete_comment(row.comment_id),
+            on_click=ContactFeedState.delete_comment(row.comment_id),
             cursor="pointer",
             class_name="comment-delete",
         ),
@@ -348,7 +349,7 @@ def _task_line(row: FeedRow) -> rx.Component:
     return rx.hstack(
         rx.checkbox(
             checked=row.done,
-            on_change=lambda v: F.toggle_task(row.task_id, v),
+            on_change=lambda v: ContactFeedState.toggle_task(row.task_id, v),
             disabled=~can(Permission.CONTACTS_EDIT),
             class_name="task-done",
             aria_label=t("Done"),
@@ -382,7 +383,7 @@ def _task_line(row: FeedRow) -> rx.Component:
                 size="1",
                 variant="ghost",
                 aria_label=t("Edit task"),
-                on_click=F.start_task_edit(row.id),
+                on_click=ContactFeedState.start_task_edit(row.id),
                 class_name="task-edit",
             ),
         ),
@@ -412,7 +413,7 @@ def _task_editor(row: FeedRow) -> rx.Component:
                 aria_label=t("Due"),
             ),
             rx.el.select(
-                rx.foreach(F.staff, _staff_option),
+                rx.foreach(ContactFeedState.staff, _staff_option),
                 rx.el.option(t("Unassigned"), value=""),
                 name="assignee",
                 default_value=row.assignee_value,
@@ -420,12 +421,12 @@ def _task_editor(row: FeedRow) -> rx.Component:
                 aria_label=t("Assignee"),
                 style=FULL_WIDTH_SELECT_STYLE,
             ),
-            _edit_buttons("task", F.cancel_task_edit),
+            _edit_buttons("task", ContactFeedState.cancel_task_edit),
             align="end",
             spacing="2",
             width="100%",
         ),
-        on_submit=F.save_task_edit,
+        on_submit=ContactFeedState.save_task_edit,
         width="100%",
     )
 
@@ -523,7 +524,7 @@ def _entry(row: FeedRow) -> rx.Component:
             ),
             rx.cond(
                 row.kind == "tasks",
-                rx.cond(F.editing_task_entry == row.id, _task_editor(row), _task_line(row)),
+                rx.cond(ContactFeedState.editing_task_entry == row.id, _task_editor(row), _task_line(row)),
                 rx.cond(
                     row.title | row.old | row.new,
                     rx.text(
@@ -540,7 +541,7 @@ def _entry(row: FeedRow) -> rx.Component:
                 ),
             ),
             rx.cond(
-                (row.comment_id > 0) & (F.editing_comment_id == row.comment_id),
+                (row.comment_id > 0) & (ContactFeedState.editing_comment_id == row.comment_id),
                 _comment_editor(row),
                 rx.fragment(
                     rx.cond(row.body, _body(row)),
@@ -571,7 +572,7 @@ def _entry(row: FeedRow) -> rx.Component:
                             variant="ghost",
                             color_scheme="red",
                             aria_label=t("Delete file"),
-                            on_click=F.delete_file(row.file_id),
+                            on_click=ContactFeedState.delete_file(row.file_id),
                         ),
                     ),
                     align="end",
@@ -579,7 +580,7 @@ def _entry(row: FeedRow) -> rx.Component:
                 ),
             ),
             rx.cond(
-                row.mine & (row.comment_id > 0) & (F.editing_comment_id != row.comment_id),
+                row.mine & (row.comment_id > 0) & (ContactFeedState.editing_comment_id != row.comment_id),
                 _comment_actions(row),
             ),
             spacing="1",
@@ -591,7 +592,7 @@ def _entry(row: FeedRow) -> rx.Component:
         align="start",
         class_name="feed-entry history-entry",
         padding_y="6px",
-        border_bottom=f"1px solid {rx.color('gray', 4)}",
+        border_bottom=ROW_BORDER,
     )
 
 
@@ -601,16 +602,30 @@ def contact_feed() -> rx.Component:
         rx.vstack(
             rx.hstack(rx.heading(t("Feed"), size="3", as_="h2"), rx.spacer(), _filters(), width="100%", align="center"),
             rx.cond(
-                F.memo,
-                rx.callout(F.memo, icon="pin", color_scheme="amber", size="1", class_name="pre-wrap", id="pinned-memo"),
+                ContactFeedState.memo,
+                rx.callout(
+                    ContactFeedState.memo,
+                    icon="pin",
+                    color_scheme="amber",
+                    size="1",
+                    class_name="pre-wrap",
+                    id="pinned-memo",
+                ),
             ),
             rx.cond(can(Permission.CONTACTS_EDIT), _composer()),
-            rx.cond(F.rows.length() == 0, rx.text(t("Nothing here yet."), size="2", color_scheme="gray")),
-            rx.foreach(F.rows, _entry),
             rx.cond(
-                F.has_more,
+                ContactFeedState.rows.length() == 0, rx.text(t("Nothing here yet."), size="2", color_scheme="gray")
+            ),
+            rx.foreach(ContactFeedState.rows, _entry),
+            rx.cond(
+                ContactFeedState.has_more,
                 rx.button(
-                    t("Older entries"), variant="soft", size="1", on_click=F.load_more, width="100%", id="feed-more"
+                    t("Older entries"),
+                    variant="soft",
+                    size="1",
+                    on_click=ContactFeedState.load_more,
+                    width="100%",
+                    id="feed-more",
                 ),
             ),
             # Scrolled into view, this loads the older entries (assets/feed.js); the button above is the fallback.

@@ -3,6 +3,7 @@
 import reflex as rx
 
 from crm_app.i18n import LOCALE_NAMES
+from crm_app.ui.components.forms import field_error, field_label
 from crm_app.ui.i18n import t
 from crm_app.ui.state.auth import PasswordState, SignInState
 from crm_app.ui.state.session import SessionState
@@ -34,9 +35,9 @@ def _card(*children: rx.Component) -> rx.Component:
 
 def _field(label: rx.Var, name: str, type_: str, autocomplete: str, error: rx.Var | None = None) -> rx.Component:
     return rx.vstack(
-        rx.text(label, as_="label", html_for=name, size="2", weight="medium"),
+        field_label(label, name, size="2"),
         rx.input(id=name, name=name, type=type_, auto_complete=autocomplete, required=True, size="3", width="100%"),
-        rx.cond(error, rx.text(error, color_scheme="red", size="1")) if error is not None else rx.fragment(),
+        field_error(error) if error is not None else rx.fragment(),
         spacing="1",
         width="100%",
     )

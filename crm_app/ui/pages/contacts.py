@@ -7,6 +7,7 @@ from crm_app.auth.permissions import Permission
 from crm_app.contacts.schemas import ContactRow
 from crm_app.ui.components.dialogs import confirm_dialog
 from crm_app.ui.components.export_menu import export_menu
+from crm_app.ui.components.forms import labelled
 from crm_app.ui.components.markers import plain_contact_name
 from crm_app.ui.i18n import t
 from crm_app.ui.layout import page_header
@@ -14,7 +15,6 @@ from crm_app.ui.state.contact_list import ContactListState, FilterField, ListCol
 from crm_app.ui.state.session import can
 from crm_app.ui.styles import SELECT_STYLE
 
-L = ContactListState
 # Wait after the last key before searching: short enough that rows follow typing (bench/list_browser.py), long
 # enough that a word typed at a normal pace sends one search.
 SEARCH_DEBOUNCE_MS = 120
@@ -40,7 +40,7 @@ def _new_buttons() -> rx.Component:
 
 
 def _chips(key: str, choices: rx.Var) -> rx.Component:
-    chosen = L.params.get(key, "").split(",")
+    chosen = ContactListState.params.get(key, "").split(",")
     return rx.flex(
         rx.foreach(
             choices,
@@ -49,7 +49,7 @@ def _chips(key: str, choices: rx.Var) -> rx.Component:
                 size="1",
                 type="button",
                 variant=rx.cond(chosen.contains(c.value), "solid", "outline"),
-                on_click=L.toggle_id(key, c.value),
+                on_click=ContactListState.toggle_id(key, c.value),
                 class_name=f"filter-{key}",
             ),
         ),
@@ -75,31 +75,31 @@ def _finder(placeholder: rx.Var, value: rx.Var, on_change: rx.EventHandler, id_:
     )
 
 
-def _labelled(label: rx.Var, control: rx.Component) -> rx.Component:
-    return rx.vstack(rx.text(label, size="1", weight="medium", color_scheme="gray"), control, spacing="1", width="100%")
-
-
 def _date(key: str) -> rx.Component:
     return rx.input(
-        type="date", value=L.params.get(key, ""), on_change=lambda v: L.filter_by(key, v), size="1", id=f"filter-{key}"
+        type="date",
+        value=ContactListState.params.get(key, ""),
+        on_change=lambda v: ContactListState.filter_by(key, v),
+        size="1",
+        id=f"filter-{key}",
     )
 
 
 def _custom_filter(field: FilterField) -> rx.Component:
-    chosen = L.params.get(field.param, "").split(",")
+    chosen = ContactListState.params.get(field.param, "").split(",")
     dates = rx.hstack(
         rx.input(
             type="date",
-            value=L.params.get(field.param + ".from", ""),
-            on_change=lambda v: L.filter_by(field.param + ".from", v),
+            value=ContactListState.params.get(field.param + ".from", ""),
+            on_change=lambda v: ContactListState.filter_by(field.param + ".from", v),
             size="1",
             id="filter-cf-" + field.key + "-from",
             aria_label=t("From"),
         ),
         rx.input(
             type="date",
-            value=L.params.get(field.param + ".to", ""),
-            on_change=lambda v: L.filter_by(field.param + ".to", v),
+            value=ContactListState.params.get(field.param + ".to", ""),
+            on_change=lambda v: ContactListState.filter_by(field.param + ".to", v),
             size="1",
             id="filter-cf-" + field.key + "-to",
             aria_label=t("To"),
@@ -109,8 +109,8 @@ def _custom_filter(field: FilterField) -> rx.Component:
         rx.el.option(t("All"), value=""),
         rx.el.option(t("Ticked"), value="1"),
         rx.el.option(t("Not ticked"), value="0"),
-        value=L.params.get(field.param, ""),
-        on_change=lambda v: L.filter_by(field.param, v),
+        value=ContactListState.params.get(field.param, ""),
+        on_change=lambda v: ContactListState.filter_by(field.param, v),
         id="filter-cf-" + field.key,
         style=SELECT_STYLE,
     )
@@ -122,7 +122,7 @@ def _custom_filter(field: FilterField) -> rx.Component:
                 size="1",
                 type="button",
                 variant=rx.cond(chosen.contains(c.value), "solid", "outline"),
-                on_click=L.toggle_choice(field.param, c.value),
+                on_click=ContactListState.toggle_choice(field.param, c.value),
                 class_name="filter-choice",
             ),
         ),
@@ -130,7 +130,7 @@ def _custom_filter(field: FilterField) -> rx.Component:
         wrap="wrap",
         id="filter-cf-" + field.key,
     )
-    return _labelled(field.label, rx.match(field.type, ("date", dates), ("checkbox", checkbox), choices))
+    return labelled(field.label, "", rx.match(field.type, ("date", dates), ("checkbox", checkbox), choices), size="1")
 
 
 def _filters_drawer() -> rx.Component:
@@ -139,7 +139,10 @@ def _filters_drawer() -> rx.Component:
             rx.button(
                 rx.icon("sliders-horizontal", size=16),
                 t("Filters"),
-                rx.cond(L.active_filter_count > 0, rx.badge(L.active_filter_count, variant="solid", radius="full")),
+                rx.cond(
+                    ContactListState.active_filter_count > 0,
+                    rx.badge(ContactListState.active_filter_count, variant="solid", radius="full"),
+                ),
                 variant="outline",
                 size=TOOLBAR_SIZE,
                 class_name="toolbar-chip",
@@ -153,93 +156,113 @@ def _filters_drawer() -> rx.Component:
                     rx.hstack(
                         rx.heading(t("Filters"), size="4", as_="h2"),
                         rx.spacer(),
-                        rx.button(t("Clear"), variant="ghost", on_click=L.clear_filters, id="clear-filters"),
+                        rx.button(
+                            t("Clear"), variant="ghost", on_click=ContactListState.clear_filters, id="clear-filters"
+                        ),
                         rx.drawer.close(rx.icon_button(rx.icon("x"), variant="ghost", aria_label=t("Close"))),
                         width="100%",
                         align="center",
                     ),
-                    _labelled(
+                    labelled(
                         t("Type"),
+                        "",
                         rx.el.select(
                             rx.el.option(t("All"), value=""),
                             rx.el.option(t("Persons"), value="person"),
                             rx.el.option(t("Organisations"), value="organization"),
-                            value=L.params.get("kind", ""),
-                            on_change=lambda v: L.filter_by("kind", v),
+                            value=ContactListState.params.get("kind", ""),
+                            on_change=lambda v: ContactListState.filter_by("kind", v),
                             id="filter-kind",
                             style=SELECT_STYLE,
                         ),
+                        size="1",
                     ),
                     rx.flex(
                         rx.button(
                             rx.icon("truck", size=14),
                             t("Suppliers"),
                             size="1",
-                            variant=rx.cond(L.params.contains("supplier"), "solid", "outline"),
-                            on_click=L.toggle_flag("supplier"),
+                            variant=rx.cond(ContactListState.params.contains("supplier"), "solid", "outline"),
+                            on_click=ContactListState.toggle_flag("supplier"),
                         ),
                         rx.button(
                             t("Conflict"),
                             size="1",
                             color_scheme="red",
-                            variant=rx.cond(L.params.contains("conflict"), "solid", "outline"),
-                            on_click=L.toggle_flag("conflict"),
+                            variant=rx.cond(ContactListState.params.contains("conflict"), "solid", "outline"),
+                            on_click=ContactListState.toggle_flag("conflict"),
                             id="filter-conflict",
                         ),
                         rx.button(
                             t("Unassigned"),
                             size="1",
                             color_scheme="gray",
-                            variant=rx.cond(L.params.contains("unassigned"), "solid", "outline"),
-                            on_click=L.toggle_flag("unassigned"),
+                            variant=rx.cond(ContactListState.params.contains("unassigned"), "solid", "outline"),
+                            on_click=ContactListState.toggle_flag("unassigned"),
                         ),
                         gap="6px",
                         wrap="wrap",
                     ),
-                    _labelled(
+                    labelled(
                         t("Tags"),
+                        "",
                         rx.vstack(
-                            _finder(t("Find a tag…"), L.tag_query, L.find_tags, "find-tag"),
-                            _chips("tags", L.tag_choices),
+                            _finder(
+                                t("Find a tag…"), ContactListState.tag_query, ContactListState.find_tags, "find-tag"
+                            ),
+                            _chips("tags", ContactListState.tag_choices),
                             rx.el.select(
                                 rx.el.option(t("Any of these tags"), value="any"),
                                 rx.el.option(t("All of these tags"), value="all"),
-                                value=L.params.get("tag_mode", "any"),
-                                on_change=lambda v: L.filter_by("tag_mode", v),
+                                value=ContactListState.params.get("tag_mode", "any"),
+                                on_change=lambda v: ContactListState.filter_by("tag_mode", v),
                                 id="filter-tag-mode",
                                 style=SELECT_STYLE,
                             ),
                             spacing="2",
                             width="100%",
                         ),
+                        size="1",
                     ),
-                    _labelled(
+                    labelled(
                         t("Archived contacts"),
+                        "",
                         rx.el.select(
                             rx.el.option(t("Hidden"), value=""),
                             rx.el.option(t("Only archived"), value="only"),
                             rx.el.option(t("Included"), value="include"),
-                            value=L.params.get("archived", ""),
-                            on_change=lambda v: L.filter_by("archived", v),
+                            value=ContactListState.params.get("archived", ""),
+                            on_change=lambda v: ContactListState.filter_by("archived", v),
                             id="filter-archived",
                             style=SELECT_STYLE,
                         ),
+                        size="1",
                     ),
-                    _labelled(t("How did they find us?"), _chips("channels", L.channel_choices)),
-                    _labelled(
+                    labelled(
+                        t("How did they find us?"), "", _chips("channels", ContactListState.channel_choices), size="1"
+                    ),
+                    labelled(
                         t("Assigned to"),
+                        "",
                         rx.vstack(
-                            _finder(t("Find a staff member…"), L.user_query, L.find_users, "find-user"),
-                            _chips("assigned", L.user_choices),
+                            _finder(
+                                t("Find a staff member…"),
+                                ContactListState.user_query,
+                                ContactListState.find_users,
+                                "find-user",
+                            ),
+                            _chips("assigned", ContactListState.user_choices),
                             spacing="2",
                             width="100%",
                         ),
+                        size="1",
                     ),
-                    _labelled(t("Created between"), rx.hstack(_date("created_from"), _date("created_to"))),
-                    _labelled(t("Updated between"), rx.hstack(_date("updated_from"), _date("updated_to"))),
-                    rx.foreach(L.custom_filters, _custom_filter),
-                    _labelled(
+                    labelled(t("Created between"), "", rx.hstack(_date("created_from"), _date("created_to")), size="1"),
+                    labelled(t("Updated between"), "", rx.hstack(_date("updated_from"), _date("updated_to")), size="1"),
+                    rx.foreach(ContactListState.custom_filters, _custom_filter),
+                    labelled(
                         t("Save this view"),
+                        "",
                         rx.form(
                             rx.hstack(
                                 rx.input(
@@ -247,9 +270,10 @@ def _filters_drawer() -> rx.Component:
                                 ),
                                 rx.button(t("Save"), type="submit", size="2", id="save-view"),
                             ),
-                            on_submit=L.save_view,
+                            on_submit=ContactListState.save_view,
                             reset_on_submit=True,
                         ),
+                        size="1",
                     ),
                     spacing="4",
                     padding="16px",
@@ -278,14 +302,14 @@ def _views_menu() -> rx.Component:
             rx.hstack(
                 rx.link(v.name, href="/contacts?" + v.query, on_click=rx.redirect("/contacts?" + v.query)),
                 rx.spacer(),
-                rx.icon("x", size=14, on_click=L.delete_view(v.id), aria_label=t("Delete view")),
+                rx.icon("x", size=14, on_click=ContactListState.delete_view(v.id), aria_label=t("Delete view")),
                 width="100%",
             ),
             class_name="saved-view",
         )
 
     return rx.cond(
-        L.views.length() > 0,
+        ContactListState.views.length() > 0,
         rx.menu.root(
             rx.menu.trigger(
                 rx.button(
@@ -297,7 +321,7 @@ def _views_menu() -> rx.Component:
                     id="views-menu",
                 )
             ),
-            rx.menu.content(rx.foreach(L.views, item)),
+            rx.menu.content(rx.foreach(ContactListState.views, item)),
         ),
     )
 
@@ -309,8 +333,8 @@ def _toolbar() -> rx.Component:
                 rx.input(
                     rx.input.slot(rx.icon("search", size=16)),
                     placeholder=t("Search name, phone, e-mail, reference…"),
-                    value=L.query,
-                    on_change=L.search,
+                    value=ContactListState.query,
+                    on_change=ContactListState.search,
                     size="3",
                     width="100%",
                     id="contact-search",
@@ -329,8 +353,8 @@ def _toolbar() -> rx.Component:
         rx.button(
             rx.icon("truck", size=16),
             t("Suppliers"),
-            variant=rx.cond(L.params.contains("supplier"), "solid", "outline"),
-            on_click=L.toggle_flag("supplier"),
+            variant=rx.cond(ContactListState.params.contains("supplier"), "solid", "outline"),
+            on_click=ContactListState.toggle_flag("supplier"),
             size=TOOLBAR_SIZE,
             class_name="toolbar-chip",
             id="filter-suppliers",
@@ -338,10 +362,10 @@ def _toolbar() -> rx.Component:
         _filters_drawer(),
         _views_menu(),
         rx.button(
-            rx.icon(rx.cond(L.select_mode, "x", "list-checks"), size=16),
-            rx.cond(L.select_mode, t("Done"), t("Select")),
-            variant=rx.cond(L.select_mode, "solid", "outline"),
-            on_click=L.toggle_select_mode,
+            rx.icon(rx.cond(ContactListState.select_mode, "x", "list-checks"), size=16),
+            rx.cond(ContactListState.select_mode, t("Done"), t("Select")),
+            variant=rx.cond(ContactListState.select_mode, "solid", "outline"),
+            on_click=ContactListState.toggle_select_mode,
             size=TOOLBAR_SIZE,
             class_name="phone-only toolbar-chip",
             id="select-mode",
@@ -354,8 +378,8 @@ def _toolbar() -> rx.Component:
 
 
 def _sort_header(label: str, field: str) -> rx.Component:
-    current = L.sort_field
-    direction = L.sort_direction
+    current = ContactListState.sort_field
+    direction = ContactListState.sort_direction
     return rx.table.column_header_cell(
         rx.hstack(
             rx.text(t(label)),
@@ -363,7 +387,7 @@ def _sort_header(label: str, field: str) -> rx.Component:
             spacing="1",
             align="center",
             cursor="pointer",
-            on_click=L.sort_by(field),
+            on_click=ContactListState.sort_by(field),
             class_name=f"sort-{field}",
         ),
         white_space="nowrap",
@@ -384,8 +408,8 @@ def _row(row: ContactRow) -> rx.Component:
         _cell(
             rx.el.input(
                 type="checkbox",
-                checked=L.all_matching | L.selected.contains(row.id),
-                on_change=lambda _v: L.toggle_row(row.id),
+                checked=ContactListState.all_matching | ContactListState.selected.contains(row.id),
+                on_change=lambda _v: ContactListState.toggle_row(row.id),
                 class_name="row-select",
                 aria_label=t("Select"),
             )
@@ -402,7 +426,7 @@ def _row(row: ContactRow) -> rx.Component:
         ),
         _cell(rx.el.span(row.assigned_user_name, class_name="list-text")),
         rx.foreach(
-            L.custom_columns,
+            ContactListState.custom_columns,
             lambda c: _cell(
                 rx.el.span(row.custom[c.key], class_name="list-text list-custom clip"),
                 class_name="custom-cell-" + c.key,
@@ -427,7 +451,7 @@ def _table() -> rx.Component:
                     rx.table.column_header_cell(
                         rx.el.input(
                             type="checkbox",
-                            on_change=lambda _v: L.toggle_page(),
+                            on_change=lambda _v: ContactListState.toggle_page(),
                             class_name="page-select",
                             aria_label=t("Select page"),
                             id="select-page",
@@ -440,16 +464,16 @@ def _table() -> rx.Component:
                     _sort_header("City", "city"),
                     _sort_header("Tags", "tags"),
                     _sort_header("Assigned to", "assigned"),
-                    rx.foreach(L.custom_columns, _custom_header),
+                    rx.foreach(ContactListState.custom_columns, _custom_header),
                     _sort_header("Updated", "updated"),
                 )
             ),
-            rx.table.body(rx.foreach(L.rows, _row)),
+            rx.table.body(rx.foreach(ContactListState.rows, _row)),
             width="100%",
             variant="ghost",
             size="1",
         ),
-        class_name=rx.cond(L.layout == "", "hide-on-phone", ""),
+        class_name=rx.cond(ContactListState.layout == "", "hide-on-phone", ""),
         width="100%",
         padding="0",
         overflow_x="auto",
@@ -460,12 +484,12 @@ def _card(row: ContactRow) -> rx.Component:
     """One phone card: name, markers and city open the file; the phone button calls; in select mode a tick box."""
     return rx.el.div(
         rx.cond(
-            L.select_mode,
+            ContactListState.select_mode,
             rx.el.label(
                 rx.el.input(
                     type="checkbox",
-                    checked=L.all_matching | L.selected.contains(row.id),
-                    on_change=lambda _v: L.toggle_row(row.id),
+                    checked=ContactListState.all_matching | ContactListState.selected.contains(row.id),
+                    on_change=lambda _v: ContactListState.toggle_row(row.id),
                     class_name="row-select",
                     aria_label=t("Select"),
                 ),
@@ -493,32 +517,35 @@ def _card(row: ContactRow) -> rx.Component:
 
 def _cards() -> rx.Component:
     return rx.vstack(
-        rx.foreach(L.rows, _card), spacing="2", width="100%", class_name=rx.cond(L.layout == "", "phone-only", "")
+        rx.foreach(ContactListState.rows, _card),
+        spacing="2",
+        width="100%",
+        class_name=rx.cond(ContactListState.layout == "", "phone-only", ""),
     )
 
 
 def _bulk_bar() -> rx.Component:
     return rx.cond(
-        L.selection_count > 0,
+        ContactListState.selection_count > 0,
         rx.card(
             rx.flex(
-                rx.text(L.selection_label, weight="bold", size="2", id="selection-count"),
+                rx.text(ContactListState.selection_label, weight="bold", size="2", id="selection-count"),
                 rx.text("·", color_scheme="gray", aria_hidden="true"),
                 rx.button(
                     t("Clear"),
                     variant="ghost",
                     size="1",
                     color_scheme="gray",
-                    on_click=L.clear_selection,
+                    on_click=ContactListState.clear_selection,
                     id="clear-selection",
                 ),
                 rx.cond(
-                    ~L.all_matching & (L.total > L.selected.length()),
+                    ~ContactListState.all_matching & (ContactListState.total > ContactListState.selected.length()),
                     rx.button(
                         t("Select all matching"),
                         variant="ghost",
                         size="1",
-                        on_click=L.select_all_matching,
+                        on_click=ContactListState.select_all_matching,
                         id="select-all-matching",
                     ),
                 ),
@@ -527,8 +554,8 @@ def _bulk_bar() -> rx.Component:
                     can(Permission.TAGS_BULK),
                     rx.hstack(
                         rx.input(
-                            value=L.bulk_tag,
-                            on_change=L.type_bulk_tag,
+                            value=ContactListState.bulk_tag,
+                            on_change=ContactListState.type_bulk_tag,
                             placeholder=t("Tag"),
                             size="1",
                             id="bulk-tag",
@@ -536,17 +563,22 @@ def _bulk_bar() -> rx.Component:
                             list="bulk-tag-options",
                         ),
                         rx.el.datalist(
-                            rx.foreach(L.tag_choices, lambda c: rx.el.option(value=c.label)), id="bulk-tag-options"
+                            rx.foreach(ContactListState.tag_choices, lambda c: rx.el.option(value=c.label)),
+                            id="bulk-tag-options",
                         ),
                         rx.button(
-                            t("Add tag"), size="1", on_click=L.bulk_add_tag, disabled=L.bulk_busy, id="bulk-add-tag"
+                            t("Add tag"),
+                            size="1",
+                            on_click=ContactListState.bulk_add_tag,
+                            disabled=ContactListState.bulk_busy,
+                            id="bulk-add-tag",
                         ),
                         rx.button(
                             t("Remove tag"),
                             size="1",
                             variant="soft",
-                            on_click=L.bulk_remove_tag,
-                            disabled=L.bulk_busy,
+                            on_click=ContactListState.bulk_remove_tag,
+                            disabled=ContactListState.bulk_busy,
                             id="bulk-remove-tag",
                         ),
                         spacing="1",
@@ -558,10 +590,10 @@ def _bulk_bar() -> rx.Component:
                     rx.el.select(
                         rx.el.option(t("Assign to…"), value=""),
                         rx.el.option(t("Nobody"), value="none"),
-                        rx.foreach(L.user_choices, lambda c: rx.el.option(c.label, value=c.value)),
+                        rx.foreach(ContactListState.user_choices, lambda c: rx.el.option(c.label, value=c.value)),
                         value="",
-                        on_change=L.bulk_assign,
-                        disabled=L.bulk_busy,
+                        on_change=ContactListState.bulk_assign,
+                        disabled=ContactListState.bulk_busy,
                         id="bulk-assign",
                         style=SELECT_STYLE,
                     ),
@@ -573,16 +605,16 @@ def _bulk_bar() -> rx.Component:
                             t("Archive"),
                             size="1",
                             variant="soft",
-                            on_click=L.bulk_archive,
-                            disabled=L.bulk_busy,
+                            on_click=ContactListState.bulk_archive,
+                            disabled=ContactListState.bulk_busy,
                             id="bulk-archive",
                         ),
                         rx.button(
                             t("Restore"),
                             size="1",
                             variant="soft",
-                            on_click=L.bulk_restore,
-                            disabled=L.bulk_busy,
+                            on_click=ContactListState.bulk_restore,
+                            disabled=ContactListState.bulk_busy,
                             id="bulk-restore",
                         ),
                         spacing="1",
@@ -595,8 +627,8 @@ def _bulk_bar() -> rx.Component:
                         size="1",
                         color_scheme="red",
                         variant="soft",
-                        on_click=L.ask_bulk_delete,
-                        disabled=L.bulk_busy,
+                        on_click=ContactListState.ask_bulk_delete,
+                        disabled=ContactListState.bulk_busy,
                         id="bulk-delete",
                     ),
                 ),
@@ -614,18 +646,20 @@ def _bulk_bar() -> rx.Component:
 
 def _bulk_progress() -> rx.Component:
     return rx.cond(
-        L.bulk_busy,
+        ContactListState.bulk_busy,
         rx.card(
             rx.vstack(
                 rx.hstack(
                     rx.spinner(size="2"),
                     rx.text(t("Bulk action running…"), size="2", weight="medium"),
                     rx.spacer(),
-                    rx.text(L.bulk_progress_label, size="2", color_scheme="gray", id="bulk-progress-label"),
+                    rx.text(
+                        ContactListState.bulk_progress_label, size="2", color_scheme="gray", id="bulk-progress-label"
+                    ),
                     width="100%",
                     align="center",
                 ),
-                rx.progress(value=L.bulk_percent, max=100, width="100%"),
+                rx.progress(value=ContactListState.bulk_percent, max=100, width="100%"),
                 spacing="2",
                 width="100%",
             ),
@@ -638,42 +672,48 @@ def _bulk_progress() -> rx.Component:
 
 def _delete_dialog() -> rx.Component:
     return confirm_dialog(
-        rx.alert_dialog.description(L.delete_summary, id="bulk-delete-summary"),
+        rx.alert_dialog.description(ContactListState.delete_summary, id="bulk-delete-summary"),
         rx.cond(
-            L.needs_typed_confirm,
+            ContactListState.needs_typed_confirm,
             rx.vstack(
                 rx.text(t("Type the number of contacts to confirm:"), size="2"),
-                rx.input(value=L.confirm_text, on_change=L.type_confirmation, id="confirm-count"),
+                rx.input(
+                    value=ContactListState.confirm_text,
+                    on_change=ContactListState.type_confirmation,
+                    id="confirm-count",
+                ),
                 margin_top="12px",
             ),
         ),
         title=t("Delete the selected contacts?"),
-        open=L.confirm_action == "delete",
-        on_close=L.cancel_confirmation,
-        confirm=rx.button(t("Delete"), color_scheme="red", on_click=L.bulk_delete, id="confirm-bulk-delete"),
+        open=ContactListState.confirm_action == "delete",
+        on_close=ContactListState.cancel_confirmation,
+        confirm=rx.button(
+            t("Delete"), color_scheme="red", on_click=ContactListState.bulk_delete, id="confirm-bulk-delete"
+        ),
         id="bulk-delete-dialog",
     )
 
 
 def _pager() -> rx.Component:
     return rx.flex(
-        rx.text(L.range_label, size="2", color_scheme="gray", id="range-label"),
+        rx.text(ContactListState.range_label, size="2", color_scheme="gray", id="range-label"),
         rx.cond(
-            (L.query != "") & (L.sort_field != "relevance"),
+            (ContactListState.query != "") & (ContactListState.sort_field != "relevance"),
             rx.button(
                 rx.icon("sparkles", size=14),
                 t("Best matches first"),
                 variant="ghost",
                 size="1",
-                on_click=L.sort_by("relevance"),
+                on_click=ContactListState.sort_by("relevance"),
                 id="sort-relevance",
             ),
         ),
         rx.spacer(),
         rx.el.select(
             *[rx.el.option(f"{n} / page", value=str(n)) for n in (25, 50, 100)],
-            value=L.page_size.to_string(),
-            on_change=L.change_page_size,
+            value=ContactListState.page_size.to_string(),
+            on_change=ContactListState.change_page_size,
             id="page-size",
             style=SELECT_STYLE,
         ),
@@ -681,17 +721,17 @@ def _pager() -> rx.Component:
             rx.icon("chevron-left"),
             variant="soft",
             aria_label=t("Previous page"),
-            disabled=L.page <= 1,
-            on_click=L.go_to_page(L.page - 1),
+            disabled=ContactListState.page <= 1,
+            on_click=ContactListState.go_to_page(ContactListState.page - 1),
             id="prev-page",
         ),
-        rx.text(L.page.to_string() + " / " + L.page_count.to_string(), size="2"),
+        rx.text(ContactListState.page.to_string() + " / " + ContactListState.page_count.to_string(), size="2"),
         rx.icon_button(
             rx.icon("chevron-right"),
             variant="soft",
             aria_label=t("Next page"),
-            disabled=L.page >= L.page_count,
-            on_click=L.go_to_page(L.page + 1),
+            disabled=ContactListState.page >= ContactListState.page_count,
+            on_click=ContactListState.go_to_page(ContactListState.page + 1),
             id="next-page",
         ),
         align="center",
@@ -707,14 +747,14 @@ def _empty() -> rx.Component:
     return rx.vstack(
         rx.text(t("No contacts match."), color_scheme="gray"),
         rx.cond(
-            L.query.strip() != "",
+            ContactListState.query.strip() != "",
             rx.flex(
                 rx.cond(
                     can(Permission.CONTACTS_EDIT),
                     rx.button(
                         rx.icon("user-plus", size=16),
-                        L.create_label,
-                        on_click=rx.redirect(L.create_href),
+                        ContactListState.create_label,
+                        on_click=rx.redirect(ContactListState.create_href),
                         id="create-searched",
                     ),
                 ),
@@ -723,7 +763,7 @@ def _empty() -> rx.Component:
                     t("Clear search"),
                     variant="soft",
                     color_scheme="gray",
-                    on_click=L.search(""),
+                    on_click=ContactListState.search(""),
                     id="clear-search",
                 ),
                 gap="8px",
@@ -746,15 +786,19 @@ def contacts_page() -> rx.Component:
         _toolbar(),
         _bulk_progress(),
         rx.cond(
-            L.total == 0,
+            ContactListState.total == 0,
             _empty(),
             # Until the browser has said how wide it is both views are drawn (CSS shows one); then only its own,
             # which halves the work of every search (a narrow desktop window keeps the table, a turned phone its
             # cards).
-            rx.box(rx.cond(L.layout != "phone", _table()), rx.cond(L.layout != "desktop", _cards()), width="100%"),
+            rx.box(
+                rx.cond(ContactListState.layout != "phone", _table()),
+                rx.cond(ContactListState.layout != "desktop", _cards()),
+                width="100%",
+            ),
         ),
         _bulk_bar(),
-        rx.cond(L.total > 0, _pager()),
+        rx.cond(ContactListState.total > 0, _pager()),
         _delete_dialog(),
         width="100%",
     )

@@ -6,6 +6,7 @@ import reflex as rx
 
 from crm_app.auth.permissions import Permission
 from crm_app.settings import settings
+from crm_app.ui.components.dialogs import confirm_dialog
 from crm_app.ui.i18n import t
 from crm_app.ui.layout import page_header
 from crm_app.ui.state.imports import (
@@ -20,9 +21,7 @@ from crm_app.ui.state.imports import (
     UnknownView,
 )
 from crm_app.ui.state.session import can
-from crm_app.ui.styles import FULL_WIDTH_SELECT_STYLE
-
-J = ImportJobState
+from crm_app.ui.styles import FULL_WIDTH_SELECT_STYLE, ROW_BORDER
 
 
 def _download_link(label: rx.Var, href: str | rx.Var, id_: str, icon: str = "download") -> rx.Component:
@@ -195,10 +194,10 @@ def _column_card(column: ColumnView) -> rx.Component:
             ),
             rx.vstack(
                 rx.el.select(
-                    rx.foreach(J.shown_target_groups, _target_group),
+                    rx.foreach(ImportJobState.shown_target_groups, _target_group),
                     value=column.target,
-                    on_change=lambda value: J.choose_target(column.index, value),
-                    disabled=~J.editable,
+                    on_change=lambda value: ImportJobState.choose_target(column.index, value),
+                    disabled=~ImportJobState.editable,
                     style=FULL_WIDTH_SELECT_STYLE,
                     aria_label=t("Field"),
                     class_name="column-target",
@@ -208,10 +207,10 @@ def _column_card(column: ColumnView) -> rx.Component:
                     column.is_phone,
                     rx.flex(
                         rx.el.select(
-                            rx.foreach(J.phone_types, _option),
+                            rx.foreach(ImportJobState.phone_types, _option),
                             value=column.phone_type,
-                            on_change=lambda value: J.choose_phone_type(column.index, value),
-                            disabled=~J.editable,
+                            on_change=lambda value: ImportJobState.choose_phone_type(column.index, value),
+                            disabled=~ImportJobState.editable,
                             style={**FULL_WIDTH_SELECT_STYLE, "width": "auto"},
                             aria_label=t("Phone type"),
                         ),
@@ -219,8 +218,10 @@ def _column_card(column: ColumnView) -> rx.Component:
                             rx.checkbox(
                                 label,
                                 checked=getattr(column, channel),
-                                on_change=lambda value, channel=channel: J.toggle_consent(column.index, channel, value),
-                                disabled=~J.editable,
+                                on_change=lambda value, channel=channel: ImportJobState.toggle_consent(
+                                    column.index, channel, value
+                                ),
+                                disabled=~ImportJobState.editable,
                                 size="1",
                             )
                             for channel, label in (("whatsapp", "WhatsApp"), ("viber", "Viber"), ("sms", "SMS"))
@@ -235,8 +236,8 @@ def _column_card(column: ColumnView) -> rx.Component:
                     rx.checkbox(
                         t("Agrees to receive e-mails"),
                         checked=column.email_ok,
-                        on_change=lambda value: J.toggle_consent(column.index, "email_ok", value),
-                        disabled=~J.editable,
+                        on_change=lambda value: ImportJobState.toggle_consent(column.index, "email_ok", value),
+                        disabled=~ImportJobState.editable,
                         size="1",
                     ),
                 ),
@@ -250,7 +251,7 @@ def _column_card(column: ColumnView) -> rx.Component:
             width="100%",
         ),
         padding="10px 0",
-        border_bottom=f"1px solid {rx.color('gray', 4)}",
+        border_bottom=ROW_BORDER,
         width="100%",
         class_name="column-card",
     )
@@ -259,10 +260,12 @@ def _column_card(column: ColumnView) -> rx.Component:
 def _preview() -> rx.Component:
     return rx.box(
         rx.table.root(
-            rx.table.header(rx.table.row(rx.foreach(J.preview_headers, lambda h: rx.table.column_header_cell(h)))),
+            rx.table.header(
+                rx.table.row(rx.foreach(ImportJobState.preview_headers, lambda h: rx.table.column_header_cell(h)))
+            ),
             rx.table.body(
                 rx.foreach(
-                    J.preview_rows,
+                    ImportJobState.preview_rows,
                     lambda row: rx.table.row(rx.foreach(row, lambda cell: rx.table.cell(cell, white_space="nowrap"))),
                 )
             ),
@@ -309,9 +312,9 @@ def _duplicates() -> rx.Component:
             *[
                 rx.checkbox(
                     label,
-                    checked=getattr(J, f"match_{key}"),
-                    on_change=lambda value, key=key: J.toggle_match(key, value),
-                    disabled=~J.editable,
+                    checked=getattr(ImportJobState, f"match_{key}"),
+                    on_change=lambda value, key=key: ImportJobState.toggle_match(key, value),
+                    disabled=~ImportJobState.editable,
                     id=f"match-{key}",
                 )
                 for key, label in (("reference", t("Reference")), ("email", t("E-mail")), ("phone", t("Phone (E.164)")))
@@ -336,9 +339,9 @@ def _duplicates() -> rx.Component:
                 ],
                 spacing="2",
             ),
-            value=J.on_match,
-            on_change=J.choose_on_match,
-            disabled=~J.editable,
+            value=ImportJobState.on_match,
+            on_change=ImportJobState.choose_on_match,
+            disabled=~ImportJobState.editable,
         ),
         rx.text(
             t(
@@ -373,18 +376,20 @@ def _values() -> rx.Component:
                 ],
                 spacing="2",
             ),
-            value=J.on_bad_value,
-            on_change=J.choose_on_bad_value,
-            disabled=~J.editable,
+            value=ImportJobState.on_bad_value,
+            on_change=ImportJobState.choose_on_bad_value,
+            disabled=~ImportJobState.editable,
         ),
         rx.text(t("A row without a name or with an unknown type is always rejected."), size="1", color_scheme="gray"),
         rx.text(t("Numbers without a country code are from"), size="2", weight="medium"),
         rx.select.root(
             rx.select.trigger(width="100%", id="phone-region"),
-            rx.select.content(rx.foreach(J.phone_regions, lambda o: rx.select.item(o.label, value=o.value))),
-            value=J.phone_region,
-            on_change=J.choose_phone_region,
-            disabled=~J.editable,
+            rx.select.content(
+                rx.foreach(ImportJobState.phone_regions, lambda o: rx.select.item(o.label, value=o.value))
+            ),
+            value=ImportJobState.phone_region,
+            on_change=ImportJobState.choose_phone_region,
+            disabled=~ImportJobState.editable,
         ),
         rx.text(
             t(
@@ -439,7 +444,7 @@ def _reason_card(reason: ReasonView) -> rx.Component:
         spacing="1",
         width="100%",
         padding="8px 0",
-        border_bottom=f"1px solid {rx.color('gray', 4)}",
+        border_bottom=ROW_BORDER,
         class_name="reason-card",
     )
 
@@ -460,22 +465,22 @@ def _unknown_value(item: UnknownView) -> rx.Component:
             ),
             rx.select.content(rx.foreach(item.options, lambda o: rx.select.item(o.label, value=o.value))),
             value=item.choice,
-            on_change=lambda value: J.map_value(item.index, value),
-            disabled=~J.editable,
+            on_change=lambda value: ImportJobState.map_value(item.index, value),
+            disabled=~ImportJobState.editable,
         ),
         gap="8px",
         wrap="wrap",
         align="center",
         width="100%",
         padding="8px 0",
-        border_bottom=f"1px solid {rx.color('gray', 4)}",
+        border_bottom=ROW_BORDER,
         class_name="unknown-value",
     )
 
 
 def _unknown_values() -> rx.Component:
     return rx.cond(
-        J.unknown_values.length() > 0,
+        ImportJobState.unknown_values.length() > 0,
         rx.vstack(
             rx.heading(t("Values the app does not know"), size="2"),
             rx.text(
@@ -486,7 +491,7 @@ def _unknown_values() -> rx.Component:
                 size="1",
                 color_scheme="gray",
             ),
-            rx.foreach(J.unknown_values, _unknown_value),
+            rx.foreach(ImportJobState.unknown_values, _unknown_value),
             spacing="1",
             width="100%",
             id="unknown-values",
@@ -497,32 +502,33 @@ def _unknown_values() -> rx.Component:
 def _dry_run() -> rx.Component:
     return rx.vstack(
         rx.cond(
-            J.status == "checking",
+            ImportJobState.status == "checking",
             rx.vstack(
-                rx.progress(value=J.progress, width="100%"),
-                rx.text(t("Checking rows…"), " ", J.dry_rows, size="2", color_scheme="gray"),
+                rx.progress(value=ImportJobState.progress, width="100%"),
+                rx.text(t("Checking rows…"), " ", ImportJobState.dry_rows, size="2", color_scheme="gray"),
                 width="100%",
             ),
         ),
         rx.cond(
-            J.dry_state == "done",
+            ImportJobState.dry_state == "done",
             rx.vstack(
                 rx.flex(
-                    _count(t("to create"), J.dry_create, "green", "dry-create"),
-                    _count(t("to update"), J.dry_update, "blue", "dry-update"),
-                    _count(t("already up to date"), J.dry_unchanged, "gray", "dry-unchanged"),
-                    _count(t("to skip"), J.dry_skip, "amber", "dry-skip"),
-                    _count(t("to reject"), J.dry_reject, "red", "dry-reject"),
-                    _count(t("without some values"), J.dry_with_dropped, "orange", "dry-dropped"),
+                    _count(t("to create"), ImportJobState.dry_create, "green", "dry-create"),
+                    _count(t("to update"), ImportJobState.dry_update, "blue", "dry-update"),
+                    _count(t("already up to date"), ImportJobState.dry_unchanged, "gray", "dry-unchanged"),
+                    _count(t("to skip"), ImportJobState.dry_skip, "amber", "dry-skip"),
+                    _count(t("to reject"), ImportJobState.dry_reject, "red", "dry-reject"),
+                    _count(t("without some values"), ImportJobState.dry_with_dropped, "orange", "dry-dropped"),
                     gap="8px",
                     wrap="wrap",
                     width="100%",
                 ),
                 rx.foreach(
-                    J.warnings, lambda w: rx.callout(w, icon="info", color_scheme="amber", size="1", width="100%")
+                    ImportJobState.warnings,
+                    lambda w: rx.callout(w, icon="info", color_scheme="amber", size="1", width="100%"),
                 ),
                 rx.cond(
-                    J.reasons.length() > 0,
+                    ImportJobState.reasons.length() > 0,
                     rx.box(
                         rx.box(
                             rx.table.root(
@@ -535,21 +541,21 @@ def _dry_run() -> rx.Component:
                                         rx.table.column_header_cell(t("Row numbers")),
                                     )
                                 ),
-                                rx.table.body(rx.foreach(J.reasons, _reason)),
+                                rx.table.body(rx.foreach(ImportJobState.reasons, _reason)),
                                 size="1",
                             ),
                             overflow_x="auto",
                             display=["none", "none", "block"],
                         ),
-                        rx.box(rx.foreach(J.reasons, _reason_card), display=["block", "block", "none"]),
+                        rx.box(rx.foreach(ImportJobState.reasons, _reason_card), display=["block", "block", "none"]),
                         width="100%",
                         id="reasons",
                     ),
                 ),
                 rx.cond(
-                    J.more_reasons > 0,
+                    ImportJobState.more_reasons > 0,
                     rx.text(
-                        J.more_reasons_text,
+                        ImportJobState.more_reasons_text,
                         size="2",
                         color_scheme="amber",
                         id="more-reasons",
@@ -558,7 +564,7 @@ def _dry_run() -> rx.Component:
                 _unknown_values(),
                 _download_link(
                     t("Download the dry run"),
-                    "/api/imports/" + J.import_id.to_string() + "/dry-run.xlsx",
+                    "/api/imports/" + ImportJobState.import_id.to_string() + "/dry-run.xlsx",
                     "download-dry-run",
                     "file-spreadsheet",
                 ),
@@ -568,11 +574,11 @@ def _dry_run() -> rx.Component:
         ),
         rx.button(
             rx.icon("search-check", size=16),
-            rx.cond(J.dry_state == "done", t("Check again"), t("Check the file (dry run)")),
-            on_click=J.check,
-            disabled=~J.editable | J.busy,
-            loading=J.status == "checking",
-            variant=rx.cond(J.dry_current, "soft", "solid"),
+            rx.cond(ImportJobState.dry_state == "done", t("Check again"), t("Check the file (dry run)")),
+            on_click=ImportJobState.check,
+            disabled=~ImportJobState.editable | ImportJobState.busy,
+            loading=ImportJobState.status == "checking",
+            variant=rx.cond(ImportJobState.dry_current, "soft", "solid"),
             id="dry-run",
         ),
         spacing="3",
@@ -581,20 +587,20 @@ def _dry_run() -> rx.Component:
 
 
 def _run() -> rx.Component:
-    running = J.status == "running"
+    running = ImportJobState.status == "running"
     return rx.vstack(
         rx.cond(
-            running | (J.processed > 0),
+            running | (ImportJobState.processed > 0),
             rx.vstack(
-                rx.progress(value=J.progress, width="100%", id="import-progress"),
+                rx.progress(value=ImportJobState.progress, width="100%", id="import-progress"),
                 rx.text(
-                    J.processed,
+                    ImportJobState.processed,
                     " / ",
-                    J.total_rows,
+                    ImportJobState.total_rows,
                     " ",
                     t("rows"),
                     " · ",
-                    J.rows_per_second,
+                    ImportJobState.rows_per_second,
                     " ",
                     t("rows/s"),
                     size="2",
@@ -602,10 +608,10 @@ def _run() -> rx.Component:
                     id="import-counts",
                 ),
                 rx.flex(
-                    _count(t("created"), J.created, "green", "done-created"),
-                    _count(t("updated"), J.updated, "blue", "done-updated"),
-                    _count(t("skipped"), J.skipped, "amber", "done-skipped"),
-                    _count(t("rejected"), J.rejected, "red", "done-rejected"),
+                    _count(t("created"), ImportJobState.created, "green", "done-created"),
+                    _count(t("updated"), ImportJobState.updated, "blue", "done-updated"),
+                    _count(t("skipped"), ImportJobState.skipped, "amber", "done-skipped"),
+                    _count(t("rejected"), ImportJobState.rejected, "red", "done-rejected"),
                     gap="8px",
                     wrap="wrap",
                     width="100%",
@@ -615,7 +621,7 @@ def _run() -> rx.Component:
             ),
         ),
         rx.cond(
-            J.stale,
+            ImportJobState.stale,
             rx.callout(
                 t(
                     "This import was interrupted (the server stopped). Resume it: it goes on "
@@ -625,76 +631,68 @@ def _run() -> rx.Component:
                 color_scheme="amber",
             ),
         ),
-        rx.cond(J.error, rx.callout(J.error, icon="triangle-alert", color_scheme="red")),
+        rx.cond(ImportJobState.error, rx.callout(ImportJobState.error, icon="triangle-alert", color_scheme="red")),
         rx.flex(
             rx.cond(
-                J.can_run,
+                ImportJobState.can_run,
                 rx.button(
                     rx.icon("play", size=16),
-                    rx.cond(J.status == "checked", t("Import now"), t("Resume the import")),
-                    on_click=J.start,
-                    disabled=J.busy,
+                    rx.cond(ImportJobState.status == "checked", t("Import now"), t("Resume the import")),
+                    on_click=ImportJobState.start,
+                    disabled=ImportJobState.busy,
                     id="start-import",
                 ),
             ),
             rx.cond(
-                running & ~J.stale,
+                running & ~ImportJobState.stale,
                 rx.button(
                     rx.icon("square", size=16),
                     t("Cancel"),
-                    on_click=J.cancel,
+                    on_click=ImportJobState.cancel,
                     color_scheme="red",
                     variant="soft",
-                    disabled=J.cancel_requested,
+                    disabled=ImportJobState.cancel_requested,
                     id="cancel-import",
                 ),
             ),
             rx.cond(
-                J.processed > 0,
+                ImportJobState.processed > 0,
                 _download_link(
                     t("Download the report (rows not imported as they were)"),
-                    "/api/imports/" + J.import_id.to_string() + "/errors.xlsx",
+                    "/api/imports/" + ImportJobState.import_id.to_string() + "/errors.xlsx",
                     "download-errors",
                     "file-warning",
                 ),
             ),
-            rx.cond(J.can_undo, _undo_button()),
+            rx.cond(ImportJobState.can_undo, _undo_button()),
             gap="8px",
             wrap="wrap",
         ),
-        rx.cond(J.status == "done", rx.link(t("See the contacts"), href="/contacts", size="2")),
+        rx.cond(ImportJobState.status == "done", rx.link(t("See the contacts"), href="/contacts", size="2")),
         spacing="3",
         width="100%",
     )
 
 
 def _undo_button() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(
-            rx.button(
-                rx.icon("undo-2", size=16),
-                t("Undo this import"),
-                color_scheme="red",
-                variant="outline",
-                id="undo-import",
-            )
+    return confirm_dialog(
+        rx.alert_dialog.description(
+            t(
+                "The contacts it created are deleted and the values it overwrote come back. Contacts changed "
+                "since the import are kept as they are and listed."
+            ),
+            size="2",
         ),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title(t("Undo this import?")),
-            rx.alert_dialog.description(
-                t(
-                    "The contacts it created are deleted and the values it overwrote come back. Contacts changed "
-                    "since the import are kept as they are and listed."
-                ),
-                size="2",
-            ),
-            rx.flex(
-                rx.alert_dialog.cancel(rx.button(t("Keep it"), variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(rx.button(t("Undo"), color_scheme="red", on_click=J.undo, id="confirm-undo")),
-                gap="8px",
-                justify="end",
-                margin_top="12px",
-            ),
+        title=t("Undo this import?"),
+        cancel_label=t("Keep it"),
+        confirm=rx.button(t("Undo"), color_scheme="red", on_click=ImportJobState.undo, id="confirm-undo"),
+        id="undo-dialog",
+        trigger=rx.button(
+            rx.icon("undo-2", size=16),
+            t("Undo this import"),
+            color_scheme="red",
+            variant="outline",
+            id="undo-import",
         ),
     )
 
@@ -705,20 +703,20 @@ def _undone() -> rx.Component:
             rx.text(
                 t("Import undone:"),
                 " ",
-                J.undo_removed,
+                ImportJobState.undo_removed,
                 " ",
                 t("contacts removed"),
                 ", ",
-                J.undo_restored,
+                ImportJobState.undo_restored,
                 " ",
                 t("restored"),
                 ", ",
-                J.undo_kept_count,
+                ImportJobState.undo_kept_count,
                 " ",
                 t("kept because they changed since"),
                 ".",
             ),
-            rx.foreach(J.undo_kept, lambda label: rx.text("• ", label, size="1")),
+            rx.foreach(ImportJobState.undo_kept, lambda label: rx.text("• ", label, size="1")),
             spacing="1",
         ),
         icon="undo-2",
@@ -741,14 +739,14 @@ def _import() -> rx.Component:
             size="2",
         ),
         rx.cond(
-            J.not_found,
+            ImportJobState.not_found,
             rx.callout(t("This import does not exist."), icon="triangle-alert", color_scheme="red", margin_top="12px"),
             rx.vstack(
                 page_header(
-                    rx.text.span(J.file_name, class_name="clip"),
-                    rx.badge(J.status_label, size="2", id="import-status"),
+                    rx.text.span(ImportJobState.file_name, class_name="clip"),
+                    rx.badge(ImportJobState.status_label, size="2", id="import-status"),
                 ),
-                rx.cond(J.status == "undone", _undone()),
+                rx.cond(ImportJobState.status == "undone", _undone()),
                 _step(
                     "1",
                     t("How the columns are read"),
@@ -761,8 +759,8 @@ def _import() -> rx.Component:
                         rx.input(
                             rx.input.slot(rx.icon("search", size=16)),
                             placeholder=t("Find a field in the lists (e.g. phone, city, discount)"),
-                            value=J.target_filter,
-                            on_change=J.filter_targets,
+                            value=ImportJobState.target_filter,
+                            on_change=ImportJobState.filter_targets,
                             type="search",
                             aria_label=t("Find a field"),
                             id="target-filter",
@@ -771,15 +769,18 @@ def _import() -> rx.Component:
                         ),
                         debounce_timeout=250,
                     ),
-                    rx.box(rx.foreach(J.columns, _column_card), width="100%", id="columns"),
+                    rx.box(rx.foreach(ImportJobState.columns, _column_card), width="100%", id="columns"),
                     rx.checkbox(
                         t("Offer addresses 2 to 5 in the lists of fields"),
-                        checked=J.more_addresses,
-                        on_change=J.show_more_addresses,
+                        checked=ImportJobState.more_addresses,
+                        on_change=ImportJobState.show_more_addresses,
                         size="1",
                         id="more-addresses",
                     ),
-                    rx.cond(J.mapping_error, rx.text(J.mapping_error, color_scheme="red", size="2")),
+                    rx.cond(
+                        ImportJobState.mapping_error,
+                        rx.text(ImportJobState.mapping_error, color_scheme="red", size="2"),
+                    ),
                     rx.heading(t("First rows of the file"), size="2"),
                     _preview(),
                     id_="step-columns",

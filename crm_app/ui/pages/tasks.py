@@ -9,8 +9,6 @@ from crm_app.ui.state.session import can
 from crm_app.ui.state.tasks import ContactChoice, MyTasksState, TaskGroup, TaskLine
 from crm_app.ui.styles import SELECT_STYLE
 
-S = MyTasksState
-
 
 def _contact_link(task: TaskLine) -> rx.Component:
     return rx.link(task.contact_name, href="/contacts/" + task.contact_id.to_string(), size="1")
@@ -20,7 +18,7 @@ def _task(task: TaskLine) -> rx.Component:
     return rx.card(
         rx.hstack(
             rx.checkbox(
-                on_change=lambda _v: S.complete(task.id),
+                on_change=lambda _v: MyTasksState.complete(task.id),
                 aria_label=t("Done"),
                 size="3",
                 class_name="my-task-done",
@@ -84,7 +82,7 @@ def _done_task(task: TaskLine) -> rx.Component:
                 t("Reopen"),
                 variant="soft",
                 size="2",
-                on_click=S.reopen(task.id),
+                on_click=MyTasksState.reopen(task.id),
                 class_name="my-task-reopen",
             ),
             align="center",
@@ -102,25 +100,25 @@ def _choice(choice: ContactChoice) -> rx.Component:
         size="2",
         justify="start",
         width="100%",
-        on_click=S.choose_contact(choice.id),
+        on_click=MyTasksState.choose_contact(choice.id),
         class_name="task-contact-choice",
     )
 
 
 def _contact_picker() -> rx.Component:
     return rx.cond(
-        S.new_contact_id > 0,
+        MyTasksState.new_contact_id > 0,
         rx.hstack(
-            rx.badge(rx.icon("user", size=14), S.new_contact_name, size="2", id="task-contact-chosen"),
-            rx.button(t("Change"), variant="ghost", size="1", on_click=S.change_contact),
+            rx.badge(rx.icon("user", size=14), MyTasksState.new_contact_name, size="2", id="task-contact-chosen"),
+            rx.button(t("Change"), variant="ghost", size="1", on_click=MyTasksState.change_contact),
             align="center",
         ),
         rx.box(
             rx.debounce_input(
                 rx.input(
                     rx.input.slot(rx.icon("search", size=16)),
-                    value=S.contact_query,
-                    on_change=S.find_contact,
+                    value=MyTasksState.contact_query,
+                    on_change=MyTasksState.find_contact,
                     placeholder=t("Contact: type a name, phone, e-mail…"),
                     id="task-contact",
                     width="100%",
@@ -128,8 +126,10 @@ def _contact_picker() -> rx.Component:
                 debounce_timeout=250,
             ),
             rx.cond(
-                S.contact_choices.length() > 0,
-                rx.vstack(rx.foreach(S.contact_choices, _choice), spacing="0", width="100%", margin_top="4px"),
+                MyTasksState.contact_choices.length() > 0,
+                rx.vstack(
+                    rx.foreach(MyTasksState.contact_choices, _choice), spacing="0", width="100%", margin_top="4px"
+                ),
             ),
             width="100%",
         ),
@@ -163,7 +163,7 @@ def _add_form() -> rx.Component:
                     spacing="2",
                     width="100%",
                 ),
-                on_submit=S.add_task,
+                on_submit=MyTasksState.add_task,
                 reset_on_submit=False,
                 margin_top="8px",
             ),
@@ -175,10 +175,10 @@ def _add_form() -> rx.Component:
 
 def _views() -> rx.Component:
     return rx.segmented_control.root(
-        rx.segmented_control.item(t("Open"), " · ", S.open_count.to_string(), value="open"),
+        rx.segmented_control.item(t("Open"), " · ", MyTasksState.open_count.to_string(), value="open"),
         rx.segmented_control.item(t("Done"), value="done"),
-        value=S.view,
-        on_change=S.show_view,
+        value=MyTasksState.view,
+        on_change=MyTasksState.show_view,
         id="task-views",
     )
 
@@ -189,17 +189,17 @@ def tasks_page() -> rx.Component:
         page_header(t("My tasks")),
         _views(),
         rx.cond(
-            S.view == "open",
+            MyTasksState.view == "open",
             rx.vstack(
                 _add_form(),
-                rx.cond(S.groups.length() == 0, rx.text(t("No open tasks."), color_scheme="gray")),
-                rx.foreach(S.groups, _group),
+                rx.cond(MyTasksState.groups.length() == 0, rx.text(t("No open tasks."), color_scheme="gray")),
+                rx.foreach(MyTasksState.groups, _group),
                 spacing="4",
                 width="100%",
             ),
             rx.vstack(
-                rx.cond(S.done.length() == 0, rx.text(t("No task done yet."), color_scheme="gray")),
-                rx.foreach(S.done, _done_task),
+                rx.cond(MyTasksState.done.length() == 0, rx.text(t("No task done yet."), color_scheme="gray")),
+                rx.foreach(MyTasksState.done, _done_task),
                 spacing="2",
                 width="100%",
             ),

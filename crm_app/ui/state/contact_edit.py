@@ -17,7 +17,6 @@ from crm_app.contacts import service as contacts
 from crm_app.contacts import tags as tag_service
 from crm_app.contacts.conversion import hidden_by_conversion
 from crm_app.contacts.merge import changed_fields, three_way_merge
-from crm_app.contacts.phones import dialling_region, parse_phone, phone_links
 from crm_app.contacts.schemas import (
     BUILTIN_PHONE_TYPES,
     AddressIn,
@@ -28,8 +27,9 @@ from crm_app.contacts.schemas import (
 )
 from crm_app.core.app_settings import get_settings
 from crm_app.core.errors import ConflictError, DomainError, NotFoundError, ValidationError
+from crm_app.core.phones import dialling_region, parse_phone, phone_links
 from crm_app.db import session_scope
-from crm_app.fields import service as field_service
+from crm_app.fields import definitions as field_definitions
 from crm_app.fields.types import get_type, is_empty
 from crm_app.i18n import _
 from crm_app.ui.state.live import Viewer, show_presence, watch_forms
@@ -839,9 +839,9 @@ class ContactEditState(SessionState):
     def _load_form(self, db, kind: str) -> None:
         """Read the form of ``kind`` in the manager's order: built-in parts and custom fields, by section."""
         self._form_kind = kind
-        form = field_service.form_for(db, kind=kind)
-        states = field_service.builtin_states(db, kind=kind)
-        specs = field_service.BUILTIN_SPECS
+        form = field_definitions.form_for(db, kind=kind)
+        states = field_definitions.builtin_states(db, kind=kind)
+        specs = field_definitions.BUILTIN_SPECS
         layout: list[dict[str, Any]] = []
         custom: list[Any] = []
         for section in form.sections:

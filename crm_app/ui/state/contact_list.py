@@ -7,7 +7,6 @@ or "everything matching the filter".
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import functools
 import json
@@ -22,8 +21,8 @@ from babel.dates import format_datetime, format_timedelta
 
 from crm_app.auth.permissions import Permission, has_permission
 from crm_app.contacts import bulk
+from crm_app.contacts import jobs as contact_jobs
 from crm_app.contacts import lists as contact_lists
-from crm_app.contacts import tags as tag_service
 from crm_app.contacts.schemas import ContactPage, ContactRow
 from crm_app.contacts.search import pickers
 from crm_app.contacts.search.custom_fields import ListFields, list_fields
@@ -37,11 +36,13 @@ from crm_app.contacts.search.filters import (
 )
 from crm_app.contacts.search.query import count_contacts, search_contacts
 from crm_app.contacts.search.views import delete_view, list_views, save_view
-from crm_app.core.errors import DomainError, NotFoundError
+from crm_app.core.errors import DomainError
 from crm_app.core.ids import as_id
 from crm_app.core.timeutil import utcnow
 from crm_app.db import session_scope
 from crm_app.i18n import _
+from crm_app.jobs.models import DONE
+from crm_app.ui.state.jobs import follow_job, refusal
 from crm_app.ui.state.live import watch_list
 from crm_app.ui.state.session import SessionState, _to_sign_in, requires
 from crm_app.ui.state.toasts import undo_toast
@@ -122,13 +123,13 @@ class _Choices:
     views: list[SavedViewRow]
 
 
-BULK_ACTIONS: dict[str, tuple[Callable[..., bulk.BulkResult], Permission]] = {
-    "add_tag": (bulk.bulk_add_tag, Permission.TAGS_BULK),
-    "remove_tag": (bulk.bulk_remove_tag, Permission.TAGS_BULK),
-    "assign": (bulk.bulk_assign, Permission.CONTACTS_EDIT),
-    "archive": (bulk.bulk_archive, Permission.CONTACTS_ARCHIVE),
-    "restore": (bulk.bulk_restore, Permission.CONTACTS_ARCHIVE),
-    "delete": (bulk.bulk_delete, Permission.CONTACTS_DELETE),
+BULK_PERMISSIONS: dict[str, Permission] = {
+    "add_tag": Permission.TAGS_BULK,
+    "remove_tag": Permission.TAGS_BULK,
+    "assign": Permission.CONTACTS_EDIT,
+    "archive": Permission.CONTACTS_ARCHIVE,
+    "restore": Permission.CONTACTS_ARCHIVE,
+    "delete": Permission.CONTACTS_DELETE,
 }
 # What a finished action says: for one contact, for several ({count}).
 BULK_REPORTS: dict[str, tuple[str, str]] = {
@@ -144,42 +145,10 @@ BULK_REPORTS: dict[str, tuple[str, str]] = {
 KEEPS_SELECTION = {"add_tag", "remove_tag", "assign", "undo"}
 
 
-def _tag_id(db: Any, name: str, *, create: bool, actor_id: int) -> int:
-    wanted = name.strip().casefold()
-    for tag in tag_service.list_tags(db):
-        if tag.name.casefold() == wanted:
-            return tag.id
-    if not create:
-        raise NotFoundError("There is no tag with that name.")
-    return tag_service.create_tag(db, name=name, actor_id=actor_id).id
-
-
-def _job_permission(job: dict[str, Any]) -> Permission:
-    """The permission a prepared job needs: its action's, or for an undo the undone action's."""
-    action = job["undo"].action if job["action"] == "undo" else job["action"]
-    return BULK_ACTIONS[action][1]
-
-
-def _run_job(job: dict[str, Any], on_batch: bulk.Progress) -> bulk.BulkResult:
-    """Run a prepared bulk action (in a worker thread): batches of 1,000 contacts, each committed."""
-    if job["action"] == "undo":
-        with session_scope() as db:
-            return bulk.undo_bulk(db, undo=job["undo"], actor_id=job["actor_id"], on_batch=on_batch)
-    fn = BULK_ACTIONS[job["action"]][0]
-    extra = dict(job["extra"])
-    with session_scope() as db:
-        if "tag_name" in extra:
-            creating = job["action"] == "add_tag"
-            extra = {"tag_id": _tag_id(db, extra.pop("tag_name"), create=creating, actor_id=job["actor_id"])}
-        target = {"ids": job["ids"]} if job["ids"] is not None else {"filter": filter_from_params(job["params"])}
-        return fn(db, **target, **extra, actor_id=job["actor_id"], on_batch=on_batch)
-
-
 def _background_task(fn: Callable) -> Callable:
     """Guard a background task: nobody without a valid session (it may not write state outside ``async with``).
 
-    The task itself checks the permission of the job it runs; the job is only ever prepared by a handler
-    that holds that permission.
+    It only follows a job that a handler holding that job's permission queued.
     """
 
     @functools.wraps(fn)
@@ -741,18 +710,22 @@ class ContactListState(SessionState):
         self.confirm_text = str(value or "")[:20]
 
     def _start(self, action: str, extra: dict[str, Any]):
-        """Prepare a bulk action for ``run_bulk_job`` (which runs it in the background) and start it."""
+        """Queue a bulk action and follow it in the background (``follow_bulk_job``)."""
         if self.bulk_busy:
             return rx.toast.warning(self._t("A bulk action is already running: wait for it to finish."))
         if not self.selection_count:
             return rx.toast.warning(self._t("Select contacts first."))
-        self._bulk_job = {
-            "action": action,
-            "extra": extra,
-            "ids": None if self.all_matching else list(self.selected),
-            "params": dict(self.params),
-            "actor_id": self._current.id,
-        }
+        actor_id = self._current.id
+        with session_scope() as db:
+            job_id = contact_jobs.enqueue_bulk(
+                db,
+                action=action,
+                actor_id=actor_id,
+                ids=None if self.all_matching else list(self.selected),
+                params=dict(self.params),
+                extra=extra,
+            )
+        self._bulk_job = {"id": job_id, "action": action, "actor_id": actor_id}
         self.bulk_busy = True
         self.bulk_done = 0
         self.bulk_total = self.selection_count
@@ -760,68 +733,45 @@ class ContactListState(SessionState):
         self.confirm_action = ""
         self.confirm_text = ""
         self._undo = None
-        return ContactListState.run_bulk_job
+        return ContactListState.follow_bulk_job
 
     @rx.event(background=True)
     @_background_task
-    async def run_bulk_job(self):
-        """Run the bulk action a bulk button prepared, batch by batch, publishing the progress after each batch."""
-        if self._bulk_job is None:
-            return None
+    async def follow_bulk_job(self):
+        """Show the progress of the queued bulk action after each batch, then its report."""
         async with self:
-            job, self._bulk_job = self._bulk_job, None
-            user = self._caller()
-        if job is None:
+            started, self._bulk_job = self._bulk_job, None
+        if started is None:
             return None
-        if user is None or user.id != job["actor_id"] or not has_permission(user.role, _job_permission(job)):
-            async with self:
-                self.bulk_busy = False
-            return rx.toast.error(self._t("You don't have permission to do that."))
-        loop = asyncio.get_running_loop()
-        progress: asyncio.Queue[int] = asyncio.Queue()
+        action = started["action"]
 
-        def on_batch(result: bulk.BulkResult) -> None:
-            loop.call_soon_threadsafe(progress.put_nowait, result.matched)
+        async def on_progress(progress: dict[str, Any]) -> None:
+            async with self:
+                self.bulk_done = int(progress.get("done") or 0)
 
-        work = asyncio.ensure_future(rx.run_in_thread(functools.partial(_run_job, job, on_batch)))
-        waiting: asyncio.Future | None = None
-        while True:
-            waiting = waiting or asyncio.ensure_future(progress.get())
-            await asyncio.wait({work, waiting}, return_when=asyncio.FIRST_COMPLETED)
-            if waiting.done():
-                done = waiting.result()
-                waiting = None
-                while not progress.empty():
-                    done = progress.get_nowait()
-                async with self:
-                    self.bulk_done = done
-            elif work.done():
-                waiting.cancel()
-                break
-        try:
-            result = work.result()
-        except DomainError as err:
+        job = await follow_job(started["id"], on_progress)
+        if job.status != DONE or job.result is None:
             async with self:
                 self.bulk_busy = False
-            return rx.toast.error(self._error_text(err))
-        except Exception:
-            log.exception("bulk %s failed", job["action"])
-            async with self:
-                self.bulk_busy = False
+            reason = refusal(job)
+            if reason is not None:
+                return rx.toast.error(self._t(reason))
+            log.error("bulk %s failed: %s", action, job.error)
             return rx.toast.error(
                 self._t("The bulk action stopped: what was done is kept, run it again to do the rest.")
             )
+        result = bulk.BulkResult.model_validate(job.result)
         page = await rx.run_in_thread(self._page_query())
-        choices = await rx.run_in_thread(self._choices_query(job["actor_id"]))
+        choices = await rx.run_in_thread(self._choices_query(started["actor_id"]))
         async with self:
             self.bulk_busy = False
             self._undo = result.undo
-            if job["action"] not in KEEPS_SELECTION:
+            if action not in KEEPS_SELECTION:
                 self.selected = []
                 self.all_matching = False
             self._apply_choices(choices)
             self._show(page)
-            report = self._bulk_report(job["action"], result)
+            report = self._bulk_report(action, result)
         if result.undo is None:
             return rx.toast.success(report)
         return undo_toast(report, self._t("Undo"), ContactListState.undo_bulk_action)
@@ -875,17 +825,20 @@ class ContactListState(SessionState):
         undo = self._undo
         if undo is None:
             return rx.toast.warning(self._t("There is nothing to undo."))
-        if not has_permission(self._current.role, BULK_ACTIONS[undo.action][1]):
+        if not has_permission(self._current.role, BULK_PERMISSIONS[undo.action]):
             return rx.toast.error(self._t("You don't have permission to do that."))
         if self.bulk_busy:
             return rx.toast.warning(self._t("A bulk action is already running: wait for it to finish."))
         self._undo = None
-        self._bulk_job = {"action": "undo", "undo": undo, "actor_id": self._current.id}
+        actor_id = self._current.id
+        with session_scope() as db:
+            job_id = contact_jobs.enqueue_bulk(db, action=contact_jobs.UNDO, actor_id=actor_id, undo=undo)
+        self._bulk_job = {"id": job_id, "action": contact_jobs.UNDO, "actor_id": actor_id}
         self.bulk_busy = True
         self.bulk_done = 0
         self.bulk_total = len(undo.before)
         self.bulk_total_is_estimate = False
-        return ContactListState.run_bulk_job
+        return ContactListState.follow_bulk_job
 
     @requires(Permission.CONTACTS_DELETE)
     def ask_bulk_delete(self):

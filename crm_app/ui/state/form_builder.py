@@ -14,12 +14,13 @@ from typing import Any
 import reflex as rx
 
 from crm_app.auth.permissions import Permission
-from crm_app.contacts.schemas import KINDS
 from crm_app.core.errors import DomainError
 from crm_app.core.ids import as_id
 from crm_app.db import session_scope
-from crm_app.fields import service as field_service
-from crm_app.fields.schemas import FieldCreate, FieldRead, FieldUpdate, FormRead
+from crm_app.fields import choices as field_choices
+from crm_app.fields import definitions, layout, stored_values
+from crm_app.fields.history import FormChange, form_history
+from crm_app.fields.schemas import KINDS, FieldCreate, FieldRead, FieldUpdate, FormRead
 from crm_app.fields.types import FIELD_TYPES
 from crm_app.i18n import _
 from crm_app.ui.state import live
@@ -275,7 +276,7 @@ class FormBuilderState(SessionState):
 
     def _read_form(self) -> FormRead:
         with session_scope() as db:
-            return field_service.form_for(db, kind=self.kind, include_inactive=True)
+            return definitions.form_for(db, kind=self.kind, include_inactive=True)
 
     def _show_form(self, form: FormRead) -> None:
         titled = [section for section in form.sections if section.id is not None]
@@ -334,7 +335,7 @@ class FormBuilderState(SessionState):
     def _refresh(self) -> None:
         self._show_form(self._read_form())
         with session_scope() as db:
-            changes = field_service.form_history(db, kind=self.kind, limit=HISTORY_LIMIT)
+            changes = form_history(db, kind=self.kind, limit=HISTORY_LIMIT)
         self.history = [self._history_row(change) for change in changes]
 
     def _value_text(self, value: Any) -> str:
@@ -358,7 +359,7 @@ class FormBuilderState(SessionState):
         type_ = snapshot.get("type") if isinstance(snapshot, dict) else None
         return self._t(FIELD_TYPES[type_].label) if type_ in FIELD_TYPES else ""
 
-    def _history_row(self, change: field_service.FormChange) -> HistoryRow:
+    def _history_row(self, change: FormChange) -> HistoryRow:
         """A change as one readable line: the field's property, or what happened, and the values around it."""
         old, new = change.old, change.new
         if change.entity == "field" and change.kind == "changed":
@@ -451,7 +452,7 @@ class FormBuilderState(SessionState):
         row, step = self._row(field_id), _direction(direction)
         if row is None or step is None:
             return None
-        _result, err = self._run(field_service.move_field, field_id=row.id, direction=step)
+        _result, err = self._run(layout.move_field, field_id=row.id, direction=step)
         return self._failed(err) if err else self._changed()
 
     @requires(Permission.FORMS_MANAGE)
@@ -466,7 +467,7 @@ class FormBuilderState(SessionState):
         if row is None or (section_id is None and not top):
             return None
         position = int(parts[2])
-        _result, err = self._run(field_service.move_field_to, field_id=row.id, section_id=section_id, position=position)
+        _result, err = self._run(layout.move_field_to, field_id=row.id, section_id=section_id, position=position)
         return self._failed(err) if err else self._changed()
 
     @requires(Permission.FORMS_MANAGE)
@@ -475,7 +476,7 @@ class FormBuilderState(SessionState):
         row, flag = self._row(field_id), _as_flag(active)
         if row is None or flag is None:
             return None
-        _result, err = self._run(field_service.set_active, field_id=row.id, active=flag)
+        _result, err = self._run(definitions.set_active, field_id=row.id, active=flag)
         if err:
             return self._failed(err)
         if row.builtin:
@@ -516,7 +517,7 @@ class FormBuilderState(SessionState):
             return ""
         try:
             with session_scope() as db:
-                return field_service.suggest_key(db, kind=self.kind, label=label, type_=self.new_type)
+                return definitions.suggest_key(db, kind=self.kind, label=label, type_=self.new_type)
         except DomainError:
             return ""
 
@@ -583,7 +584,7 @@ class FormBuilderState(SessionState):
             section_id=as_id(self.new_section) if self._has_section(self.new_section) else None,
             **{name: bool(self.new_flags.get(name)) for name in FLAGS},
         )
-        result, err = self._run(field_service.create_field, kind=self.kind, data=data, locale=self.locale)
+        result, err = self._run(definitions.create_field, kind=self.kind, data=data, locale=self.locale)
         if err:
             self.add_errors = _errors_by_input(err, self._t)
             self.add_message = self._error_text(err)
@@ -697,7 +698,7 @@ class FormBuilderState(SessionState):
                 default_value=_default_input(_form_text(form, "default_value", DEFAULT_LIMIT) or "", self.edit_type),
                 **{name: bool(self.edit_flags.get(name)) for name in FLAGS},
             )
-        result, err = self._run(field_service.update_field, field_id=self.edit_id, data=data, locale=self.locale)
+        result, err = self._run(definitions.update_field, field_id=self.edit_id, data=data, locale=self.locale)
         if err:
             self.edit_errors = _errors_by_input(err, self._t)
             self.edit_message = self._error_text(err)
@@ -726,7 +727,7 @@ class FormBuilderState(SessionState):
         field_id, new_type = self.edit_id, self.target_type
         result, err = await rx.run_in_thread(
             lambda: self._run(
-                field_service.change_field_type,
+                stored_values.change_field_type,
                 field_id=field_id,
                 new_type=new_type,
                 choices=choices if new_type in CHOICE_TYPES else None,
@@ -768,7 +769,7 @@ class FormBuilderState(SessionState):
         label = _form_text(form, "label", LABEL_LIMIT)
         if label is None or not self.edit_id or self.edit_type not in CHOICE_TYPES:
             return None
-        _result, err = self._run(field_service.add_choice, field_id=self.edit_id, label=label)
+        _result, err = self._run(field_choices.add_choice, field_id=self.edit_id, label=label)
         self._choice_done(err)
         return None if err else rx.set_value("new-choice", "")
 
@@ -792,7 +793,7 @@ class FormBuilderState(SessionState):
         choice = self._choice(self.choice_rename_id)
         if label is None or choice is None:
             return None
-        _result, err = self._run(field_service.rename_choice, field_id=self.edit_id, choice_id=choice.id, label=label)
+        _result, err = self._run(field_choices.rename_choice, field_id=self.edit_id, choice_id=choice.id, label=label)
         return self._choice_done(err)
 
     @requires(Permission.FORMS_MANAGE)
@@ -801,7 +802,7 @@ class FormBuilderState(SessionState):
         choice, step = self._choice(choice_id), _direction(direction)
         if choice is None or step is None:
             return None
-        _result, err = self._run(field_service.move_choice, field_id=self.edit_id, choice_id=choice.id, direction=step)
+        _result, err = self._run(field_choices.move_choice, field_id=self.edit_id, choice_id=choice.id, direction=step)
         return self._choice_done(err)
 
     @requires(Permission.FORMS_MANAGE)
@@ -811,7 +812,7 @@ class FormBuilderState(SessionState):
         if choice is None or flag is None:
             return None
         _result, err = self._run(
-            field_service.set_choice_active, field_id=self.edit_id, choice_id=choice.id, active=flag
+            field_choices.set_choice_active, field_id=self.edit_id, choice_id=choice.id, active=flag
         )
         return self._choice_done(err)
 
@@ -832,7 +833,7 @@ class FormBuilderState(SessionState):
         row = self._row(field_id)
         if row is None or row.builtin:
             return None
-        result, err = await rx.run_in_thread(lambda: self._run(field_service.delete_field, field_id=row.id))
+        result, err = await rx.run_in_thread(lambda: self._run(stored_values.delete_field, field_id=row.id))
         if err:
             return self._failed(err)
         self.delete_id = row.id
@@ -852,7 +853,7 @@ class FormBuilderState(SessionState):
         if not field_id:
             return None
         result, err = await rx.run_in_thread(
-            lambda: self._run(field_service.delete_field, field_id=field_id, confirm=True)
+            lambda: self._run(stored_values.delete_field, field_id=field_id, confirm=True)
         )
         if err:
             return self._failed(err)
@@ -868,7 +869,7 @@ class FormBuilderState(SessionState):
         title = _form_text(form, "title", LABEL_LIMIT)
         if title is None:
             return None
-        result, err = self._run(field_service.create_section, kind=self.kind, title=title)
+        result, err = self._run(layout.create_section, kind=self.kind, title=title)
         if err:
             self.section_add_error = self._error_text(err)
             return None
@@ -894,7 +895,7 @@ class FormBuilderState(SessionState):
         section_id = self._has_section(self.section_rename_id)
         if title is None or section_id is None:
             return None
-        _result, err = self._run(field_service.rename_section, section_id=section_id, title=title)
+        _result, err = self._run(layout.rename_section, section_id=section_id, title=title)
         if err:
             self.section_error = self._error_text(err)
             return None
@@ -908,7 +909,7 @@ class FormBuilderState(SessionState):
         target, step = self._has_section(section_id), _direction(direction)
         if target is None or step is None:
             return None
-        _result, err = self._run(field_service.move_section, section_id=target, direction=step)
+        _result, err = self._run(layout.move_section, section_id=target, direction=step)
         return self._failed(err) if err else self._changed()
 
     @rx.var
@@ -932,5 +933,5 @@ class FormBuilderState(SessionState):
         section_id, self.delete_section_id = self._has_section(self.delete_section_id), 0
         if section_id is None:
             return None
-        _result, err = self._run(field_service.delete_section, section_id=section_id)
+        _result, err = self._run(layout.delete_section, section_id=section_id)
         return self._failed(err) if err else self._changed(self._t("Section deleted; its fields moved up."))

@@ -1,5 +1,5 @@
 """Imports (manager+): upload, map the columns, dry run, run with progress, cancel, resume, undo; and the
-list's export (staff+). Long work runs in background tasks (off the event loop, in a worker thread); its
+list's export (staff+). Long work runs as queued jobs (``crm_app.jobs``) that background tasks follow; its
 progress lives in the database, so a user who leaves the page, reloads it or comes from another tab (or
 another worker) sees the same import where it is.
 """
@@ -15,17 +15,19 @@ from typing import Any
 import reflex as rx
 
 from crm_app.auth.permissions import Permission, has_permission
-from crm_app.contacts.search.filters import filter_from_params
 from crm_app.core.errors import DomainError
 from crm_app.core.text import fold
 from crm_app.db import session_scope
-from crm_app.exchange import export, files, values
+from crm_app.exchange import files, values
+from crm_app.exchange import jobs as exchange_jobs
 from crm_app.exchange.columns import EMAILS, PHONES
-from crm_app.exchange.imports import context, dry_run, lifecycle, mapping, running, undo
-from crm_app.exchange.schemas import ImportRead, UnknownValueRead
+from crm_app.exchange.imports import context, lifecycle, mapping
+from crm_app.exchange.schemas import ExportRead, ImportRead, UnknownValueRead
 from crm_app.i18n import _
+from crm_app.jobs.models import DONE
 from crm_app.settings import settings
 from crm_app.ui.state.contact_list import ContactListState
+from crm_app.ui.state.jobs import follow_job, read_job, refusal
 from crm_app.ui.state.session import SessionState, _to_sign_in, requires
 
 POLL_SECONDS = 0.6
@@ -316,7 +318,7 @@ class ImportJobState(SessionState):
     busy: bool = False
 
     _follow_generation: int = 0
-    _undo_actor: int | None = None
+    _work_job_id: int | None = None
 
     # -- reading
 
@@ -516,7 +518,7 @@ class ImportJobState(SessionState):
     # -- mapping and options (saved at once, so leaving the page keeps them)
 
     def _save_mapping(self) -> Any:
-        mapping = [
+        columns = [
             {
                 "target": c.target,
                 "phone_type": c.phone_type,
@@ -542,7 +544,7 @@ class ImportJobState(SessionState):
         try:
             with session_scope() as db:
                 job = mapping.update_mapping(
-                    db, import_id=self.import_id, mapping=mapping, options=options, actor_id=self._current.id
+                    db, import_id=self.import_id, mapping=columns, options=options, actor_id=self._current.id
                 )
         except DomainError as error:
             self.mapping_error = self._error_text(error)
@@ -675,17 +677,18 @@ class ImportJobState(SessionState):
         """Start the dry run: every row read and decided, nothing written."""
         if not self.editable or self.busy:
             return None
+        with session_scope() as db:
+            self._work_job_id = exchange_jobs.enqueue_dry_run(db, import_id=self.import_id)
         self.status = lifecycle.CHECKING
         self.dry_rows = 0
         self.busy = True
-        return ImportJobState.run_dry_run
+        return ImportJobState.follow_dry_run
 
     @rx.event(background=True)
     @_background(Permission.IMPORT)
-    async def run_dry_run(self):
-        """The dry run in a worker thread, its progress shown as it goes."""
-        import_id = self.import_id
-        error = await self._follow_work(lambda: dry_run.dry_run(import_id=import_id))
+    async def follow_dry_run(self):
+        """Show the queued dry run's progress as it goes."""
+        error = await self._follow_work(await self._take_work_job())
         return await self._finish_work(error, done=_("Dry run finished: nothing was written."))
 
     @requires(Permission.IMPORT)
@@ -695,21 +698,20 @@ class ImportJobState(SessionState):
             return None
         try:
             with session_scope() as db:
-                job = lifecycle.start_import(
-                    db, import_id=self.import_id, actor_id=self._current.id, worker=lifecycle.worker_name()
+                job, self._work_job_id = exchange_jobs.enqueue_import(
+                    db, import_id=self.import_id, actor_id=self._current.id
                 )
         except DomainError as error:
             return rx.toast.error(self._error_text(error))
         self._show(job)
         self.busy = True
-        return ImportJobState.run_job
+        return ImportJobState.follow_run
 
     @rx.event(background=True)
     @_background(Permission.IMPORT)
-    async def run_job(self):
-        """Import the rows batch by batch in a worker thread; progress comes from the database."""
-        import_id, worker = self.import_id, lifecycle.worker_name()
-        error = await self._follow_work(lambda: running.run_import(import_id=import_id, worker=worker))
+    async def follow_run(self):
+        """Show the queued import's progress (read from the database) until it ends."""
+        error = await self._follow_work(await self._take_work_job())
         return await self._finish_work(error, done=_("Import finished."))
 
     @requires(Permission.IMPORT)
@@ -728,18 +730,17 @@ class ImportJobState(SessionState):
         """Undo the import in the background (contacts changed since it are kept and listed)."""
         if not self.can_undo or self.busy:
             return None
+        with session_scope() as db:
+            self._work_job_id = exchange_jobs.enqueue_undo(db, import_id=self.import_id, actor_id=self._current.id)
         self.status = lifecycle.UNDOING
         self.busy = True
-        self._undo_actor = self._current.id
-        return ImportJobState.run_undo
+        return ImportJobState.follow_undo
 
     @rx.event(background=True)
     @_background(Permission.IMPORT)
-    async def run_undo(self):
-        """Undo in a worker thread."""
-        async with self:
-            import_id, actor_id, self._undo_actor = self.import_id, self._undo_actor, None
-        error = await self._follow_work(lambda: undo.undo_import(import_id=import_id, actor_id=actor_id))
+    async def follow_undo(self):
+        """Show the queued undo until it ends."""
+        error = await self._follow_work(await self._take_work_job())
         return await self._finish_work(error, done=_("Import undone."))
 
     @rx.event(background=True)
@@ -747,6 +748,11 @@ class ImportJobState(SessionState):
     async def follow(self):
         """Show the progress of work running elsewhere (another tab, another worker) until it ends."""
         await self._follow_work(None)
+
+    async def _take_work_job(self) -> int | None:
+        async with self:
+            job_id, self._work_job_id = self._work_job_id, None
+        return job_id
 
     async def _refresh(self) -> bool:
         """Re-read the import; False when this tab has moved on to another page or import."""
@@ -765,28 +771,25 @@ class ImportJobState(SessionState):
             self._show_unknown(unknown)
             return True
 
-    async def _follow_work(self, work: Callable[[], Any] | None) -> str:
-        """Run ``work`` in a thread (if any) and refresh the page from the database until it and the job are done."""
+    async def _follow_work(self, job_id: int | None) -> str:
+        """Refresh the page from the database until the queued job (if any) has ended and the import's work is done;
+        returns why the job failed ("" when it did not)."""
         async with self:
             self._follow_generation += 1
             generation = self._follow_generation
-        task = asyncio.ensure_future(rx.run_in_thread(work)) if work is not None else None
         error = ""
         while True:
-            finished = task is None or task.done()
-            if task is not None and task.done():
-                exc = task.exception()
-                if isinstance(exc, DomainError):
-                    error = exc.message
-                elif exc is not None:
-                    error = _("The work stopped on an unexpected error.")
+            job = await rx.run_in_thread(lambda: read_job(job_id)) if job_id is not None else None
+            finished = job is None or job.ended
+            if job is not None and job.ended and job.status != DONE:
+                error = refusal(job) or _("The work stopped on an unexpected error.")
             still_here = await self._refresh()
             async with self:
                 active = self.status in ACTIVE and not self.stale
                 superseded = self._follow_generation != generation
-            if finished and (not active or task is not None):
+            if finished and (not active or job is not None):
                 break
-            if task is None and (not still_here or not active or superseded):
+            if job is None and (not still_here or not active or superseded):
                 break
             await asyncio.sleep(POLL_SECONDS)
         return error
@@ -805,7 +808,7 @@ class ExportState(SessionState):
     exporting: bool = False
     written: int = 0
     total: int = 0
-    _job: dict[str, Any] | None = None
+    _job_id: int | None = None
 
     @rx.var
     def percent(self) -> int:
@@ -822,52 +825,40 @@ class ExportState(SessionState):
         contacts_list = await self.get_state(ContactListState)
         selected = None if contacts_list.all_matching else list(contacts_list.selected)
         params = dict(contacts_list.params)
-        scope = export.scope_from(selected or None, filter_from_params(params))
         try:
             with session_scope() as db:
-                job = export.create_export(db, scope=scope, file_format=file_format, actor_id=self._current.id)
+                self._job_id = exchange_jobs.enqueue_export(
+                    db,
+                    ids=selected,
+                    params=params,
+                    file_format=file_format,
+                    locale=self.locale,
+                    actor_id=self._current.id,
+                )
         except DomainError as error:
             return rx.toast.error(self._error_text(error))
-        self._job = {"id": job.id, "ids": selected or None, "params": params}
         self.exporting, self.written, self.total = True, 0, 0
-        return ExportState.run_export
+        return ExportState.follow_export
 
     @rx.event(background=True)
     @_background(Permission.EXPORT)
-    async def run_export(self):
-        """Write the file in a worker thread (progress per thousand contacts), then download it."""
+    async def follow_export(self):
+        """Show the queued export's progress (per thousand contacts), then download its file."""
         async with self:
-            job, self._job = self._job, None
-        if job is None:
+            job_id, self._job_id = self._job_id, None
+        if job_id is None:
             return None
-        loop = asyncio.get_running_loop()
-        progress: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
-        scope = export.scope_from(job["ids"], filter_from_params(job["params"]))
-        locale = self.locale
 
-        def on_progress(written: int, total: int) -> None:
-            loop.call_soon_threadsafe(progress.put_nowait, (written, total))
-
-        work = asyncio.ensure_future(
-            rx.run_in_thread(
-                functools.partial(
-                    export.run_export, export_id=job["id"], scope=scope, locale=locale, on_progress=on_progress
-                )
-            )
-        )
-        while not work.done():
-            try:
-                written, total = await asyncio.wait_for(progress.get(), timeout=POLL_SECONDS)
-            except TimeoutError:
-                continue
+        async def on_progress(progress: dict[str, Any]) -> None:
             async with self:
-                self.written, self.total = written, total
+                self.written, self.total = int(progress.get("done") or 0), int(progress.get("total") or 0)
+
+        job = await follow_job(job_id, on_progress)
         async with self:
             self.exporting = False
-            try:
-                done = work.result()
-            except Exception:
+            if job.status != DONE or job.result is None:
                 return rx.toast.error(self._t("The export failed: try again."))
+            done = ExportRead.model_validate(job.result)
             self.written = self.total = done.written_rows
             return [
                 rx.toast.success(self._t("{n} contacts exported.", n=f"{done.written_rows:,}")),

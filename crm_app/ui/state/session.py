@@ -251,6 +251,14 @@ class SessionState(rx.State):
             return None
         return user_of_token(token)
 
+    def _service(self, action: Callable[..., Any], /, **kwargs: Any) -> tuple[Any, DomainError | None]:
+        """One service call in its own short transaction: (its result, None) or (None, the refusal)."""
+        try:
+            with session_scope() as db:
+                return action(db, **kwargs), None
+        except DomainError as err:
+            return None, err
+
     def _t(self, msgid: str, **values: object) -> str:
         return translate(self.locale, msgid, **values)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crm_app.contacts.emails import normalise_email
+from crm_app.core.emails import normalise_email
 from crm_app.core.errors import ValidationError
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from crm_app.contacts.phones import ParsedPhone, format_phone, parse_phone, phone_links, search_forms
 from crm_app.core.errors import ValidationError
+from crm_app.core.phones import ParsedPhone, format_phone, parse_phone, phone_links, search_forms
 
 
 def _reason(raw: str, region: str = "FR") -> str:

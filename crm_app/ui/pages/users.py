@@ -1,106 +1,13 @@
-"""Settings index, users (admin) and the user's own account."""
+"""Settings → Users (admins): create users, change roles, deactivate, reset passwords."""
+
+from __future__ import annotations
 
 import reflex as rx
 
-from crm_app.auth.permissions import ROLES, Permission
-from crm_app.i18n import LOCALE_NAMES
+from crm_app.auth.permissions import ROLES
 from crm_app.ui.i18n import t
 from crm_app.ui.layout import page_header
-from crm_app.ui.pages.auth import change_password_form
-from crm_app.ui.state.session import SessionState, can
 from crm_app.ui.state.users import UserRow, UsersState
-
-SETTINGS_LINKS: list[tuple[str, str, str, Permission]] = [
-    ("Users", "Accounts, roles, one-time passwords", "/settings/users", Permission.USERS_MANAGE),
-    (
-        "Contact settings",
-        "Communication defaults, phone country and format, references",
-        "/settings/contacts",
-        Permission.SETTINGS_LISTS,
-    ),
-    (
-        "Contact forms",
-        "Custom fields, sections and built-in fields of the person and organisation forms",
-        "/settings/forms",
-        Permission.FORMS_MANAGE,
-    ),
-    ("Tags", "Rename, merge, delete and colour tags", "/settings/tags", Permission.TAGS_MANAGE),
-    ("Phone types", "Types offered for phone numbers", "/settings/phone-types", Permission.SETTINGS_LISTS),
-    (
-        "Marketing campaigns",
-        "How did they find us? Acquisition channels",
-        "/settings/campaigns",
-        Permission.SETTINGS_LISTS,
-    ),
-    ("My account", "Password and language", "/account", Permission.CONTACTS_VIEW),
-]
-
-
-def _tile(title: str, text: str, href: str, perm: Permission) -> rx.Component:
-    return rx.cond(
-        can(perm),
-        rx.link(
-            rx.card(
-                rx.vstack(
-                    rx.heading(t(title), size="3", as_="h2"),
-                    rx.text(t(text), size="2", color_scheme="gray"),
-                    spacing="1",
-                ),
-                width="100%",
-            ),
-            href=href,
-            underline="none",
-            color=rx.color("gray", 12),
-            width="100%",
-        ),
-    )
-
-
-def settings_page() -> rx.Component:
-    """Links to every settings page the user may open."""
-    return rx.box(
-        page_header(t("Settings")),
-        rx.grid(
-            *[_tile(*item) for item in SETTINGS_LINKS],
-            columns=rx.breakpoints(initial="1", sm="2", lg="3"),
-            gap="12px",
-            width="100%",
-        ),
-    )
-
-
-def account_page() -> rx.Component:
-    """Change one's password and language."""
-    return rx.box(
-        page_header(t("My account")),
-        rx.flex(
-            rx.card(
-                rx.vstack(
-                    rx.heading(t("Language"), size="3", as_="h2"),
-                    rx.select.root(
-                        rx.select.trigger(id="account-language"),
-                        rx.select.content(*[rx.select.item(n, value=c) for c, n in LOCALE_NAMES.items()]),
-                        value=SessionState.locale,
-                        on_change=SessionState.choose_locale,
-                    ),
-                    rx.text(SessionState.user_email, size="2", color_scheme="gray"),
-                    spacing="3",
-                ),
-                flex="1",
-                min_width="260px",
-            ),
-            rx.card(
-                rx.vstack(
-                    rx.heading(t("Password"), size="3", as_="h2"), change_password_form(), spacing="3", width="100%"
-                ),
-                flex="2",
-                min_width="280px",
-            ),
-            gap="16px",
-            wrap="wrap",
-            width="100%",
-        ),
-    )
 
 
 def _role_select(user: UserRow) -> rx.Component:

@@ -1,0 +1,1 @@
+"""The form builder page, one small module per part of it (``page`` assembles them)."""
