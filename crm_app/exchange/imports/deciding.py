@@ -5,6 +5,7 @@ the dry run's summary."""
 from __future__ import annotations
 
 from collections import Counter as Tally
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,12 +127,12 @@ class Planner:
         found = row.keys
         return [f"{kind}:{value}" for kind in self.match_on for value in found[kind]]
 
-    def _matches(self, session: Session, rows: list[RowInput]) -> dict[str, set[int]]:
+    def _matches(self, session: Session, keys: Iterable[str]) -> dict[str, set[int]]:
+        """The existing contacts each of these match keys (``_keys``) finds, by key."""
         wanted: dict[str, set[str]] = {kind: set() for kind in MATCH_KEYS}
-        for row in rows:
-            keys = row.keys
-            for kind in self.match_on:
-                wanted[kind].update(keys[kind])
+        for key in keys:
+            kind, _colon, value = key.partition(":")
+            wanted[kind].add(value)
         found: dict[str, set[int]] = {}
 
         def add(prefix: str, value: str, contact_id: int) -> None:
@@ -257,7 +258,7 @@ class Planner:
             if not keys:
                 self.keyless += 1
             pending.append((row, keys))
-        found = self._matches(session, [row for row, _keys in pending])
+        found = self._matches(session, (key for _row, keys in pending for key in keys))
         creates: list[tuple[RowInput, list[str], ValidatedContact]] = []
         updates: list[tuple[RowInput, list[str], int]] = []
         references_in_batch: set[str] = set()
