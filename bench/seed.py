@@ -49,8 +49,8 @@ from crm_app.contacts.search.structures import (  # noqa: E402
     suspend_index_sync,
 )
 from crm_app.contacts.search.tokens import TOKEN_TYPES, filter_tokens, uses_filter_tokens  # noqa: E402
-from crm_app.contacts.service import display_name_for  # noqa: E402
-from crm_app.contacts.service import sort_key as _sort_key  # noqa: E402
+from crm_app.contacts.texts import display_name_for  # noqa: E402
+from crm_app.contacts.texts import sort_key as _sort_key  # noqa: E402
 from crm_app.core.emails import email_key  # noqa: E402
 from crm_app.db import normalise_url  # noqa: E402
 from crm_app.fields.models import FieldDefinition  # noqa: E402

@@ -70,21 +70,6 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("models",),
     ("crm_app", "cli", "demo"),
 )
-# Offenders still being moved (issue 18); each entry goes away with its fix, and the list ends empty.
-KNOWN_UPWARD: set[str] = set()
-KNOWN_PRIVATE: set[str] = set()
-KNOWN_CIRCLES: set[str] = set()
-
-
-def _unknown(found: list[tuple[str, str]], known: set[str], what: str) -> None:
-    """Fail on a new offender (``(where, key)`` pairs) and on a known one that is gone (drop it from the list)."""
-    keys = {key for _where_, key in found}
-    new = [f"{where} {key}" for where, key in found if key not in known]
-    gone = sorted(known - keys)
-    assert new == [], f"{what}:\n" + "\n".join(new)
-    assert gone == [], "fixed: remove from the known list in tests/test_boundaries.py:\n" + "\n".join(gone)
-
-
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 
 
@@ -203,21 +188,20 @@ def test_imports_only_go_down_the_layers() -> None:
                     continue
                 assert own in RANK and other in RANK, f"{_where(path, line)}: put {own!r} and {other!r} in LAYERS"
                 if RANK[other] >= RANK[own]:
-                    key = f"{path.relative_to(ROOT)} imports {target}"
-                    offenders.append((f"{_where(path, line)} ({own} -> {other}):", key))
-    _unknown(offenders, KNOWN_UPWARD, "imports that go up or across the layers")
+                    offenders.append(f"{_where(path, line)} ({own} -> {other}) imports {target}")
+    assert offenders == [], "imports that go up or across the layers:\n" + "\n".join(offenders)
 
 
 def test_no_module_imports_a_private_name_of_another() -> None:
     offenders = [
-        (f"{_where(path, line)}:", f"{path.relative_to(ROOT)} imports {name} from {module}")
+        f"{_where(path, line)} imports {name} from {module}"
         for path in _modules()
         for line, module, names in _imports(path)
         if module.startswith("crm_app") and module != _dotted(path)
         for name in names
         if name.startswith("_") and not name.startswith("__") and name != "_"  # "_" is gettext's marker
     ]
-    _unknown(offenders, KNOWN_PRIVATE, "private names used outside their module")
+    assert offenders == [], "private names used outside their module:\n" + "\n".join(offenders)
 
 
 def test_no_import_circles_between_files() -> None:
@@ -250,5 +234,22 @@ def test_no_import_circles_between_files() -> None:
     for node in sorted(edges):
         if node not in index:
             visit(node)
-    found = [("circle:", " <-> ".join(group)) for group in circles]
-    _unknown(found, KNOWN_CIRCLES, "files that import each other (directly or round a loop)")
+    assert circles == [], "files that import each other (directly or round a loop):\n" + "\n".join(
+        " <-> ".join(group) for group in circles
+    )
+
+
+MAX_LINES = 800
+LONG_REASON = "Longer than 800 lines because"
+
+
+def test_modules_hold_one_idea_and_stay_small() -> None:
+    too_long = []
+    for path in _modules():
+        lines = path.read_text(encoding="utf-8").count("\n")
+        doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+        if lines > MAX_LINES and LONG_REASON not in doc:
+            too_long.append(f"{path.relative_to(ROOT)}: {lines} lines")
+    assert too_long == [], f"split these modules, or say why in their docstring ({LONG_REASON!r}):\n" + "\n".join(
+        too_long
+    )

@@ -133,7 +133,7 @@ def test_upgrading_folds_stored_sort_names_like_the_search(empty_engine: Engine)
     """Sort names stored before ``fold`` mapped "ł", "ø", "æ"... get that mapping on upgrade, as new ones have."""
     from sqlalchemy import text
 
-    from crm_app.contacts.service import sort_key
+    from crm_app.contacts.texts import sort_key
 
     names = ("Łukasz Wałęsa", "Søren Kierkegaard", "Ann Lee", "Œuvre Ærø")
     _upgrade(empty_engine, "f2b3c4d5e6f7")

@@ -26,15 +26,17 @@ from crm_app.contacts.search.documents import index_new_contacts, reindex_contac
 from crm_app.contacts.service import (
     CONFLICT_MESSAGE,
     REFERENCE_COUNTER,
-    ContactFile,
     UpdatePlan,
+    get_or_create_tags,
+    phone_row_values,
+)
+from crm_app.contacts.texts import format_discount
+from crm_app.contacts.validation import (
+    ContactFile,
     ValidatedAddress,
     ValidatedContact,
     ValidatedEmail,
     ValidatedPhone,
-    format_discount,
-    get_or_create_tags,
-    phone_row_values,
     validate_contact,
 )
 from crm_app.core.app_settings import AccountSettings

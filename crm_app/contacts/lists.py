@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from crm_app.contacts.models import AcquisitionChannel, Phone, PhoneType
 from crm_app.contacts.schemas import BUILTIN_PHONE_TYPES
-from crm_app.contacts.service import BUILTIN_PHONE_LABELS, text_problem
+from crm_app.contacts.texts import BUILTIN_PHONE_LABELS, text_problem
 from crm_app.core import audit
 from crm_app.core.errors import NotFoundError, ValidationError
 

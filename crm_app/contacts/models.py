@@ -101,6 +101,9 @@ class Address(SQLModel, table=True):
     geocoded_at: datetime | None = None
 
 
+CONFLICT_KEY = "conflict"  # the system tag of contacts an import or a merge left in conflict
+
+
 class Tag(SQLModel, table=True):
     """A label that groups contacts; ``system`` tags (Conflict) cannot be deleted."""
 

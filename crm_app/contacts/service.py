@@ -1,16 +1,17 @@
-"""Contact file services: validate everything, then write rows, audit each change, return DTOs."""
+"""Contact file services: read, create, update, archive, restore, delete and history of one contact.
+
+Input is checked by ``validation`` first; each change is audited; callers get DTOs, never ORM rows.
+"""
 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote
 
-from babel import Locale
 from sqlalchemy import delete, exists, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -20,6 +21,7 @@ from crm_app.contacts.events import ContactDeleting
 from crm_app.contacts.forms import SCALAR_FIELDS
 from crm_app.contacts.hidden_builtins import keep_hidden_builtins
 from crm_app.contacts.models import (
+    CONFLICT_KEY,
     AcquisitionChannel,
     Address,
     Contact,
@@ -27,13 +29,9 @@ from crm_app.contacts.models import (
     Counter,
     Email,
     Phone,
-    PhoneType,
     Tag,
 )
 from crm_app.contacts.schemas import (
-    BUILTIN_PHONE_TYPES,
-    CHANNELS,
-    AddressIn,
     AddressRead,
     ContactIn,
     ContactRead,
@@ -43,159 +41,43 @@ from crm_app.contacts.schemas import (
     TagRead,
 )
 from crm_app.contacts.search.documents import index_archived, reindex_contacts
+from crm_app.contacts.texts import (
+    MAP_SEARCH_URL,
+    NAME_LIMITS,
+    address_one_line,
+    display_name_for,
+    format_discount,
+    phone_type_label,
+    readable_address,
+    readable_email,
+    readable_phone,
+    sort_key,
+    split_full_name,
+)
+from crm_app.contacts.validation import ContactFile, ValidatedPhone, validate_contact
 from crm_app.core import audit, events
 from crm_app.core.app_settings import AccountSettings, get_settings
-from crm_app.core.emails import email_key, normalise_email
+from crm_app.core.emails import email_key
 from crm_app.core.errors import ConflictError, NotFoundError, ValidationError
 from crm_app.core.memo import memoized
 from crm_app.core.models import AuditEntry
 from crm_app.core.phones import (
-    ParsedPhone,
-    dialling_region,
     format_phone,
-    parse_phone,
     phone_links,
 )
-from crm_app.core.text import fold
 from crm_app.core.timeutil import as_utc, utcnow
 from crm_app.db import scalar_defaults
 from crm_app.fields.schemas import KINDS
 from crm_app.fields.values import (
-    builtin_required_errors,
     custom_changes,
     split_custom_values,
-    validate_custom_values,
 )
 
-NAME_LIMITS = {"first_name": 200, "last_name": 200, "company_name": 300, "registration_no": 100}
-MEMO_LIMIT = 20000
-ADDRESS_LIMITS = {"label": 100, "line1": 300, "line2": 300, "postcode": 20, "city": 120, "region": 120}
-ADDRESS_FIELDS = (*ADDRESS_LIMITS, "country")
-TAG_NAME_LIMIT = 80
-DISPLAY_NAME_LIMIT = 400
 REFERENCE_COUNTER = "contact_reference"
-CONFLICT_KEY = "conflict"
 SYSTEM_TAGS = {CONFLICT_KEY: ("Conflict", "red")}
-BUILTIN_PHONE_LABELS = {key: key.capitalize() for key in BUILTIN_PHONE_TYPES}
-CHANNEL_LABELS = {"whatsapp": "WhatsApp", "viber": "Viber", "sms": "SMS"}
-MAP_SEARCH_URL = "https://www.openstreetmap.org/search?query="
-_DISCOUNT_RE = re.compile(r"^[+-]?(?:\d{1,10}(?:[.,]\d*)?|[.,]\d+)$")
-_EXCEPTIONAL_TERRITORIES = {"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "ZZ"}
-_EN = Locale("en")
-COUNTRY_CODES = frozenset(
-    code for code in _EN.territories if len(code) == 2 and code.isalpha() and code not in _EXCEPTIONAL_TERRITORIES
-)
 # The editable fields an update compares as they are (the discount is compared as a number, apart).
 COMPARED_AS_IS = tuple(name for name in SCALAR_FIELDS if name != "discount_percent")
 CONFLICT_MESSAGE = "This contact was changed by someone else meanwhile. Reload it to see the changes, then try again."
-
-
-# ---------------------------------------------------------------- text helpers
-
-
-# Unicode category Cc (control characters) is exactly U+0000-U+001F and U+007F-U+009F.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
-_CONTROL_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-
-
-def text_problem(value: str, *, multiline: bool = False) -> str | None:
-    """Why a text cannot be stored (NUL, unpaired surrogates, control characters), or None."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return "This text contains characters that cannot be stored."
-    if (_CONTROL_IN_TEXT if multiline else _CONTROL).search(value):
-        return "Remove the invisible control characters from this text."
-    return None
-
-
-def sort_key(text: str) -> str:
-    """A name folded (``crm_app.core.text.fold``) for sorting and prefix search."""
-    return fold(text)[:DISPLAY_NAME_LIMIT]
-
-
-def display_name_for(kind: str, first_name: str, last_name: str, company_name: str) -> str:
-    """The name shown everywhere: "First Last" for a person, the company name for an organisation."""
-    person = " ".join(part for part in (first_name, last_name) if part)
-    name = (company_name or person) if kind == "organization" else (person or company_name)
-    return name[:DISPLAY_NAME_LIMIT]
-
-
-def initials_for(name: str) -> str:
-    """Up to two letters for an avatar: the first letters of the name's first two words ("Acme Tools" -> "AT")."""
-    words = [word for word in name.split() if word[:1].isalnum()]
-    return "".join(word[0] for word in words[:2]).upper()
-
-
-def split_full_name(text: str) -> tuple[str, str]:
-    """A full name typed in one box as (first name, last name): its first word, then the rest, cut to fit."""
-    first, _, last = " ".join(str(text).split()).partition(" ")
-    return first[: NAME_LIMITS["first_name"]], last[: NAME_LIMITS["last_name"]]
-
-
-def like_prefix(text: str) -> str:
-    """A LIKE pattern matching values that start with ``text`` (wildcards escaped with ``\\``)."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-def parse_discount(raw: str) -> Decimal:
-    """Parse "12,5" or "12.5" into a Decimal between 0 and 100 with at most two decimals."""
-    text = (raw or "").strip().rstrip("%").strip()
-    if not text:
-        return Decimal("0.00")
-    if not _DISCOUNT_RE.match(text):
-        raise ValidationError("Enter the discount as a number, like 12.5.", field="discount_percent")
-    value = Decimal(text.replace(",", "."))
-    if not Decimal(0) <= value <= Decimal(100):
-        raise ValidationError("Discount must be between 0 and 100.", field="discount_percent")
-    if value != value.quantize(Decimal("0.01")):
-        raise ValidationError("Use at most two decimals for the discount.", field="discount_percent")
-    return value.quantize(Decimal("0.01"))
-
-
-def format_discount(value: Decimal | None) -> str:
-    """A discount without trailing zeros: 12.50 -> "12.5", 10.00 -> "10"."""
-    if value is None:
-        return "0"
-    text = format(Decimal(value).normalize(), "f")
-    return text
-
-
-def country_name(code: str) -> str:
-    """The English name of an ISO country code (the code itself when unknown)."""
-    return _EN.territories.get(code, code) if code else ""
-
-
-def address_one_line(address: Address | AddressIn) -> str:
-    """The address on one line: "12 rue X, Apt 3, 75001 Paris, Île-de-France, France"."""
-    town = " ".join(part for part in (address.postcode, address.city) if part)
-    parts = (address.line1, address.line2, town, address.region, country_name(address.country))
-    return ", ".join(part for part in parts if part)
-
-
-def phone_type_label(type_: str) -> str:
-    """The label of a phone type: capitalised built-in name, or the custom type's own name."""
-    return BUILTIN_PHONE_LABELS.get(type_, type_)
-
-
-def readable_phone(phone: Phone, region: str = "") -> str:
-    """A phone for the history: "+33 6 12 34 56 78 (mobile; WhatsApp, SMS)"."""
-    channels = [label for key, label in CHANNEL_LABELS.items() if getattr(phone, key)]
-    details = phone.type + (f"; {', '.join(channels)}" if channels else "")
-    return f"{format_phone(phone.e164, 'international', region)} ({details})"
-
-
-def readable_email(email: Email) -> str:
-    """An e-mail for the history: "ann@example.com (e-mail OK)"."""
-    return f"{email.address} (e-mail OK)" if email.email_ok else email.address
-
-
-def readable_address(address: Address) -> str:
-    """An address for the history: "Home: 1 rue X, 75001 Paris, France (main)"."""
-    text = address_one_line(address)
-    if address.label:
-        text = f"{address.label}: {text}"
-    return f"{text} (main)" if address.is_main else text
 
 
 # ---------------------------------------------------------------- tags shared with tags.py
@@ -243,334 +125,6 @@ def ensure_system_tags(session: Session) -> dict[str, Tag]:
         found[key] = tag
     session.flush()
     return found
-
-
-# ---------------------------------------------------------------- validation
-
-
-@dataclass
-class ValidatedPhone:
-    """A phone of validated contact input, as it is stored (``id``: the stored row it keeps, None when new)."""
-
-    id: int | None
-    raw: str
-    e164: str
-    national_digits: str
-    type: str
-    position: int
-    whatsapp: bool
-    viber: bool
-    sms: bool
-
-
-@dataclass
-class ValidatedEmail:
-    """An e-mail address of validated contact input, as it is stored (``id`` as for a phone)."""
-
-    id: int | None
-    address: str
-    position: int
-    email_ok: bool
-
-
-@dataclass
-class ValidatedAddress:
-    """An address of validated contact input: its stored values (``id`` as for a phone)."""
-
-    id: int | None
-    values: dict[str, Any]
-
-
-@dataclass
-class ValidatedContact:
-    """Contact input that passed validation, in the form it is written: scalar columns, child rows, tag names and
-    custom values."""
-
-    scalars: dict[str, Any]
-    phones: list[ValidatedPhone] = field(default_factory=list)
-    emails: list[ValidatedEmail] = field(default_factory=list)
-    addresses: list[ValidatedAddress] = field(default_factory=list)
-    tag_names: list[str] = field(default_factory=list)
-    custom: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class ContactFile:
-    """A stored contact with its phones, e-mails, addresses and tags (empty for a new contact)."""
-
-    contact: Contact | None = None
-    phones: list[Phone] = field(default_factory=list)
-    emails: list[Email] = field(default_factory=list)
-    addresses: list[Address] = field(default_factory=list)
-    tags: list[Tag] = field(default_factory=list)
-
-
-def _phone_type_names(session: Session) -> dict[str, str]:
-    return memoized(session, "phone_type_names", lambda: _load_phone_type_names(session))
-
-
-def _load_phone_type_names(session: Session) -> dict[str, str]:
-    names = {key: key for key in BUILTIN_PHONE_TYPES}
-    names.update({label.casefold(): key for key, label in BUILTIN_PHONE_LABELS.items()})
-    for name in session.exec(select(PhoneType.name)).all():
-        names.setdefault(name.casefold(), name)
-    return names
-
-
-def _check_text(errors: dict[str, str], key: str, value: str, limit: int, *, multiline: bool = False) -> None:
-    if len(value) > limit:
-        errors.setdefault(key, f"Keep this under {limit} characters (it has {len(value)}).")
-        return
-    problem = text_problem(value, multiline=multiline)
-    if problem:
-        errors.setdefault(key, problem)
-
-
-def _validate_scalars(session: Session, data: ContactIn, existing: Contact | None, errors: dict[str, str]) -> dict:
-    kind = (data.kind or "").strip().lower()
-    if kind not in KINDS:
-        errors["kind"] = "Choose person or organization."
-    names = {key: (getattr(data, key) or "").strip() for key in NAME_LIMITS}
-    for key, limit in NAME_LIMITS.items():
-        _check_text(errors, key, names[key], limit)
-    if kind == "person" and not (names["first_name"] or names["last_name"]):
-        errors.setdefault("first_name", "Enter a first or last name.")
-        errors.setdefault("last_name", "Enter a first or last name.")
-    if kind == "organization" and not names["company_name"]:
-        errors.setdefault("company_name", "Enter the company name.")
-    memo = data.memo or ""
-    _check_text(errors, "memo", memo, MEMO_LIMIT, multiline=True)
-    discount = Decimal("0.00")
-    try:
-        discount = parse_discount(data.discount_percent)
-    except ValidationError as exc:
-        errors["discount_percent"] = exc.message
-    channel_id = data.acquisition_channel_id
-    if channel_id is not None and (existing is None or channel_id != existing.acquisition_channel_id):
-        channel = session.get(AcquisitionChannel, channel_id)
-        if channel is None:
-            errors["acquisition_channel_id"] = "This acquisition channel does not exist."
-        elif not channel.active:
-            errors["acquisition_channel_id"] = "This acquisition channel is no longer in use."
-    user_id = data.assigned_user_id
-    if user_id is not None and (existing is None or user_id != existing.assigned_user_id):
-        user = session.get(User, user_id)
-        if user is None:
-            errors["assigned_user_id"] = "This user does not exist."
-        elif not user.active:
-            errors["assigned_user_id"] = "This user is deactivated."
-    display = display_name_for(kind, names["first_name"], names["last_name"], names["company_name"])
-    return {
-        "kind": kind,
-        **names,
-        "display_name": display,
-        "sort_name": sort_key(display),
-        "is_supplier": bool(data.is_supplier),
-        "assigned_user_id": user_id,
-        "acquisition_channel_id": channel_id,
-        "discount_percent": discount,
-        "memo": memo,
-    }
-
-
-def _written_forms(phone: Phone, region: str) -> set[str]:
-    """The ways a form may show a stored number back (as typed, E.164, international, national)."""
-    return {
-        phone.raw,
-        phone.e164,
-        *(format_phone(phone.e164, style, region) for style in ("international", "national")),
-    }
-
-
-def _validate_phones(
-    session: Session, data: ContactIn, old: list[Phone], settings: AccountSettings, errors: dict[str, str]
-) -> list[ValidatedPhone]:
-    types = _phone_type_names(session)
-    main = next((a for a in data.addresses if a.is_main), data.addresses[0] if data.addresses else None)
-    region = dialling_region(main.country if main is not None else "", settings.default_region)
-    old_by_id = {phone.id: phone for phone in old}
-    seen: set[str] = set()
-    used_ids: set[int] = set()
-    plans: list[ValidatedPhone] = []
-    for index, item in enumerate(data.phones):
-        raw = (item.number or "").strip()
-        if not raw:
-            continue
-        key = f"phones.{index}.number"
-        match = old_by_id.get(item.id) if item.id not in used_ids else None
-        if match is not None and match.e164 and raw == match.raw:
-            # A stored number sent back as it is keeps what it was saved as (not parsed again: an import checks
-            # every stored phone of the contacts it updates, and a changed region must not move saved numbers).
-            parsed = ParsedPhone(e164=match.e164, national_digits=match.national_digits)
-        else:
-            try:
-                parsed = parse_phone(raw, dialling_region(item.region, region))
-            except ValidationError as exc:
-                errors[key] = exc.message
-                continue
-        if parsed.e164 in seen:
-            errors[key] = "This number is already in the list."
-            continue
-        seen.add(parsed.e164)
-        type_ = types.get((item.type or "mobile").strip().casefold())
-        if type_ is None:
-            errors[f"phones.{index}.type"] = "Choose Mobile, Work, Home or a phone type from the settings."
-            continue
-        if match is not None:
-            used_ids.add(match.id)
-            same_number = match.e164 == parsed.e164
-            if same_number and raw != match.raw and raw in _written_forms(match, settings.default_region):
-                raw = match.raw
-        consents = {}
-        for channel in CHANNELS:
-            given = getattr(item, channel)
-            if given is None:
-                given = getattr(match, channel) if match is not None else settings.channel_defaults[channel]
-            consents[channel] = bool(given)
-        plans.append(
-            ValidatedPhone(
-                id=match.id if match is not None else None,
-                raw=raw,
-                e164=parsed.e164,
-                national_digits=parsed.national_digits,
-                type=type_,
-                position=len(plans),
-                **consents,
-            )
-        )
-    return plans
-
-
-def _validate_emails(
-    data: ContactIn, old: list[Email], settings: AccountSettings, errors: dict[str, str]
-) -> list[ValidatedEmail]:
-    old_by_id = {email.id: email for email in old}
-    seen: set[str] = set()
-    used_ids: set[int] = set()
-    plans: list[ValidatedEmail] = []
-    for index, item in enumerate(data.emails):
-        if not (item.address or "").strip():
-            continue
-        key = f"emails.{index}.address"
-        match = old_by_id.get(item.id) if item.id not in used_ids else None
-        if match is not None and item.address == match.address:
-            address = match.address  # stored as it was normalised then
-        else:
-            try:
-                address = normalise_email(item.address)
-            except ValidationError as exc:
-                errors[key] = exc.message
-                continue
-        if email_key(address) in seen:
-            errors[key] = "This e-mail address is already in the list."
-            continue
-        seen.add(email_key(address))
-        if match is not None:
-            used_ids.add(match.id)
-        email_ok = item.email_ok
-        if email_ok is None:
-            email_ok = match.email_ok if match is not None else settings.channel_defaults["email"]
-        plans.append(
-            ValidatedEmail(
-                id=match.id if match is not None else None,
-                address=address,
-                position=len(plans),
-                email_ok=bool(email_ok),
-            )
-        )
-    return plans
-
-
-def _validate_addresses(data: ContactIn, old: list[Address], errors: dict[str, str]) -> list[ValidatedAddress]:
-    old_ids = {address.id for address in old}
-    used_ids: set[int] = set()
-    plans: list[ValidatedAddress] = []
-    main_indexes: list[int] = []
-    for index, item in enumerate(data.addresses):
-        values = {name: (getattr(item, name) or "").strip() for name in ADDRESS_FIELDS}
-        if not any(values.values()):
-            continue
-        for name, limit in ADDRESS_LIMITS.items():
-            _check_text(errors, f"addresses.{index}.{name}", values[name], limit)
-        values["country"] = values["country"].upper()
-        if values["country"] and values["country"] not in COUNTRY_CODES:
-            errors[f"addresses.{index}.country"] = "Use a two-letter ISO country code, such as FR or DE."
-        if item.is_main:
-            main_indexes.append(index)
-        match_id = item.id if item.id in old_ids and item.id not in used_ids else None
-        if match_id is not None:
-            used_ids.add(match_id)
-        values["is_main"] = bool(item.is_main)
-        values["position"] = len(plans)
-        plans.append(ValidatedAddress(id=match_id, values=values))
-    for index in main_indexes[1:]:
-        errors[f"addresses.{index}.is_main"] = "Only one address can be the main address."
-    if plans and not main_indexes:
-        plans[0].values["is_main"] = True
-    return plans
-
-
-def _validate_tags(data: ContactIn, errors: dict[str, str]) -> list[str]:
-    names: list[str] = []
-    seen: set[str] = set()
-    for index, raw in enumerate(data.tags):
-        name = (raw or "").strip()
-        if not name:
-            continue
-        key = f"tags.{index}"
-        if len(name) > TAG_NAME_LIMIT:
-            errors[key] = f"A tag has at most {TAG_NAME_LIMIT} characters."
-            continue
-        problem = text_problem(name)
-        if problem:
-            errors[key] = problem
-            continue
-        if name.casefold() not in seen:
-            seen.add(name.casefold())
-            names.append(name)
-    return names
-
-
-def _validate_form_fields(
-    session: Session, data: ContactIn, old: ContactFile, plan: ValidatedContact, locale: str, errors: dict[str, str]
-) -> dict[str, Any]:
-    """Custom values and the required built-in parts of the contact type's form (set up in crm_app.fields)."""
-    kind = plan.scalars["kind"]
-    existing = dict(old.contact.custom or {}) if old.contact is not None else None
-    if kind not in KINDS:
-        return existing or {}
-    custom, custom_errors = validate_custom_values(
-        session, kind=kind, values=data.custom, locale=locale, existing=existing
-    )
-    filled = {
-        "registration_no": bool(plan.scalars["registration_no"]),
-        "memo": bool(plan.scalars["memo"].strip()),
-        "acquisition_channel_id": plan.scalars["acquisition_channel_id"] is not None,
-        "assigned_user_id": plan.scalars["assigned_user_id"] is not None,
-        "phones": any((item.number or "").strip() for item in data.phones),
-        "emails": any((item.address or "").strip() for item in data.emails),
-        "addresses": bool(plan.addresses),
-    }
-    for key, message in {**builtin_required_errors(session, kind=kind, filled=filled), **custom_errors}.items():
-        errors.setdefault(key, message)
-    return custom
-
-
-def validate_contact(
-    session: Session, data: ContactIn, old: ContactFile, settings: AccountSettings, locale: str = "en"
-) -> ValidatedContact:
-    """``data`` checked against the stored contact ``old`` (empty for a new one); ValidationError lists every
-    problem."""
-    errors: dict[str, str] = {}
-    plan = ValidatedContact(scalars=_validate_scalars(session, data, old.contact, errors))
-    plan.phones = _validate_phones(session, data, old.phones, settings, errors)
-    plan.emails = _validate_emails(data, old.emails, settings, errors)
-    plan.addresses = _validate_addresses(data, old.addresses, errors)
-    plan.tag_names = _validate_tags(data, errors)
-    plan.custom = _validate_form_fields(session, data, old, plan, locale, errors)
-    if errors:
-        raise ValidationError("Some fields need your attention.", errors=errors)
-    return plan
 
 
 # ---------------------------------------------------------------- reading

@@ -8,7 +8,8 @@ from sqlmodel import Session, delete, select
 from crm_app.contacts.models import Contact, ContactTag, Tag
 from crm_app.contacts.schemas import TagRead
 from crm_app.contacts.search.documents import reindex_contacts, reindex_tagged
-from crm_app.contacts.service import TAG_NAME_LIMIT, like_prefix, tags_by_key, text_problem
+from crm_app.contacts.service import tags_by_key
+from crm_app.contacts.texts import TAG_NAME_LIMIT, like_prefix, text_problem
 from crm_app.core import audit
 from crm_app.core.errors import NotFoundError, ValidationError
 from crm_app.core.timeutil import utcnow

@@ -25,7 +25,7 @@ from crm_app.contacts.forms import SCALAR_FIELDS
 from crm_app.contacts.models import AcquisitionChannel, Address, Contact, ContactTag, Email, Phone, Tag
 from crm_app.contacts.search.filters import ContactFilter
 from crm_app.contacts.search.query import count_contacts, matching_ids_after
-from crm_app.contacts.service import BUILTIN_PHONE_LABELS, format_discount
+from crm_app.contacts.texts import BUILTIN_PHONE_LABELS, format_discount
 from crm_app.core.collector import after_batch, collector_paused
 from crm_app.core.errors import NotFoundError, ValidationError
 from crm_app.core.timeutil import as_utc, utcnow

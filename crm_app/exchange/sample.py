@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from crm_app.contacts.models import AcquisitionChannel, PhoneType
 from crm_app.contacts.schemas import BUILTIN_PHONE_TYPES
-from crm_app.contacts.service import BUILTIN_PHONE_LABELS
+from crm_app.contacts.texts import BUILTIN_PHONE_LABELS
 from crm_app.exchange.columns import CUSTOM_PREFIX, CustomColumn, address_target, header_for
 from crm_app.exchange.imports.context import custom_columns
 from crm_app.exchange.sheets import HEADER_FILL, HEADER_FONT

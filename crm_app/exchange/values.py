@@ -12,7 +12,7 @@ from sqlmodel import Session
 from crm_app.auth.models import User
 from crm_app.contacts import lists
 from crm_app.contacts.models import AcquisitionChannel
-from crm_app.contacts.service import BUILTIN_PHONE_LABELS
+from crm_app.contacts.texts import BUILTIN_PHONE_LABELS
 from crm_app.core.errors import ValidationError
 from crm_app.exchange.columns import CUSTOM_PREFIX, CustomColumn
 from crm_app.exchange.imports.context import custom_columns

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from sqlmodel import Session, select
 
-from crm_app.contacts import service
+from crm_app.contacts import service, texts
 from crm_app.contacts.models import Contact, Phone, PhoneType, Tag
 from crm_app.contacts.schemas import AddressIn, EmailIn, PhoneIn
 from crm_app.core.app_settings import update_settings
@@ -590,15 +590,15 @@ def test_services_leave_the_commit_to_the_caller(db) -> None:
 
 
 def test_a_full_name_typed_in_one_box_splits_into_first_and_last_name() -> None:
-    assert service.split_full_name("  Jane   van der  Berg ") == ("Jane", "van der Berg")
-    assert service.split_full_name("Cher") == ("Cher", "")
-    assert service.split_full_name("") == ("", "")
-    assert service.split_full_name("x" * 500 + " y") == ("x" * 200, "y")
+    assert texts.split_full_name("  Jane   van der  Berg ") == ("Jane", "van der Berg")
+    assert texts.split_full_name("Cher") == ("Cher", "")
+    assert texts.split_full_name("") == ("", "")
+    assert texts.split_full_name("x" * 500 + " y") == ("x" * 200, "y")
 
 
 def test_avatar_initials_are_the_first_letters_of_the_first_two_words() -> None:
-    assert service.initials_for("Boulangerie Dupont SARL") == "BD"
-    assert service.initials_for("Anna-Maria Nowicka") == "AN"
-    assert service.initials_for("acme") == "A"
-    assert service.initials_for("  ") == ""
-    assert service.initials_for("(Old) Firm Ltd") == "FL"
+    assert texts.initials_for("Boulangerie Dupont SARL") == "BD"
+    assert texts.initials_for("Anna-Maria Nowicka") == "AN"
+    assert texts.initials_for("acme") == "A"
+    assert texts.initials_for("  ") == ""
+    assert texts.initials_for("(Old) Firm Ltd") == "FL"

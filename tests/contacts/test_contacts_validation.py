@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from sqlmodel import Session
 
-from crm_app.contacts import service
+from crm_app.contacts import service, texts
 from crm_app.contacts.models import PhoneType
 from crm_app.contacts.schemas import AddressIn, EmailIn, PhoneIn
 from crm_app.core.errors import ValidationError
@@ -101,7 +101,7 @@ def test_create_contact_stores_emoji_and_right_to_left_text_verbatim(db) -> None
 
 
 def test_create_contact_stores_script_tags_verbatim_in_every_text_field(db) -> None:
-    address = {name: SCRIPT[:20] if name == "postcode" else SCRIPT for name in service.ADDRESS_LIMITS}
+    address = {name: SCRIPT[:20] if name == "postcode" else SCRIPT for name in texts.ADDRESS_LIMITS}
     data = person(
         first_name=SCRIPT,
         last_name=SCRIPT,
@@ -117,7 +117,7 @@ def test_create_contact_stores_script_tags_verbatim_in_every_text_field(db) -> N
     assert (read.first_name, read.last_name, read.company_name, read.registration_no, read.memo) == (SCRIPT,) * 5
     assert read.tags[0].name == SCRIPT
     stored = read.addresses[0]
-    assert [getattr(stored, name) for name in service.ADDRESS_LIMITS] == list(address.values())
+    assert [getattr(stored, name) for name in texts.ADDRESS_LIMITS] == list(address.values())
     assert read.display_name == f"{SCRIPT} {SCRIPT}"
 
 
@@ -235,7 +235,7 @@ def test_create_contact_refuses_two_main_addresses(session) -> None:
     assert "addresses.1.is_main" in _errors(session, person(addresses=addresses))
 
 
-@pytest.mark.parametrize("field", list(service.ADDRESS_LIMITS))
+@pytest.mark.parametrize("field", list(texts.ADDRESS_LIMITS))
 def test_create_contact_limits_the_length_of_address_fields(session, field) -> None:
     assert f"addresses.0.{field}" in _errors(session, person(addresses=[AddressIn(**{field: "a" * 10_000})]))
 

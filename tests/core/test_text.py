@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crm_app.contacts.service import sort_key
+from crm_app.contacts.texts import sort_key
 from crm_app.core.text import fold
 
 

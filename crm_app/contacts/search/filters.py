@@ -19,7 +19,6 @@ SortField = Literal[
 ]
 SORT_FIELDS: tuple[str, ...] = SortField.__args__
 MAX_LIST_FILTER = 50
-CONFLICT_KEY = "conflict"  # the system tag the "conflicts only" filter looks for
 ArchivedMode = Literal["hide", "only", "include"]
 TagMode = Literal["any", "all"]
 Direction = Literal["asc", "desc"]

@@ -18,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, select
 
-from crm_app.contacts.models import Contact, ContactSearch, ContactTag, Tag
+from crm_app.contacts.models import CONFLICT_KEY, Contact, ContactSearch, ContactTag, Tag
 from crm_app.contacts.search.custom_fields import FILTER_TYPES, custom_condition
 from crm_app.contacts.search.expressions import (
     FTS,
@@ -33,7 +33,7 @@ from crm_app.contacts.search.expressions import (
     unindexed,
     with_near_words,
 )
-from crm_app.contacts.search.filters import CONFLICT_KEY, ContactFilter
+from crm_app.contacts.search.filters import ContactFilter
 from crm_app.contacts.search.tokens import (
     ARCHIVED_TOKEN,
     CREATED_KEY,

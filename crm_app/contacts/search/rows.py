@@ -11,11 +11,10 @@ from typing import Any
 from sqlmodel import Session, select
 
 from crm_app.auth.models import User
-from crm_app.contacts.models import Address, Contact, ContactTag, Email, Phone, Tag
+from crm_app.contacts.models import CONFLICT_KEY, Address, Contact, ContactTag, Email, Phone, Tag
 from crm_app.contacts.schemas import ContactRow
 from crm_app.contacts.search.custom_fields import MAX_LIST_FIELDS, CustomField, active_custom_fields
 from crm_app.contacts.search.documents import tag_key
-from crm_app.contacts.search.filters import CONFLICT_KEY
 from crm_app.core.app_settings import AccountSettings
 from crm_app.core.errors import DomainError
 from crm_app.core.phones import format_phone, phone_links

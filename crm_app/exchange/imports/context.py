@@ -11,7 +11,7 @@ from sqlmodel import Session
 from crm_app.auth.models import User
 from crm_app.contacts.models import AcquisitionChannel, PhoneType
 from crm_app.contacts.schemas import BUILTIN_PHONE_TYPES
-from crm_app.contacts.service import BUILTIN_PHONE_LABELS
+from crm_app.contacts.texts import BUILTIN_PHONE_LABELS
 from crm_app.core.app_settings import get_settings
 from crm_app.core.phones import dialling_region
 from crm_app.core.text import fold

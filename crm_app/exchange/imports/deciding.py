@@ -14,7 +14,9 @@ from sqlmodel import Session
 
 from crm_app.contacts import batch
 from crm_app.contacts.models import Address, Contact, Email, Phone
-from crm_app.contacts.service import ContactFile, UpdatePlan, ValidatedContact, plan_update, text_problem
+from crm_app.contacts.service import UpdatePlan, plan_update
+from crm_app.contacts.texts import text_problem
+from crm_app.contacts.validation import ContactFile, ValidatedContact
 from crm_app.core.app_settings import get_settings
 from crm_app.core.audit import json_safe
 from crm_app.core.errors import ConflictError, ValidationError

@@ -8,7 +8,7 @@ from typing import Any
 
 from crm_app.contacts import batch
 from crm_app.contacts.schemas import ContactIn, EmailIn, PhoneIn
-from crm_app.contacts.service import ContactFile
+from crm_app.contacts.validation import ContactFile
 from crm_app.core.emails import email_key
 from crm_app.exchange.parse import RowInput, address_inputs
 from crm_app.fields.types import is_empty

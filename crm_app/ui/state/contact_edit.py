@@ -18,7 +18,7 @@ from typing import Any
 import reflex as rx
 
 from crm_app.auth.permissions import Permission
-from crm_app.contacts import editing
+from crm_app.contacts import editing, texts
 from crm_app.contacts import service as contacts
 from crm_app.contacts.editing import ConflictRow, Draft, Unseen
 from crm_app.contacts.form_layout import (
@@ -178,8 +178,8 @@ class ContactEditState(ContactRowsMixin, ContactLifecycleMixin, SessionState):
     @rx.var
     def initials(self) -> str:
         """The avatar's letters: a person's first and last name, an organisation's first two words."""
-        name = contacts.display_name_for(self.kind, self.first_name, self.last_name, self.company_name)
-        return contacts.initials_for(name)
+        name = texts.display_name_for(self.kind, self.first_name, self.last_name, self.company_name)
+        return texts.initials_for(name)
 
     @rx.var
     def title(self) -> str:
@@ -305,7 +305,7 @@ class ContactEditState(ContactRowsMixin, ContactLifecycleMixin, SessionState):
     def _prefill_name(self, name: Any) -> None:
         """A new person from the words searched for on the list ("Create 'Jane Doe'"): first and last name."""
         if self.kind == "person" and isinstance(name, str) and name.strip():
-            self.first_name, self.last_name = contacts.split_full_name(name)
+            self.first_name, self.last_name = texts.split_full_name(name)
 
     async def _join(self, contact_id: int) -> None:
         await self._touch_presence(editing=self.dirty)

@@ -12,7 +12,7 @@ import phonenumbers
 import reflex as rx
 
 from crm_app.auth.permissions import Permission
-from crm_app.contacts.service import country_name
+from crm_app.contacts.texts import country_name
 from crm_app.core import app_settings
 from crm_app.core.ids import as_id
 from crm_app.db import session_scope

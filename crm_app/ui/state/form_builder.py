@@ -4,6 +4,9 @@ Custom fields (add, edit, choices, type change, deactivate, delete), built-in op
 require), order and sections. Every handler coerces what the browser sends and calls one service in its own
 short transaction; the open contact editors get the new form from the forms' own after-commit event
 (``crm_app.fields.events``).
+
+Longer than 800 lines because it is one Reflex state class with one handler per builder gesture, each a
+coercion and one service call; the rules are in ``crm_app.fields``.
 """
 
 from __future__ import annotations

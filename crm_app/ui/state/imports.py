@@ -2,6 +2,9 @@
 list's export (staff+). Long work runs as queued jobs (``crm_app.jobs``) that background tasks follow; its
 progress lives in the database, so a user who leaves the page, reloads it or comes from another tab (or
 another worker) sees the same import where it is.
+
+Longer than 800 lines because it is one Reflex state class following one import through its six steps;
+the rules are in ``crm_app.exchange.imports``.
 """
 
 from __future__ import annotations
