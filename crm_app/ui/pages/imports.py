@@ -685,7 +685,9 @@ def _undo_button() -> rx.Component:
         ),
         title=t("Undo this import?"),
         cancel_label=t("Keep it"),
-        confirm=rx.button(t("Undo"), color_scheme="red", on_click=ImportJobState.undo, id="confirm-undo"),
+        confirm=rx.button(
+            t("Undo"), color_scheme="red", on_click=ImportJobState.undo, disabled=ImportJobState.busy, id="confirm-undo"
+        ),
         id="undo-dialog",
         trigger=rx.button(
             rx.icon("undo-2", size=16),
@@ -693,6 +695,7 @@ def _undo_button() -> rx.Component:
             color_scheme="red",
             variant="outline",
             id="undo-import",
+            disabled=ImportJobState.busy,  # the run's follower is still closing: an undo now would be ignored
         ),
     )
 
